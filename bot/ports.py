@@ -1,0 +1,94 @@
+"""Ports: the small Protocols the core depends on. Implementations live at the edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.types import ChatRef, Post, Reply
+
+
+class Clock(Protocol):
+    """Time, as the core sees it. Tests use a fake they step by hand."""
+
+    def now(self) -> float:
+        """Seconds since the epoch (UTC)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time. Never raises but CancelledError."""
+        ...
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """One guarded fetch.
+
+    ``trusted`` is True for URLs from the operator (config file, CLI): only those may be local
+    file paths, and only those may reach private hosts when the operator allows it.
+    """
+
+    url: str
+    max_bytes: int
+    trusted: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A fetched body (``not_modified`` means a 304 and an empty body)."""
+
+    url: str
+    body: bytes
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str = ""
+
+
+class Fetcher(Protocol):
+    """Fetches feeds and pages behind every guard.
+
+    Raises:
+        BlockedURL: bad scheme, a private/loopback address (after DNS and on every
+            redirect), too many redirects, a file path from an untrusted request.
+        TooLarge: the body passed ``max_bytes`` after decompression.
+        FetchTimeout: connect or total time passed.
+        HTTPStatusError: 4xx/5xx, with ``retry_after`` when the server sent one.
+        FetchError: any other network failure.
+    """
+
+    async def fetch(self, request: FetchRequest) -> FetchResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """A platform's sending limits, enforced by the dispatcher."""
+
+    per_second: float = 0.0  # overall; 0 means unlimited
+    per_chat_per_minute: float = 0.0  # per chat; 0 means unlimited
+    concurrency: int = 1
+
+
+class Platform(Protocol):
+    """Sends posts and replies to chats of one platform.
+
+    Raises:
+        RateLimited: wait ``retry_after`` for this chat; not counted as a failure.
+        ChatUnavailable: the chat is gone or forbids us; the channel gets paused.
+        ChatMigrated: the chat has a new id; the channel moves and the post is resent.
+        TransientDeliveryError: anything else; retried with backoff, then dead.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def limits(self) -> RateLimits: ...
+
+    async def send(self, chat: ChatRef, message: Post | Reply, nonce: str) -> str:
+        """Send one post or reply and return the platform's message id."""
+        ...

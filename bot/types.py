@@ -1,0 +1,249 @@
+"""Core types: frozen dataclasses that every layer speaks.
+
+Platform data crosses into the core only as these types (``ChatRef``, ``Command``), never
+as a platform's own objects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.errors import ConfigError
+from summarizer.base import Document, PollProposal, Summary
+
+__all__ = ["Document", "PollProposal", "Summary"]  # re-exported core types
+
+_CHAT_RE = re.compile(r"^(telegram|discord):(\S+)$")
+
+
+@dataclass(frozen=True, order=True)
+class ChatRef:
+    """A chat on a platform: ``ChatRef("telegram", "-100123")`` or ``ChatRef("console", "")``."""
+
+    platform: str
+    chat_id: str = ""
+
+    def __str__(self) -> str:
+        return self.platform if not self.chat_id else f"{self.platform}:{self.chat_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> ChatRef:
+        """Parse a config ``to`` value: ``telegram:@name``, ``discord:123``, ``console``.
+
+        Raises:
+            ConfigError: the value names no platform we know.
+        """
+        text = text.strip()
+        if text == "console":
+            return cls("console", "")
+        match = _CHAT_RE.match(text)
+        if not match:
+            raise ConfigError(
+                f"channel {text!r}: expected telegram:<@name|chat id>, discord:<channel id> "
+                "or console"
+            )
+        platform, chat_id = match.groups()
+        if platform == "discord" and not chat_id.isdigit():
+            raise ConfigError(f"channel {text!r}: a Discord channel id is a number")
+        return cls(platform, chat_id)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat command as the core sees it, whatever platform it came from."""
+
+    name: str
+    args: str
+    chat: ChatRef
+    user: str
+    is_admin: bool
+
+
+class PollPolicy(StrEnum):
+    """When a channel's posts carry a reader poll."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class FeedOrigin(StrEnum):
+    """Who added a feed; decides which guards apply when fetching it."""
+
+    CONFIG = "config"  # operator's TOML file: may be a local path or private host (if allowed)
+    CLI = "cli"  # operator at the command line: same trust as config
+    CHAT = "chat"  # a chat user: public http(s) only, never a path
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry as a parser found it, before it becomes an article."""
+
+    guid: str
+    url: str
+    title: str
+    text: str
+    published: float | None = None
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What a feed said about itself and its entries."""
+
+    title: str
+    link: str
+    entries: tuple[FeedEntry, ...]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A followed feed and its fetch state."""
+
+    id: int
+    url: str
+    name: str
+    every: float
+    backfill: int
+    origin: FeedOrigin
+    title: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    next_due: float = 0.0
+    failures: int = 0
+    last_error: str | None = None
+    paused: bool = False
+    last_ok_at: float | None = None
+    fetched_once: bool = False
+
+    @property
+    def label(self) -> str:
+        """The short name users see."""
+        return self.name or self.title or self.url
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stored article."""
+
+    id: int
+    feed_id: int
+    guid: str
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    published: float
+    story_id: int
+    content_hash: str
+    feed_name: str = ""
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article about to be stored, with what ingest decided about it."""
+
+    feed_id: int
+    guid: str
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    published: float
+    content_hash: str
+    simhash: int
+    duplicate_of: int | None = None  # story id of an earlier telling of the same story
+    post: bool = False  # route to channels (False on a first fetch without backfill)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a channel receives."""
+
+    all_feeds: bool = True
+    feed_ids: frozenset[int] = frozenset()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A chat that receives posts."""
+
+    id: int
+    ref: ChatRef
+    subscription: Subscription = field(default_factory=Subscription)
+    polls: PollPolicy = PollPolicy.AUTO
+    poll_duration: float = 24 * 3600
+    paused_reason: str | None = None
+    not_before: float = 0.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """A cited source: a numbered link under a topic summary."""
+
+    title: str
+    url: str
+    feed: str = ""
+
+
+@dataclass(frozen=True)
+class Post:
+    """What a channel is sent for one article (rendered per platform by the adapter)."""
+
+    title: str
+    summary: str
+    url: str
+    source: str
+    published: float
+    article_id: int | None = None
+    poll: PollProposal | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The core's answer to a command; adapters render it."""
+
+    text: str
+    sources: tuple[Source, ...] = ()
+    title: str = ""
+    ok: bool = True
+
+
+class OutboxState(StrEnum):
+    """Life of an outbox row. ``sent`` and ``dead`` are final."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A post owed to a channel."""
+
+    id: int
+    channel_id: int
+    article_id: int | None
+    kind: str
+    payload: str
+    attempts: int
+    nonce: str
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    """What one ingest pass did."""
+
+    feeds: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    entries: int = 0
+    new_articles: int = 0
+    duplicates: int = 0
+    queued_posts: int = 0

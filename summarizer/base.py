@@ -1,0 +1,69 @@
+"""The summarizer port and the types it speaks.
+
+This package sits below ``bot/`` and imports nothing from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article handed to a summarizer: its title, plain text and where it came from."""
+
+    title: str
+    text: str
+    url: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class PollProposal:
+    """A reader poll suggested for an article: a question and 2-10 options."""
+
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A summary of one article or of several.
+
+    ``sentences`` are the summary's sentences in order; for topic summaries ``cites`` gives,
+    per sentence, the 0-based index of the document it came from (empty otherwise).
+    ``method`` is ``"extractive"`` or ``"llm"``.
+    """
+
+    text: str
+    sentences: tuple[str, ...]
+    method: str
+    headline: str = ""
+    poll: PollProposal | None = None
+    cites: tuple[int, ...] = ()
+
+
+class Summarizer(Protocol):
+    """Turns documents into summaries.
+
+    ``key`` names the summarizer and its version or model, for caching
+    (``"extractive-1"``, ``"llm:gpt-4o-mini"``).
+
+    Both methods never raise for content reasons: an empty or odd document gives a short or
+    empty summary. They raise :class:`bot.errors.SummarizerError`-like errors only from
+    implementations that call out (the LLM one wraps its own failures and falls back).
+    """
+
+    @property
+    def key(self) -> str: ...
+
+    async def summarize(self, doc: Document) -> Summary:
+        """Summarize one article in 2-3 sentences."""
+        ...
+
+    async def summarize_topic(self, topic: str, docs: Sequence[Document]) -> Summary:
+        """Summarize several articles on one topic together; ``cites`` says which doc each
+        sentence came from."""
+        ...
