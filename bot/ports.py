@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.types import ChatRef, Post, Reply
+from bot.types import ChatRef, Command, Message, PollCounts, Reply, Sent, VoteEvent
 
 
 class Clock(Protocol):
@@ -89,6 +89,37 @@ class Platform(Protocol):
     @property
     def limits(self) -> RateLimits: ...
 
-    async def send(self, chat: ChatRef, message: Post | Reply, nonce: str) -> str:
-        """Send one post or reply and return the platform's message id."""
+    async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
+        """Send one message (post, reply, poll, poll results) and say what the platform
+        gave back. ``nonce`` is unique per outbox row (Discord deduplicates with it)."""
+        ...
+
+    async def close_poll(self, chat: ChatRef, message_id: str) -> tuple[int, ...] | None:
+        """Close a native poll; return the final counts per option if the platform gives
+        them, None if the poll message is gone."""
+        ...
+
+
+class Core(Protocol):
+    """The service API that adapters call, with core types only."""
+
+    async def handle(self, command: Command) -> Reply:
+        """Answer a chat command. Never raises for user input: errors become a Reply with
+        ``ok=False`` and a clear text."""
+        ...
+
+    async def chat_membership(self, chat: ChatRef, active: bool, reason: str) -> None:
+        """The bot was added to (``active``) or removed from a chat."""
+        ...
+
+    async def chat_migrated(self, old: ChatRef, new: ChatRef) -> None:
+        """A chat got a new id (Telegram group upgraded to a supergroup)."""
+        ...
+
+    async def record_vote(self, vote: VoteEvent) -> None:
+        """A reader voted, changed or retracted a vote. Idempotent."""
+        ...
+
+    async def record_counts(self, counts: PollCounts) -> None:
+        """A counts-only platform reported a poll's current counts. Idempotent."""
         ...

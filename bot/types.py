@@ -247,3 +247,52 @@ class IngestCounts:
     new_articles: int = 0
     duplicates: int = 0
     queued_posts: int = 0
+
+
+@dataclass(frozen=True)
+class PollPost:
+    """A native reader poll to open in a chat (under the article post it belongs to)."""
+
+    question: str
+    options: tuple[str, ...]
+    close_at: float
+    poll_id: int = 0  # newsbrief's poll id
+
+
+@dataclass(frozen=True)
+class ResultsPost:
+    """A poll's results: text plus a bar-chart PNG (a photo on Telegram, a file on Discord)."""
+
+    reply: Reply
+    chart_png: bytes = b""
+
+
+Message = Post | Reply | PollPost | ResultsPost
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a platform gave back for a send: its message id, and a poll id for polls."""
+
+    message_id: str
+    poll_id: str = ""
+
+
+@dataclass(frozen=True)
+class VoteEvent:
+    """A reader's vote on a platform poll; empty ``option_ids`` is a retraction."""
+
+    platform: str
+    platform_poll_id: str
+    user: str
+    option_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PollCounts:
+    """Counts-only poll state (Telegram channels give only these)."""
+
+    platform: str
+    platform_poll_id: str
+    counts: tuple[int, ...]
+    closed: bool = False
