@@ -123,3 +123,15 @@ class Core(Protocol):
     async def record_counts(self, counts: PollCounts) -> None:
         """A counts-only platform reported a poll's current counts. Idempotent."""
         ...
+
+
+class ChatAdapter(Platform, Protocol):
+    """A platform adapter the composition root starts and stops."""
+
+    async def start(self) -> None:
+        """Connect and begin receiving updates; returns once ready."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect cleanly."""
+        ...

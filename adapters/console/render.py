@@ -1,0 +1,50 @@
+"""Plain-text rendering for the terminal. Pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.types import Message, PollPost, Post, Reply, ResultsPost, Source
+
+
+def _when(published: float) -> str:
+    return datetime.fromtimestamp(published, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_post(post: Post) -> str:
+    """An article post: title, summary, source line and link."""
+    lines = [f"■ {post.title}", "", post.summary, "", f"{post.source} · {_when(post.published)}"]
+    lines.append(post.url)
+    return "\n".join(lines)
+
+
+def render_sources(sources: tuple[Source, ...]) -> list[str]:
+    """Numbered sources: ``[1] Title (outlets) url``."""
+    lines = []
+    for number, source in enumerate(sources, start=1):
+        outlets = f" ({source.feed})" if source.feed else ""
+        lines.append(f"[{number}] {source.title}{outlets}\n    {source.url}")
+    return lines
+
+
+def render_reply(reply: Reply) -> str:
+    """A command's answer with its sources."""
+    lines = [f"■ {reply.title}", ""] if reply.title else []
+    lines.append(reply.text)
+    if reply.sources:
+        lines += ["", *render_sources(reply.sources)]
+    return "\n".join(lines)
+
+
+def render(message: Message) -> str:
+    """Any message as terminal text."""
+    if isinstance(message, Post):
+        return render_post(message)
+    if isinstance(message, Reply):
+        return render_reply(message)
+    if isinstance(message, PollPost):
+        options = "\n".join(f"  {i}. {o}" for i, o in enumerate(message.options, start=1))
+        return f"▣ Poll: {message.question}\n{options}"
+    if isinstance(message, ResultsPost):
+        return render_reply(message.reply)
+    raise TypeError(f"cannot render {type(message).__name__}")

@@ -1,0 +1,166 @@
+"""The composition root: reads settings once, builds everything, runs it in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.config import LoadedConfig, load_config
+from bot.fetch import HttpFetcher
+from bot.ingest import Ingestor
+from bot.outbox import Dispatcher
+from bot.ports import ChatAdapter, Clock, Core, Fetcher, Platform
+from bot.service import Service
+from bot.settings import Settings
+from bot.store.sqlite import SqliteStore
+from bot.summaries import Summaries
+from bot.sync import sync_config
+from summarizer.registry import SummarizerOptions, make_summarizer
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 8.0
+
+# platform name → "module:factory"; imported only when that platform has a token, so the
+# core never loads a platform library it does not use
+ADAPTER_FACTORIES = {
+    "telegram": "adapters.telegram:create_adapter",
+    "discord": "adapters.discord:create_adapter",
+}
+
+
+@dataclass
+class App:
+    """Everything the bot is made of, wired once."""
+
+    settings: Settings
+    config: LoadedConfig
+    clock: Clock
+    store: SqliteStore
+    fetcher: Fetcher
+    summaries: Summaries
+    service: Service
+    ingestor: Ingestor
+    platforms: dict[str, Platform] = field(default_factory=dict)
+    dispatcher: Dispatcher | None = None
+    feeds_changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def close(self) -> None:
+        """Release the database and the HTTP client."""
+        await self.fetcher.aclose()
+        await self.store.close()
+
+
+def _summarizer_options(settings: Settings) -> SummarizerOptions:
+    return SummarizerOptions(
+        max_chars=settings.summary_chars,
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url or None,
+        model=settings.llm_model,
+        daily_token_budget=settings.llm_daily_tokens,
+    )
+
+
+async def build_app(
+    settings: Settings, *, clock: Clock | None = None, fetcher: Fetcher | None = None
+) -> App:
+    """Open the store, sync the config, and build the core (no platform started yet).
+
+    Raises:
+        ConfigError: the config file is invalid.
+        StoreError: the database cannot be opened.
+    """
+    config = load_config(settings.config_path())
+    clock = clock or SystemClock()
+    store = await SqliteStore.open(settings.db)
+    await sync_config(store, config, clock.now())
+    fetcher = fetcher or HttpFetcher(allow_private_hosts=settings.allow_private_hosts)
+    kind = "llm" if settings.llm_enabled else "extractive"
+    summaries = Summaries(store, make_summarizer(kind, options=_summarizer_options(settings)), clock)
+    feeds_changed = asyncio.Event()
+    service = Service(store, summaries, fetcher, clock, on_feeds_changed=feeds_changed.set)
+    ingestor = Ingestor(store, fetcher, clock)
+    return App(settings, config, clock, store, fetcher, summaries, service, ingestor,
+               feeds_changed=feeds_changed)
+
+
+def attach_platforms(app: App, platforms: dict[str, Platform]) -> Dispatcher:
+    """Create the dispatcher over the given platforms."""
+    app.platforms = platforms
+    app.dispatcher = Dispatcher(app.store, platforms, app.clock, app.service.compose)
+    return app.dispatcher
+
+
+def chat_adapters(settings: Settings, core: Core) -> list[ChatAdapter]:
+    """Build the adapter of every platform that has a token."""
+    adapters: list[ChatAdapter] = []
+    if settings.telegram_bot_token:
+        factory = _factory("telegram")
+        adapters.append(
+            factory(token=settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
+                    core=core)
+        )
+    if settings.discord_bot_token:
+        factory = _factory("discord")
+        adapters.append(
+            factory(token=settings.discord_bot_token,
+                    api_base_url=settings.discord_api_base_url or None,
+                    gateway_url=settings.discord_gateway_url or None, core=core)
+        )
+    return adapters
+
+
+def _factory(platform: str) -> Callable[..., Any]:
+    module_name, _, attr = ADAPTER_FACTORIES[platform].partition(":")
+    factory: Callable[..., Any] = getattr(importlib.import_module(module_name), attr)
+    return factory
+
+
+async def scheduler(app: App, dispatcher: Dispatcher) -> None:
+    """Ingest each feed when it is due; wake the dispatcher when posts were queued."""
+    while True:
+        counts = await app.ingestor.run(only_due=True)
+        if counts.queued_posts:
+            dispatcher.wake()
+        next_due = await app.store.next_feed_due()
+        delay = 3600.0 if next_due is None else max(1.0, next_due - app.clock.now())
+        sleeper = asyncio.ensure_future(app.clock.sleep(delay))
+        changed = asyncio.ensure_future(app.feeds_changed.wait())
+        try:
+            await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            changed.cancel()
+        app.feeds_changed.clear()
+
+
+def install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
+    """SIGTERM and SIGINT set ``stop``; returns a function that removes the handlers."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+
+    def remove() -> None:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
+def stdin_is_terminal() -> bool:
+    """True when a person can type commands."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,42 @@
+"""Clocks: the system one, and a manual one for tests and replays."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class SystemClock:
+    """Wall-clock time and real sleeping."""
+
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep for real."""
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class ManualClock:
+    """A clock that moves only when told; sleepers wake when it passes their deadline."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self._now = start
+        self._changed = asyncio.Condition()
+
+    def now(self) -> float:
+        """The clock's current time."""
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait until the clock has been advanced past ``now + seconds``."""
+        deadline = self._now + max(0.0, seconds)
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._now >= deadline)
+
+    async def advance(self, seconds: float) -> None:
+        """Move time forward and wake every sleeper whose deadline passed."""
+        self._now += seconds
+        async with self._changed:
+            self._changed.notify_all()

@@ -1,0 +1,64 @@
+"""Settings from the environment and ``.env``, loaded once by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    """Every environment variable newsbrief reads (documented in ``.env.example``)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    db: Path = Field(default=Path("newsbrief.db"), alias="NEWSBRIEF_DB")
+    config: Path | None = Field(default=None, alias="NEWSBRIEF_CONFIG")
+    telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(
+        default=DEFAULT_TELEGRAM_BASE_URL, alias="TELEGRAM_API_BASE_URL"
+    )
+    discord_bot_token: str = Field(default="", alias="DISCORD_BOT_TOKEN")
+    discord_api_base_url: str = Field(default="", alias="DISCORD_API_BASE_URL")
+    discord_gateway_url: str = Field(default="", alias="DISCORD_GATEWAY_URL")
+    openai_api_key: str = Field(default="", alias="OPENAI_API_KEY")
+    openai_base_url: str = Field(default="", alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", alias="NEWSBRIEF_LLM_MODEL")
+    llm_daily_tokens: int = Field(default=200_000, alias="NEWSBRIEF_LLM_DAILY_TOKENS", ge=0)
+    allow_private_hosts: bool = Field(default=False, alias="NEWSBRIEF_ALLOW_PRIVATE_HOSTS")
+    summary_chars: int = Field(default=320, alias="NEWSBRIEF_SUMMARY_CHARS", ge=80, le=2000)
+    log_level: str = Field(default="INFO", alias="NEWSBRIEF_LOG_LEVEL")
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def llm_enabled(self) -> bool:
+        """The LLM summarizer is on when a key or a base URL is set."""
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    def config_path(self) -> Path | None:
+        """The TOML config to read: ``NEWSBRIEF_CONFIG``, else ``./newsbrief.toml`` if present."""
+        if self.config is not None:
+            return self.config
+        default = Path("newsbrief.toml")
+        return default if default.exists() else None
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Read the settings once.
+
+    Raises:
+        ConfigError: a variable has a value we cannot use.
+    """
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as e:
+        raise ConfigError(f"invalid environment: {e}") from e

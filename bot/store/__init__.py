@@ -1,0 +1,1 @@
+"""Durable state. ``sqlite.SqliteStore`` is the default implementation of the Store port."""

@@ -1,0 +1,116 @@
+"""Numbered schema migrations, applied in order at start-up (tracked in PRAGMA user_version).
+
+SQL is kept portable where that costs nothing (a PostgreSQL store is planned); FTS5 and
+PRAGMAs are the SQLite-only parts.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: feeds, articles (+FTS5), summaries, channels, subscriptions, outbox
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL,
+        every REAL NOT NULL,
+        backfill INTEGER NOT NULL DEFAULT 0,
+        etag TEXT,
+        last_modified TEXT,
+        next_due REAL NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        paused INTEGER NOT NULL DEFAULT 0,
+        last_ok_at REAL,
+        fetched_once INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        guid TEXT NOT NULL,
+        url TEXT NOT NULL,
+        canonical_url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        published REAL NOT NULL,
+        fetched_at REAL NOT NULL,
+        story_id INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        simhash INTEGER NOT NULL,
+        UNIQUE (feed_id, guid)
+    );
+    CREATE INDEX articles_canonical ON articles (canonical_url);
+    CREATE INDEX articles_published ON articles (published);
+    CREATE INDEX articles_story ON articles (story_id);
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (
+        title, text, content='articles', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, old.text);
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TABLE summaries (
+        content_hash TEXT NOT NULL,
+        summarizer TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (content_hash, summarizer)
+    );
+    CREATE TABLE channels (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        all_feeds INTEGER NOT NULL DEFAULT 1,
+        include_words TEXT NOT NULL DEFAULT '[]',
+        exclude_words TEXT NOT NULL DEFAULT '[]',
+        polls TEXT NOT NULL DEFAULT 'auto',
+        poll_duration REAL NOT NULL DEFAULT 86400,
+        paused_reason TEXT,
+        not_before REAL NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        UNIQUE (platform, chat_id)
+    );
+    CREATE TABLE subscriptions (
+        channel_id INTEGER NOT NULL REFERENCES channels(id),
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        PRIMARY KEY (channel_id, feed_id)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL REFERENCES channels(id),
+        article_id INTEGER REFERENCES articles(id),
+        kind TEXT NOT NULL,
+        dedup_key TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,
+        last_error TEXT,
+        message_id TEXT,
+        platform_poll_id TEXT,
+        nonce TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        sent_at REAL,
+        UNIQUE (channel_id, dedup_key)
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_at);
+    CREATE TABLE topic_cache (
+        cache_key TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
+)

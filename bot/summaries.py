@@ -1,0 +1,102 @@
+"""Summaries with a durable cache: one summary per (content hash, summarizer), reused by
+every channel and every restart."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from bot.ports import Clock
+from bot.store.sqlite import SqliteStore
+from bot.types import Article
+from summarizer.base import Document, PollProposal, Summarizer, Summary
+
+log = logging.getLogger(__name__)
+
+
+def summary_to_json(summary: Summary) -> str:
+    """Serialize a summary for the cache."""
+    poll = None
+    if summary.poll is not None:
+        poll = {"question": summary.poll.question, "options": list(summary.poll.options)}
+    return json.dumps(
+        {
+            "text": summary.text,
+            "sentences": list(summary.sentences),
+            "method": summary.method,
+            "headline": summary.headline,
+            "poll": poll,
+            "cites": list(summary.cites),
+        },
+        ensure_ascii=False,
+    )
+
+
+def summary_from_json(body: str) -> Summary:
+    """Read a cached summary back."""
+    data: dict[str, Any] = json.loads(body)
+    poll = data.get("poll")
+    return Summary(
+        text=data["text"],
+        sentences=tuple(data["sentences"]),
+        method=data["method"],
+        headline=data.get("headline", ""),
+        poll=PollProposal(poll["question"], tuple(poll["options"])) if poll else None,
+        cites=tuple(data.get("cites", ())),
+    )
+
+
+def document(article: Article) -> Document:
+    """The summarizer's view of an article."""
+    return Document(
+        title=article.title, text=article.text, url=article.url, source=article.feed_name
+    )
+
+
+class Summaries:
+    """Summaries of articles and topics, cached in the store."""
+
+    def __init__(self, store: SqliteStore, summarizer: Summarizer, clock: Clock) -> None:
+        self._store = store
+        self._summarizer = summarizer
+        self._clock = clock
+
+    @property
+    def summarizer(self) -> Summarizer:
+        """The summarizer behind the cache."""
+        return self._summarizer
+
+    @property
+    def key(self) -> str:
+        """The summarizer's cache key."""
+        return self._summarizer.key
+
+    async def for_article(self, article: Article) -> Summary:
+        """The article's summary, made once and then read from the cache."""
+        cached = await self._store.cached_summary(article.content_hash, self.key)
+        if cached is not None:
+            return summary_from_json(cached)
+        summary = await self._summarizer.summarize(document(article))
+        # a fallback summary is cached under the extractive key, so the LLM is asked again
+        # next time rather than being skipped forever
+        key = self.key if summary.method != "extractive" or "extractive" in self.key else None
+        if key is not None:
+            await self._store.cache_summary(
+                article.content_hash, key, summary_to_json(summary), self._clock.now()
+            )
+        return summary
+
+    async def for_topic(self, topic: str, articles: Sequence[Article]) -> Summary:
+        """One summary over several articles, cached per (topic, set of articles)."""
+        ids = ",".join(str(a.id) for a in articles)
+        key = hashlib.sha256(f"{self.key}\n{topic.lower()}\n{ids}".encode()).hexdigest()
+        cached = await self._store.cached_topic(key)
+        if cached is not None:
+            return summary_from_json(cached)
+        summary = await self._summarizer.summarize_topic(topic, [document(a) for a in articles])
+        if summary.method != "extractive" or "extractive" in self.key:
+            await self._store.cache_topic(key, summary_to_json(summary), self._clock.now())
+        return summary
