@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from summarizer.registry import SummarizerOptions, make_summarizer
+
 from bot.clock import SystemClock
 from bot.config import LoadedConfig, load_config
 from bot.fetch import HttpFetcher
@@ -23,7 +25,6 @@ from bot.settings import Settings
 from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
 from bot.sync import sync_config
-from summarizer.registry import SummarizerOptions, make_summarizer
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +85,33 @@ async def build_app(
     await sync_config(store, config, clock.now())
     fetcher = fetcher or HttpFetcher(allow_private_hosts=settings.allow_private_hosts)
     kind = "llm" if settings.llm_enabled else "extractive"
-    summaries = Summaries(store, make_summarizer(kind, options=_summarizer_options(settings)), clock)
+    summaries = Summaries(
+        store, make_summarizer(kind, options=_summarizer_options(settings)), clock
+    )
     feeds_changed = asyncio.Event()
     service = Service(store, summaries, fetcher, clock, on_feeds_changed=feeds_changed.set)
     ingestor = Ingestor(store, fetcher, clock)
-    return App(settings, config, clock, store, fetcher, summaries, service, ingestor,
-               feeds_changed=feeds_changed)
+    return App(
+        settings,
+        config,
+        clock,
+        store,
+        fetcher,
+        summaries,
+        service,
+        ingestor,
+        feeds_changed=feeds_changed,
+    )
 
 
 def attach_platforms(app: App, platforms: dict[str, Platform]) -> Dispatcher:
-    """Create the dispatcher over the given platforms."""
+    """Create the dispatcher over the given platforms (polls are closed on them too)."""
     app.platforms = platforms
-    app.dispatcher = Dispatcher(app.store, platforms, app.clock, app.service.compose)
+    polls = app.service.polls
+    polls.attach(platforms)
+    app.dispatcher = Dispatcher(
+        app.store, platforms, app.clock, app.service.compose, on_sent=polls.after_sent
+    )
     return app.dispatcher
 
 
@@ -105,15 +121,21 @@ def chat_adapters(settings: Settings, core: Core) -> list[ChatAdapter]:
     if settings.telegram_bot_token:
         factory = _factory("telegram")
         adapters.append(
-            factory(token=settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
-                    core=core)
+            factory(
+                token=settings.telegram_bot_token,
+                base_url=settings.telegram_api_base_url,
+                core=core,
+            )
         )
     if settings.discord_bot_token:
         factory = _factory("discord")
         adapters.append(
-            factory(token=settings.discord_bot_token,
-                    api_base_url=settings.discord_api_base_url or None,
-                    gateway_url=settings.discord_gateway_url or None, core=core)
+            factory(
+                token=settings.discord_bot_token,
+                api_base_url=settings.discord_api_base_url or None,
+                gateway_url=settings.discord_gateway_url or None,
+                core=core,
+            )
         )
     return adapters
 
@@ -140,6 +162,26 @@ async def scheduler(app: App, dispatcher: Dispatcher) -> None:
             sleeper.cancel()
             changed.cancel()
         app.feeds_changed.clear()
+
+
+async def poll_closer(app: App, dispatcher: Dispatcher) -> None:
+    """Close reader polls at their close time (the schedule lives in the database, so a
+    restart catches up) and wake the dispatcher for polls and results to post."""
+    polls = app.service.polls
+    while True:
+        polls.changed.clear()
+        if await polls.close_due():
+            dispatcher.wake()
+        next_close = await polls.next_close()
+        delay = 3600.0 if next_close is None else max(0.0, next_close - app.clock.now())
+        sleeper = asyncio.ensure_future(app.clock.sleep(delay))
+        changed = asyncio.ensure_future(polls.changed.wait())
+        try:
+            await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            changed.cancel()
+        dispatcher.wake()
 
 
 def install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:

@@ -36,7 +36,7 @@ err = Console(stderr=True)
 
 
 def _setup(verbose: bool = False) -> Settings:
-    settings = _or_exit(load_settings)
+    settings: Settings = _or_exit(load_settings)
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(
         level=level,
@@ -66,7 +66,9 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 @app.command()
 def run(
     once: Annotated[bool, typer.Option("--once", help="One ingest pass, deliver, exit.")] = False,
-    console: Annotated[bool, typer.Option("--console", help="Read chat commands on stdin.")] = False,
+    console: Annotated[
+        bool, typer.Option("--console", help="Read chat commands on stdin.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the bot until stopped (SIGTERM/SIGINT)."""
@@ -118,8 +120,12 @@ def summary(
     answer = _run(topic_summary(settings, topic, days))
     if as_json:
         sources = [{"title": s.title, "url": s.url} for s in answer.sources]
-        payload = {"topic": answer.topic, "summary": answer.summary, "sources": sources,
-                   "method": answer.method}
+        payload = {
+            "topic": answer.topic,
+            "summary": answer.summary,
+            "sources": sources,
+            "method": answer.method,
+        }
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     from adapters.console.render import render_reply
@@ -170,16 +176,30 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 
     feeds = _run(list_feeds(_setup()))
     if as_json:
-        rows = [{"id": f.id, "url": f.url, "name": f.label, "origin": f.origin.value,
-                 "paused": f.paused, "failures": f.failures, "last_error": f.last_error}
-                for f in feeds]
+        rows = [
+            {
+                "id": f.id,
+                "url": f.url,
+                "name": f.label,
+                "origin": f.origin.value,
+                "paused": f.paused,
+                "failures": f.failures,
+                "last_error": f.last_error,
+            }
+            for f in feeds
+        ]
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     table = Table("id", "name", "url", "origin", "state")
     for f in feeds:
         state = "paused" if f.paused else ("failing" if f.failures else "ok")
-        table.add_row(str(f.id), f.label, f.url, f.origin.value,
-                      f"{state}: {f.last_error}" if f.last_error else state)
+        table.add_row(
+            str(f.id),
+            f.label,
+            f.url,
+            f.origin.value,
+            f"{state}: {f.last_error}" if f.last_error else state,
+        )
     Console().print(table)
 
 

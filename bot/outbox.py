@@ -29,7 +29,7 @@ from bot.types import Channel, ChatRef, Message, OutboxItem, Sent
 log = logging.getLogger(__name__)
 
 Composer = Callable[[OutboxItem, Channel], Awaitable[Message]]
-SentHook = Callable[[OutboxItem, Channel, Sent], Awaitable[None]]
+SentHook = Callable[[OutboxItem, Channel, Message, Sent], Awaitable[None]]
 
 
 class Dispatcher:
@@ -174,7 +174,7 @@ class Dispatcher:
             return
         await self._store.mark_sent(item.id, sent.message_id, sent.poll_id, self._clock.now())
         if self._on_sent is not None:
-            await self._on_sent(item, channel, sent)
+            await self._on_sent(item, channel, message, sent)
 
     async def _failed(self, item: OutboxItem, channel: Channel, error: DeliveryError) -> None:
         now = self._clock.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TextIO
+from typing import Any, TextIO
 
 from adapters.console import ConsolePlatform, serve_console
 from bot.app import (
@@ -15,6 +15,7 @@ from bot.app import (
     build_app,
     chat_adapters,
     install_signal_handlers,
+    poll_closer,
     scheduler,
 )
 from bot.outbox import Dispatcher
@@ -54,16 +55,21 @@ async def run_bot(
     return 0
 
 
-async def _until_stopped(stop: asyncio.Event, work: asyncio.Future[object]) -> None:
-    stopper = asyncio.ensure_future(stop.wait())
+async def _until_stopped(stop: asyncio.Event, work: asyncio.Future[None]) -> None:
+    stopper: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
     await asyncio.wait({stopper, work}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
-    if not work.done():
-        work.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(work, SHUTDOWN_GRACE)
-    elif not work.cancelled() and work.exception() is not None:
-        raise work.exception()  # type: ignore[misc]
+    if work.done():
+        work.result()  # re-raises what the work raised
+        return
+    log.info("stopping: finishing the post in flight")
+    work.cancel()
+    try:
+        await asyncio.wait_for(work, SHUTDOWN_GRACE)
+    except asyncio.CancelledError:
+        pass
+    except TimeoutError:
+        log.warning("shutdown took longer than %.0fs; exiting anyway", SHUTDOWN_GRACE)
 
 
 async def _once(
@@ -73,7 +79,10 @@ async def _once(
         counts = await app.ingestor.run(only_due=False)
         log.info("ingest: %s", counts)
         await dispatcher.drain()
+        if await app.service.polls.close_due():
+            await dispatcher.drain()
         await serve_console(app.service, stdin, console)
+        await dispatcher.drain()
 
     await _until_stopped(stop, asyncio.ensure_future(work()))
 
@@ -89,6 +98,7 @@ async def _forever(
         async with asyncio.TaskGroup() as group:
             group.create_task(scheduler(app, dispatcher))
             group.create_task(dispatcher.run())
+            group.create_task(poll_closer(app, dispatcher))
             if stdin is not None:
                 await serve_console(app.service, stdin, console)
                 stop.set()  # end of console input (Ctrl-D) ends the session

@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import decide
-from bot.errors import FeedError, NewsbriefError, NotFound, PermissionDenied, UserInputError
+from bot.errors import FeedError, NewsbriefError, NotFound, UserInputError
 from bot.netguard import check_url
 from bot.parse import parse_feed
+from bot.pollservice import Polls
 from bot.ports import Clock, Fetcher, FetchRequest
 from bot.query import fts_match, topic_terms
 from bot.store.sqlite import SqliteStore
@@ -40,7 +41,7 @@ TOPIC_DAYS = 7.0
 LATEST_COUNT = 5
 MAX_URL_CHARS = 2000
 SUBSCRIBE_MAX_BYTES = 10 * 1024 * 1024
-ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe"})
+ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "poll"})
 
 HELP_TEXT = """\
 /summary <topic> - the state of a story, with numbered sources
@@ -48,8 +49,8 @@ HELP_TEXT = """\
 /subscribe <feed url> - follow a feed in this chat (admins)
 /unsubscribe <feed> - stop following a feed: its number, name or URL (admins)
 /feeds - the feeds this chat follows
-/poll - reader polls under posts
-/results - the latest poll's results
+/poll - a reader poll on the latest post, or /poll Question? | A | B (admins)
+/results [poll] - the latest poll's results
 /status - health of this chat's feeds and deliveries
 /help - this list"""
 
@@ -74,9 +75,11 @@ class Service:
         fetcher: Fetcher,
         clock: Clock,
         *,
+        polls: Polls | None = None,
         on_feeds_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
+        self.polls = polls or Polls(store, clock)
         self._summaries = summaries
         self._fetcher = fetcher
         self._clock = clock
@@ -122,14 +125,12 @@ class Service:
         await self._store.move_channel(old, new)
 
     async def record_vote(self, vote: VoteEvent) -> None:
-        """Reader polls are not built yet: the vote is logged, never silently dropped."""
-        log.info("vote on %s poll %s not recorded: polls are not enabled yet", vote.platform,
-                 vote.platform_poll_id)
+        """A reader voted, changed or retracted a vote."""
+        await self.polls.record_vote(vote)
 
     async def record_counts(self, counts: PollCounts) -> None:
-        """Reader polls are not built yet: the counts are logged."""
-        log.info("counts for %s poll %s not recorded: polls are not enabled yet",
-                 counts.platform, counts.platform_poll_id)
+        """A counts-only platform poll reported its counts."""
+        await self.polls.record_counts(counts)
 
     # -- building posts for the dispatcher -------------------------------------------------
 
@@ -143,14 +144,19 @@ class Service:
             data = json.loads(item.payload)
             sources = tuple(Source(**s) for s in data.get("sources", []))
             return Reply(data["text"], sources, data.get("title", ""))
+        if item.kind in ("poll", "results"):
+            return await self.polls.compose(item)
         article = await self._store.article(item.article_id or 0)
         if article is None:
             raise NotFound(f"article {item.article_id} is gone")
-        return await self.post_for(article)
+        return await self.post_for(article, channel)
 
-    async def post_for(self, article: Article) -> Post:
-        """The summary post for one article."""
+    async def post_for(self, article: Article, channel: Channel | None = None) -> Post:
+        """The summary post for one article, with the reader poll the channel's policy gives."""
         summary = await self._summaries.for_article(article)
+        poll = None
+        if channel is not None:
+            poll = self.polls.proposal_for(channel, article.text, article.title, summary.poll)
         return Post(
             title=article.title,
             summary=summary.text,
@@ -158,6 +164,7 @@ class Service:
             source=article.feed_name,
             published=article.published,
             article_id=article.id,
+            poll=poll,
         )
 
     # -- topic summaries -----------------------------------------------------------------
@@ -185,8 +192,9 @@ class Service:
         stories = await self._store.story_sources(a.story_id for a in articles)
         summary = await self._summaries.for_topic(" ".join(terms), articles)
         sources = tuple(_source(a, stories.get(a.story_id, [a])) for a in articles)
-        return TopicAnswer(topic.strip(), _cited_text(summary.sentences, summary.cites),
-                           sources, summary.method)
+        return TopicAnswer(
+            topic.strip(), _cited_text(summary.sentences, summary.cites), sources, summary.method
+        )
 
     async def _no_match(self, topic: str, since: float) -> str:
         titles = await self._store.top_terms(since, 3)
@@ -228,7 +236,9 @@ class Service:
     async def _cmd_subscribe(self, command: Command) -> Reply:
         url = command.args.strip()
         if not url or " " in url:
-            raise UserInputError("Usage: /subscribe <feed url>, for example https://example.org/rss")
+            raise UserInputError(
+                "Usage: /subscribe <feed url>, for example https://example.org/rss"
+            )
         if len(url) > MAX_URL_CHARS:
             raise UserInputError("That URL is too long.")
         check_url(url, trusted=False, allow_private=False)
@@ -292,10 +302,15 @@ class Service:
         return Reply("\n".join(lines), title="Feeds")
 
     async def _cmd_poll(self, command: Command) -> Reply:
-        return Reply("Reader polls are not available yet in this version.", ok=False)
+        channel = await self._ensure_channel(command.chat)
+        latest_id = await self._store.latest_sent_article(channel.id)
+        article = await self._store.article(latest_id) if latest_id else None
+        latest = await self.post_for(article) if article else None
+        return await self.polls.start_poll(channel, command.args, latest)
 
     async def _cmd_results(self, command: Command) -> Reply:
-        return Reply("Reader polls are not available yet in this version.", ok=False)
+        channel = await self._store.channel_by_ref(command.chat)
+        return await self.polls.results(channel, command.args)
 
     async def _cmd_status(self, command: Command) -> Reply:
         channel = await self._store.channel_by_ref(command.chat)

@@ -113,4 +113,44 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     """,
+    # 2: reader polls: one per article, one platform poll per channel, votes per user
+    """
+    CREATE TABLE polls (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER UNIQUE REFERENCES articles(id),
+        question TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        close_at REAL NOT NULL,
+        closed_at REAL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX polls_open ON polls (closed_at, close_at);
+    CREATE TABLE poll_options (
+        poll_id INTEGER NOT NULL REFERENCES polls(id),
+        idx INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        PRIMARY KEY (poll_id, idx)
+    );
+    CREATE TABLE poll_posts (
+        id INTEGER PRIMARY KEY,
+        poll_id INTEGER NOT NULL REFERENCES polls(id),
+        channel_id INTEGER NOT NULL REFERENCES channels(id),
+        platform TEXT NOT NULL,
+        platform_poll_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        counts TEXT,
+        final_counts TEXT,
+        closed INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (poll_id, channel_id),
+        UNIQUE (platform, platform_poll_id)
+    );
+    CREATE TABLE votes (
+        poll_id INTEGER NOT NULL REFERENCES polls(id),
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        poll_post_id INTEGER NOT NULL REFERENCES poll_posts(id),
+        options TEXT NOT NULL,
+        PRIMARY KEY (poll_id, platform, user_id)
+    );
+    """,
 )

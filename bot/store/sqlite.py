@@ -566,8 +566,9 @@ class SqliteStore:
                 "FROM outbox o JOIN channels c ON c.id = o.channel_id "
                 "WHERE o.state = 'pending' AND c.paused_reason IS NULL AND c.not_before <= ? "
                 f"AND c.platform IN ({_marks(names)}) "
-                f"{exclude} AND o.id = (SELECT MIN(o2.id) FROM outbox o2 WHERE "
-                "o2.channel_id = o.channel_id AND o2.state IN ('pending', 'sending')) "
+                f"{exclude} AND o.id = (SELECT o2.id FROM outbox o2 WHERE "
+                "o2.channel_id = o.channel_id AND o2.state IN ('pending', 'sending') "
+                "ORDER BY CASE WHEN o2.kind = 'poll' THEN 0 ELSE 1 END, o2.id LIMIT 1) "
                 "AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?",
                 (now, *names, *busy_ids, now, limit),
             )
@@ -614,6 +615,15 @@ class SqliteStore:
                 "WHERE id = ?",
                 (reason, item_id),
             )
+
+    async def latest_sent_article(self, channel_id: int) -> int | None:
+        """The article of the newest article post sent to a channel."""
+        row = await self._one(
+            "SELECT article_id FROM outbox WHERE channel_id = ? AND kind = 'article' "
+            "AND state = 'sent' ORDER BY id DESC LIMIT 1",
+            (channel_id,),
+        )
+        return row[0] if row else None
 
     async def outbox_rows(self, channel_id: int | None = None) -> list[dict[str, Any]]:
         """Outbox rows as dicts (for status, tests and operators)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+
 from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
 from bot.types import Channel, ChatRef, Feed, FeedOrigin, NewArticle, Subscription
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_full_config_parses(tmp_path: Path) -> None:
 )
 def test_bad_config_says_what_and_where(raw: dict[str, object], message: str) -> None:
     """Each invalid config is refused with a message naming the problem."""
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         parse_config(raw, "newsbrief.toml")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import decide
-from bot.ratelimit import Pacer
 from bot.ports import RateLimits
+from bot.ratelimit import Pacer
 from bot.types import Channel, ChatRef, Feed, FeedEntry, FeedOrigin, Subscription
 
 

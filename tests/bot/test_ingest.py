@@ -101,7 +101,10 @@ async def test_teaser_entries_get_full_text(
 ) -> None:
     """A teaser-only entry that will be posted gets its page's article text."""
     await make_channel(store, "a")
-    page = f"<html><head><title>Strike</title></head><body><nav>Menu</nav><article><h1>Strike</h1><p>{LONG}</p></article></body></html>"
+    page = (
+        "<html><head><title>Strike</title></head><body><nav>Menu</nav><article>"
+        f"<h1>Strike</h1><p>{LONG}</p></article></body></html>"
+    )
     page_url = server.route("/story", page, content_type="text/html")
     feed_xml = (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><guid>s1</guid>'

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import DeliveryError
 from bot.ports import RateLimits
-from bot.types import ChatRef, Message, Sent
+from bot.types import ChatRef, Message, PollPost, Sent
 
 
 @dataclass
@@ -22,6 +22,9 @@ class FakePlatform:
     failures: dict[str, list[DeliveryError]] = field(default_factory=dict)
     on_send: Callable[[ChatRef, Message], None] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # message id → final counts close_poll answers with (absent: the poll message is gone)
+    final_counts: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    closed: list[tuple[ChatRef, str]] = field(default_factory=list)
 
     async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
         """Record the message or raise the next scripted failure for that chat."""
@@ -32,11 +35,15 @@ class FakePlatform:
         if self.on_send is not None:
             self.on_send(chat, message)
         self.changed.set()
-        return Sent(message_id=str(len(self.sent)))
+        message_id = f"{self.name}-{len(self.sent)}"
+        if isinstance(message, PollPost):
+            return Sent(message_id=message_id, poll_id=f"poll-{message_id}")
+        return Sent(message_id=message_id)
 
     async def close_poll(self, chat: ChatRef, message_id: str) -> tuple[int, ...] | None:
-        """No native polls here."""
-        return None
+        """Record the close; answer the scripted final counts, None if not scripted."""
+        self.closed.append((chat, message_id))
+        return self.final_counts.get(message_id)
 
     def to(self, chat_id: str) -> list[Message]:
         """Messages sent to one chat."""
