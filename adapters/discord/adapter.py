@@ -1,0 +1,538 @@
+"""The Discord adapter: a discord.py client carrying core messages out and commands back.
+
+Outgoing, the core's dispatcher calls :meth:`DiscordAdapter.send` and
+:meth:`DiscordAdapter.close_poll`. Incoming, slash commands become ``Command`` for
+``Core.handle`` and poll votes become ``VoteEvent`` for ``Core.record_vote``. The client
+runs in newsbrief's event loop, in a task this adapter owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+
+from adapters.discord import render
+from adapters.discord.commands import (
+    FileSyncState,
+    MemorySyncState,
+    SyncState,
+    add_commands,
+    command_hash,
+)
+from bot.errors import (
+    ChatUnavailable,
+    ConfigError,
+    NewsbriefError,
+    RateLimited,
+    TransientDeliveryError,
+)
+from bot.ports import Core, RateLimits
+from bot.types import (
+    ChatRef,
+    Command,
+    Message,
+    PollPost,
+    Post,
+    Reply,
+    ResultsPost,
+    Sent,
+    VoteEvent,
+)
+
+_log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+API_VERSION = 10
+NONCE_LIMIT = 25  # Discord's longest nonce
+NONE = discord.AllowedMentions.none()
+
+# discord.py keeps to each route's bucket from the response headers (a channel's message
+# bucket is 5 per 5 s), so the dispatcher adds no per-chat limit. The global 50/s limit is
+# only learnt from a 429, and 429s count towards Cloudflare's invalid-request ban, so the
+# dispatcher stays well below it. Four sends in flight keep one slow channel from stalling
+# the rest without piling requests into one bucket.
+LIMITS = RateLimits(per_second=10.0, per_chat_per_minute=0.0, concurrency=4)
+
+# A 429 asking for longer than this is not slept through inside discord.py: it surfaces as
+# discord.RateLimited, which becomes the core's RateLimited so only that channel waits.
+MAX_RATELIMIT_WAIT = 30.0
+
+_VERSIONED_RE = re.compile(r"/v\d+$")
+
+
+class DiscordStartError(NewsbriefError):
+    """The Discord client could not log in or connect."""
+
+
+class TokenRedactor(logging.Filter):
+    """Replaces the bot token with ``[redacted]`` in log records that pass through."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.token:
+            return True
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "[redacted]"), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "[redacted]")
+        return True
+
+    def loggers(self) -> list[logging.Logger]:
+        """The loggers that may see the token: discord.py's, aiohttp's and ours."""
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "discord"]
+        names += ["discord", "aiohttp", __name__.rpartition(".")[0]]
+        return [logging.getLogger(name) for name in sorted(set(names))]
+
+
+def api_url(base_url: str) -> str:
+    """discord.py's ``Route.BASE`` for a REST base URL, with the API version (``/v10``)."""
+    base = base_url.rstrip("/")
+    return base if _VERSIONED_RE.search(base) else f"{base}/v{API_VERSION}"
+
+
+def point_discord_at(api_base_url: str | None, gateway_url: str | None) -> Callable[[], None]:
+    """Point discord.py at another REST and gateway server; returns what undoes it.
+
+    discord.py reads these two class attributes on every request and connect; a test fails
+    loudly if a new discord.py version moves them.
+
+    Raises:
+        ConfigError: this discord.py no longer has the attributes we override.
+    """
+    route, socket = discord.http.Route, DiscordWebSocket
+    if not isinstance(getattr(route, "BASE", None), str) or not isinstance(
+        getattr(socket, "DEFAULT_GATEWAY", None), yarl.URL
+    ):
+        raise ConfigError("this discord.py version moved Route.BASE or DEFAULT_GATEWAY")
+    old_base, old_gateway = route.BASE, socket.DEFAULT_GATEWAY
+    if api_base_url:
+        route.BASE = api_url(api_base_url)
+    if gateway_url:
+        socket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+    def restore() -> None:
+        route.BASE, socket.DEFAULT_GATEWAY = old_base, old_gateway
+
+    return restore
+
+
+class _Client(discord.Client):
+    """discord.Client whose hooks and events are the adapter's methods."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(**options)
+        self.adapter = adapter
+        self.tree: app_commands.CommandTree[_Client] = app_commands.CommandTree(self)
+
+    async def setup_hook(self) -> None:
+        await self.adapter._on_login(self)
+
+    async def on_ready(self) -> None:
+        self.adapter._ready.set()
+
+    async def on_raw_poll_vote_add(self, event: discord.RawPollVoteActionEvent) -> None:
+        await self.adapter._on_vote(event, added=True)
+
+    async def on_raw_poll_vote_remove(self, event: discord.RawPollVoteActionEvent) -> None:
+        await self.adapter._on_vote(event, added=False)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.adapter._on_channels_gone([channel.id], "channel deleted")
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        channels = [c.id for c in guild.channels if isinstance(c, discord.abc.Messageable)]
+        await self.adapter._on_channels_gone(channels, "bot removed from the server")
+
+
+class DiscordAdapter:
+    """newsbrief on Discord: slash commands in, embeds, replies and native polls out.
+
+    Args:
+        token: the bot token (``DISCORD_BOT_TOKEN``); never logged.
+        core: the service the adapter hands commands and votes to.
+        api_base_url: REST base for a Discord-compatible server or a fake (``/v10`` added
+            when missing); None for Discord itself.
+        gateway_url: gateway websocket URL; None for Discord itself.
+        sync_state: remembers the last synced command set (default: for this process).
+        clock: the time polls are measured from.
+        guild_ready_timeout: how long discord.py waits for one more guild before
+            ``on_ready``. Shorter than its 2 s default: sending needs no guild cache
+            (channels are addressed by id), and guilds arriving later are still cached.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        core: Core,
+        api_base_url: str | None = None,
+        gateway_url: str | None = None,
+        sync_state: SyncState | None = None,
+        clock: Callable[[], float] = time.time,
+        guild_ready_timeout: float = 0.5,
+    ) -> None:
+        self._token = token
+        self._core = core
+        self._api_base_url = api_base_url
+        self._gateway_url = gateway_url
+        self._sync_state = sync_state or MemorySyncState()
+        self._clock = clock
+        self._guild_ready_timeout = guild_ready_timeout
+        self._redactor = TokenRedactor(token)
+        self._client: _Client | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._sync_on_login = True
+        self._restore_urls: Callable[[], None] = lambda: None
+
+    @property
+    def name(self) -> str:
+        return PLATFORM
+
+    @property
+    def limits(self) -> RateLimits:
+        return LIMITS
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in, sync commands if they changed, connect, and return once ready.
+
+        Raises:
+            ConfigError: Discord rejected the token.
+            DiscordStartError: logging in or connecting failed otherwise.
+        """
+        if self._task is not None:
+            raise RuntimeError("the Discord adapter is already started")
+        self._install()
+        self._ready = asyncio.Event()
+        self._client = client = self._make_client()
+        self._task = asyncio.create_task(self._run(client), name="discord-client")
+        ready = asyncio.create_task(self._ready.wait())
+        await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+            try:
+                await self._task  # raises why the client stopped before it was ready
+            finally:
+                await self.stop()
+            raise DiscordStartError("the Discord client stopped before it was ready")
+
+    async def stop(self) -> None:
+        """Close the connection and wait for the client task; safe to call twice."""
+        if self._client is not None:
+            await self._client.close()
+        if self._task is not None:
+            with contextlib.suppress(NewsbriefError):
+                await self._task
+        self._client = self._task = None
+        self._uninstall()
+
+    async def wait_closed(self) -> None:
+        """Wait until the client stops (for a supervisor); raises why it stopped."""
+        if self._task is not None:
+            await self._task
+
+    async def sync_commands(self) -> int:
+        """Register the slash commands with Discord now (``newsbrief discord sync``).
+
+        Works whether or not the adapter is started: a stopped adapter logs in over REST
+        only, syncs and logs out. Returns how many commands Discord has.
+
+        Raises:
+            ConfigError: Discord rejected the token.
+            DiscordStartError: Discord could not be reached or refused the commands.
+        """
+        if self._client is not None and self._ready.is_set():
+            return await self._sync(self._client)
+        self._install()
+        self._sync_on_login = False
+        client = self._make_client()
+        try:
+            async with client:
+                await self._login(client)
+                return await self._sync(client)
+        finally:
+            self._sync_on_login = True
+            self._uninstall()
+
+    def _install(self) -> None:
+        self._restore_urls = point_discord_at(self._api_base_url, self._gateway_url)
+        for logger in self._redactor.loggers():
+            logger.addFilter(self._redactor)
+
+    def _uninstall(self) -> None:
+        self._restore_urls()
+        self._restore_urls = lambda: None
+        for logger in self._redactor.loggers():
+            logger.removeFilter(self._redactor)
+
+    def _make_client(self) -> _Client:
+        client = _Client(
+            self,
+            intents=discord.Intents.default(),  # no privileged intent is needed
+            allowed_mentions=NONE,
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            max_messages=None,  # votes arrive as raw events; no message cache needed
+            chunk_guilds_at_startup=False,
+            guild_ready_timeout=self._guild_ready_timeout,
+        )
+        add_commands(client.tree, self._run_command)
+        client.tree.error(self._on_command_error)
+        return client
+
+    async def _run(self, client: _Client) -> None:
+        async with client:
+            await self._login(client)
+            try:
+                await client.connect(reconnect=True)
+            except (discord.DiscordException, aiohttp.ClientError, OSError) as e:
+                raise DiscordStartError(f"Discord connection lost: {_describe(e)}") from e
+
+    async def _login(self, client: _Client) -> None:
+        try:
+            await client.login(self._token)
+        except discord.LoginFailure as e:
+            raise ConfigError("Discord rejected DISCORD_BOT_TOKEN") from e
+        except (discord.HTTPException, OSError) as e:
+            raise DiscordStartError(f"cannot log in to Discord: {_describe(e)}") from e
+
+    async def _on_login(self, client: _Client) -> None:
+        if not self._sync_on_login:
+            return
+        try:
+            await self._sync(client, only_if_changed=True)
+        except (DiscordStartError, OSError):
+            # Posting works without commands; the next start (or `discord sync`) retries.
+            _log.exception("slash command sync failed; continuing without it")
+
+    async def _sync(self, client: _Client, *, only_if_changed: bool = False) -> int:
+        digest = command_hash(client.tree, client.application_id)
+        if only_if_changed and await self._sync_state.load() == digest:
+            _log.debug("slash commands unchanged; not syncing")
+            return len(client.tree.get_commands())
+        try:
+            synced = await client.tree.sync()
+        except discord.HTTPException as e:
+            raise DiscordStartError(f"command sync failed: {_describe(e)}") from e
+        await self._sync_state.save(digest)
+        _log.info("synced %d slash commands with Discord", len(synced))
+        return len(synced)
+
+    # -- outgoing ------------------------------------------------------------------------
+
+    async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
+        """Send one core message to a channel; see ``Platform.send`` for the errors."""
+        channel = self._channel(chat)
+        async with _delivery_errors():
+            match message:
+                case Post():
+                    embed = discord.Embed.from_dict(render.post_embed(message))
+                    sent = await channel.send(
+                        embed=embed, nonce=_nonce(nonce), allowed_mentions=NONE
+                    )
+                    return Sent(str(sent.id))
+                case Reply():
+                    return await self._send_chunks(channel, render.reply_chunks(message), nonce)
+                case PollPost():
+                    return await self._send_poll(channel, message, nonce)
+                case ResultsPost():
+                    chunks = render.reply_chunks(message.reply)
+                    return await self._send_chunks(channel, chunks, nonce, message.chart_png)
+        raise TypeError(f"cannot send {type(message).__name__} to Discord")
+
+    async def close_poll(self, chat: ChatRef, message_id: str) -> tuple[int, ...] | None:
+        """End a native poll and read its final counts; None if the message is gone.
+
+        Raises:
+            ChatUnavailable: the channel forbids us.
+            TransientDeliveryError: anything else.
+        """
+        channel = self._channel(chat)
+        async with _delivery_errors():
+            try:
+                poll_message = await channel.fetch_message(int(message_id))
+                if poll_message.poll is None:
+                    return None
+                poll = await _end(poll_message.poll, channel, poll_message.id)
+            except discord.NotFound:
+                return None
+            return tuple(answer.vote_count for answer in sorted(poll.answers, key=_answer_id))
+
+    def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
+        if self._client is None or self._client.is_closed():
+            raise TransientDeliveryError("the Discord client is not running")
+        if not chat.chat_id.isdigit():
+            raise ChatUnavailable(f"{chat.chat_id!r} is not a Discord channel id")
+        return self._client.get_partial_messageable(int(chat.chat_id))
+
+    async def _send_chunks(
+        self,
+        channel: discord.PartialMessageable,
+        chunks: list[str],
+        nonce: str,
+        chart_png: bytes = b"",
+    ) -> Sent:
+        first: discord.Message | None = None
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            files = [_chart(chart_png)] if last and chart_png else []
+            sent = await channel.send(
+                chunk, files=files, nonce=_nonce(nonce, index), allowed_mentions=NONE
+            )
+            first = first or sent
+        if first is None:
+            raise TransientDeliveryError("nothing to send")
+        return Sent(str(first.id))
+
+    async def _send_poll(
+        self, channel: discord.PartialMessageable, message: PollPost, nonce: str
+    ) -> Sent:
+        spec = render.poll_spec(message, self._clock())
+        poll = discord.Poll(question=spec.question, duration=timedelta(hours=spec.hours))
+        for answer in spec.answers:
+            poll.add_answer(text=answer)
+        sent = await channel.send(poll=poll, nonce=_nonce(nonce), allowed_mentions=NONE)
+        return Sent(str(sent.id), poll_id=str(sent.id))
+
+    # -- incoming ------------------------------------------------------------------------
+
+    async def _run_command(
+        self, interaction: discord.Interaction[Any], name: str, args: str
+    ) -> None:
+        """Every command: defer (Discord allows 3 s), ask the core, answer in follow-ups."""
+        await interaction.response.defer(thinking=True)
+        command = Command(
+            name=name,
+            args=args.strip(),
+            chat=ChatRef(PLATFORM, str(interaction.channel_id or "")),
+            user=str(interaction.user.id),
+            is_admin=_is_admin(interaction.permissions),
+        )
+        reply = await self._core.handle(command)
+        for chunk in render.reply_chunks(reply):
+            await interaction.followup.send(chunk, allowed_mentions=NONE)
+
+    async def _on_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """The one place a failed command becomes user text."""
+        _log.error("/%s failed", _command_name(interaction), exc_info=error)
+        text = "Sorry, that failed on our side. Please try again in a minute."
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
+            else:
+                await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+
+    async def _on_vote(self, event: discord.RawPollVoteActionEvent, *, added: bool) -> None:
+        # Our polls allow one answer, so a removal always leaves the user with no vote.
+        options = (event.answer_id - 1,) if added else ()
+        vote = VoteEvent(PLATFORM, str(event.message_id), str(event.user_id), options)
+        await self._core.record_vote(vote)
+
+    async def _on_channels_gone(self, channel_ids: Iterable[int], reason: str) -> None:
+        for channel_id in channel_ids:
+            await self._core.chat_membership(ChatRef(PLATFORM, str(channel_id)), False, reason)
+
+
+def create_adapter(
+    *,
+    token: str,
+    api_base_url: str | None,
+    gateway_url: str | None,
+    core: Core,
+    sync_state_path: Path | None = None,
+) -> DiscordAdapter:
+    """Build the Discord adapter (the composition root's entry point).
+
+    ``sync_state_path`` is the file remembering the last synced command set; without it,
+    commands are synced once per process start.
+    """
+    state = FileSyncState(sync_state_path) if sync_state_path else MemorySyncState()
+    return DiscordAdapter(
+        token=token, core=core, api_base_url=api_base_url, gateway_url=gateway_url, sync_state=state
+    )
+
+
+@contextlib.asynccontextmanager
+async def _delivery_errors() -> AsyncIterator[None]:
+    """Translate discord.py and network errors into the Platform error contract."""
+    try:
+        yield
+    except (discord.Forbidden, discord.NotFound) as e:
+        raise ChatUnavailable(_describe(e)) from e
+    except discord.RateLimited as e:
+        raise RateLimited(e.retry_after, _describe(e)) from e
+    except (discord.DiscordException, OSError) as e:
+        raise TransientDeliveryError(_describe(e)) from e
+
+
+async def _end(
+    poll: discord.Poll, channel: discord.PartialMessageable, message_id: int
+) -> discord.Poll:
+    """End ``poll`` unless Discord already has; a lost race with its own expiry is fine."""
+    if poll.is_finalised():
+        return poll
+    try:
+        return await poll.end()
+    except discord.HTTPException as e:
+        if isinstance(e, discord.NotFound | discord.Forbidden):
+            raise
+        refreshed = (await channel.fetch_message(message_id)).poll
+        if refreshed is None or not refreshed.is_finalised():
+            raise
+        return refreshed
+
+
+def _nonce(nonce: str, index: int = 0) -> str:
+    """The nonce for the ``index``-th message of an outbox row (Discord allows 25 chars)."""
+    if index == 0 and len(nonce) <= NONCE_LIMIT:
+        return nonce
+    return hashlib.sha256(f"{nonce}:{index}".encode()).hexdigest()[:NONCE_LIMIT]
+
+
+def _chart(png: bytes) -> discord.File:
+    return discord.File(io.BytesIO(png), filename="results.png", description="Poll results")
+
+
+def _is_admin(permissions: discord.Permissions) -> bool:
+    return permissions.manage_channels or permissions.administrator
+
+
+def _answer_id(answer: discord.PollAnswer) -> int:
+    return answer.id
+
+
+def _command_name(interaction: discord.Interaction[Any]) -> str:
+    command = interaction.command
+    return command.name if command is not None else "?"
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"Discord {error.status}: {error.text or 'no message'} (code {error.code})"
+    if isinstance(error, discord.RateLimited):
+        return f"Discord rate limit: retry after {error.retry_after:.0f}s"
+    return f"{type(error).__name__}: {error}"

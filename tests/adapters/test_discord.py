@@ -1,0 +1,571 @@
+"""The Discord adapter end to end: a real discord.Client against the fake Discord on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from adapters.discord import DiscordAdapter, create_adapter
+from adapters.discord.adapter import (
+    DiscordStartError,
+    TokenRedactor,
+    api_url,
+    point_discord_at,
+)
+from adapters.discord.commands import FileSyncState
+from bot.errors import ChatUnavailable, ConfigError, RateLimited, TransientDeliveryError
+from bot.types import (
+    ChatRef,
+    Command,
+    PollPost,
+    Post,
+    Reply,
+    ResultsPost,
+    Source,
+    VoteEvent,
+)
+from tests.fakes.discord_api import ADMINISTRATOR, MANAGE_CHANNELS, SEND_MESSAGES, FakeDiscord
+
+T = TypeVar("T")
+
+TOKEN = "MTAxOTk5.fake-bot-token.s3cr3t-value"
+NOW = 1_700_000_000.0
+CHANNEL, OTHER_CHANNEL = 111111111111111111, 222222222222222222
+CHAT = ChatRef("discord", str(CHANNEL))
+READER, OTHER_READER = 424242424242424242, 434343434343434343
+
+
+@dataclass
+class FakeCore:
+    """The service API with behaviour: canned replies, and a record of what adapters said."""
+
+    replies: dict[str, Reply] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+    commands: list[Command] = field(default_factory=list)
+    votes: list[VoteEvent] = field(default_factory=list)
+    memberships: list[tuple[ChatRef, bool, str]] = field(default_factory=list)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def handle(self, command: Command) -> Reply:
+        await self._record(self.commands, command)
+        if command.name in self.failing:
+            raise RuntimeError(f"{command.name} broke")
+        return self.replies.get(command.name, Reply(f"done: {command.name}"))
+
+    async def chat_membership(self, chat: ChatRef, active: bool, reason: str) -> None:
+        await self._record(self.memberships, (chat, active, reason))
+
+    async def chat_migrated(self, old: ChatRef, new: ChatRef) -> None:
+        raise AssertionError("Discord channels do not migrate")
+
+    async def record_vote(self, vote: VoteEvent) -> None:
+        await self._record(self.votes, vote)
+
+    async def record_counts(self, counts: object) -> None:
+        raise AssertionError("Discord reports votes per user, not counts")
+
+    async def wait_for(self, predicate: Callable[[FakeCore], T]) -> T:
+        """Wait until ``predicate(self)`` is truthy (bounded so a broken test fails)."""
+        async with asyncio.timeout(5), self.changed:
+            return await self.changed.wait_for(lambda: predicate(self))
+
+    async def _record(self, into: list[T], item: T) -> None:
+        async with self.changed:
+            into.append(item)
+            self.changed.notify_all()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(token=TOKEN, channels=(CHANNEL, OTHER_CHANNEL)) as server:
+        yield server
+
+
+@pytest.fixture
+def core() -> FakeCore:
+    return FakeCore()
+
+
+def _adapter(fake: FakeDiscord, core: FakeCore, **options: object) -> DiscordAdapter:
+    return DiscordAdapter(
+        token=TOKEN,
+        core=core,
+        api_base_url=fake.api_base_url,
+        gateway_url=fake.gateway_url,
+        clock=lambda: NOW,
+        guild_ready_timeout=0.01,  # on_ready waits this long after the last guild
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def adapter(fake: FakeDiscord, core: FakeCore) -> AsyncIterator[DiscordAdapter]:
+    started = _adapter(fake, core)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+def _post(summary: str = "Talks resumed in Caracas.") -> Post:
+    return Post("Venezuela talks", summary, "https://news.example/ve", "World", NOW)
+
+
+# -- connecting ----------------------------------------------------------------------------
+
+
+async def test_logs_in_and_gets_ready_through_the_overridden_urls(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """REST login and the gateway handshake both reach the fake, with the bot token."""
+    logins = fake.calls_to("GET", "/users/@me") + fake.calls_to("GET", "/oauth2/applications")
+    assert [c.authorization for c in logins] == [f"Bot {TOKEN}"] * 2
+    assert fake.identify_count == 1
+    assert fake.gateway_query["encoding"] == "json"
+    assert adapter.name == "discord"
+    assert adapter.limits.concurrency == 4
+
+
+async def test_stop_restores_discord_py_defaults(fake: FakeDiscord, core: FakeCore) -> None:
+    """The URL override lasts only while the adapter runs."""
+    before = _discord_urls()
+    started = _adapter(fake, core)
+    await started.start()
+    assert _discord_urls() == (fake.api_base_url, fake.gateway_url)
+    await started.stop()
+    assert _discord_urls() == before
+
+
+def test_discord_py_still_reads_the_attributes_we_override() -> None:
+    """Fails loudly if a discord.py upgrade moves Route.BASE or DEFAULT_GATEWAY."""
+    import discord
+    import yarl
+    from discord.gateway import DiscordWebSocket
+
+    assert isinstance(discord.http.Route.BASE, str)
+    assert isinstance(DiscordWebSocket.DEFAULT_GATEWAY, yarl.URL)
+    restore = point_discord_at("http://127.0.0.1:9/api", "ws://127.0.0.1:9/gw")
+    try:
+        url = discord.http.Route("GET", "/users/@me").url
+        assert url == "http://127.0.0.1:9/api/v10/users/@me"
+        assert _discord_urls()[1] == "ws://127.0.0.1:9/gw"
+    finally:
+        restore()
+    assert _discord_urls() == ("https://discord.com/api/v10", "wss://gateway.discord.gg/")
+
+
+def _discord_urls() -> tuple[str, str]:
+    """Where discord.py sends REST requests and opens the gateway, right now."""
+    import discord
+    from discord.gateway import DiscordWebSocket
+
+    return discord.http.Route.BASE, str(DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+def test_api_url_adds_the_version_only_when_missing() -> None:
+    """Both ``.../api`` and ``.../api/v10`` work as DISCORD_API_BASE_URL."""
+    assert api_url("http://h/api") == "http://h/api/v10"
+    assert api_url("http://h/api/v10/") == "http://h/api/v10"
+
+
+async def test_a_rejected_token_is_a_config_error(fake: FakeDiscord, core: FakeCore) -> None:
+    """A wrong DISCORD_BOT_TOKEN stops start-up with a clear error, and cleans up."""
+    wrong = DiscordAdapter(
+        token="not-the-token",
+        core=core,
+        api_base_url=fake.api_base_url,
+        gateway_url=fake.gateway_url,
+    )
+    with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN"):
+        await wrong.start()
+    assert _discord_urls()[0] == "https://discord.com/api/v10"
+
+
+async def test_an_unreachable_discord_fails_start_clearly(core: FakeCore) -> None:
+    """Nothing listening at the API URL: start raises DiscordStartError, not a hang."""
+    async with FakeDiscord(token=TOKEN) as gone:
+        api, gateway = gone.api_base_url, gone.gateway_url
+    unreachable = DiscordAdapter(token=TOKEN, core=core, api_base_url=api, gateway_url=gateway)
+    with pytest.raises(DiscordStartError, match="cannot log in"):
+        await unreachable.start()
+
+
+async def test_factory_builds_an_adapter_the_root_can_start(
+    fake: FakeDiscord, core: FakeCore, tmp_path: Path
+) -> None:
+    """``create_adapter`` is what the composition root calls; the result starts and sends."""
+    built = create_adapter(
+        token=TOKEN,
+        api_base_url=fake.api_base_url,
+        gateway_url=fake.gateway_url,
+        core=core,
+        sync_state_path=tmp_path / "discord-commands",
+    )
+    await built.start()
+    try:
+        sent = await built.send(CHAT, _post(), "nonce-factory")
+    finally:
+        await built.stop()
+    assert fake.messages[int(sent.message_id)]["embeds"]
+
+
+# -- command sync --------------------------------------------------------------------------
+
+
+async def test_commands_sync_once_and_not_again_on_a_restart(
+    fake: FakeDiscord, core: FakeCore, tmp_path: Path
+) -> None:
+    """The first start registers the commands; a restart with the same set does not."""
+    state = FileSyncState(tmp_path / "discord-commands")
+    for _ in range(2):
+        started = _adapter(fake, core, sync_state=state)
+        await started.start()
+        await started.stop()
+    syncs = fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")
+    assert len(syncs) == 1
+    assert fake.identify_count == 2
+    names = {c["name"] for c in syncs[0].json}
+    assert names == {
+        "summary", "latest", "subscribe", "unsubscribe", "feeds", "poll", "results", "status",
+        "help",
+    }  # fmt: skip
+
+
+async def test_a_changed_command_set_syncs_again(
+    fake: FakeDiscord, core: FakeCore, tmp_path: Path
+) -> None:
+    """When the remembered hash differs (new commands, another app), start syncs."""
+    state = FileSyncState(tmp_path / "discord-commands")
+    await state.save("hash-of-an-older-command-set")
+    started = _adapter(fake, core, sync_state=state)
+    await started.start()
+    await started.stop()
+    assert len(fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")) == 1
+    assert await state.load() != "hash-of-an-older-command-set"
+
+
+async def test_sync_commands_works_without_connecting(fake: FakeDiscord, core: FakeCore) -> None:
+    """``newsbrief discord sync`` registers over REST only: no gateway session."""
+    count = await _adapter(fake, core).sync_commands()
+    assert count == 9
+    assert len(fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")) == 1
+    assert fake.identify_count == 0
+
+
+async def test_typed_options_are_registered(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    """/summary takes a required string ``topic``; /subscribe defaults to Manage Channels."""
+    commands = {c["name"]: c for c in fake.commands["global"]}
+    (topic,) = commands["summary"]["options"]
+    assert (topic["name"], topic["type"], topic["required"]) == ("topic", 3, True)
+    assert commands["subscribe"]["options"][0]["name"] == "url"
+    assert commands["unsubscribe"]["options"][0]["name"] == "feed"
+    assert commands["subscribe"]["default_member_permissions"] == MANAGE_CHANNELS
+    assert commands["latest"]["options"] == []
+
+
+# -- sending -------------------------------------------------------------------------------
+
+
+async def test_a_post_is_one_embed_with_a_nonce_and_no_mentions(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A new article becomes one embed; the row's nonce is enforced; nothing can ping."""
+    sent = await adapter.send(CHAT, _post(), "row-17-nonce")
+    (call,) = fake.channel_posts(CHANNEL)
+    (embed,) = call.json["embeds"]
+    assert embed["title"] == "Venezuela talks"
+    assert embed["url"] == "https://news.example/ve"
+    assert embed["footer"]["text"] == "World"
+    assert call.json["nonce"] == "row-17-nonce"
+    assert call.json["enforce_nonce"] is True
+    assert call.json["allowed_mentions"] == {"parse": []}
+    assert sent.message_id == str(int(sent.message_id))
+
+
+async def test_article_text_with_everyone_and_a_role_mention_pings_nobody(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """Feed text cannot ping @everyone or a role: defused in the embed, parse [] on the send."""
+    await adapter.send(CHAT, _post("Breaking @everyone, <@&123> read this"), "n-ping")
+    (call,) = fake.channel_posts(CHANNEL)
+    assert call.json["allowed_mentions"] == {"parse": []}
+    description = call.json["embeds"][0]["description"]
+    assert "@everyone" not in description
+    assert "<@&123>" not in description
+
+
+async def test_a_reply_with_a_mention_is_sent_without_parsing_it(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """Plain content (model text) gets the same guard."""
+    await adapter.send(CHAT, Reply("Hey @everyone <@&123>"), "n-reply")
+    (call,) = fake.channel_posts(CHANNEL)
+    assert call.json["allowed_mentions"] == {"parse": []}
+    assert "@everyone" not in call.json["content"]
+
+
+async def test_a_long_reply_is_several_messages_with_distinct_nonces(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """Over 2000 characters: split, and each part has its own nonce so none is deduplicated."""
+    text = "\n\n".join(f"Paragraph {i}. " + "word " * 150 for i in range(6))
+    sent = await adapter.send(CHAT, Reply(text), "n-long")
+    calls = fake.channel_posts(CHANNEL)
+    assert len(calls) > 1
+    assert all(len(c.json["content"]) <= 2000 for c in calls)
+    nonces = [c.json["nonce"] for c in calls]
+    assert nonces[0] == "n-long"
+    assert len(set(nonces)) == len(nonces)
+    assert all(len(n) <= 25 for n in nonces)
+    assert sent.message_id == str(min(fake.messages))  # the first part's id
+
+
+async def test_a_resend_with_the_same_nonce_is_deduplicated(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A post resent after a crash (same outbox row, same nonce) is one message on Discord."""
+    first = await adapter.send(CHAT, _post(), "row-5")
+    again = await adapter.send(CHAT, _post(), "row-5")
+    assert again.message_id == first.message_id
+    assert len(fake.messages) == 1
+
+
+async def test_a_429_is_retried_by_discord_py_and_delivered(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """One 429 (with Via and retry_after): discord.py waits, retries, one message lands."""
+    fake.fail_next(CHANNEL, 429)
+    await adapter.send(CHAT, _post(), "n-429")
+    statuses = [c.status for c in fake.calls_to("POST", f"/channels/{CHANNEL}/messages")]
+    assert statuses == [429, 200]
+    assert len(fake.messages) == 1
+
+
+async def test_a_long_429_becomes_the_cores_rate_limited(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A 429 asking for more than 30 s is not slept through: that channel waits instead."""
+    fake.retry_after = 120.0
+    fake.fail_next(CHANNEL, 429)
+    with pytest.raises(RateLimited) as caught:
+        await adapter.send(CHAT, _post(), "n-slow")
+    assert caught.value.retry_after == 120.0
+    assert fake.messages == {}
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_forbidden_or_unknown_channel_is_chat_unavailable(
+    fake: FakeDiscord, adapter: DiscordAdapter, status: int
+) -> None:
+    """403 and 404 pause the channel (ChatUnavailable) with Discord's reason, no retry."""
+    fake.fail_next(CHANNEL, status)
+    with pytest.raises(ChatUnavailable, match=f"Discord {status}"):
+        await adapter.send(CHAT, _post(), "n-gone")
+    assert len(fake.calls_to("POST", f"/channels/{CHANNEL}/messages")) == 1
+
+
+async def test_a_channel_discord_does_not_know_is_chat_unavailable(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A configured id that is no channel answers 404 Unknown Channel."""
+    with pytest.raises(ChatUnavailable, match="Unknown Channel"):
+        await adapter.send(ChatRef("discord", "999999999999999999"), _post(), "n-unknown")
+
+
+async def test_other_errors_are_transient(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    """A 400 (or anything not 403/404/429) is retried later by the dispatcher."""
+    fake.fail_next(CHANNEL, 400)
+    with pytest.raises(TransientDeliveryError, match="Discord 400"):
+        await adapter.send(CHAT, _post(), "n-400")
+
+
+async def test_sending_before_start_is_transient(core: FakeCore) -> None:
+    """The dispatcher may run before the gateway is up; that is a retry, not a pause."""
+    idle = DiscordAdapter(token=TOKEN, core=core)
+    with pytest.raises(TransientDeliveryError):
+        await idle.send(CHAT, _post(), "n-early")
+
+
+async def test_results_are_text_with_the_chart_attached(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A ResultsPost is a message with the reply text and the PNG as a file."""
+    png = b"\x89PNG\r\n\x1a\nfake-chart"
+    results = ResultsPost(Reply("Yes 2, No 1", title="Should talks go on?"), png)
+    await adapter.send(CHAT, results, "n-results")
+    (call,) = fake.channel_posts(CHANNEL)
+    assert "Yes 2, No 1" in call.json["content"]
+    assert call.json["allowed_mentions"] == {"parse": []}
+    (chart,) = call.files
+    assert (chart["filename"], chart["data"]) == ("results.png", png)
+
+
+# -- polls ---------------------------------------------------------------------------------
+
+
+async def _open_poll(adapter: DiscordAdapter) -> int:
+    poll = PollPost("Should talks go on?", ("Yes", "No"), close_at=NOW + 90 * 60)
+    sent = await adapter.send(CHAT, poll, "n-poll")
+    assert sent.poll_id == sent.message_id
+    return int(sent.message_id)
+
+
+async def test_a_poll_is_a_native_discord_poll(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    """Question, answers, single choice, and the duration rounded up to whole hours."""
+    await _open_poll(adapter)
+    (call,) = fake.channel_posts(CHANNEL)
+    poll = call.json["poll"]
+    assert poll["question"] == {"text": "Should talks go on?"}
+    assert [a["poll_media"]["text"] for a in poll["answers"]] == ["Yes", "No"]
+    assert poll["duration"] == 2
+    assert poll["allow_multiselect"] is False
+    assert call.json["nonce"] == "n-poll"
+    assert call.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_votes_and_retractions_reach_the_core(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
+) -> None:
+    """MESSAGE_POLL_VOTE_ADD gives the 0-based option; REMOVE gives a retraction."""
+    message_id = await _open_poll(adapter)
+    await fake.vote(message_id, READER, 2, add=True)
+    await fake.vote(message_id, READER, 2, add=False)
+    await core.wait_for(lambda c: len(c.votes) == 2)
+    poll_id, user = str(message_id), str(READER)
+    assert core.votes == [
+        VoteEvent("discord", poll_id, user, (1,)),
+        VoteEvent("discord", poll_id, user, ()),
+    ]
+
+
+async def test_close_poll_ends_it_and_returns_final_counts(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """At close time the poll is expired on Discord and its final counts read back."""
+    message_id = await _open_poll(adapter)
+    await fake.vote(message_id, READER, 1, add=True)
+    await fake.vote(message_id, OTHER_READER, 2, add=True)
+    await fake.vote(message_id, 999, 1, add=True)
+    counts = await adapter.close_poll(CHAT, str(message_id))
+    assert counts == (2, 1)
+    assert len(fake.calls_to("POST", f"/channels/{CHANNEL}/polls/{message_id}/expire")) == 1
+
+
+async def test_close_poll_on_a_vanished_message_is_none(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A deleted poll message has no counts to give."""
+    assert await adapter.close_poll(CHAT, "123456789012345678") is None
+
+
+async def test_close_poll_after_discord_ended_it_reads_the_counts(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """If Discord already finalized the poll, the counts are read without ending it twice."""
+    message_id = await _open_poll(adapter)
+    await fake.vote(message_id, READER, 2, add=True)
+    await adapter.close_poll(CHAT, str(message_id))
+    assert await adapter.close_poll(CHAT, str(message_id)) == (0, 1)
+    assert len(fake.calls_to("POST", f"/channels/{CHANNEL}/polls/{message_id}/expire")) == 1
+
+
+# -- slash commands ------------------------------------------------------------------------
+
+
+async def test_summary_defers_then_follows_up_with_numbered_sources(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
+) -> None:
+    """/summary topic:venezuela: a deferred response first, then the reply as a follow-up."""
+    core.replies["summary"] = Reply(
+        "Talks resumed in Caracas.", (Source("Talks", "https://news.example/ve", "world"),)
+    )
+    interaction_id, token = await fake.interact("summary", {"topic": "venezuela"}, user_id=READER)
+    followups = await fake.wait_for(lambda f: f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))
+    (callback,) = fake.calls_to("POST", f"/interactions/{interaction_id}/{token}/callback")
+    assert callback.json["type"] == 5  # deferred channel message: "newsbrief is thinking..."
+    assert fake.calls.index(callback) < fake.calls.index(followups[0])
+    content = followups[0].json["content"]
+    assert content.startswith("Talks resumed in Caracas.")
+    assert "1. Talks (world) — <https://news.example/ve>" in content
+    assert followups[0].json["allowed_mentions"] == {"parse": []}
+    assert core.commands == [
+        Command("summary", "venezuela", CHAT, str(READER), is_admin=False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("permissions", "is_admin"),
+    [(SEND_MESSAGES, False), (SEND_MESSAGES | MANAGE_CHANNELS, True), (ADMINISTRATOR, True)],
+    ids=["member", "manage-channels", "administrator"],
+)
+async def test_subscribe_says_whether_the_user_may_change_the_channel(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter, permissions: int, is_admin: bool
+) -> None:
+    """is_admin comes from the member's resolved permissions in that channel, at run time."""
+    url = "https://feeds.example/world.rss"
+    await fake.interact(
+        "subscribe", {"url": url}, channel_id=OTHER_CHANNEL, permissions=permissions
+    )
+    (command,) = await core.wait_for(lambda c: c.commands)
+    assert command == Command(
+        "subscribe", url, ChatRef("discord", str(OTHER_CHANNEL)), str(READER), is_admin
+    )
+
+
+async def test_a_failing_command_gets_an_apology_not_silence(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
+) -> None:
+    """An unexpected error in the core becomes one ephemeral apology, and is logged."""
+    core.failing.add("status")
+    _, token = await fake.interact("status")
+    (followup,) = await fake.wait_for(lambda f: f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))
+    assert followup.json["content"].startswith("Sorry")
+    assert followup.json["flags"] & 64
+
+
+async def test_a_deleted_channel_is_reported_to_the_core(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
+) -> None:
+    """CHANNEL_DELETE tells the core the bot lost that channel."""
+    await fake.delete_channel(OTHER_CHANNEL)
+    memberships = await core.wait_for(lambda c: c.memberships)
+    assert memberships == [(ChatRef("discord", str(OTHER_CHANNEL)), False, "channel deleted")]
+
+
+# -- the token -----------------------------------------------------------------------------
+
+
+async def test_the_token_never_reaches_the_logs(
+    fake: FakeDiscord, core: FakeCore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG, through login, a send, a command and shutdown, the token is never logged."""
+    caplog.set_level(logging.DEBUG)
+    started = _adapter(fake, core)
+    await started.start()
+    await started.send(CHAT, _post(), "n-log")
+    _, token = await fake.interact("help")
+    await fake.wait_for(lambda f: f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))
+    logging.getLogger("discord.http").debug("leaked header: Bot %s", TOKEN)
+    await started.stop()
+    assert caplog.records
+    assert TOKEN not in caplog.text
+    assert "leaked header: Bot [redacted]" in caplog.text
+
+
+def test_redactor_covers_arguments_and_tracebacks() -> None:
+    """The filter rewrites a record whose message or exception text holds the token."""
+    redactor = TokenRedactor(TOKEN)
+    try:
+        raise ValueError(f"bad token {TOKEN}")
+    except ValueError as e:
+        record = logging.LogRecord("discord", logging.ERROR, "x", 1, "with %s", (TOKEN,), None)
+        record.exc_info = (type(e), e, e.__traceback__)
+    assert redactor.filter(record)
+    assert record.getMessage() == "with [redacted]"
+    assert record.exc_text is not None
+    assert TOKEN not in record.exc_text
