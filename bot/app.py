@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from summarizer.registry import SummarizerOptions, make_summarizer
@@ -135,9 +136,15 @@ def chat_adapters(settings: Settings, core: Core) -> list[ChatAdapter]:
                 api_base_url=settings.discord_api_base_url or None,
                 gateway_url=settings.discord_gateway_url or None,
                 core=core,
+                sync_state_path=discord_sync_state(settings),
             )
         )
     return adapters
+
+
+def discord_sync_state(settings: Settings) -> Path:
+    """Where the Discord adapter remembers the last command set it synced."""
+    return settings.db.with_name(settings.db.name + ".discord-commands")
 
 
 def _factory(platform: str) -> Callable[..., Any]:

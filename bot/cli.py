@@ -235,6 +235,19 @@ def feeds_export(
         path.write_text(text, encoding="utf-8")
 
 
+discord_app = typer.Typer(help="Discord tools.", no_args_is_help=True)
+app.add_typer(discord_app, name="discord")
+
+
+@discord_app.command("sync")
+def discord_sync() -> None:
+    """Register the slash commands with Discord now (normally done on first start)."""
+    from bot.commands import sync_discord_commands
+
+    count = _run(sync_discord_commands(_setup()))
+    typer.echo(f"synced {count} command(s)")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

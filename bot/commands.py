@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -96,8 +97,12 @@ async def add_feed(settings: Settings, url: str, name: str, every: str, backfill
         raise UserInputError(str(e)) from e
     async with opened(settings) as app:
         return await app.store.upsert_feed(
-            resolve_feed_url(url, Path.cwd()), name=name, origin=FeedOrigin.CLI,
-            every=max(seconds, 10.0), backfill=backfill, now=app.clock.now(),
+            resolve_feed_url(url, Path.cwd()),
+            name=name,
+            origin=FeedOrigin.CLI,
+            every=max(seconds, 10.0),
+            backfill=backfill,
+            now=app.clock.now(),
         )
 
 
@@ -124,7 +129,11 @@ async def import_opml(settings: Settings, path: Path) -> int:
     async with opened(settings) as app:
         for item in listed:
             await app.store.upsert_feed(
-                item.url, name="", origin=FeedOrigin.CLI, every=15 * 60.0, backfill=0,
+                item.url,
+                name="",
+                origin=FeedOrigin.CLI,
+                every=15 * 60.0,
+                backfill=0,
                 now=app.clock.now(),
             )
     return len(listed)
@@ -135,3 +144,23 @@ async def export_opml(settings: Settings) -> str:
     async with opened(settings) as app:
         feeds = [f for f in await app.store.feeds() if not f.paused]
     return render_opml([OpmlFeed(f.url, f.name or f.title) for f in feeds])
+
+
+async def sync_discord_commands(settings: Settings) -> int:
+    """Register the slash commands now; returns how many Discord reports."""
+    if not settings.discord_bot_token:
+        raise UserInputError("DISCORD_BOT_TOKEN is not set")
+    from bot.app import ADAPTER_FACTORIES, discord_sync_state
+
+    module_name, _, attr = ADAPTER_FACTORIES["discord"].partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    async with opened(settings) as app:
+        adapter = factory(
+            token=settings.discord_bot_token,
+            api_base_url=settings.discord_api_base_url or None,
+            gateway_url=settings.discord_gateway_url or None,
+            core=app.service,
+            sync_state_path=discord_sync_state(settings),
+        )
+        count: int = await adapter.sync_commands()
+        return count

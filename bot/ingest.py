@@ -60,6 +60,7 @@ class Ingestor:
         self._feed_slots = asyncio.Semaphore(feed_concurrency)
         self._page_slots = asyncio.Semaphore(page_concurrency)
         self._near: NearDuplicateIndex | None = None
+        self._save_lock = asyncio.Lock()
 
     async def _index(self) -> NearDuplicateIndex:
         if self._near is None:
@@ -115,8 +116,8 @@ class Ingestor:
             await self._store.record_not_modified(feed.id, now, decide.feed_next_due(feed, now))
             return FeedOutcome(feed, "not_modified")
         parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
-        fresh, canonical = await self._fresh(feed, parsed.entries)
-        routed, duplicates = await self._route(feed, fresh, canonical, channels, now)
+        fresh, _ = await self._fresh(feed, parsed.entries)
+        full = await self._with_full_text(feed, fresh)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
@@ -125,8 +126,13 @@ class Ingestor:
             last_modified=result.last_modified,
             title=parsed.title or None,
         )
-        ids = await self._store.save_ingest(update, routed)
-        await self._remember(routed, ids)
+        # what is new and what duplicates what is decided and saved under one lock, so two
+        # feeds carrying the same story in the same pass cannot both post it
+        async with self._save_lock:
+            fresh, canonical = await self._fresh(feed, [full.get(e.guid, e) for e in fresh])
+            routed, duplicates = await self._route(feed, fresh, canonical, channels, now)
+            ids = await self._store.save_ingest(update, routed)
+            await self._remember(routed, ids)
         queued = sum(len(r.channel_ids) for r in routed)
         return FeedOutcome(feed, "ok", len(parsed.entries), len(ids), duplicates, queued)
 
@@ -138,6 +144,13 @@ class Ingestor:
             feed.id, canonical.keys(), [u for u in canonical.values() if u]
         )
         return decide.new_entries(entries, guids, urls, canonical), canonical
+
+    async def _with_full_text(self, feed: Feed, fresh: Sequence[FeedEntry]) -> dict[str, FeedEntry]:
+        """Teaser-only entries that will be posted, with their pages' text (concurrently)."""
+        to_post = decide.entries_to_post(feed, fresh)
+        teasers = [e for e in fresh if e.guid in to_post and e.url and entry_is_teaser(e)]
+        filled = await asyncio.gather(*(self._full_text(feed, e) for e in teasers))
+        return {e.guid: e for e in filled}
 
     async def _route(
         self,
@@ -154,8 +167,6 @@ class Ingestor:
         # oldest first, so a channel receives a feed's posts in publication order
         for entry in sorted(fresh, key=lambda e: e.published or 0.0):
             post = entry.guid in to_post
-            if post and entry.url and entry_is_teaser(entry):
-                entry = await self._full_text(feed, entry)
             article = _new_article(feed, entry, canonical.get(entry.guid, ""), now, post)
             story = index.find(article.simhash) if _dedupable(article) else None
             if story is not None:

@@ -117,7 +117,7 @@ class Polls:
         """Upsert, replace or retract one reader's vote; repeats change nothing."""
         post = await self._repo.post_by_platform_id(vote.platform, vote.platform_poll_id)
         if post is None:
-            log.warning("vote for unknown %s poll %s ignored", vote.platform, vote.platform_poll_id)
+            log.debug("vote for unknown %s poll %s ignored", vote.platform, vote.platform_poll_id)
             return
         poll = await self._poll(post.poll_id)
         if poll.closed:

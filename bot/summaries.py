@@ -80,14 +80,16 @@ class Summaries:
         if cached is not None:
             return summary_from_json(cached)
         summary = await self._summarizer.summarize(document(article))
-        # a fallback summary is cached under the extractive key, so the LLM is asked again
-        # next time rather than being skipped forever
-        key = self.key if summary.method != "extractive" or "extractive" in self.key else None
-        if key is not None:
+        if not self._is_fallback(summary):
             await self._store.cache_summary(
-                article.content_hash, key, summary_to_json(summary), self._clock.now()
+                article.content_hash, self.key, summary_to_json(summary), self._clock.now()
             )
         return summary
+
+    def _is_fallback(self, summary: Summary) -> bool:
+        """An LLM summarizer that fell back to extractive: not cached under the LLM's key,
+        so the LLM is asked again once it is back."""
+        return self.key.startswith("llm") and summary.method != "llm"
 
     async def for_topic(self, topic: str, articles: Sequence[Article]) -> Summary:
         """One summary over several articles, cached per (topic, set of articles)."""
@@ -97,6 +99,6 @@ class Summaries:
         if cached is not None:
             return summary_from_json(cached)
         summary = await self._summarizer.summarize_topic(topic, [document(a) for a in articles])
-        if summary.method != "extractive" or "extractive" in self.key:
+        if not self._is_fallback(summary):
             await self._store.cache_topic(key, summary_to_json(summary), self._clock.now())
         return summary

@@ -20,7 +20,11 @@ async def sync_config(store: SqliteStore, loaded: LoadedConfig, now: float) -> N
     for fc in loaded.config.feeds:
         url = resolve_feed_url(fc.url, loaded.base_dir)
         feed = await store.upsert_feed(
-            url, name=fc.name, origin=FeedOrigin.CONFIG, every=fc.every, backfill=fc.backfill,
+            url,
+            name=fc.name,
+            origin=FeedOrigin.CONFIG,
+            every=fc.every,
+            backfill=fc.backfill,
             now=now,
         )
         listed.add(url)
@@ -39,6 +43,10 @@ async def sync_config(store: SqliteStore, loaded: LoadedConfig, now: float) -> N
             exclude=exclude,
         )
         await store.upsert_channel(
-            cc.ref, origin=FeedOrigin.CONFIG, subscription=subscription, polls=cc.polls,
-            poll_duration=cc.poll_duration, now=now,
+            cc.ref,
+            origin=FeedOrigin.CONFIG,
+            subscription=subscription,
+            polls=cc.polls,
+            poll_duration=cc.poll_duration,
+            now=now,
         )
