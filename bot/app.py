@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from summarizer.registry import SummarizerOptions, make_summarizer
-
 from bot.clock import SystemClock
 from bot.config import LoadedConfig, load_config
 from bot.fetch import HttpFetcher
@@ -26,6 +24,7 @@ from bot.settings import Settings
 from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
 from bot.sync import sync_config
+from summarizer.registry import SummarizerOptions, make_summarizer
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +57,14 @@ class App:
     async def close(self) -> None:
         """Release the database and the HTTP client."""
         await self.fetcher.aclose()
+        await self.summaries.summarizer.aclose()
         await self.store.close()
 
 
 def _summarizer_options(settings: Settings) -> SummarizerOptions:
     return SummarizerOptions(
         max_chars=settings.summary_chars,
-        api_key=settings.openai_api_key or "not-needed",
+        api_key=settings.openai_api_key or None,
         base_url=settings.openai_base_url or None,
         model=settings.llm_model,
         daily_token_budget=settings.llm_daily_tokens,

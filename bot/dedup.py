@@ -17,11 +17,12 @@ templated briefs ("X beat Y 3-1 on Sunday") would merge different stories. Exact
 short texts are still caught by ``content_hash``.
 
 Why ``max_distance = 7`` by default: measured on 164 real news articles (150-1,600 words),
-a copy with a new intro sentence, an "Advertisement" line and a different outro lands within
-7 bits 93% of the time (within 3 bits only 48%); two halves of the same article, the closest
-thing to two different stories on one topic, were never closer than 11 bits; and for
-unrelated texts the chance of a distance <= 7 is 3.8e-11 per pair, about 4e-6 per lookup in
-a full 100k index.
+a copy with its own intro sentence, an "Advertisement" line and its own closing line lands
+within 7 bits 91% of the time (within 3 bits only 46%); a copy that also drops the last
+paragraph, 87%. Two halves of one article, the closest thing to two different stories on
+one topic, were never closer than 14 bits, and no two of the 13,366 pairs of different
+articles closer than 18. For unrelated texts the chance of a distance <= 7 is 3.8e-11 per
+pair, about 4e-6 per lookup in a full 100k index.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ __all__ = [
     "from_signed64",
     "hamming",
     "simhash",
+    "strip_boilerplate",
     "to_signed64",
+    "words",
 ]
 
 MIN_WORDS = 50
@@ -83,7 +86,7 @@ _BOILERPLATE_PHRASES = (
     "appeared first on",
 )
 _BOILERPLATE_STARTS = ("updated ", "advertisement", "related:", "photo:", "image:", "video:")
-_BOILERPLATE_LINE = re.compile(r"copyright\s*(?:©|\(c\)|\d{4})|by [\w .,'’-]{2,60}")
+_COPYRIGHT = re.compile(r"copyright\s*(?:©|\(c\)|\d{4})")
 # Paragraphs this short are datelines, bylines or captions, not story text.
 _MIN_PARAGRAPH_WORDS = 5
 
@@ -117,7 +120,7 @@ def _is_boilerplate(sentence: str) -> bool:
         not lowered
         or lowered.startswith(_BOILERPLATE_STARTS)
         or any(phrase in lowered for phrase in _BOILERPLATE_PHRASES)
-        or _BOILERPLATE_LINE.match(lowered) is not None
+        or _COPYRIGHT.match(lowered) is not None
     )
 
 

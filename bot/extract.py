@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.settings import Document
 
-__all__ = ["MAX_PAGE_BYTES", "ExtractedPage", "extract_article"]
+__all__ = ["MAX_PAGE_BYTES", "MIN_CHARS", "ExtractedPage", "extract_article"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 # 7.5 MB takes 45 s. Real article pages are far smaller (the benchmark's largest is 1.1 MB),
 # so a page is cut to this size before extraction.
 MAX_PAGE_BYTES = 2_000_000
+# Less text than this is a menu or a caption trafilatura fell back to, not an article.
+# Counted in characters, not words: Chinese and Japanese do not separate words by spaces.
+MIN_CHARS = 80
 _TITLE_MAX_CHARS = 500
 
 
@@ -60,7 +63,7 @@ def extract_article(html: bytes | str, url: str = "") -> ExtractedPage | None:
     Returns:
         The title, the main text with paragraphs separated by blank lines, and the author
         when the page names one; None when the page holds no article text (an index page,
-        an empty or broken document).
+        an empty or broken document, under ``MIN_CHARS`` characters).
 
     Raises:
         TypeError: ``html`` is neither bytes nor str.
@@ -71,7 +74,7 @@ def extract_article(html: bytes | str, url: str = "") -> ExtractedPage | None:
         return None
     document = _extract(_cap(html), url)
     text = _paragraphs(document.text or "") if document else ""
-    if not document or not text:
+    if not document or len(text) - text.count(" ") < MIN_CHARS:
         return None
     title = _one_line(document.title or "")[:_TITLE_MAX_CHARS]
     return ExtractedPage(title=title, text=text, author=_one_line(document.author or ""))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from bot import decide
 from bot.canon import canonical_url
-from bot.dedup import NearDuplicateIndex, content_hash, simhash
+from bot.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhash
 from bot.errors import FeedError, HTTPStatusError, NewsbriefError
 from bot.extract import extract_article
 from bot.parse import entry_is_teaser, parse_feed
@@ -219,8 +219,8 @@ def _retry_after(error: FeedError) -> float:
 
 
 def _dedupable(article: NewArticle) -> bool:
-    """Near-duplicate matching needs enough text to be reliable."""
-    return len(article.text.split()) >= 40
+    """Texts too short for a reliable fingerprint get none and are never near-dup matched."""
+    return article.simhash != NO_FINGERPRINT
 
 
 def _new_article(
@@ -237,7 +237,7 @@ def _new_article(
         text=entry.text,
         published=published,
         content_hash=content_hash(title, entry.text),
-        simhash=simhash(f"{title}\n{entry.text}"),
+        simhash=simhash(entry.text),
         post=post,
     )
 

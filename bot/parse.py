@@ -40,14 +40,17 @@ from urllib.parse import urljoin, urlsplit
 
 import fastfeedparser
 import feedparser
-from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
+from lxml import etree  # lxml ships no type hints
 
 from bot.errors import ParseError
 from bot.types import FeedEntry, ParsedFeed
 
 __all__ = [
+    "AUTHOR_MAX_CHARS",
     "MAX_ENTRIES",
     "TEASER_MAX_CHARS",
+    "TEXT_MAX_CHARS",
+    "TITLE_MAX_CHARS",
     "entry_is_teaser",
     "html_to_text",
     "parse_feed",
@@ -111,7 +114,7 @@ _BLOCK_TAGS = (
 _CELL_TAGS = ("td", "th")
 
 # Markup prologue: XML declaration, processing instructions, comments, DOCTYPE.
-_PROLOGUE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>|<!\[cdata\[)\s*", re.S)
+_PROLOGUE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!doctype[^\[>]*(?:\[.*?\]\s*)?>)\s*", re.S)
 _ROOT = re.compile(r"<([a-z_][\w:.-]*)")
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
 _FEED_LINK = re.compile(
@@ -122,12 +125,13 @@ _HREF = re.compile(r"href=[\"']([^\"']+)[\"']", re.I)
 _TEASER_END = re.compile(
     r"(?:\.\.\.|…|\[…\]|\[\.\.\.\]|\(more…?\)|read more|continue reading|keep reading|"
     r"read the (?:full|rest)[\w ]*|more\s*[»›→]|[»›→]|"
-    # the same in the languages the corpus feeds use most
+    # the same in a few other languages news feeds use
     r"seguir leyendo|leer más|weiterlesen|lire la suite|leggi tutto|continuar lendo|lees meer)"
     r"\W*$",
     re.IGNORECASE,
 )
-_APPEARED_FIRST = re.compile(r"\s*the post .{1,300} appeared first on .{1,200}$", re.I | re.S)
+# WordPress's feed footer, a paragraph of its own: "The post X appeared first on Y."
+_APPEARED_FIRST = re.compile(r"(?:^|\n)the post [^\n]{1,300} appeared first on [^\n]{1,200}$", re.I)
 
 
 def parse_feed(data: bytes, base_url: str = "") -> ParsedFeed:
@@ -168,7 +172,10 @@ def entry_is_teaser(entry: FeedEntry) -> bool:
     ellipsis, "[…]", "Read more", "Continue reading" or an arrow (a WordPress "The post …
     appeared first on …" line is ignored). The caller still needs ``entry.url``.
     """
-    text = _APPEARED_FIRST.sub("", entry.text.strip()).rstrip()
+    text = entry.text.strip()
+    footer = _APPEARED_FIRST.search(text, max(0, len(text) - 600))
+    if footer:
+        text = text[: footer.start()].rstrip()
     return len(text) < TEASER_MAX_CHARS or _TEASER_END.search(text[-120:]) is not None
 
 
@@ -207,9 +214,7 @@ def _head(body: bytes) -> str:
 def _root_name(head: str) -> str:
     """Local name of the first element after the prologue ("" if none is in sight)."""
     position = 0
-    while match := _PROLOGUE.match(head, position):
-        if match.end() == position:
-            break
+    while match := _PROLOGUE.match(head, position):  # never empty, so this ends
         position = match.end()
     root = _ROOT.match(head, position)
     return root.group(1).rpartition(":")[2] if root else ""
@@ -365,7 +370,7 @@ def _library_text(raw: Mapping[str, Any]) -> str:
 
 def _content_text(content: Mapping[str, Any]) -> str:
     value = _text_field(content, "value")
-    if _text_field(content, "type") == "text/plain":
+    if _text_field(content, "type") in ("text", "text/plain"):  # Atom says "text"
         return _plain_paragraphs(_BAD_CHARS.sub("", value))
     return html_to_text(value)
 
@@ -385,8 +390,13 @@ def _library_date(raw: Mapping[str, Any]) -> float | None:
         value = raw.get(key)
         if isinstance(value, time.struct_time):
             return float(calendar.timegm(value))
-    for key in ("published", "updated", "created"):
-        when = _parse_date(_text_field(raw, key))
+    return _first_date(raw, ("published", "updated", "created"))
+
+
+def _first_date(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
+    """The first of these fields that holds a date we can read."""
+    for key in keys:
+        when = _parse_date(_text_field(mapping, key))
         if when is not None:
             return when
     return None
@@ -429,8 +439,7 @@ def _json_fields(item: Mapping[str, Any]) -> _Fields:
         link=_text_field(item, "url") or _text_field(item, "external_url"),
         title=_text_field(item, "title"),
         text=_json_text(item),
-        published=_parse_date(_text_field(item, "date_published"))
-        or _parse_date(_text_field(item, "date_modified")),
+        published=_first_date(item, ("date_published", "date_modified")),
         author=_json_author(item),
     )
 

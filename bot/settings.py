@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", alias="NEWSBRIEF_LLM_MODEL")
     llm_daily_tokens: int = Field(default=200_000, alias="NEWSBRIEF_LLM_DAILY_TOKENS", ge=0)
     allow_private_hosts: bool = Field(default=False, alias="NEWSBRIEF_ALLOW_PRIVATE_HOSTS")
-    summary_chars: int = Field(default=320, alias="NEWSBRIEF_SUMMARY_CHARS", ge=80, le=2000)
+    summary_chars: int = Field(default=450, alias="NEWSBRIEF_SUMMARY_CHARS", ge=80, le=2000)
     log_level: str = Field(default="INFO", alias="NEWSBRIEF_LOG_LEVEL")
 
     @field_validator("config", mode="before")

@@ -51,9 +51,8 @@ class Summarizer(Protocol):
     ``key`` names the summarizer and its version or model, for caching
     (``"extractive-1"``, ``"llm:gpt-4o-mini"``).
 
-    Both methods never raise for content reasons: an empty or odd document gives a short or
-    empty summary. They raise :class:`bot.errors.SummarizerError`-like errors only from
-    implementations that call out (the LLM one wraps its own failures and falls back).
+    Neither method raises: an empty or odd document gives a short or empty summary, and the
+    LLM implementation falls back to the extractive one on any failure.
     """
 
     @property
@@ -66,4 +65,8 @@ class Summarizer(Protocol):
     async def summarize_topic(self, topic: str, docs: Sequence[Document]) -> Summary:
         """Summarize several articles on one topic together; ``cites`` says which doc each
         sentence came from."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (the LLM client); a no-op for offline summarizers."""
         ...

@@ -28,7 +28,8 @@ def rss(n: int, start: int = 0, words: int = 60) -> str:
         f"<pubDate>Mon, 23 Nov 2026 {i // 60 % 24:02d}:{i % 60:02d}:00 GMT</pubDate></item>"
         for i in range(start, start + n)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Loop</title>{items}</channel></rss>'
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>Loop</title>'
+    return f"{head}{items}</channel></rss>"
 
 
 def env_for(tmp: Path) -> dict[str, str]:
@@ -176,7 +177,7 @@ async def test_summary_of_nothing_is_a_clear_error(tmp_path: Path) -> None:
     """`summary` with an empty topic or no match exits 1 with a message, no traceback."""
     write_config(tmp_path, "feed.xml", 0)
     (tmp_path / "feed.xml").write_text(rss(1))
-    code, out, err = await newsbrief(tmp_path, "summary", "!!!")
+    code, _out, err = await newsbrief(tmp_path, "summary", "!!!")
     assert code == 1 and "no words" in err and "Traceback" not in err
 
 

@@ -73,7 +73,8 @@ def test_tracking_param_names() -> None:
     assert not is_tracking_param("utmost")
 
 
-_host_label = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-üßé", min_size=1, max_size=12)  # fmt: skip
+_HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-üßé"
+_host_label = st.text(alphabet=_HOST_CHARS, min_size=1, max_size=12)
 _query_pair = st.tuples(
     st.sampled_from(["id", "page", "utm_source", "fbclid", "q", "ref", "Sort", "a"]),
     st.text(alphabet="abc123%+-_.~=", max_size=6),

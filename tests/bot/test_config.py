@@ -60,7 +60,7 @@ def test_not_toml_is_a_config_error(tmp_path: Path) -> None:
     """A file that is not TOML gives a ConfigError, not a traceback."""
     path = tmp_path / "bad.toml"
     path.write_text("[[feeds]\nurl=")
-    with pytest.raises(ConfigError, match="bad.toml"):
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
         load_config(path)
 
 

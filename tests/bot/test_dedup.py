@@ -186,7 +186,9 @@ def flip(value: int, bits: set[int]) -> int:
 
 @settings(max_examples=300)
 @given(st.integers(1, (1 << 64) - 1), st.sets(st.integers(0, 63), max_size=7))
-def test_index_finds_every_fingerprint_within_max_distance(fingerprint: int, bits: set[int]) -> None:
+def test_index_finds_every_fingerprint_within_max_distance(
+    fingerprint: int, bits: set[int]
+) -> None:
     """Whichever bits differ, up to max_distance of them, the stored story is found."""
     index = NearDuplicateIndex(max_distance=7)
     index.add(fingerprint, story_id=5)

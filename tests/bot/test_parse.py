@@ -170,6 +170,19 @@ def test_atom_relative_link_resolves_against_base_url() -> None:
     assert (entry.author, entry.published) == ("John Roe", 1071340202.0)
 
 
+def test_atom_text_and_xhtml_content() -> None:
+    """Atom ``type="text"`` content is literal text; ``type="xhtml"`` is markup."""
+    data = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+      <entry><id>1</id><title type="text">a &lt; b</title>
+        <content type="text">Shows &lt;tags&gt; literally.</content></entry>
+      <entry><id>2</id><title>x</title><content type="xhtml">
+        <div xmlns="http://www.w3.org/1999/xhtml"><p>One <b>two</b>.</p><p>Three.</p></div>
+      </content></entry></feed>"""
+    literal, markup = parse_feed(data, BASE).entries
+    assert (literal.title, literal.text) == ("a < b", "Shows <tags> literally.")
+    assert markup.text == "One two.\n\nThree."
+
+
 def test_relative_link_resolves_against_feed_link_without_base_url() -> None:
     """Without a base URL, relative links resolve against the feed's own link."""
     entry = parse_feed(ATOM).entries[0]
@@ -411,20 +424,24 @@ def test_entries_are_capped() -> None:
 
 
 async def test_parsing_never_fetches_anything() -> None:
-    """DTDs, external entities, stylesheets and links in a feed are never requested."""
+    """DTDs, external entities, stylesheets and links in a feed are never requested, by
+    fastfeedparser or by feedparser."""
     async with LocalServer() as server:
         trap = server.url("/trap")
-        data = (
+        prologue = (
             f'<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="{trap}/xsl"?>'
             f'<!DOCTYPE rss SYSTEM "{trap}/dtd" [<!ENTITY ext SYSTEM "{trap}/entity">]>'
-            '<rss version="2.0"><channel><title>t &ext;</title><item><title>a</title>'
-            f'<link>{trap}/link</link><description>&lt;img src="{trap}/img"&gt;</description>'
-            "</item></channel></rss>"
-        ).encode()
-        feed = await asyncio.to_thread(parse_feed, data, server.url("/feed.xml"))
-        fallback = b"<rss version='0.91'>" + data.split(b"<rss version=\"2.0\">")[1]
-        await asyncio.to_thread(parse_feed, fallback, server.url("/feed.xml"))
-    assert feed.entries[0].url == f"{trap}/link"
+        )
+        item = (
+            f"<item><title>a &ext;</title><link>{trap}/link</link>"
+            f'<description>&lt;img src="{trap}/img"&gt;</description></item>'
+        )
+        rss = f'{prologue}<rss version="2.0"><channel><title>t</title>{item}</channel></rss>'
+        # no <channel>: fastfeedparser raises, so feedparser reads this one
+        fallback = f'{prologue}<rss version="0.91">{item}</rss>'
+        base = server.url("/feed.xml")
+        feeds = [await asyncio.to_thread(parse_feed, d.encode(), base) for d in (rss, fallback)]
+    assert [feed.entries[0].url for feed in feeds] == [f"{trap}/link"] * 2
     assert server.requests == []
 
 

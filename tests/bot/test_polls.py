@@ -36,14 +36,13 @@ from bot.types import (
     VoteEvent,
 )
 from summarizer.base import PollProposal
-from tests.bot.helpers import make_feed, store_articles
+from tests.bot.helpers import make_feed
 from tests.conftest import corpus_or_skip
 from tests.fakes.platform import FakePlatform
 from tests.fakes.summarizer import FakeSummarizer
 
 SEED_QUESTION = (
-    "Do you think it is right or wrong for the Trump administration to be so involved in "
-    "Venezuela?"
+    "Do you think it is right or wrong for the Trump administration to be so involved in Venezuela?"
 )
 
 
@@ -129,24 +128,33 @@ GROUP = ChatRef("fake", "group")
 CHANNEL = ChatRef("fake", "channel")
 
 
-async def _setup(store: SqliteStore, clock: ManualClock) -> tuple[Service, FakePlatform, Dispatcher]:
+async def _setup(
+    store: SqliteStore, clock: ManualClock
+) -> tuple[Service, FakePlatform, Dispatcher]:
     feed = await make_feed(store)
     channels = [
-        await store.upsert_channel(ref, origin=FeedOrigin.CONFIG, subscription=Subscription(),
-                                   polls=PollPolicy.AUTO, poll_duration=3600, now=clock.now())
+        await store.upsert_channel(
+            ref,
+            origin=FeedOrigin.CONFIG,
+            subscription=Subscription(),
+            polls=PollPolicy.AUTO,
+            poll_duration=3600,
+            now=clock.now(),
+        )
         for ref in (GROUP, CHANNEL)
     ]
     text = f"Russia sent planes to Venezuela. The US objected.\n\n{SEED_QUESTION}"
-    from tests.bot.helpers import article
     from bot.store.sqlite import FeedUpdate, Routed
+    from tests.bot.helpers import article
 
     routed = [Routed(article(feed, 1, text, "Planes in Venezuela"), tuple(c.id for c in channels))]
     await store.save_ingest(FeedUpdate(feed.id, clock.now(), 0), routed)
     service = Service(store, Summaries(store, FakeSummarizer(), clock), None, clock)  # type: ignore[arg-type]
     platform = FakePlatform()
     service.polls.attach({"fake": platform})
-    dispatcher = Dispatcher(store, {"fake": platform}, clock, service.compose,
-                            on_sent=service.polls.after_sent)
+    dispatcher = Dispatcher(
+        store, {"fake": platform}, clock, service.compose, on_sent=service.polls.after_sent
+    )
     return service, platform, dispatcher
 
 
@@ -202,8 +210,9 @@ async def test_poll_closes_after_restart_and_results_post_once(
     service = Service(store, Summaries(store, FakeSummarizer(), clock), None, clock)  # type: ignore[arg-type]
     after = FakePlatform()
     service.polls.attach({"fake": after})
-    dispatcher = Dispatcher(store, {"fake": after}, clock, service.compose,
-                            on_sent=service.polls.after_sent)
+    dispatcher = Dispatcher(
+        store, {"fake": after}, clock, service.compose, on_sent=service.polls.after_sent
+    )
     assert await service.polls.close_due() == 1
     assert await service.polls.close_due() == 0
     await dispatcher.drain()
@@ -216,7 +225,9 @@ async def test_poll_closes_after_restart_and_results_post_once(
     await store.close()
 
 
-async def test_custom_poll_needs_admin_and_valid_form(store: SqliteStore, clock: ManualClock) -> None:
+async def test_custom_poll_needs_admin_and_valid_form(
+    store: SqliteStore, clock: ManualClock
+) -> None:
     """/poll by a non-admin is refused; a junk custom poll gets usage; a good one is queued."""
     service, platform, dispatcher = await _setup(store, clock)
     assert not (await service.handle(Command("poll", "Q? | A | B", GROUP, "u", False))).ok

@@ -26,6 +26,9 @@ class FakeSummarizer:
         sentences = tuple(s.strip() + "." for s in doc.text.split(".")[:2] if s.strip())
         return Summary(" ".join(sentences), sentences, "extractive")
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
     async def summarize_topic(self, topic: str, docs: Sequence[Document]) -> Summary:
         """The first sentence of each doc, citing it."""
         self.topic_calls += 1

@@ -1,0 +1,603 @@
+"""The Telegram adapter: python-telegram-bot between the core and the Bot API.
+
+Outgoing, it renders core messages (``render.py``) and sends them, turning PTB's errors into
+the core's delivery errors. Incoming, it turns updates into core types and calls the
+:class:`~bot.ports.Core`. Handlers hold no business rule: what a command means, who may run
+it and what to answer is the core's; the adapter only says who asked, where, and whether
+Telegram calls them an administrator of that chat.
+
+PTB is started by hand (``initialize``/``start``/``updater.start_polling``) so that it shares
+newsbrief's event loop with the core and the other adapters.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+from typing import Any, assert_never
+from urllib.parse import urlsplit
+
+import httpx
+from telegram import (
+    Bot,
+    BotCommand,
+    ChatMember,
+    ChatMemberRestricted,
+    LinkPreviewOptions,
+    ReplyParameters,
+    Update,
+)
+from telegram import Message as TgMessage
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import ChatMigrated as TgChatMigrated
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from adapters.telegram.render import (
+    plain_text,
+    render_poll,
+    render_post,
+    render_reply,
+    render_results,
+)
+from bot.clock import SystemClock
+from bot.errors import (
+    ChatMigrated,
+    ChatUnavailable,
+    ConfigError,
+    DeliveryError,
+    RateLimited,
+    TransientDeliveryError,
+    UserInputError,
+)
+from bot.ports import Clock, Core, RateLimits
+from bot.types import (
+    ChatRef,
+    Command,
+    Message,
+    PollCounts,
+    PollPost,
+    Post,
+    Reply,
+    ResultsPost,
+    Sent,
+    VoteEvent,
+)
+
+PLATFORM = "telegram"
+COMMANDS: dict[str, str] = {
+    "help": "What newsbrief can do",
+    "summary": "Summary of the news on a topic: /summary <topic>",
+    "latest": "The latest stories",
+    "subscribe": "Follow a feed in this chat: /subscribe <feed url>",
+    "unsubscribe": "Stop following a feed: /unsubscribe <feed>",
+    "feeds": "Feeds this chat follows",
+    "poll": "Reader poll on the latest story",
+    "results": "Results of the latest poll",
+    "status": "How deliveries to this chat are going",
+}
+ALLOWED_UPDATES = [
+    "message",
+    "channel_post",
+    "poll",
+    "poll_answer",
+    "my_chat_member",
+    "callback_query",
+]
+DEFAULT_LIMITS = RateLimits(per_second=30, per_chat_per_minute=20, concurrency=8)
+ADMIN_TTL = 60.0  # seconds an administrator check is trusted
+
+_CHANNEL_MANAGED = frozenset({"subscribe", "unsubscribe"})  # may name a channel from a DM
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?\Z", re.DOTALL)
+_CHANNEL_ARG = re.compile(r"(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d+)(?:\s+(.*))?\Z", re.DOTALL)
+_ADMINS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+_GONE = ("message to stop not found", "message not found", "poll has already been closed")
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_SORRY = "Sorry, something went wrong. Please try again later."
+
+_log = logging.getLogger(__name__)
+
+_App = Application[Any, Any, Any, Any, Any, Any]
+_Context = ContextTypes.DEFAULT_TYPE
+
+
+def create_adapter(*, token: str, base_url: str | None, core: Core) -> TelegramAdapter:
+    """The adapter the composition root runs (``base_url``: a local Bot API or a fake)."""
+    return TelegramAdapter(token=token, base_url=base_url, core=core)
+
+
+def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
+    """``(name, args)`` of a newsbrief command in ``text``; None for other text, unknown
+    commands and commands addressed to another bot (``/cmd@otherbot``)."""
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    name, addressee, args = match.group(1).lower(), match.group(2), match.group(3) or ""
+    if addressee and addressee.lower() != bot_username.lower():
+        return None
+    if name == "start":  # the button Telegram shows on a first visit; a deep link's payload
+        return "help", ""
+    return (name, args.strip()) if name in COMMANDS else None
+
+
+def channel_target(args: str) -> tuple[str, str] | None:
+    """``("@channel", rest)`` when a command's arguments start by naming a channel
+    (``@name`` or a ``-100…`` id), as in ``/subscribe @channel <url>`` from a private chat."""
+    match = _CHANNEL_ARG.match(args)
+    return (match.group(1), (match.group(2) or "").strip()) if match else None
+
+
+class TokenRedactor(logging.Filter):
+    """Replaces the bot token in log records (messages, arguments, tracebacks)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._secrets = [s for s in (token, token.partition(":")[2]) if len(s) >= 6]
+        self._attached: list[logging.Filterer] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record; the handler will report it
+            return True
+        if self._leaks(message):
+            record.msg, record.args = self._redact(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self._leaks(record.exc_text):
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info and self._leaks(record.stack_info):
+            record.stack_info = self._redact(record.stack_info)
+        return True
+
+    def install(self) -> None:
+        """Attach to the loggers that may see the token (a logger filter sees only records
+        made at that very logger) and to the root handlers (records from everywhere)."""
+        prefixes = ("telegram", "httpx", "httpcore", "adapters.telegram")
+        names = [n for n in logging.root.manager.loggerDict if n.startswith(prefixes)]
+        targets: list[logging.Filterer] = [logging.getLogger(n) for n in names]
+        targets += logging.getLogger().handlers
+        for target in targets:
+            target.addFilter(self)
+        self._attached = targets
+
+    def uninstall(self) -> None:
+        for target in self._attached:
+            target.removeFilter(self)
+        self._attached = []
+
+    def _leaks(self, text: str) -> bool:
+        return any(s in text for s in self._secrets)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+class TelegramAdapter:
+    """Sends core messages to Telegram chats and feeds updates to the core.
+
+    Call :meth:`start` before :meth:`send`, and :meth:`stop` at shutdown.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        core: Core,
+        base_url: str | None = None,
+        limits: RateLimits = DEFAULT_LIMITS,
+        clock: Clock | None = None,
+    ) -> None:
+        self._token = token
+        self._core = core
+        self._base_url = base_url
+        self._limits = limits
+        self._clock = clock or SystemClock()
+        self._redactor = TokenRedactor(token)
+        self._app: _App | None = None
+        self._chat_kinds: dict[str, str] = {}
+        self._admin_checks: dict[tuple[str, int], tuple[float, bool]] = {}
+
+    @property
+    def name(self) -> str:
+        return PLATFORM
+
+    @property
+    def limits(self) -> RateLimits:
+        return self._limits
+
+    async def start(
+        self,
+        *,
+        webhook_url: str | None = None,
+        listen: str = "127.0.0.1",
+        port: int = 8443,
+        secret_token: str | None = None,
+    ) -> None:
+        """Connect, register the command menu and start receiving updates: long polling, or
+        a webhook on ``listen:port`` when ``webhook_url`` is given (needs the
+        ``python-telegram-bot[webhooks]`` extra; Telegram must reach ``webhook_url``).
+
+        Raises:
+            ConfigError: the token was refused, or webhooks are asked for without the extra.
+            telegram.error.NetworkError: the Bot API could not be reached.
+        """
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs URLs, token included
+        # Opt in to PTB 23's timedelta durations now: without it PTB warns on every 429 it
+        # builds (RetryAfter reads its own deprecated int property). We read both forms.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        self._redactor.install()
+        app = self._build()
+        try:
+            await app.initialize()
+        except BaseException as e:
+            await app.bot.shutdown()  # a failed initialize() leaves the HTTP clients open
+            if isinstance(e, InvalidToken):  # its message quotes the token: do not chain it
+                raise ConfigError("telegram: the Bot API refused the bot token") from None
+            raise
+        self._app = app
+        try:
+            await app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS.items()])
+            await app.start()
+            await self._receive_updates(app, webhook_url, listen, port, secret_token)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the handlers in flight, close connections."""
+        app, self._app = self._app, None
+        if app is not None:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        self._redactor.uninstall()
+
+    async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
+        """Send a post, reply, poll or poll results to ``chat`` (Telegram has no idempotency
+        key, so ``nonce`` is unused).
+
+        Raises:
+            RateLimited: Telegram asked to wait (429 ``retry_after``).
+            ChatUnavailable: the bot was kicked or blocked (403), or the chat is unknown.
+            ChatMigrated: the group became a supergroup with a new id.
+            TransientDeliveryError: anything else (network, 5xx, other refusals).
+        """
+        target = _target(chat)
+        try:
+            return await self._send(target, message)
+        except TelegramError as e:
+            raise _delivery_error(e) from e
+
+    async def close_poll(self, chat: ChatRef, message_id: str) -> tuple[int, ...] | None:
+        """Stop a poll (stopPoll) and return its final counts; None if the poll message is
+        gone or the poll was closed already.
+
+        Raises:
+            The same errors as :meth:`send`.
+        """
+        try:
+            poll = await self._bot.stop_poll(_target(chat), int(message_id))
+        except BadRequest as e:
+            if any(reason in e.message.lower() for reason in _GONE):
+                return None
+            raise _delivery_error(e) from e
+        except TelegramError as e:
+            raise _delivery_error(e) from e
+        return tuple(option.voter_count for option in poll.options)
+
+    # -- setup --------------------------------------------------------------------------
+
+    def _build(self) -> _App:
+        tls = httpx.create_ssl_context()  # one CA bundle load, shared by both connections
+        builder = (
+            ApplicationBuilder()
+            .token(self._token)
+            .request(HTTPXRequest(httpx_kwargs={"verify": tls}))
+            .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}))
+        )
+        if self._base_url:
+            builder = builder.base_url(self._base_url)
+        app = builder.build()
+        commands = [*COMMANDS, "start"]
+        messages = filters.UpdateType.MESSAGE
+        channel_commands = filters.UpdateType.CHANNEL_POST & filters.COMMAND
+        app.add_handlers(
+            [
+                # Commands may wait on a summarizer: never let them hold up votes behind them.
+                CommandHandler(commands, self._on_command, filters=messages, block=False),
+                MessageHandler(channel_commands, self._on_command, block=False),
+                MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate),
+                PollAnswerHandler(self._on_poll_answer),
+                PollHandler(self._on_poll),
+                ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+            ]
+        )
+        app.add_error_handler(self._on_error)
+        return app
+
+    async def _receive_updates(
+        self, app: _App, webhook_url: str | None, listen: str, port: int, secret: str | None
+    ) -> None:
+        assert app.updater is not None
+        if webhook_url is None:
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            return
+        try:
+            await app.updater.start_webhook(
+                listen=listen,
+                port=port,
+                url_path=urlsplit(webhook_url).path.lstrip("/"),
+                webhook_url=webhook_url,
+                allowed_updates=ALLOWED_UPDATES,
+                secret_token=secret or secrets.token_urlsafe(32),
+            )
+        except RuntimeError as e:  # PTB installed without its webhook server (tornado)
+            raise ConfigError(f"telegram webhook: {e}") from e
+
+    @property
+    def _bot(self) -> Bot:
+        if self._app is None:
+            raise RuntimeError("TelegramAdapter.start() has not been awaited")
+        bot: Bot = self._app.bot
+        return bot
+
+    # -- incoming -----------------------------------------------------------------------
+
+    async def _on_command(self, update: Update, context: _Context) -> None:
+        message = update.effective_message
+        parsed = parse_command(message.text or "", context.bot.username) if message else None
+        if message is None or parsed is None:
+            return
+        command = await self._command(message, *parsed)
+        reply = await self._core.handle(command)
+        await self._deliver(message.chat_id, render_reply(reply), reply_to=message.message_id)
+
+    async def _on_migrate(self, update: Update, context: _Context) -> None:
+        message = update.effective_message
+        if message is not None and message.migrate_to_chat_id:
+            old, new = _ref(message.chat_id), _ref(message.migrate_to_chat_id)
+            self._chat_kinds.pop(old.chat_id, None)
+            await self._core.chat_migrated(old, new)
+
+    async def _on_poll_answer(self, update: Update, context: _Context) -> None:
+        answer = update.poll_answer
+        if answer is None:
+            return
+        voter = answer.user or answer.voter_chat  # voter_chat: an anonymous admin's chat
+        user = str(voter.id) if voter else ""
+        vote = VoteEvent(PLATFORM, answer.poll_id, user, tuple(answer.option_ids))
+        await self._core.record_vote(vote)
+
+    async def _on_poll(self, update: Update, context: _Context) -> None:
+        poll = update.poll
+        if poll is None:
+            return
+        counts = tuple(option.voter_count for option in poll.options)
+        await self._core.record_counts(PollCounts(PLATFORM, poll.id, counts, poll.is_closed))
+
+    async def _on_my_chat_member(self, update: Update, context: _Context) -> None:
+        change = update.my_chat_member
+        if change is None:
+            return
+        chat = str(change.chat.id)
+        self._chat_kinds[chat] = change.chat.type
+        active, reason = membership(change.chat.type, change.new_chat_member)
+        await self._core.chat_membership(_ref(chat), active, reason)
+
+    async def _on_error(self, update: object, context: _Context) -> None:
+        error = context.error
+        _log.error("telegram: handling an update failed: %r", error, exc_info=error)
+        message = update.effective_message if isinstance(update, Update) else None
+        if message is None or not (message.text or "").startswith("/"):
+            return
+        if isinstance(error, TelegramError):
+            return  # the chat refused us; an apology would be refused too
+        text = str(error) if isinstance(error, UserInputError) else _SORRY
+        try:
+            await message.reply_text(text, do_quote=True)
+        except TelegramError as e:
+            _log.warning("telegram: could not tell the chat about the failure: %s", e)
+
+    async def _command(self, message: TgMessage, name: str, args: str) -> Command:
+        """The core's Command for a Telegram message: who asked, in which chat, as admin?"""
+        sender = message.from_user or message.sender_chat
+        user = str(sender.id if sender else message.chat_id)
+        managed = channel_target(args) if name in _CHANNEL_MANAGED else None
+        if message.chat.type == ChatType.PRIVATE and managed and sender:
+            channel, rest = managed
+            chat_id = await self._resolve(channel)
+            return Command(name, rest, _ref(chat_id), user, await self._admin(chat_id, sender.id))
+        return Command(
+            name, args, _ref(message.chat_id), user, await self._sender_is_admin(message)
+        )
+
+    async def _sender_is_admin(self, message: TgMessage) -> bool:
+        chat = message.chat
+        if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+            return True  # your own private chat; a channel post comes from its admins
+        if message.sender_chat is not None:
+            return message.sender_chat.id == chat.id  # an anonymous admin posts as the group
+        if message.from_user is None:
+            return False
+        return await self._admin(str(chat.id), message.from_user.id)
+
+    async def _admin(self, chat_id: str, user_id: int) -> bool:
+        """Whether the user administers the chat (getChatMember, trusted for ADMIN_TTL)."""
+        now = self._clock.now()
+        cached = self._admin_checks.get((chat_id, user_id))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            member = await self._bot.get_chat_member(_target(_ref(chat_id)), user_id)
+            is_admin = member.status in _ADMINS
+        except TelegramError as e:
+            _log.info("telegram: admin check in %s failed: %s", chat_id, e)
+            is_admin = False
+        self._admin_checks[(chat_id, user_id)] = (now + ADMIN_TTL, is_admin)
+        return is_admin
+
+    async def _resolve(self, chat: str) -> str:
+        """A channel's numeric id for ``@name`` (as typed if Telegram does not know it)."""
+        try:
+            info = await self._bot.get_chat(chat)
+        except TelegramError:
+            return chat
+        self._chat_kinds[str(info.id)] = self._chat_kinds[chat] = info.type
+        return str(info.id)
+
+    # -- outgoing -----------------------------------------------------------------------
+
+    async def _send(self, target: int | str, message: Message) -> Sent:
+        match message:
+            case Post():
+                return await self._deliver(target, render_post(message), preview=True)
+            case Reply():
+                return await self._deliver(target, render_reply(message))
+            case PollPost():
+                return await self._send_poll(target, message)
+            case ResultsPost():
+                return await self._send_results(target, message)
+            case _:
+                assert_never(message)
+
+    async def _deliver(
+        self,
+        target: int | str,
+        chunks: list[str],
+        *,
+        reply_to: int | None = None,
+        preview: bool = False,
+    ) -> Sent:
+        """Send rendered chunks as consecutive messages; the first answers ``reply_to``."""
+        if not chunks:
+            raise ValueError("nothing to send: the message renders to no text")
+        first = await self._send_text(target, chunks[0], reply_to, preview)
+        for chunk in chunks[1:]:
+            await self._continue(partial(self._send_text, target, chunk, None, preview))
+        return Sent(str(first.message_id))
+
+    async def _send_text(
+        self, target: int | str, chunk: str, reply_to: int | None, preview: bool
+    ) -> TgMessage:
+        options: dict[str, Any] = {"link_preview_options": None if preview else _NO_PREVIEW}
+        if reply_to is not None:
+            options["reply_parameters"] = ReplyParameters(
+                reply_to, allow_sending_without_reply=True
+            )
+
+        async def send(text: str, parse_mode: str | None) -> TgMessage:
+            return await self._bot.send_message(target, text, parse_mode=parse_mode, **options)
+
+        return await _html_or_plain(send, chunk)
+
+    async def _send_poll(self, target: int | str, poll: PollPost) -> Sent:
+        question, options = render_poll(poll)
+        # Channels only take anonymous polls; elsewhere, per-user answers make votes exact.
+        anonymous = await self._is_channel(target)
+        sent = await self._bot.send_poll(
+            target, question, options, is_anonymous=anonymous, allows_multiple_answers=False
+        )
+        return Sent(str(sent.message_id), sent.poll.id if sent.poll else "")
+
+    async def _send_results(self, target: int | str, results: ResultsPost) -> Sent:
+        if not results.chart_png:
+            return await self._deliver(target, render_reply(results.reply))
+        caption, rest = render_results(results)
+
+        async def send(text: str, parse_mode: str | None) -> TgMessage:
+            return await self._bot.send_photo(
+                target, results.chart_png, caption=text or None, parse_mode=parse_mode
+            )
+
+        photo = await _html_or_plain(send, caption)
+        for chunk in rest:
+            await self._continue(partial(self._send_text, target, chunk, None, False))
+        return Sent(str(photo.message_id))
+
+    async def _continue(self, send: Callable[[], Awaitable[TgMessage]]) -> TgMessage:
+        """Send a later part of a split message. A flood wait is sat out here: raising
+        would make the dispatcher resend the parts that were delivered already."""
+        for _ in range(3):
+            try:
+                return await send()
+            except RetryAfter as e:
+                await self._clock.sleep(_retry_seconds(e))
+        return await send()
+
+    async def _is_channel(self, target: int | str) -> bool:
+        key = str(target)
+        if key not in self._chat_kinds:
+            self._chat_kinds[key] = (await self._bot.get_chat(target)).type
+        return self._chat_kinds[key] == ChatType.CHANNEL
+
+
+def membership(chat_type: str, member: ChatMember) -> tuple[bool, str]:
+    """Whether the bot can post in a chat given its new membership, and why (for operators)."""
+    status = member.status
+    if chat_type == ChatType.CHANNEL and status == ChatMemberStatus.MEMBER:
+        return False, "bot is no longer an administrator of the channel"
+    if status in _ADMINS or status == ChatMemberStatus.MEMBER:
+        return True, f"bot added to the chat as {status}"
+    if isinstance(member, ChatMemberRestricted) and member.is_member:
+        return True, "bot is a restricted member of the chat"
+    if status == ChatMemberStatus.BANNED:
+        return False, "bot was removed from the chat"
+    return False, "bot left the chat" if status == ChatMemberStatus.LEFT else f"bot is {status}"
+
+
+async def _html_or_plain(
+    send: Callable[[str, str | None], Awaitable[TgMessage]], chunk: str
+) -> TgMessage:
+    """Send as HTML; if Telegram cannot parse it, send the same visible text once as plain."""
+    try:
+        return await send(chunk, ParseMode.HTML)
+    except BadRequest as e:
+        if "can't parse entities" not in e.message.lower():
+            raise
+        _log.warning("telegram refused our HTML (%s); resending as plain text", e.message)
+        return await send(plain_text(chunk), None)
+
+
+def _delivery_error(error: TelegramError) -> DeliveryError:
+    if isinstance(error, RetryAfter):
+        return RateLimited(_retry_seconds(error), error.message)
+    if isinstance(error, TgChatMigrated):
+        return ChatMigrated(str(error.new_chat_id))
+    if isinstance(error, Forbidden) or "chat not found" in error.message.lower():
+        return ChatUnavailable(error.message)
+    return TransientDeliveryError(error.message)
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    value = error.retry_after  # a timedelta with PTB_TIMEDELTA (see start()), else an int
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _target(chat: ChatRef) -> int | str:
+    """What the Bot API takes as chat_id: a number, or ``@name`` for public chats."""
+    return int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
+
+
+def _ref(chat_id: int | str) -> ChatRef:
+    return ChatRef(PLATFORM, str(chat_id))

@@ -1,0 +1,344 @@
+"""The offline summarizer: picks an article's most telling sentences, in article order.
+
+News puts what matters first, names people and places, and gives numbers; the scoring
+follows that. Each sentence gets points for its position (the lead), its centrality (the
+cosine between its words and the article's TF-IDF centroid over sentences), its overlap
+with the title, and its density of names and numbers; sentences that cannot stand
+alone (a quote cut in half, a question, a fragment) lose points. Selection is greedy with
+redundancy removal, and the summary stops growing once it has two sentences and reaches
+``target_chars``, never passing ``max_chars``: the human summaries this is measured
+against are about 300 characters, and past that a longer summary only dilutes.
+
+The scoring is pure and deterministic; the async methods run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from summarizer.base import Document, Summary
+from summarizer.sentences import Sentence, is_terminated, segment
+
+__all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_TARGET_CHARS", "ExtractiveSummarizer"]
+
+# The product configuration, measured in bench/summaries.py against human summaries of
+# about 300 characters; shorter limits fall below Lead-3 there.
+DEFAULT_MAX_CHARS = 450
+DEFAULT_TARGET_CHARS = 250
+
+
+def _wordset(words: str) -> frozenset[str]:
+    """A set of words written as one space-separated string."""
+    return frozenset(words.split())
+
+
+_WORD = re.compile(r"\w\w+")
+_STOPWORDS = _wordset(
+    """a an the and or but if of to in on at by for with from as is are was were be been
+    being has have had do does did not no this that these those it its he she they them his
+    her their we our you your i me my there here which who whom whose what when where why
+    how than then so such can could will would shall should may might must said says say
+    also just more most very about into over after before up down out off again once all
+    any both each few other some own same too only now new one two"""
+)
+_CLOSING_MARKS = "\"'”’»)]"
+# A name is a capitalised word after the first; a number is a run of digits ("3.5", "1,200").
+# Sentences come with single spaces, so a name starts after " ".
+_NAME = re.compile(r" [A-ZÀ-ÖØ-Þ]")
+_NUMBER = re.compile(r"\d[\d.,]*")
+_ENTITY_SMOOTHING = 6  # extra words in the denominator: short lists of names are no news
+
+# Weights of the sentence features; one configuration for every article (see module doc).
+_POSITION_DECAY = 3.0  # sentence k of the article weighs exp(-k / 3)
+_W_CENTRALITY = 1.0
+_W_ENTITIES = 1.0
+_W_TITLE = 0.5
+_WEAKEST = 0.4  # a sentence scoring under this share of the best one is never added
+_REDUNDANT = 0.5  # cosine above which a sentence repeats one already chosen
+_SAME_AS_TITLE = 0.9  # cosine above which a sentence is the headline again
+_TOPIC_PER_DOC = 2  # a topic summary takes at most this many sentences from one article
+_TOPIC_LEAD = 12  # and looks only at each article's first sentences, where news is
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A sentence with its set of terms and its score, ready for selection."""
+
+    sentence: Sentence
+    terms: frozenset[str]
+    score: float
+    doc: int = 0
+
+
+@dataclass(frozen=True)
+class _Centroid:
+    """What a text keeps coming back to: each term's frequency times its rarity (TF-IDF
+    over sentences), and the length of that vector."""
+
+    weights: dict[str, float]
+    norm: float
+
+
+class ExtractiveSummarizer:
+    """Summarizes articles by choosing 2-3 of their sentences; no network, no model.
+
+    Args:
+        max_chars: Hard limit on an article summary's length in characters.
+        target_chars: The summary stops growing once it has two sentences and this many
+            characters.
+        topic_max_chars: Hard limit on a topic summary's length.
+        topic_sentences: Most sentences in a topic summary.
+
+    Raises:
+        ValueError: If a limit is not positive.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        target_chars: int = DEFAULT_TARGET_CHARS,
+        topic_max_chars: int = 900,
+        topic_sentences: int = 5,
+    ) -> None:
+        if min(max_chars, target_chars, topic_max_chars, topic_sentences) <= 0:
+            raise ValueError("summary limits must be positive")
+        self._max_chars = max_chars
+        self._target_chars = min(target_chars, max_chars)
+        self._topic_max_chars = topic_max_chars
+        self._topic_sentences = topic_sentences
+
+    @property
+    def key(self) -> str:
+        """Names this summarizer and its scoring version for caches."""
+        return "extractive-1"
+
+    async def aclose(self) -> None:
+        """Release nothing: present so every summarizer can be closed alike."""
+
+    async def summarize(self, doc: Document) -> Summary:
+        """Summarize one article in a worker thread.
+
+        Args:
+            doc: The article.
+
+        Returns:
+            A summary with ``method="extractive"``; empty for an article without sentences.
+        """
+        return await asyncio.to_thread(self.summarize_text, doc.title, doc.text)
+
+    async def summarize_topic(self, topic: str, docs: Sequence[Document]) -> Summary:
+        """Summarize several articles on one topic in a worker thread.
+
+        Args:
+            topic: The words the reader asked about.
+            docs: The selected articles, best first.
+
+        Returns:
+            A summary whose ``cites`` give each sentence's document index.
+        """
+        return await asyncio.to_thread(self.summarize_topic_text, topic, tuple(docs))
+
+    def summarize_text(self, title: str, text: str, max_chars: int | None = None) -> Summary:
+        """Summarize one article (the pure core of :meth:`summarize`).
+
+        Args:
+            title: The article's headline ("" if unknown).
+            text: The article's plain text.
+            max_chars: Overrides the configured hard limit for this call.
+
+        Returns:
+            A summary of 2-3 sentences in article order, at most ``max_chars`` long.
+        """
+        limit = max_chars or self._max_chars
+        candidates = _score_article(title, segment(text))
+        chosen = _select(candidates, limit, min(self._target_chars, limit), 3, 3)
+        if not chosen and candidates:
+            best = max(candidates, key=lambda c: c.score).sentence.text
+            return _summary((_truncate(best, limit),))
+        return _summary(tuple(c.sentence.text for c in _in_article_order(chosen)))
+
+    def summarize_topic_text(self, topic: str, docs: Sequence[Document]) -> Summary:
+        """Summarize several articles together (the pure core of :meth:`summarize_topic`).
+
+        Args:
+            topic: The words the reader asked about.
+            docs: The selected articles, best first.
+
+        Returns:
+            The best non-redundant sentences across articles, grouped by article in the
+            given order, each cited by its document index.
+        """
+        candidates = _score_topic(topic, docs)
+        limit = self._topic_max_chars
+        chosen = _select(candidates, limit, limit, self._topic_sentences, _TOPIC_PER_DOC)
+        ordered = _in_article_order(chosen)
+        sentences = tuple(c.sentence.text for c in ordered)
+        return _summary(sentences, cites=tuple(c.doc for c in ordered))
+
+
+def _summary(sentences: tuple[str, ...], cites: tuple[int, ...] = ()) -> Summary:
+    """Build an extractive :class:`Summary` from chosen sentences."""
+    return Summary(" ".join(sentences), sentences, "extractive", cites=cites)
+
+
+def _score_article(title: str, sentences: Sequence[Sentence]) -> list[_Candidate]:
+    """Score an article's sentences; sentences that repeat the headline are left out."""
+    term_sets = [_terms(s.text) for s in sentences]
+    centroid = _centroid(term_sets)
+    title_terms = _terms(title)
+    return [
+        _Candidate(sentence, terms, _score(sentence, terms, centroid, title_terms))
+        for sentence, terms in zip(sentences, term_sets, strict=True)
+        if _overlap(terms, title_terms) <= _SAME_AS_TITLE
+    ]
+
+
+def _score_topic(topic: str, docs: Sequence[Document]) -> list[_Candidate]:
+    """Score the lead sentences of every document against one shared vocabulary.
+
+    Centrality is taken against all documents together, so facts several outlets report
+    rise; the topic's words count as each sentence's "title".
+    """
+    flat = [(i, s) for i, doc in enumerate(docs) for s in segment(doc.text)[:_TOPIC_LEAD]]
+    term_sets = [_terms(s.text) for _, s in flat]
+    centroid = _centroid(term_sets)
+    topic_terms = _terms(topic)
+    return [
+        _Candidate(s, terms, _score(s, terms, centroid, topic_terms), doc=i)
+        for (i, s), terms in zip(flat, term_sets, strict=True)
+    ]
+
+
+def _score(
+    sentence: Sentence, terms: frozenset[str], centroid: _Centroid, title: frozenset[str]
+) -> float:
+    """Score one sentence: lead position, centrality, title overlap, names and numbers."""
+    score = (
+        math.exp(-sentence.position / _POSITION_DECAY)
+        + _W_CENTRALITY * _centrality(terms, centroid)
+        + _W_TITLE * _overlap(terms, title)
+        + _W_ENTITIES * _entity_density(sentence.text)
+    )
+    return score * _standalone_factor(sentence)
+
+
+def _standalone_factor(sentence: Sentence) -> float:
+    """Discount sentences that read badly out of context."""
+    factor = 1.0
+    if not sentence.balanced:
+        factor *= 0.5  # half a quotation
+    if sentence.text.rstrip(_CLOSING_MARKS).endswith("?"):
+        factor *= 0.5  # a question tells the reader nothing
+    if sentence.text.count(" ") < 5:
+        factor *= 0.5  # too short to carry a fact
+    if not is_terminated(sentence.text):
+        factor *= 0.7  # unterminated lines are mostly captions and teasers
+    return factor
+
+
+def _entity_density(text: str) -> float:
+    """Names (capitalised words after the first) and numbers per word."""
+    words = text.count(" ") + 1
+    entities = len(_NAME.findall(text)) + len(_NUMBER.findall(text))
+    return entities / (words + _ENTITY_SMOOTHING)
+
+
+def _select(
+    candidates: Sequence[_Candidate],
+    max_chars: int,
+    target_chars: int,
+    max_sentences: int,
+    per_doc: int,
+) -> list[_Candidate]:
+    """Pick the best-scoring sentences that fit, skipping repeats of chosen ones.
+
+    Stops once two sentences are chosen and they reach ``target_chars``.
+    """
+    chosen: list[_Candidate] = []
+    used = 0
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.doc, c.sentence.position))
+    floor = ranked[0].score * _WEAKEST if ranked else 0.0
+    for cand in ranked:
+        if len(chosen) >= max_sentences or (len(chosen) >= 2 and used >= target_chars):
+            break
+        if cand.score < floor:
+            break  # what is left would only fill space
+        cost = len(cand.sentence.text) + (1 if chosen else 0)
+        if used + cost > max_chars or _is_redundant(cand, chosen):
+            continue
+        if sum(1 for c in chosen if c.doc == cand.doc) >= per_doc:
+            continue
+        chosen.append(cand)
+        used += cost
+    return chosen
+
+
+def _is_redundant(cand: _Candidate, chosen: Sequence[_Candidate]) -> bool:
+    """Tell whether a candidate mostly repeats a sentence already chosen."""
+    return any(_overlap(cand.terms, c.terms) > _REDUNDANT for c in chosen)
+
+
+def _in_article_order(chosen: Sequence[_Candidate]) -> list[_Candidate]:
+    """Order sentences by document, then by their place in it."""
+    return sorted(chosen, key=lambda c: (c.doc, c.sentence.position))
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Cut text at a word boundary to fit ``limit`` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)].rsplit(" ", 1)[0].rstrip(",;:—–- ")
+    return f"{cut}…"
+
+
+def _terms(text: str) -> frozenset[str]:
+    """The set of lower-cased, lightly stemmed content words of a text."""
+    return frozenset(map(_stem, set(_WORD.findall(text.lower())) - _STOPWORDS))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    """Strip the commonest English suffixes so "attack", "attacks" and "attacked" match.
+
+    Cached: news repeats its words.
+    """
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _centroid(term_sets: Sequence[frozenset[str]]) -> _Centroid:
+    """Weigh each term by the number of sentences using it times its inverse document
+    frequency over sentences: common enough to be the subject, rare enough to say
+    something."""
+    df = Counter(itertools.chain.from_iterable(term_sets))
+    n = len(term_sets)
+    # Document frequencies are a handful of small numbers: weigh each once, not per term.
+    weight_of = {c: c * math.log((n + 1) / (c + 0.5)) for c in set(df.values())}
+    weights = {t: weight_of[c] for t, c in df.items()}
+    norm = math.sqrt(sum(weight_of[c] ** 2 * k for c, k in Counter(df.values()).items()))
+    return _Centroid(weights, norm)
+
+
+def _centrality(terms: frozenset[str], centroid: _Centroid) -> float:
+    """Cosine between a sentence's terms (as a 0/1 vector) and the centroid."""
+    if not terms or not centroid.norm:
+        return 0.0
+    mass = sum(map(centroid.weights.__getitem__, terms))
+    return mass / (math.sqrt(len(terms)) * centroid.norm)
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Cosine between two sets of terms as 0/1 vectors (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))

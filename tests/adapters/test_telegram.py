@@ -1,0 +1,641 @@
+"""The Telegram adapter, driving the real python-telegram-bot through a fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.telegram import TelegramAdapter, create_adapter
+from adapters.telegram.adapter import ALLOWED_UPDATES, COMMANDS, channel_target, parse_command
+from bot.clock import ManualClock
+from bot.errors import (
+    ChatMigrated,
+    ChatUnavailable,
+    ConfigError,
+    RateLimited,
+    TransientDeliveryError,
+)
+from bot.types import (
+    ChatRef,
+    Command,
+    PollCounts,
+    PollPost,
+    Post,
+    Reply,
+    ResultsPost,
+    Sent,
+    Source,
+    VoteEvent,
+)
+from tests.fakes.telegram_api import (
+    ANONYMOUS_ADMIN_ID,
+    Call,
+    Failure,
+    FakeTelegramAPI,
+    cant_parse,
+    chat_not_found,
+    flood,
+    kicked,
+    migrated,
+    parse_html,
+    utf16_len,
+)
+
+GROUP, CHANNEL, OTHER_CHANNEL, DM = -1001, -100500, -100600, 42
+MEMBER, ADMIN = 7, 8
+
+
+@dataclass(frozen=True)
+class Membership:
+    chat: ChatRef
+    active: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Migration:
+    old: ChatRef
+    new: ChatRef
+
+
+class FakeCore:
+    """Records what the adapter tells the core; answers commands with :attr:`reply`."""
+
+    def __init__(self) -> None:
+        self.calls: list[object] = []
+        self.reply = Reply("Here you go.")
+        self.failure: Exception | None = None
+        self._changed = asyncio.Condition()
+
+    async def handle(self, command: Command) -> Reply:
+        await self._record(command)
+        if self.failure is not None:
+            raise self.failure
+        return self.reply
+
+    async def chat_membership(self, chat: ChatRef, active: bool, reason: str) -> None:
+        await self._record(Membership(chat, active, reason))
+
+    async def chat_migrated(self, old: ChatRef, new: ChatRef) -> None:
+        await self._record(Migration(old, new))
+
+    async def record_vote(self, vote: VoteEvent) -> None:
+        await self._record(vote)
+
+    async def record_counts(self, counts: PollCounts) -> None:
+        await self._record(counts)
+
+    async def wait_for(self, count: int) -> list[object]:
+        """Wait until the core got ``count`` calls; return them all."""
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(lambda: len(self.calls) >= count)
+        return self.calls
+
+    async def _record(self, call: object) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as api:
+        api.add_chat(GROUP, "supergroup")
+        api.add_chat(CHANNEL, "channel", username="worldbrief")
+        api.add_chat(OTHER_CHANNEL, "channel", username="otherbrief")
+        api.add_chat(DM, "private")
+        api.set_member(GROUP, ADMIN, "administrator")
+        api.set_member(CHANNEL, DM, "creator")
+        yield api
+
+
+@pytest.fixture
+def core() -> FakeCore:
+    return FakeCore()
+
+
+@pytest.fixture
+async def adapter(
+    api: FakeTelegramAPI, core: FakeCore, clock: ManualClock
+) -> AsyncIterator[TelegramAdapter]:
+    """An adapter started against the fake; its admin cache and flood waits run on the
+    manual clock from tests/conftest.py."""
+    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core, clock=clock)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+
+
+def ref(chat_id: int | str) -> ChatRef:
+    return ChatRef("telegram", str(chat_id))
+
+
+def sent_to(chat_id: int | str, method: str = "sendMessage") -> Callable[[Call], bool]:
+    return lambda call: call.method == method and call.chat_id == chat_id
+
+
+# -- lifecycle ----------------------------------------------------------------------------
+
+
+async def test_start_registers_commands_and_polls_for_the_updates_it_handles(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """start() sets the command menu and long-polls with the update types newsbrief uses."""
+    await api.wait_for(lambda call: call.method == "getUpdates")
+    assert [c["command"] for c in api.commands] == list(COMMANDS)
+    assert api.allowed_updates == ALLOWED_UPDATES
+    assert adapter.name == "telegram"
+    assert adapter.limits.per_second == 30 and adapter.limits.per_chat_per_minute == 20
+
+
+async def test_create_adapter_builds_a_working_adapter(
+    api: FakeTelegramAPI, core: FakeCore
+) -> None:
+    """The composition root's factory gives an adapter that sends through base_url."""
+    adapter = create_adapter(token=api.token, base_url=api.base_url, core=core)
+    await adapter.start()
+    try:
+        sent = await adapter.send(ref(GROUP), Reply("hello"), "nonce")
+    finally:
+        await adapter.stop()
+    assert api.calls_to("sendMessage", GROUP)[0].visible_text == "hello"
+    assert sent.message_id
+
+
+async def test_a_refused_token_is_a_config_error(api: FakeTelegramAPI, core: FakeCore) -> None:
+    """A token the Bot API refuses stops start() with a ConfigError that does not carry the
+    token (PTB's own InvalidToken quotes it, so it is not chained)."""
+    adapter = TelegramAdapter(token="999:WRONGTOKEN", base_url=api.base_url, core=core)
+    with pytest.raises(ConfigError) as raised:
+        await adapter.start()
+    await adapter.stop()
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert "WRONGTOKEN" not in str(raised.value)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tornado") is not None, reason="webhook extra is installed"
+)
+async def test_webhook_without_the_extra_is_a_config_error(
+    api: FakeTelegramAPI, core: FakeCore
+) -> None:
+    """Webhook mode without python-telegram-bot[webhooks] fails clearly and cleans up."""
+    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core)
+    with pytest.raises(ConfigError, match="webhooks"):
+        await adapter.start(webhook_url="https://bot.example.org/telegram", port=0)
+    with pytest.raises(RuntimeError):
+        await adapter.send(ref(GROUP), Reply("x"), "n")
+
+
+async def test_token_never_reaches_the_logs(
+    api: FakeTelegramAPI, core: FakeCore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full start/command/send/failure/stop cycle logs at DEBUG without the bot token."""
+    caplog.set_level(logging.DEBUG)
+    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core)
+    await adapter.start()
+    api.queue(api.message(GROUP, "/status", user_id=MEMBER))
+    await api.wait_for(sent_to(GROUP))
+    await adapter.send(ref(CHANNEL), Post("T", "S", "https://e.org", "E", 0), "n")
+    api.fail(CHANNEL, kicked())
+    with pytest.raises(ChatUnavailable):
+        await adapter.send(ref(CHANNEL), Reply("x"), "n")
+    # Whatever a library would log with the token in it gets redacted too.
+    url = f"{api.base_url}{api.token}/getMe"
+    logging.getLogger("httpx").warning("HTTP Request: POST %s", url)
+    try:
+        raise RuntimeError(url)
+    except RuntimeError:
+        logging.getLogger("telegram.ext.Updater").exception("failed")
+    await adapter.stop()
+    assert len(caplog.records) > 20
+    secret = api.token.partition(":")[2]
+    assert secret not in caplog.text
+    assert all(secret not in record.getMessage() for record in caplog.records)
+    assert "<redacted>" in caplog.text
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+async def test_group_member_command_is_answered_in_the_group(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """/summary from a group member reaches the core as a non-admin Command, and the reply
+    with numbered sources answers the message in that group."""
+    core.reply = Reply("Talks resumed [1].", (Source("Talks", "https://a.org/1", "world"),))
+    update = api.message(GROUP, "/summary venezuela", user_id=MEMBER)
+    api.queue(update)
+    reply = await api.wait_for(sent_to(GROUP))
+    assert core.calls == [Command("summary", "venezuela", ref(GROUP), str(MEMBER), False)]
+    assert reply.params["parse_mode"] == "HTML"
+    assert reply.visible_text == "Talks resumed [1].\n\n1. Talks — world"
+    assert '<a href="https://a.org/1">Talks</a>' in reply.params["text"]
+    assert reply.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+
+
+async def test_command_addressed_to_this_bot_works_and_to_another_is_ignored(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """/summary@otherbot is left alone; /summary@newsbrief_bot is handled."""
+    api.queue(
+        api.message(GROUP, "/summary@otherbot chile", user_id=MEMBER),
+        api.message(GROUP, "/nosuchcommand", user_id=MEMBER),
+        api.message(GROUP, "/summary@newsbrief_bot venezuela", user_id=MEMBER),
+    )
+    await api.wait_for(sent_to(GROUP))
+    assert core.calls == [Command("summary", "venezuela", ref(GROUP), str(MEMBER), False)]
+
+
+async def test_command_in_a_channel_post_is_handled(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """A command posted in a channel (which CommandHandler ignores) reaches the core as the
+    channel's admin, and the answer is posted in the channel."""
+    api.queue(api.message(CHANNEL, "/latest"))
+    reply = await api.wait_for(sent_to(CHANNEL))
+    assert core.calls == [Command("latest", "", ref(CHANNEL), str(CHANNEL), True)]
+    assert reply.visible_text == "Here you go."
+
+
+async def test_start_is_help(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """/start (Telegram's first-visit button, maybe with a deep-link payload) is /help."""
+    api.queue(api.message(DM, "/start payload", user_id=DM))
+    await api.wait_for(sent_to(DM))
+    assert core.calls == [Command("help", "", ref(DM), str(DM), True)]
+
+
+@pytest.mark.parametrize(
+    ("sender", "is_admin"),
+    [
+        ({"user_id": ADMIN}, True),
+        ({"user_id": MEMBER}, False),
+        ({"user_id": ANONYMOUS_ADMIN_ID, "sender_chat_id": GROUP}, True),
+        ({"user_id": 777000, "sender_chat_id": OTHER_CHANNEL}, False),
+    ],
+    ids=["administrator", "member", "anonymous-admin", "linked-channel"],
+)
+async def test_admin_detection_in_groups(
+    api: FakeTelegramAPI,
+    core: FakeCore,
+    adapter: TelegramAdapter,
+    sender: dict[str, int],
+    is_admin: bool,
+) -> None:
+    """In a group, is_admin follows getChatMember; an anonymous admin (posting as the group)
+    is an admin, a post from another chat is not."""
+    api.queue(api.message(GROUP, "/subscribe https://e.org/rss", **sender))
+    await api.wait_for(sent_to(GROUP))
+    [command] = core.calls
+    assert isinstance(command, Command) and command.is_admin is is_admin
+    assert command.args == "https://e.org/rss"
+
+
+async def test_private_chat_user_is_admin_of_their_chat(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """In a private chat the user manages their own chat, without asking Telegram."""
+    api.queue(api.message(DM, "/subscribe https://e.org/rss", user_id=DM))
+    await api.wait_for(sent_to(DM))
+    assert core.calls == [Command("subscribe", "https://e.org/rss", ref(DM), str(DM), True)]
+    assert not api.calls_to("getChatMember")
+
+
+async def test_admin_checks_are_cached_briefly(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter, clock: ManualClock
+) -> None:
+    """A second command within a minute reuses the admin check; later it is asked again."""
+    for expected_checks in (1, 1):
+        api.queue(api.message(GROUP, "/feeds", user_id=ADMIN))
+        await core.wait_for(len(core.calls) + 1)
+        assert len(api.calls_to("getChatMember", GROUP)) == expected_checks
+    await clock.advance(61)
+    api.queue(api.message(GROUP, "/feeds", user_id=ADMIN))
+    await core.wait_for(3)
+    assert len(api.calls_to("getChatMember", GROUP)) == 2
+    assert all(isinstance(c, Command) and c.is_admin for c in core.calls)
+
+
+@pytest.mark.parametrize(
+    ("user", "is_admin"), [(DM, True), (MEMBER, False)], ids=["channel-admin", "stranger"]
+)
+async def test_channel_managed_from_a_private_chat(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter, user: int, is_admin: bool
+) -> None:
+    """/subscribe @channel <url> in a private chat acts on the channel (by its id), as admin
+    only if Telegram says the user administers that channel; the answer comes back privately."""
+    api.add_chat(user, "private")
+    api.queue(api.message(user, "/subscribe @worldbrief https://e.org/rss", user_id=user))
+    await api.wait_for(sent_to(user))
+    assert core.calls == [
+        Command("subscribe", "https://e.org/rss", ref(CHANNEL), str(user), is_admin)
+    ]
+    [check] = api.calls_to("getChatMember")
+    assert check.params == {"chat_id": CHANNEL, "user_id": user}
+
+
+async def test_a_failing_core_gets_a_polite_answer(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """If the core blows up on a command, the chat gets an apology, not silence."""
+    core.failure = RuntimeError("boom")
+    api.queue(api.message(GROUP, "/latest", user_id=MEMBER))
+    reply = await api.wait_for(sent_to(GROUP))
+    assert "went wrong" in reply.visible_text and "boom" not in reply.visible_text
+
+
+# -- sending ------------------------------------------------------------------------------
+
+
+async def test_post_is_one_message_with_valid_html_and_the_link(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """An article post is one sendMessage, parse_mode HTML, linking the article."""
+    post = Post("Oil & gas", "Prices rose.", "https://ex.org/a?x=1&y=2", "Ex", 0)
+    sent = await adapter.send(ChatRef("telegram", "@worldbrief"), post, "n")
+    [call] = api.calls_to("sendMessage")
+    assert call.chat_id == "@worldbrief" and call.params["parse_mode"] == "HTML"
+    assert '<a href="https://ex.org/a?x=1&amp;y=2">Ex</a>' in call.params["text"]
+    assert call.visible_text == "Oil & gas\n\nPrices rose.\n\nEx"
+    assert sent == Sent(sent.message_id) and int(sent.message_id) > 0
+
+
+async def test_hostile_long_title_becomes_valid_split_messages(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """A 5,000-character title full of <script>, & and </b> arrives as several messages,
+    each accepted by Telegram, together showing the whole text."""
+    title = "<script>&</b>" * 385
+    sent = await adapter.send(ref(CHANNEL), Post(title, "Sum.", "https://e.org/", "E", 0), "n")
+    calls = api.calls_to("sendMessage", CHANNEL)
+    assert len(calls) == 2
+    assert all(utf16_len(c.visible_text) <= 4096 for c in calls)
+    assert "".join(c.visible_text for c in calls).startswith(title)
+    assert "<script>" not in "".join(c.params["text"] for c in calls)
+    assert sent.message_id == "1001"
+
+
+async def test_unparseable_html_is_resent_once_as_plain_text(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """If Telegram answers "can't parse entities", the same visible text goes as plain."""
+    api.fail(CHANNEL, cant_parse())
+    await adapter.send(ref(CHANNEL), Post("A & B", "<i>x</i>", "https://e.org", "E", 0), "n")
+    html_try, plain = api.calls_to("sendMessage", CHANNEL)
+    assert html_try.params["parse_mode"] == "HTML" and "parse_mode" not in plain.params
+    assert plain.params["text"] == parse_html(html_try.params["text"])
+
+
+async def test_plain_text_is_tried_only_once(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """A second refusal is not retried again by the adapter: it is a delivery error."""
+    api.fail(CHANNEL, cant_parse(), times=2)
+    with pytest.raises(TransientDeliveryError):
+        await adapter.send(ref(CHANNEL), Reply("x"), "n")
+    assert len(api.calls_to("sendMessage", CHANNEL)) == 2
+
+
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        (flood(7), RateLimited),
+        (kicked(), ChatUnavailable),
+        (chat_not_found(), ChatUnavailable),
+        (migrated(-100777), ChatMigrated),
+        (Failure(500, "Internal Server Error"), TransientDeliveryError),
+        (Failure(400, "Bad Request: message is too long"), TransientDeliveryError),
+    ],
+    ids=["429", "403-kicked", "chat-not-found", "migrated", "500", "other-400"],
+)
+async def test_telegram_refusals_become_delivery_errors(
+    api: FakeTelegramAPI, adapter: TelegramAdapter, failure: Failure, error: type[Exception]
+) -> None:
+    """Each Bot API refusal maps to the delivery error the dispatcher acts on."""
+    api.fail(GROUP, failure)
+    with pytest.raises(error) as raised:
+        await adapter.send(ref(GROUP), Reply("hello"), "n")
+    if isinstance(raised.value, RateLimited):
+        assert raised.value.retry_after == 7
+    if isinstance(raised.value, ChatMigrated):
+        assert raised.value.new_chat_id == "-100777"
+    if isinstance(raised.value, ChatUnavailable):
+        assert raised.value.reason in (failure.description, "Chat not found")
+
+
+async def test_unknown_chat_is_unavailable(adapter: TelegramAdapter) -> None:
+    """A chat Telegram does not know pauses the channel (ChatUnavailable)."""
+    with pytest.raises(ChatUnavailable, match="not found"):
+        await adapter.send(ref(-100999), Post("T", "S", "https://e.org", "E", 0), "n")
+
+
+class WatchedClock(ManualClock):
+    """A manual clock that tells when someone starts sleeping on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sleeping = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeping.set()  # the deadline is fixed before the first await below
+        await super().sleep(seconds)
+
+
+async def test_flood_wait_in_the_middle_of_a_split_post_is_sat_out(
+    api: FakeTelegramAPI, core: FakeCore
+) -> None:
+    """A 429 on a later part waits retry_after and carries on, so the dispatcher never
+    resends the parts that were already delivered."""
+    clock = WatchedClock()
+    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core, clock=clock)
+    await adapter.start()
+    api.fail(CHANNEL, flood(3), after=1)
+    post = Post("word " * 1500, "S", "https://e.org", "E", 0)
+    sending = asyncio.create_task(adapter.send(ref(CHANNEL), post, "n"))
+    async with asyncio.timeout(5):
+        await clock.sleeping.wait()
+    await clock.advance(2.9)
+    assert not sending.done()
+    await clock.advance(0.1)
+    sent = await sending
+    await adapter.stop()
+    parts = api.calls_to("sendMessage", CHANNEL)  # part 1, refused part 2, part 2 again
+    assert len(parts) == 3 and parts[1].params == parts[2].params
+    assert sent.message_id == "1001"
+
+
+# -- polls --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("chat", "anonymous"), [(CHANNEL, True), ("@worldbrief", True), (GROUP, False)]
+)
+async def test_poll_is_anonymous_in_channels_only(
+    api: FakeTelegramAPI, adapter: TelegramAdapter, chat: int | str, anonymous: bool
+) -> None:
+    """sendPoll is anonymous in a channel (the only kind allowed there) and not in groups,
+    where per-user answers arrive; newsbrief closes polls itself (no open_period)."""
+    poll = PollPost("Will talks succeed?", ("Yes", "No", "Unsure"), close_at=0)
+    sent = await adapter.send(ref(chat), poll, "n")
+    await adapter.send(ref(chat), poll, "n")
+    call = api.calls_to("sendPoll")[0]
+    assert call.params["is_anonymous"] is anonymous
+    assert [o["text"] for o in call.params["options"]] == ["Yes", "No", "Unsure"]
+    assert "open_period" not in call.params and "close_date" not in call.params
+    assert sent.poll_id in api.polls and api.polls[sent.poll_id].message_id == int(sent.message_id)
+    assert len(api.calls_to("getChat")) == 1  # the chat's type is remembered
+
+
+async def test_poll_answers_reach_the_core_as_votes(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """A vote, a changed vote and a retraction arrive in order as VoteEvents."""
+    sent = await adapter.send(ref(GROUP), PollPost("Q?", ("A", "B"), 0), "n")
+    api.queue(
+        api.poll_answer(sent.poll_id, MEMBER, [0]),
+        api.poll_answer(sent.poll_id, MEMBER, [1]),
+        api.poll_answer(sent.poll_id, MEMBER, []),
+    )
+    votes = await core.wait_for(3)
+    assert votes == [
+        VoteEvent("telegram", sent.poll_id, str(MEMBER), (0,)),
+        VoteEvent("telegram", sent.poll_id, str(MEMBER), (1,)),
+        VoteEvent("telegram", sent.poll_id, str(MEMBER), ()),
+    ]
+
+
+async def test_poll_updates_reach_the_core_as_counts(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """A channel poll's counts (the only thing channels give) are recorded, closed or not."""
+    sent = await adapter.send(ref(CHANNEL), PollPost("Q?", ("A", "B"), 0), "n")
+    api.queue(
+        api.poll_state(sent.poll_id, [2, 5]), api.poll_state(sent.poll_id, [3, 5], closed=True)
+    )
+    assert await core.wait_for(2) == [
+        PollCounts("telegram", sent.poll_id, (2, 5), False),
+        PollCounts("telegram", sent.poll_id, (3, 5), True),
+    ]
+
+
+async def test_close_poll_stops_it_and_returns_final_counts(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """close_poll calls stopPoll and returns the counts; a poll that is gone or closed
+    already gives None."""
+    sent = await adapter.send(ref(CHANNEL), PollPost("Q?", ("A", "B"), 0), "n")
+    api.polls[sent.poll_id].counts = [4, 1]
+    assert await adapter.close_poll(ref(CHANNEL), sent.message_id) == (4, 1)
+    [stop] = api.calls_to("stopPoll")
+    assert stop.params == {"chat_id": CHANNEL, "message_id": int(sent.message_id)}
+    assert await adapter.close_poll(ref(CHANNEL), sent.message_id) is None
+    assert await adapter.close_poll(ref(CHANNEL), "999999") is None
+
+
+async def test_close_poll_in_a_lost_chat_is_unavailable(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """stopPoll in a chat that kicked the bot raises ChatUnavailable, not None."""
+    api.fail(GROUP, kicked())
+    with pytest.raises(ChatUnavailable):
+        await adapter.close_poll(ref(GROUP), "5")
+
+
+async def test_results_go_as_a_photo_with_caption_and_the_rest_follows(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """Poll results: sendPhoto with the chart and a caption ≤ 1024; longer text follows."""
+    text = "Yes 60% · No 40%. " * 100
+    results = ResultsPost(Reply(text, title="Will talks succeed?"), chart_png=b"\x89PNG-chart")
+    sent = await adapter.send(ref(GROUP), results, "n")
+    [photo] = api.calls_to("sendPhoto", GROUP)
+    assert photo.files["photo"] == b"\x89PNG-chart"
+    assert photo.params["parse_mode"] == "HTML" and photo.params["caption"].startswith("<b>Will")
+    assert utf16_len(photo.visible_text) <= 1024
+    follow_ups = api.calls_to("sendMessage", GROUP)
+    assert follow_ups and sent.message_id == "1001"
+    shown = "".join(c.visible_text for c in [photo, *follow_ups])
+    assert "".join(shown.split()) == "".join(("Will talks succeed?" + text).split())
+
+
+async def test_results_without_a_chart_are_a_message(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """Without a chart image, results are sent as a plain message."""
+    await adapter.send(ref(GROUP), ResultsPost(Reply("Yes 3, No 1")), "n")
+    assert not api.calls_to("sendPhoto") and len(api.calls_to("sendMessage", GROUP)) == 1
+
+
+# -- membership and migration -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("chat", "old", "new", "active"),
+    [
+        (GROUP, "member", "kicked", False),
+        (GROUP, "member", "left", False),
+        (GROUP, "left", "member", True),
+        (CHANNEL, "left", "administrator", True),
+        (CHANNEL, "administrator", "member", False),
+    ],
+)
+async def test_my_chat_member_pauses_or_resumes_the_chat(
+    api: FakeTelegramAPI,
+    core: FakeCore,
+    adapter: TelegramAdapter,
+    chat: int,
+    old: str,
+    new: str,
+    active: bool,
+) -> None:
+    """The bot being kicked, leaving or losing channel admin makes the chat inactive;
+    being added makes it active; the reason says which."""
+    api.queue(api.my_chat_member(chat, old, new))
+    [membership] = await core.wait_for(1)
+    assert isinstance(membership, Membership)
+    assert (membership.chat, membership.active) == (ref(chat), active)
+    assert membership.reason
+
+
+async def test_group_upgrade_moves_the_chat(
+    api: FakeTelegramAPI, core: FakeCore, adapter: TelegramAdapter
+) -> None:
+    """migrate_to_chat_id in a group tells the core the chat's new id."""
+    api.add_chat(-55, "group")
+    api.queue(api.migration(-55, -100555))
+    assert await core.wait_for(1) == [Migration(ref(-55), ref(-100555))]
+
+
+# -- pure helpers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("/summary venezuela oil", ("summary", "venezuela oil")),
+        ("/SUMMARY@NewsBrief_Bot  x\ny ", ("summary", "x\ny")),
+        ("/summary@otherbot x", None),
+        ("/summaryx", None),
+        ("/unknown", None),
+        ("summary", None),
+        ("/start deep-link", ("help", "")),
+    ],
+)
+def test_parse_command(text: str, parsed: tuple[str, str] | None) -> None:
+    """Commands are recognised with their arguments, and only when addressed to us."""
+    assert parse_command(text, "newsbrief_bot") == parsed
+
+
+def test_channel_target() -> None:
+    """A leading @name or -100 id names the channel a private-chat command is about."""
+    assert channel_target("@worldbrief https://e.org") == ("@worldbrief", "https://e.org")
+    assert channel_target("-100123 world") == ("-100123", "world")
+    assert channel_target("https://e.org") is None
+    assert channel_target("@ab x") is None

@@ -1,0 +1,93 @@
+"""The whole bot in-process for end-to-end tests: the real app, store, fetcher and
+adapters, against loopback fakes. Time comes from a ManualClock the test steps."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import App, attach_platforms, build_app, chat_adapters
+from bot.clock import ManualClock
+from bot.fetch import HttpFetcher
+from bot.outbox import Dispatcher
+from bot.ports import ChatAdapter
+from bot.settings import Settings
+from tests.fakes.http_server import LocalServer, dial_to, fake_resolver
+
+PUBLIC_HOST = "feeds.test"  # resolves to a public-looking address that dials the local server
+
+SEED_TEXT = (
+    "Russia has sent military planes to Venezuela, according to official accounts.\n\n"
+    "A State Department spokesman condemned the deployment to Caracas as a reckless "
+    "escalation of the situation.\n\n"
+    "Russian Foreign Minister Sergey Lavrov said Washington was interfering in the internal "
+    "affairs of a sovereign state.\n\n"
+    "Do you think it is right or wrong for the Trump administration to be so involved in "
+    "Venezuela?"
+)
+
+
+def rss(items: Sequence[tuple[str, str, str]]) -> str:
+    """RSS 2.0 of (guid, title, text) items."""
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t}</title><link>https://news.test/{g}</link>"
+        f"<description><![CDATA[{d}]]></description></item>"
+        for g, t, d in items
+    )
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+    return f"{head}{body}</channel></rss>"
+
+
+@dataclass
+class Bot:
+    """A running bot: its app, dispatcher and started adapters."""
+
+    app: App
+    dispatcher: Dispatcher
+    adapters: list[ChatAdapter]
+    clock: ManualClock
+
+    async def tick(self) -> None:
+        """One ingest pass, poll closing, and delivery of everything due."""
+        await self.app.ingestor.run(only_due=False)
+        await self.dispatcher.drain()
+        if await self.app.service.polls.close_due():
+            await self.dispatcher.drain()
+
+
+def write_config(tmp: Path, feed_url: str, channels: Sequence[str], extra: str = "") -> Path:
+    """A config with one feed posted to the given channels (`to` values)."""
+    lines = [f'[[feeds]]\nurl = "{feed_url}"\nname = "wire"\n']
+    for to in channels:
+        lines.append(f'[[channels]]\nto = "{to}"\npoll_duration = "1h"\n{extra}')
+    path = tmp / "newsbrief.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    settings: Settings, server: LocalServer, clock: ManualClock
+) -> AsyncIterator[Bot]:
+    """Build and start the bot; a fetcher that maps feeds.test to the local server."""
+    fetcher = HttpFetcher(
+        allow_private_hosts=True,
+        resolver=fake_resolver({PUBLIC_HOST: ["93.184.216.34"]}),
+        dial=dial_to(server),
+    )
+    app = await build_app(settings, clock=clock, fetcher=fetcher)
+    adapters = chat_adapters(settings, app.service)
+    dispatcher = attach_platforms(app, {a.name: a for a in adapters})
+    await dispatcher.recover()
+    started: list[ChatAdapter] = []
+    try:
+        for adapter in adapters:
+            await adapter.start()
+            started.append(adapter)
+        yield Bot(app, dispatcher, started, clock)
+    finally:
+        for adapter in reversed(started):
+            await adapter.stop()
+        await app.close()
