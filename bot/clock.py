@@ -19,10 +19,15 @@ class SystemClock:
 
 
 class ManualClock:
-    """A clock that moves only when told; sleepers wake when it passes their deadline."""
+    """A clock that moves only when told; sleepers wake when it passes their deadline.
 
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
+    With ``autojump`` a sleep moves the clock itself (simulated time: pacing and backoff
+    pass instantly while the order of events stays real).
+    """
+
+    def __init__(self, start: float = 1_800_000_000.0, *, autojump: bool = False) -> None:
         self._now = start
+        self._autojump = autojump
         self._changed = asyncio.Condition()
 
     def now(self) -> float:
@@ -32,6 +37,8 @@ class ManualClock:
     async def sleep(self, seconds: float) -> None:
         """Wait until the clock has been advanced past ``now + seconds``."""
         deadline = self._now + max(0.0, seconds)
+        if self._autojump and deadline > self._now:
+            await self.advance(deadline - self._now)
         async with self._changed:
             await self._changed.wait_for(lambda: self._now >= deadline)
 
