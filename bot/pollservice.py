@@ -54,6 +54,7 @@ class Polls:
         self._clock = clock
         self._platforms: dict[str, Platform] = {}
         self.changed = asyncio.Event()
+        self.recorded = asyncio.Event()  # set after each vote or count is stored
 
     def attach(self, platforms: Mapping[str, Platform]) -> None:
         """The platforms polls are closed on."""
@@ -125,6 +126,7 @@ class Polls:
             return
         valid = tuple(sorted({i for i in vote.option_ids if 0 <= i < len(poll.options)}))
         await self._repo.set_vote(post, vote.user, valid)
+        self.recorded.set()
 
     async def record_counts(self, counts: PollCounts) -> None:
         """Store a counts-only platform poll's latest counts."""
@@ -135,6 +137,7 @@ class Polls:
             )
             return
         await self._repo.set_counts(post.id, counts.counts, final=False)
+        self.recorded.set()
 
     async def tally(self, poll: PollRow) -> Tally:
         """Results summed over every platform poll."""

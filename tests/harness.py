@@ -4,6 +4,7 @@ adapters, against loopback fakes. Time comes from a ManualClock the test steps."
 from __future__ import annotations
 
 import contextlib
+import html
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ SEED_TEXT = (
 def rss(items: Sequence[tuple[str, str, str]]) -> str:
     """RSS 2.0 of (guid, title, text) items."""
     body = "".join(
-        f"<item><guid>{g}</guid><title>{t}</title><link>https://news.test/{g}</link>"
+        f"<item><guid>{g}</guid><title>{html.escape(t)}</title><link>https://news.test/{g}</link>"
         f"<description><![CDATA[{d}]]></description></item>"
         for g, t, d in items
     )

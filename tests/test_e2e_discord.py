@@ -180,7 +180,8 @@ async def _counts_become(bot: Bot, expected: tuple[int, ...]) -> None:
             poll = await polls._repo.get(1)
             if poll is not None and (await polls.tally(poll)).counts == expected:
                 return
-            await asyncio.sleep(0)
+            await polls.recorded.wait()
+            polls.recorded.clear()
 
 
 async def test_restart_does_not_repeat_posts(
