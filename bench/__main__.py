@@ -8,6 +8,7 @@ import sys
 BENCHES = {
     "ingest": "bench.ingest",
     "summaries": "bench.summaries",
+    "topics": "bench.topics",
     "fanout": "bench.fanout",
 }
 

@@ -34,6 +34,8 @@ from collections import deque
 from collections.abc import Iterable
 from itertools import combinations
 
+import numpy as np
+
 __all__ = [
     "MIN_WORDS",
     "NO_FINGERPRINT",
@@ -135,24 +137,22 @@ def simhash(text: str) -> int:
     if len(tokens) < MIN_WORDS:
         return NO_FINGERPRINT
     shingles = {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - 2)}
-    fingerprint = _combine([_feature_bits(s) for s in shingles])
+    fingerprint = _combine([_feature_digest(s) for s in shingles])
     # 0 means "no fingerprint"; a real text hashing to 0 is one in 2**64, nudge it.
     return fingerprint or 1
 
 
-def _feature_bits(feature: str) -> str:
-    """The feature's 64-bit BLAKE2b hash as a string of 64 "0"/"1" characters."""
-    digest = hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return format(int.from_bytes(digest, "big"), "064b")
+def _feature_digest(feature: str) -> bytes:
+    """The feature's 64-bit BLAKE2b hash (8 bytes, most significant bit first)."""
+    return hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
-def _combine(features: list[str]) -> int:
-    """Majority vote per bit position over the features' bit strings."""
-    # Transposing the bit strings keeps the per-bit counting in C instead of 64 Python loops.
-    columns = zip(*features, strict=True)
-    half = len(features) / 2
-    bits = "".join("1" if column.count("1") > half else "0" for column in columns)
-    return int(bits, 2)
+def _combine(digests: list[bytes]) -> int:
+    """Majority vote per bit position over the features' hashes (counted by numpy: the
+    per-bit tally was most of ingest's CPU time when done in Python)."""
+    bits = np.unpackbits(np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 8), axis=1)
+    majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(digests)
+    return int.from_bytes(np.packbits(majority).tobytes(), "big")
 
 
 def hamming(a: int, b: int) -> int:

@@ -118,6 +118,9 @@ class Ingestor:
         parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
         fresh, _ = await self._fresh(feed, parsed.entries)
         full = await self._with_full_text(feed, fresh)
+        fresh = [full.get(e.guid, e) for e in fresh]
+        # fingerprints are CPU work: computed off the loop, before taking the lock
+        prints = await asyncio.to_thread(_fingerprints, fresh)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
@@ -129,8 +132,8 @@ class Ingestor:
         # what is new and what duplicates what is decided and saved under one lock, so two
         # feeds carrying the same story in the same pass cannot both post it
         async with self._save_lock:
-            fresh, canonical = await self._fresh(feed, [full.get(e.guid, e) for e in fresh])
-            routed, duplicates = await self._route(feed, fresh, canonical, channels, now)
+            fresh, canonical = await self._fresh(feed, fresh)
+            routed, duplicates = await self._route(feed, fresh, canonical, channels, now, prints)
             ids = await self._store.save_ingest(update, routed)
             await self._remember(routed, ids)
         queued = sum(len(r.channel_ids) for r in routed)
@@ -159,6 +162,7 @@ class Ingestor:
         canonical: dict[str, str],
         channels: Sequence[Channel],
         now: float,
+        prints: dict[str, tuple[str, int]],
     ) -> tuple[list[Routed], int]:
         to_post = decide.entries_to_post(feed, fresh)
         index = await self._index()
@@ -167,7 +171,9 @@ class Ingestor:
         # oldest first, so a channel receives a feed's posts in publication order
         for entry in sorted(fresh, key=lambda e: e.published or 0.0):
             post = entry.guid in to_post
-            article = _new_article(feed, entry, canonical.get(entry.guid, ""), now, post)
+            article = _new_article(
+                feed, entry, canonical.get(entry.guid, ""), now, post, prints[entry.guid]
+            )
             story = index.find(article.simhash) if _dedupable(article) else None
             if story is not None:
                 duplicates += 1
@@ -223,21 +229,34 @@ def _dedupable(article: NewArticle) -> bool:
     return article.simhash != NO_FINGERPRINT
 
 
+def _title(entry: FeedEntry) -> str:
+    return (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
+
+
+def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
+    """Per GUID: the content hash and the near-duplicate fingerprint."""
+    return {e.guid: (content_hash(_title(e), e.text), simhash(e.text)) for e in entries}
+
+
 def _new_article(
-    feed: Feed, entry: FeedEntry, canonical: str, now: float, post: bool
+    feed: Feed,
+    entry: FeedEntry,
+    canonical: str,
+    now: float,
+    post: bool,
+    prints: tuple[str, int],
 ) -> NewArticle:
-    title = (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
     published = min(entry.published, now) if entry.published else now
     return NewArticle(
         feed_id=feed.id,
         guid=entry.guid,
         url=entry.url,
         canonical_url=canonical,
-        title=title,
+        title=_title(entry),
         text=entry.text,
         published=published,
-        content_hash=content_hash(title, entry.text),
-        simhash=simhash(entry.text),
+        content_hash=prints[0],
+        simhash=prints[1],
         post=post,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot import decide
 from bot.ports import RateLimits
 from bot.ratelimit import Pacer
@@ -94,5 +96,5 @@ def test_pacer_spaces_sends_globally_and_per_chat() -> None:
     """30/s overall and 20/min per chat: slots are evenly spaced."""
     pacer = Pacer(RateLimits(per_second=30, per_chat_per_minute=20))
     slots = [pacer.reserve(f"c{i}", 0.0) for i in range(3)]
-    assert slots == [0.0, 1 / 30, 2 / 30]
-    assert pacer.reserve("c0", 0.0) == 3.0
+    assert slots == pytest.approx([0.0, 1.04 / 30, 2.08 / 30])
+    assert pacer.reserve("c0", 0.0) == pytest.approx(3.12)

@@ -246,6 +246,10 @@ class FakeTelegramAPI:
         self._updates_ready = asyncio.Event()  # set when updates are queued or on close
         self._closing = False
         self._runner: web.AppRunner | None = None
+        self._limits: tuple[int, int] | None = None
+        self._sent_times: list[float] = []
+        self._chat_times: dict[int, list[float]] = {}
+        self.floods = 0
         self.base_url = ""
 
     async def __aenter__(self) -> FakeTelegramAPI:
@@ -298,6 +302,25 @@ class FakeTelegramAPI:
         """Answer calls addressed to ``chat_id`` with ``failure``: let ``after`` calls through
         first, then fail ``times`` calls (``None``: every call, until :meth:`heal`)."""
         self._failures.setdefault(chat_id, []).append(_Injected(failure, times, after))
+
+    def enforce_limits(self, per_second: int = 30, per_chat_per_minute: int = 20) -> None:
+        """Answer sends over Telegram's limits with 429 (a rolling second overall, a rolling
+        minute per chat), as the real Bot API does under load; :attr:`floods` counts them."""
+        self._limits = (per_second, per_chat_per_minute)
+
+    def _check_limits(self, method: str, chat_ref: Any) -> None:
+        if self._limits is None or not method.startswith("send") or chat_ref is None:
+            return
+        now = time.monotonic()
+        overall, per_chat = self._limits
+        self._sent_times = [t for t in self._sent_times if now - t < 1.0]
+        chat = self._chat_times.setdefault(self._resolve(chat_ref), [])
+        chat[:] = [t for t in chat if now - t < 60.0]
+        if len(self._sent_times) >= overall or len(chat) >= per_chat:
+            self.floods += 1
+            raise _Refused(flood(1))
+        self._sent_times.append(now)
+        chat.append(now)
 
     def heal(self, chat_id: int) -> None:
         """Forget every failure injected for ``chat_id``."""
@@ -424,6 +447,7 @@ class FakeTelegramAPI:
             return _error(Failure(404, "Not Found"))
         try:
             self._maybe_fail(method, params.get("chat_id"))
+            self._check_limits(method, params.get("chat_id"))
             result = await handler(params)
         except _Refused as refused:
             return _error(refused.failure)
