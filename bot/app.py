@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.clock import SystemClock
+from bot.clock import SystemClock, wait_until
 from bot.config import LoadedConfig, load_config
 from bot.fetch import HttpFetcher
 from bot.ingest import Ingestor
@@ -160,15 +160,9 @@ async def scheduler(app: App, dispatcher: Dispatcher) -> None:
         if counts.queued_posts:
             dispatcher.wake()
         next_due = await app.store.next_feed_due()
-        delay = 3600.0 if next_due is None else max(1.0, next_due - app.clock.now())
-        sleeper = asyncio.ensure_future(app.clock.sleep(delay))
-        changed = asyncio.ensure_future(app.feeds_changed.wait())
-        try:
-            await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            changed.cancel()
-        app.feeds_changed.clear()
+        # at least a second between passes, so a feed due "now" cannot spin the loop
+        when = None if next_due is None else max(next_due, app.clock.now() + 1.0)
+        await wait_until(app.clock, when, app.feeds_changed)
 
 
 async def poll_closer(app: App, dispatcher: Dispatcher) -> None:
@@ -176,18 +170,9 @@ async def poll_closer(app: App, dispatcher: Dispatcher) -> None:
     restart catches up) and wake the dispatcher for polls and results to post."""
     polls = app.service.polls
     while True:
-        polls.changed.clear()
         if await polls.close_due():
             dispatcher.wake()
-        next_close = await polls.next_close()
-        delay = 3600.0 if next_close is None else max(0.0, next_close - app.clock.now())
-        sleeper = asyncio.ensure_future(app.clock.sleep(delay))
-        changed = asyncio.ensure_future(polls.changed.wait())
-        try:
-            await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            changed.cancel()
+        await wait_until(app.clock, await polls.next_close(), polls.changed)
         dispatcher.wake()
 
 

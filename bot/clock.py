@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from bot.ports import Clock
+
 
 class SystemClock:
     """Wall-clock time and real sleeping."""
@@ -47,3 +49,20 @@ class ManualClock:
         self._now += seconds
         async with self._changed:
             self._changed.notify_all()
+
+
+IDLE = 3600.0  # how long a loop with nothing scheduled waits before looking again
+
+
+async def wait_until(clock: Clock, when: float | None, event: asyncio.Event) -> None:
+    """Wait until ``when`` on ``clock`` (``IDLE`` if None) or until ``event`` is set,
+    whichever comes first; the event is cleared afterwards."""
+    delay = IDLE if when is None else max(0.0, when - clock.now())
+    sleeper = asyncio.ensure_future(clock.sleep(delay))
+    waker = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        waker.cancel()
+    event.clear()

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot import decide
+from bot.clock import wait_until
 from bot.errors import (
     ChatMigrated,
     ChatUnavailable,
@@ -120,15 +121,7 @@ class Dispatcher:
 
     async def _idle(self) -> None:
         next_due = await self._store.next_outbox_due(self._platforms)
-        delay = 3600.0 if next_due is None else max(0.0, next_due - self._clock.now())
-        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
-        self._wake.clear()
+        await wait_until(self._clock, next_due, self._wake)
 
     async def _finish_in_flight(self) -> None:
         tasks = list(self._in_flight.values())
