@@ -97,6 +97,10 @@ class Service:
             "start": self._cmd_help,
         }
 
+    async def close(self) -> None:
+        """Release the summarizer's connections."""
+        await self._summaries.summarizer.aclose()
+
     # -- the Core protocol ---------------------------------------------------------------
 
     async def handle(self, command: Command) -> Reply:

@@ -3,6 +3,7 @@ every channel and every restart."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -63,6 +64,9 @@ class Summaries:
         self._store = store
         self._summarizer = summarizer
         self._clock = clock
+        # one summary in the making per article: channels composing the same article at
+        # once wait for it instead of each asking the summarizer (one LLM call, not ten)
+        self._making: dict[str, asyncio.Future[Summary]] = {}
 
     @property
     def summarizer(self) -> Summarizer:
@@ -76,6 +80,24 @@ class Summaries:
 
     async def for_article(self, article: Article) -> Summary:
         """The article's summary, made once and then read from the cache."""
+        making = self._making.get(article.content_hash)
+        if making is not None:
+            return await asyncio.shield(making)
+        future: asyncio.Future[Summary] = asyncio.get_running_loop().create_future()
+        self._making[article.content_hash] = future
+        try:
+            summary = await self._make(article)
+        except BaseException as e:
+            future.set_exception(e)
+            future.exception()  # retrieved here, so an unawaited failure is not reported
+            raise
+        else:
+            future.set_result(summary)
+            return summary
+        finally:
+            del self._making[article.content_hash]
+
+    async def _make(self, article: Article) -> Summary:
         cached = await self._store.cached_summary(article.content_hash, self.key)
         if cached is not None:
             return summary_from_json(cached)
