@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.clock import SystemClock, wait_until
 from bot.config import LoadedConfig, load_config
+from bot.errors import ConfigError
 from bot.fetch import HttpFetcher
 from bot.ingest import Ingestor
 from bot.outbox import Dispatcher
@@ -126,6 +127,7 @@ def chat_adapters(settings: Settings, core: Core) -> list[ChatAdapter]:
                 token=settings.telegram_bot_token,
                 base_url=settings.telegram_api_base_url,
                 core=core,
+                **telegram_webhook(settings),
             )
         )
     if settings.discord_bot_token:
@@ -140,6 +142,19 @@ def chat_adapters(settings: Settings, core: Core) -> list[ChatAdapter]:
             )
         )
     return adapters
+
+
+def telegram_webhook(settings: Settings) -> dict[str, Any]:
+    """The Telegram factory's webhook argument, when TELEGRAM_WEBHOOK_URL is set."""
+    if not settings.telegram_webhook_url:
+        return {}
+    from adapters.telegram.adapter import Webhook
+
+    host, _, port = settings.telegram_webhook_listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError("TELEGRAM_WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443")
+    secret = settings.telegram_webhook_secret or None
+    return {"webhook": Webhook(settings.telegram_webhook_url, host, int(port), secret)}
 
 
 def discord_sync_state(settings: Settings) -> Path:

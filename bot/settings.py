@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(
         default=DEFAULT_TELEGRAM_BASE_URL, alias="TELEGRAM_API_BASE_URL"
     )
+    telegram_webhook_url: str = Field(default="", alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_listen: str = Field(default="127.0.0.1:8443", alias="TELEGRAM_WEBHOOK_LISTEN")
+    telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
     discord_bot_token: str = Field(default="", alias="DISCORD_BOT_TOKEN")
     discord_api_base_url: str = Field(default="", alias="DISCORD_API_BASE_URL")
     discord_gateway_url: str = Field(default="", alias="DISCORD_GATEWAY_URL")

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any, assert_never
@@ -117,9 +118,22 @@ _App = Application[Any, Any, Any, Any, Any, Any]
 _Context = ContextTypes.DEFAULT_TYPE
 
 
-def create_adapter(*, token: str, base_url: str | None, core: Core) -> TelegramAdapter:
-    """The adapter the composition root runs (``base_url``: a local Bot API or a fake)."""
-    return TelegramAdapter(token=token, base_url=base_url, core=core)
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: Telegram POSTs updates to ``url``; we listen on ``listen:port``."""
+
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    secret_token: str | None = None
+
+
+def create_adapter(
+    *, token: str, base_url: str | None, core: Core, webhook: Webhook | None = None
+) -> TelegramAdapter:
+    """The adapter the composition root runs (``base_url``: a local Bot API or a fake;
+    ``webhook``: receive updates by webhook instead of long polling)."""
+    return TelegramAdapter(token=token, base_url=base_url, core=core, webhook=webhook)
 
 
 def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
@@ -205,8 +219,10 @@ class TelegramAdapter:
         base_url: str | None = None,
         limits: RateLimits = DEFAULT_LIMITS,
         clock: Clock | None = None,
+        webhook: Webhook | None = None,
     ) -> None:
         self._token = token
+        self._webhook = webhook
         self._core = core
         self._base_url = base_url
         self._limits = limits
@@ -245,6 +261,9 @@ class TelegramAdapter:
         # builds (RetryAfter reads its own deprecated int property). We read both forms.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._redactor.install()
+        if webhook_url is None and self._webhook is not None:
+            webhook_url, listen, port = self._webhook.url, self._webhook.listen, self._webhook.port
+            secret_token = self._webhook.secret_token
         app = self._build()
         try:
             await app.initialize()

@@ -237,6 +237,7 @@ class FakeTelegramAPI:
         self.polls: dict[str, FakePoll] = {}
         self.commands: list[dict[str, Any]] = []
         self.allowed_updates: list[str] | None = None
+        self.webhook: dict[str, Any] = {}
         self._failures: dict[int, list[_Injected]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
@@ -495,6 +496,10 @@ class FakeTelegramAPI:
     def _deliverable(self) -> list[dict[str, Any]]:
         allowed = self.allowed_updates or _UPDATE_TYPES
         return [u for u in self._updates if any(kind in u for kind in allowed)]
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = dict(params)
+        return True
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
         return True
