@@ -4,10 +4,10 @@ messages/s overall and 20/min per chat, timed against the floor the limits allow
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from pathlib import Path
 
+from bench import run_table
 from bot.clock import SystemClock
 from bot.settings import Settings
 from tests.fakes.http_server import LocalServer
@@ -63,10 +63,4 @@ async def _run(tmp: Path) -> list[tuple[str, str]]:
 
 def main() -> int:
     """Print the fan-out table."""
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = asyncio.run(_run(Path(tmp)))
-    width = max(len(k) for k, _ in rows)
-    print("\n## fanout (python -m bench fanout)\n")
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
-    return 0
+    return run_table("fanout", _run)

@@ -3,16 +3,14 @@ beside feedparser alone parsing the same bytes in the same run."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import resource
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import feedparser
 
+from bench import run_table
 from bot.clock import SystemClock
 from bot.fetch import HttpFetcher
 from bot.ingest import Ingestor
@@ -129,11 +127,4 @@ def main() -> int:
     if not CORPUS.exists():
         print(f"ingest: corpus not found at {CORPUS}")
         return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = asyncio.run(_run(Path(tmp)))
-    width = max(len(k) for k, _ in rows)
-    print("\n## ingest (python -m bench ingest)\n")
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
-    sys.stdout.flush()
-    return 0
+    return run_table("ingest", _run)

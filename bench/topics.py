@@ -4,13 +4,12 @@ candidates in the same run."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
+from bench import run_table
 from bot.clock import ManualClock
 from bot.service import Service
 from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
@@ -163,10 +162,4 @@ async def _run(tmp: Path) -> list[tuple[str, str]]:
 
 def main() -> int:
     """Print the topic-summary latency table."""
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = asyncio.run(_run(Path(tmp)))
-    width = max(len(k) for k, _ in rows)
-    print("\n## topics (python -m bench topics)\n")
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
-    return 0
+    return run_table("topics", _run)

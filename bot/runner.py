@@ -70,6 +70,8 @@ async def _until_stopped(stop: asyncio.Event, work: asyncio.Future[None]) -> Non
         pass
     except TimeoutError:
         log.warning("shutdown took longer than %.0fs; exiting anyway", SHUTDOWN_GRACE)
+    except Exception:  # work interrupted mid-way may fail as it unwinds; we are stopping
+        log.exception("error while stopping (state is safe: the outbox resumes on restart)")
 
 
 async def _once(

@@ -9,6 +9,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.store.sqlite import SqliteStore
+from tests.fakes.http_server import LocalServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"
@@ -34,3 +35,10 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     opened = await SqliteStore.open(tmp_path / "test.db")
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalServer]:
+    """A loopback HTTP server for feeds and pages."""
+    async with LocalServer() as running:
+        yield running

@@ -9,10 +9,7 @@ import re
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.fakes.http_server import LocalServer
 
@@ -73,13 +70,6 @@ async def newsbrief(
     )
     out, err = await asyncio.wait_for(proc.communicate(stdin), 120)
     return proc.returncode or 0, out.decode(), err.decode()
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    """A loopback feed server."""
-    async with LocalServer() as running:
-        yield running
 
 
 async def test_run_once_posts_each_article_once_across_restarts(
@@ -152,7 +142,9 @@ async def test_sigterm_stops_run_cleanly(tmp_path: Path, server: LocalServer) ->
     while not URL_LINE.match((await asyncio.wait_for(proc.stdout.readline(), 60)).decode()):
         pass
     proc.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(proc.wait(), 10) == 0
+    code = await asyncio.wait_for(proc.wait(), 10)
+    assert proc.stderr is not None
+    assert code == 0, (await proc.stderr.read()).decode()
 
 
 async def test_default_run_answers_summary_on_console(tmp_path: Path) -> None:

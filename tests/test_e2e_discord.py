@@ -37,13 +37,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    """The feed server."""
-    async with LocalServer() as running:
-        yield running
-
-
-@pytest.fixture
 def settings(tmp_path: Path, fake: FakeDiscord, server: LocalServer) -> Settings:
     """Settings for a bot posting the loopback feed to one Discord channel."""
     server.route("/feed.xml", rss(OLD))

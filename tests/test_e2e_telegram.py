@@ -38,13 +38,6 @@ async def api() -> AsyncIterator[FakeTelegramAPI]:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    """The feed server."""
-    async with LocalServer() as running:
-        yield running
-
-
-@pytest.fixture
 def settings(tmp_path: Path, api: FakeTelegramAPI, server: LocalServer) -> Settings:
     """A bot posting one loopback feed to a Telegram group and channel."""
     server.route("/feed.xml", rss(OLD))

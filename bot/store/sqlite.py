@@ -6,6 +6,7 @@ Reads go through a second connection so a long write transaction never shows hal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import sqlite3
@@ -173,7 +174,10 @@ class SqliteStore:
                 yield self._w
                 await self._w.execute("COMMIT")
             except BaseException as e:
-                await self._w.execute("ROLLBACK")
+                # a cancelled await may still have committed in aiosqlite's thread; then
+                # there is nothing left to roll back
+                with contextlib.suppress(sqlite3.Error):
+                    await self._w.execute("ROLLBACK")
                 if isinstance(e, sqlite3.Error):
                     raise StoreError(f"database error: {e}") from e
                 raise

@@ -35,13 +35,6 @@ def rss(items: list[tuple[str, str, str]]) -> str:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    """A loopback HTTP server."""
-    async with LocalServer() as running:
-        yield running
-
-
-@pytest.fixture
 async def ingestor(store: SqliteStore, clock: ManualClock) -> AsyncIterator[Ingestor]:
     """An ingestor whose fetcher may reach loopback (operator feeds, as in tests)."""
     fetcher = HttpFetcher(allow_private_hosts=True)
