@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from bench import run_table
+from bot.app.settings import Settings
 from bot.clock import SystemClock
-from bot.settings import Settings
 from tests.fakes.http_server import LocalServer
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import rss, running_bot

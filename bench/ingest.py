@@ -12,9 +12,9 @@ import feedparser
 
 from bench import run_table
 from bot.clock import SystemClock
-from bot.fetch import HttpFetcher
-from bot.ingest import Ingestor
-from bot.parse import parse_feed
+from bot.feeds.fetch import HttpFetcher
+from bot.feeds.parse import parse_feed
+from bot.ingest.pipeline import Ingestor
 from bot.store.sqlite import SqliteStore
 from bot.types import FeedOrigin
 from tests.fakes.http_server import LocalServer

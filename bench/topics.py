@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from bench import run_table
+from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.service import Service
 from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
 from bot.summaries import Summaries
 from bot.types import FeedOrigin, NewArticle

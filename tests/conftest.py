@@ -11,7 +11,8 @@ from bot.clock import ManualClock
 from bot.store.sqlite import SqliteStore
 from tests.fakes.http_server import LocalServer
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
 
 

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import App, attach_platforms, build_app, chat_adapters
+from bot.app.root import App, attach_platforms, build_app, chat_adapters
+from bot.app.settings import Settings
 from bot.clock import ManualClock
-from bot.fetch import HttpFetcher
-from bot.outbox import Dispatcher
+from bot.delivery.dispatcher import Dispatcher
+from bot.feeds.fetch import HttpFetcher
 from bot.ports import ChatAdapter
-from bot.settings import Settings
 from tests.fakes.http_server import LocalServer, dial_to, fake_resolver
 
 PUBLIC_HOST = "feeds.test"  # resolves to a public-looking address that dials the local server

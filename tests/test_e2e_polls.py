@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.settings import Settings
 from bot.clock import ManualClock
-from bot.settings import Settings
 from bot.types import ChatRef, Command
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.http_server import LocalServer

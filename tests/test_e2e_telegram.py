@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.settings import Settings
 from bot.clock import ManualClock
-from bot.settings import Settings
 from bot.types import ChatRef, Command
 from tests.fakes.http_server import LocalServer
 from tests.fakes.telegram_api import FakeTelegramAPI, flood, kicked

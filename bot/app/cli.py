@@ -1,0 +1,253 @@
+"""The ``newsbrief`` command line (also ``python -m bot``).
+
+Posts and JSON go to stdout; logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.app.settings import Settings, load_settings
+from bot.errors import NewsbriefError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="newsbrief: follows news feeds, summarizes articles, posts them to chats.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+feeds_app = typer.Typer(help="Manage feeds (also OPML import/export).", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+err = Console(stderr=True)
+
+
+def _setup(verbose: bool = False) -> Settings:
+    settings: Settings = _or_exit(load_settings)
+    level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
+    logging.basicConfig(
+        level=level,
+        format="%(name)s: %(message)s",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+    # httpx logs every request URL at INFO; URLs can carry bot tokens
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    return settings
+
+
+def _or_exit(func: Any, *args: Any) -> Any:
+    try:
+        return func(*args)
+    except NewsbriefError as e:
+        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        raise typer.Exit(1) from e
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    result: T = _or_exit(asyncio.run, coro)
+    return result
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="One ingest pass, deliver, exit.")] = False,
+    console: Annotated[
+        bool, typer.Option("--console", help="Read chat commands on stdin.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the bot until stopped (SIGTERM/SIGINT)."""
+    from bot.app.root import stdin_is_terminal
+    from bot.app.runner import run_bot
+
+    settings = _setup(verbose)
+    code = _run(
+        run_bot(
+            settings,
+            once=once,
+            console_input=console or stdin_is_terminal(),
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+        )
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
+) -> None:
+    """One ingest pass over every active feed."""
+    from bot.app.actions import ingest_once
+
+    settings = _setup()
+    show = sys.stderr.isatty() and not as_json
+    with Progress(console=err, disable=not show, transient=True) as progress:
+        counts = _run(ingest_once(settings, progress))
+    if as_json:
+        typer.echo(json.dumps(counts.__dict__))
+        return
+    table = Table("feeds", "fetched", "unchanged", "failed", "entries", "new", "dupes", "queued")
+    table.add_row(*(str(v) for v in counts.__dict__.values()))
+    Console().print(table)
+
+
+@app.command()
+def summary(
+    topic: Annotated[str, typer.Argument(help="What to summarize, e.g. venezuela.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    days: Annotated[float, typer.Option("--days", min=0.01, help="Time window.")] = 7.0,
+) -> None:
+    """What /summary TOPIC answers in chat."""
+    from bot.app.actions import topic_summary
+
+    settings = _setup()
+    answer = _run(topic_summary(settings, topic, days))
+    if as_json:
+        sources = [{"title": s.title, "url": s.url} for s in answer.sources]
+        payload = {
+            "topic": answer.topic,
+            "summary": answer.summary,
+            "sources": sources,
+            "method": answer.method,
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    from adapters.console.render import render_reply
+    from bot.types import Reply
+
+    typer.echo(render_reply(Reply(answer.summary, answer.sources, f"Summary: {answer.topic}")))
+
+
+@app.command()
+def summarize(
+    sources: Annotated[list[str], typer.Argument(help="URLs, .html or .txt files.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Summarize each article given as a URL, an .html file or a .txt file."""
+    from bot.app.actions import summarize_sources
+
+    settings = _setup()
+    failed = False
+    for result in _run(summarize_sources(settings, sources)):
+        failed |= bool(result.get("error"))
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        elif result.get("error"):
+            err.print(f"[red]{result['source']}:[/red] {result['error']}", highlight=False)
+        else:
+            typer.echo(f"■ {result['title']}\n\n{result['summary']}\n")
+    raise typer.Exit(1 if failed else 0)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="Feed URL or local file path.")],
+    name: Annotated[str, typer.Option(help="Short label.")] = "",
+    every: Annotated[str, typer.Option(help="Interval, e.g. 10m.")] = "15m",
+    backfill: Annotated[int, typer.Option(min=0, help="Post the latest N on first fetch.")] = 0,
+) -> None:
+    """Follow a feed (operator-added: goes to channels that take all feeds)."""
+    from bot.app.actions import add_feed
+
+    feed = _run(add_feed(_setup(), url, name, every, backfill))
+    typer.echo(f"added {feed.label} ({feed.url})")
+
+
+@feeds_app.command("list")
+def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List feeds with their health."""
+    from bot.app.actions import list_feeds
+
+    feeds = _run(list_feeds(_setup()))
+    if as_json:
+        rows = [
+            {
+                "id": f.id,
+                "url": f.url,
+                "name": f.label,
+                "origin": f.origin.value,
+                "paused": f.paused,
+                "failures": f.failures,
+                "last_error": f.last_error,
+            }
+            for f in feeds
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("id", "name", "url", "origin", "state")
+    for f in feeds:
+        state = "paused" if f.paused else ("failing" if f.failures else "ok")
+        table.add_row(
+            str(f.id),
+            f.label,
+            f.url,
+            f.origin.value,
+            f"{state}: {f.last_error}" if f.last_error else state,
+        )
+    Console().print(table)
+
+
+@feeds_app.command("remove")
+def feeds_remove(feed: Annotated[str, typer.Argument(help="Feed id, name or URL.")]) -> None:
+    """Stop following a feed (its articles stay searchable)."""
+    from bot.app.actions import remove_feed
+
+    removed = _run(remove_feed(_setup(), feed))
+    typer.echo(f"removed {removed.label}")
+
+
+@feeds_app.command("import")
+def feeds_import(path: Annotated[Path, typer.Argument(help="OPML file.")]) -> None:
+    """Add every feed listed in an OPML file."""
+    from bot.app.actions import import_opml
+
+    added = _run(import_opml(_setup(), path))
+    typer.echo(f"imported {added} feed(s)")
+
+
+@feeds_app.command("export")
+def feeds_export(
+    path: Annotated[Path | None, typer.Argument(help="Output file; stdout if omitted.")] = None,
+) -> None:
+    """Write the followed feeds as OPML."""
+    from bot.app.actions import export_opml
+
+    text = _run(export_opml(_setup()))
+    if path is None:
+        typer.echo(text, nl=False)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+discord_app = typer.Typer(help="Discord tools.", no_args_is_help=True)
+app.add_typer(discord_app, name="discord")
+
+
+@discord_app.command("sync")
+def discord_sync() -> None:
+    """Register the slash commands with Discord now (normally done on first start)."""
+    from bot.app.actions import sync_discord_commands
+
+    count = _run(sync_discord_commands(_setup()))
+    typer.echo(f"synced {count} command(s)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

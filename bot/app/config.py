@@ -1,0 +1,158 @@
+"""The operator's TOML config file: feeds and channels. Validated here, at the edge."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+from bot.types import ChatRef, PollPolicy
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+DEFAULT_EVERY = 15 * 60.0
+MIN_EVERY = 10.0
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Parse ``"10s"``, ``"15m"``, ``"24h"``, ``"2d"`` or a number of seconds.
+
+    Raises:
+        ValueError: not a duration.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION_RE.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 30s, 10m, 24h or 2d")
+    number, unit = match.groups()
+    return float(number) * _UNITS[unit]
+
+
+def _duration_at_least(minimum: float) -> BeforeValidator:
+    def check(value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds < minimum:
+            raise ValueError(f"must be at least {minimum:g}s")
+        return seconds
+
+    return BeforeValidator(check)
+
+
+class FeedConfig(BaseModel):
+    """One ``[[feeds]]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(min_length=1)
+    name: str = ""
+    every: Annotated[float, _duration_at_least(MIN_EVERY)] = DEFAULT_EVERY
+    backfill: int = Field(default=0, ge=0, le=1000)
+
+
+class ChannelConfig(BaseModel):
+    """One ``[[channels]]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    to: str
+    feeds: list[str] | None = None
+    keywords: list[str] = Field(default_factory=list)
+    polls: PollPolicy = PollPolicy.AUTO
+    poll_duration: Annotated[float, _duration_at_least(10.0)] = 24 * 3600.0
+
+    @field_validator("to")
+    @classmethod
+    def _valid_chat(cls, value: str) -> str:
+        try:
+            ChatRef.parse(value)
+        except ConfigError as e:
+            raise ValueError(str(e)) from e
+        return value.strip()
+
+    @property
+    def ref(self) -> ChatRef:
+        """The chat this channel posts to."""
+        return ChatRef.parse(self.to)
+
+
+class AppConfig(BaseModel):
+    """The whole config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    channels: list[ChannelConfig] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config and where it came from (relative feed paths resolve from there)."""
+
+    config: AppConfig
+    source: str
+    base_dir: Path
+
+
+def load_config(path: Path | None) -> LoadedConfig:
+    """Read the TOML file at ``path``, or the embedded defaults when ``path`` is None.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or not a valid config (message says where).
+    """
+    if path is None:
+        return LoadedConfig(default_config(), "embedded defaults", EXAMPLES_DIR)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file {path} does not exist") from e
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"config file {path}: {e}") from e
+    return LoadedConfig(parse_config(raw, str(path)), str(path), path.resolve().parent)
+
+
+def parse_config(raw: dict[str, Any], source: str = "config") -> AppConfig:
+    """Validate a parsed TOML document.
+
+    Raises:
+        ConfigError: with every problem and its location.
+    """
+    try:
+        config = AppConfig.model_validate(raw)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from e
+    _check_feed_names(config, source)
+    return config
+
+
+def _check_feed_names(config: AppConfig, source: str) -> None:
+    known = {f.name for f in config.feeds if f.name} | {f.url for f in config.feeds}
+    for channel in config.channels:
+        for name in channel.feeds or []:
+            if name not in known:
+                raise ConfigError(f"{source}: channel {channel.to} names unknown feed {name!r}")
+
+
+def default_config() -> AppConfig:
+    """The embedded defaults: the bundled sample feed posted to the console."""
+    return AppConfig(
+        feeds=[FeedConfig(url=str(EXAMPLES_DIR / "sample-feed.xml"), name="sample", backfill=10)],
+        channels=[ChannelConfig(to="console")],
+    )
+
+
+def resolve_feed_url(url: str, base_dir: Path) -> str:
+    """Make a config feed location absolute: URLs stay, relative paths resolve from the file."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
+        return url
+    path = Path(url).expanduser()
+    return str(path if path.is_absolute() else (base_dir / path).resolve())

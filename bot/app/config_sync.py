@@ -1,0 +1,52 @@
+"""Bring the store in line with the operator's config file at start-up."""
+
+from __future__ import annotations
+
+from bot.app.config import LoadedConfig, resolve_feed_url
+from bot.ingest.routing import split_keywords
+from bot.store.sqlite import SqliteStore
+from bot.types import FeedOrigin, Subscription
+
+REMOVED = "removed from the config file"
+
+
+async def sync_config(store: SqliteStore, loaded: LoadedConfig, now: float) -> None:
+    """Upsert the config's feeds and channels; pause config feeds no longer listed.
+
+    Channels named in the config get exactly the subscription the config gives them.
+    """
+    ids_by_name: dict[str, int] = {}
+    listed: set[str] = set()
+    for fc in loaded.config.feeds:
+        url = resolve_feed_url(fc.url, loaded.base_dir)
+        feed = await store.upsert_feed(
+            url,
+            name=fc.name,
+            origin=FeedOrigin.CONFIG,
+            every=fc.every,
+            backfill=fc.backfill,
+            now=now,
+        )
+        listed.add(url)
+        ids_by_name[fc.url] = feed.id
+        if fc.name:
+            ids_by_name[fc.name] = feed.id
+    for feed in await store.feeds():
+        if feed.origin == FeedOrigin.CONFIG and feed.url not in listed and not feed.paused:
+            await store.set_feed_paused(feed.id, True, REMOVED)
+    for cc in loaded.config.channels:
+        include, exclude = split_keywords(cc.keywords)
+        subscription = Subscription(
+            all_feeds=cc.feeds is None,
+            feed_ids=frozenset(ids_by_name[name] for name in cc.feeds or []),
+            include=include,
+            exclude=exclude,
+        )
+        await store.upsert_channel(
+            cc.ref,
+            origin=FeedOrigin.CONFIG,
+            subscription=subscription,
+            polls=cc.polls,
+            poll_duration=cc.poll_duration,
+            now=now,
+        )

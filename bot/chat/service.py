@@ -1,0 +1,380 @@
+"""The service API adapters call: chat commands and platform events, in core types only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.chat.topics import fts_match, rank_stories, topic_terms
+from bot.errors import FeedError, NewsbriefError, NotFound, UserInputError
+from bot.feeds.netguard import check_url
+from bot.feeds.parse import parse_feed
+from bot.polls.lifecycle import Polls
+from bot.ports import Clock, Fetcher, FetchRequest
+from bot.store.sqlite import SqliteStore
+from bot.summaries import Summaries
+from bot.types import (
+    Article,
+    Channel,
+    ChatRef,
+    Command,
+    Feed,
+    FeedOrigin,
+    Message,
+    OutboxItem,
+    PollCounts,
+    Post,
+    Reply,
+    Source,
+    Subscription,
+    VoteEvent,
+)
+
+log = logging.getLogger(__name__)
+
+TOPIC_STORIES = 5
+TOPIC_DAYS = 7.0
+LATEST_COUNT = 5
+MAX_URL_CHARS = 2000
+SUBSCRIBE_MAX_BYTES = 10 * 1024 * 1024
+ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "poll"})
+
+HELP_TEXT = """\
+/summary <topic> - the state of a story, with numbered sources
+/latest - the newest stories in this chat's feeds
+/subscribe <feed url> - follow a feed in this chat (admins)
+/unsubscribe <feed> - stop following a feed: its number, name or URL (admins)
+/feeds - the feeds this chat follows
+/poll - a reader poll on the latest post, or /poll Question? | A | B (admins)
+/results [poll] - the latest poll's results
+/status - health of this chat's feeds and deliveries
+/help - this list"""
+
+
+@dataclass(frozen=True)
+class TopicAnswer:
+    """A topic summary with its sources (the CLI's ``--json`` shape)."""
+
+    topic: str
+    summary: str
+    sources: tuple[Source, ...]
+    method: str
+
+
+class Service:
+    """Implements :class:`bot.ports.Core` over the store, summaries and fetcher."""
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        summaries: Summaries,
+        fetcher: Fetcher,
+        clock: Clock,
+        *,
+        polls: Polls | None = None,
+        on_feeds_changed: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self.polls = polls or Polls(store, clock)
+        self._summaries = summaries
+        self._fetcher = fetcher
+        self._clock = clock
+        self._on_feeds_changed = on_feeds_changed
+        self._handlers: dict[str, Callable[[Command], Awaitable[Reply]]] = {
+            "summary": self._cmd_summary,
+            "latest": self._cmd_latest,
+            "subscribe": self._cmd_subscribe,
+            "unsubscribe": self._cmd_unsubscribe,
+            "feeds": self._cmd_feeds,
+            "poll": self._cmd_poll,
+            "results": self._cmd_results,
+            "status": self._cmd_status,
+            "help": self._cmd_help,
+            "start": self._cmd_help,
+        }
+
+    async def close(self) -> None:
+        """Release the summarizer's connections."""
+        await self._summaries.summarizer.aclose()
+
+    # -- the Core protocol ---------------------------------------------------------------
+
+    async def handle(self, command: Command) -> Reply:
+        """Answer a chat command; user errors become a clear Reply, never an exception."""
+        handler = self._handlers.get(command.name.lower())
+        if handler is None:
+            return Reply(f"I don't know /{command.name[:40]}. Try /help.", ok=False)
+        if command.name in ADMIN_COMMANDS and not command.is_admin:
+            return Reply("Only an admin of this chat can do that.", ok=False)
+        try:
+            return await handler(command)
+        except UserInputError as e:
+            return Reply(str(e), ok=False)
+        except NewsbriefError as e:
+            log.warning("/%s in %s failed: %s", command.name, command.chat, e)
+            return Reply(f"Sorry, that failed: {e}", ok=False)
+
+    async def chat_membership(self, chat: ChatRef, active: bool, reason: str) -> None:
+        """Pause a channel when the bot is removed; resume it when added back."""
+        channel = await self._store.channel_by_ref(chat)
+        if channel is not None:
+            await self._store.set_channel_paused(channel.id, None if active else reason)
+
+    async def chat_migrated(self, old: ChatRef, new: ChatRef) -> None:
+        """Follow a chat to its new id."""
+        await self._store.move_channel(old, new)
+
+    async def record_vote(self, vote: VoteEvent) -> None:
+        """A reader voted, changed or retracted a vote."""
+        await self.polls.record_vote(vote)
+
+    async def record_counts(self, counts: PollCounts) -> None:
+        """A counts-only platform poll reported its counts."""
+        await self.polls.record_counts(counts)
+
+    # -- building posts for the dispatcher -------------------------------------------------
+
+    async def compose(self, item: OutboxItem, channel: Channel) -> Message:
+        """The message an outbox row stands for.
+
+        Raises:
+            NotFound: the row names an article that no longer exists.
+        """
+        if item.kind == "reply":
+            data = json.loads(item.payload)
+            sources = tuple(Source(**s) for s in data.get("sources", []))
+            return Reply(data["text"], sources, data.get("title", ""))
+        if item.kind in ("poll", "results"):
+            return await self.polls.compose(item)
+        article = await self._store.article(item.article_id or 0)
+        if article is None:
+            raise NotFound(f"article {item.article_id} is gone")
+        return await self.post_for(article, channel)
+
+    async def post_for(self, article: Article, channel: Channel | None = None) -> Post:
+        """The summary post for one article, with the reader poll the channel's policy gives."""
+        summary = await self._summaries.for_article(article)
+        poll = None
+        if channel is not None:
+            poll = self.polls.proposal_for(channel, article.text, article.title, summary.poll)
+        return Post(
+            title=article.title,
+            summary=summary.text,
+            url=article.url,
+            source=article.feed_name,
+            published=article.published,
+            article_id=article.id,
+            poll=poll,
+        )
+
+    # -- topic summaries -----------------------------------------------------------------
+
+    async def topic(self, topic: str, days: float = TOPIC_DAYS) -> TopicAnswer:
+        """The best recent stories on a topic, summarized together with numbered sources.
+
+        Raises:
+            UserInputError: the topic cannot be searched (empty, too long, only symbols).
+            NotFound: nothing recent matches; the message suggests what is in the news.
+        """
+        terms = topic_terms(topic)
+        now = self._clock.now()
+        since = now - days * 86400.0
+        hits = await self._store.search(fts_match(terms), 50, since)
+        if not hits:
+            hits = await self._store.search(fts_match(terms, any_term=True), 50, since)
+        if not hits:
+            raise NotFound(await self._no_match(topic, since))
+        ranked = rank_stories(
+            [(a.story_id, a.id, score, a.published) for a, score in hits], now, TOPIC_STORIES
+        )
+        by_id = {a.id: a for a, _ in hits}
+        articles = [by_id[r.article_id] for r in ranked]
+        stories = await self._store.story_sources(a.story_id for a in articles)
+        summary = await self._summaries.for_topic(" ".join(terms), articles)
+        sources = tuple(_source(a, stories.get(a.story_id, [a])) for a in articles)
+        return TopicAnswer(
+            topic.strip(), _cited_text(summary.sentences, summary.cites), sources, summary.method
+        )
+
+    async def _no_match(self, topic: str, since: float) -> str:
+        titles = await self._store.top_terms(since, 3)
+        shown = topic.strip()[:60]
+        if not titles:
+            return f"Nothing in the news about “{shown}” yet, and no recent stories at all."
+        listing = "; ".join(t[:80] for t in titles)
+        return f"Nothing recent about “{shown}”. In the news now: {listing}"
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def _cmd_summary(self, command: Command) -> Reply:
+        answer = await self.topic(command.args)
+        return Reply(answer.summary, answer.sources, title=f"Summary: {answer.topic}")
+
+    async def _cmd_latest(self, command: Command) -> Reply:
+        channel = await self._store.channel_by_ref(command.chat)
+        feed_ids = await self._channel_feed_ids(command.chat, channel)
+        articles = await self._store.latest(LATEST_COUNT, feed_ids)
+        if not articles:
+            return Reply("No stories yet. An admin can /subscribe <feed url> to follow a feed.")
+        sources = tuple(Source(a.title, a.url, a.feed_name) for a in articles)
+        return Reply("The newest stories:", sources, title="Latest")
+
+    async def _channel_feed_ids(self, chat: ChatRef, channel: Channel | None) -> list[int]:
+        """The feeds a chat sees: its subscription; the operator's console sees them all."""
+        feeds = await self._store.feeds()
+        if chat.platform == "console":
+            return [f.id for f in feeds]
+        if channel is None:
+            return []
+        sub = channel.subscription
+        return [
+            f.id
+            for f in feeds
+            if f.id in sub.feed_ids or (sub.all_feeds and f.origin != FeedOrigin.CHAT)
+        ]
+
+    async def _cmd_subscribe(self, command: Command) -> Reply:
+        url = command.args.strip()
+        if not url or " " in url:
+            raise UserInputError(
+                "Usage: /subscribe <feed url>, for example https://example.org/rss"
+            )
+        if len(url) > MAX_URL_CHARS:
+            raise UserInputError("That URL is too long.")
+        check_url(url, trusted=False, allow_private=False)
+        title = await self._verify_feed(url)
+        now = self._clock.now()
+        existing = await self._store.feed_by_url(url)
+        feed = existing or await self._store.upsert_feed(
+            url, name="", origin=FeedOrigin.CHAT, every=15 * 60.0, backfill=0, now=now
+        )
+        channel = await self._ensure_channel(command.chat)
+        added = await self._store.subscribe(channel.id, feed.id)
+        self._on_feeds_changed()
+        label = title or feed.label
+        if not added:
+            return Reply(f"This chat already follows {label}.")
+        return Reply(f"Subscribed to {label}. New stories will be posted here.")
+
+    async def _verify_feed(self, url: str) -> str:
+        try:
+            result = await self._fetcher.fetch(
+                FetchRequest(url=url, max_bytes=SUBSCRIBE_MAX_BYTES, trusted=False)
+            )
+            parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
+        except FeedError as e:
+            raise UserInputError(f"I can't follow that: {e.reason}") from e
+        return parsed.title
+
+    async def _ensure_channel(self, chat: ChatRef) -> Channel:
+        channel = await self._store.channel_by_ref(chat)
+        if channel is not None:
+            return channel
+        return await self._store.upsert_channel(
+            chat,
+            origin=FeedOrigin.CHAT,
+            subscription=Subscription(all_feeds=False),
+            now=self._clock.now(),
+        )
+
+    async def _cmd_unsubscribe(self, command: Command) -> Reply:
+        channel = await self._store.channel_by_ref(command.chat)
+        feeds = await self._listed_feeds(command.chat, channel)
+        feed = _pick_feed(feeds, command.args.strip())
+        if channel is None or not await self._store.unsubscribe(channel.id, feed.id):
+            if channel is not None and channel.subscription.all_feeds:
+                raise UserInputError(
+                    f"{feed.label} comes from the operator's config; ask them to change it."
+                )
+            raise NotFound(f"This chat does not follow {feed.label}.")
+        return Reply(f"Unsubscribed from {feed.label}.")
+
+    async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
+        ids = set(await self._channel_feed_ids(chat, channel))
+        return [f for f in await self._store.feeds() if f.id in ids]
+
+    async def _cmd_feeds(self, command: Command) -> Reply:
+        channel = await self._store.channel_by_ref(command.chat)
+        feeds = await self._listed_feeds(command.chat, channel)
+        if not feeds:
+            return Reply("This chat follows no feeds yet. An admin can /subscribe <feed url>.")
+        lines = [f"{i}. {_feed_line(f)}" for i, f in enumerate(feeds, start=1)]
+        return Reply("\n".join(lines), title="Feeds")
+
+    async def _cmd_poll(self, command: Command) -> Reply:
+        channel = await self._ensure_channel(command.chat)
+        latest_id = await self._store.latest_sent_article(channel.id)
+        article = await self._store.article(latest_id) if latest_id else None
+        latest = await self.post_for(article) if article else None
+        return await self.polls.start_poll(channel, command.args, latest)
+
+    async def _cmd_results(self, command: Command) -> Reply:
+        channel = await self._store.channel_by_ref(command.chat)
+        return await self.polls.results(channel, command.args)
+
+    async def _cmd_status(self, command: Command) -> Reply:
+        channel = await self._store.channel_by_ref(command.chat)
+        stats = await self._store.stats(channel.id if channel else None)
+        feeds = await self._listed_feeds(command.chat, channel)
+        lines = [_channel_state(channel), f"Summaries: {self._summaries.key}."]
+        lines.append(
+            f"Posts: {stats.sent} sent, {stats.pending} waiting, {stats.dead} failed for good."
+        )
+        lines += [f"Feed {_feed_line(f)}" for f in feeds if f.paused or f.failures]
+        healthy = sum(1 for f in feeds if not f.paused and not f.failures)
+        lines.append(f"{healthy} of {len(feeds)} feeds healthy; {stats.articles} articles stored.")
+        if channel is not None:
+            lines += await self._dead_reasons(channel.id)
+        return Reply("\n".join(lines), title="Status")
+
+    async def _dead_reasons(self, channel_id: int) -> list[str]:
+        rows = await self._store.outbox_rows(channel_id)
+        dead = [r for r in rows if r["state"] == "dead"][-3:]
+        return [f"Post {r['id']} failed: {r['last_error']}" for r in dead]
+
+    async def _cmd_help(self, command: Command) -> Reply:
+        return Reply(HELP_TEXT, title="newsbrief")
+
+
+def _source(lead: Article, story: list[Article]) -> Source:
+    outlets = list(dict.fromkeys(a.feed_name for a in story if a.feed_name))
+    return Source(lead.title, lead.url, ", ".join(outlets[:4]))
+
+
+def _cited_text(sentences: tuple[str, ...], cites: tuple[int, ...]) -> str:
+    if len(cites) != len(sentences):
+        return " ".join(sentences)
+    return " ".join(f"{s} [{c + 1}]" for s, c in zip(sentences, cites, strict=True))
+
+
+def _pick_feed(feeds: list[Feed], wanted: str) -> Feed:
+    if not wanted:
+        raise UserInputError("Usage: /unsubscribe <feed>: its number in /feeds, name or URL.")
+    if wanted.isdigit() and 1 <= int(wanted) <= len(feeds):
+        return feeds[int(wanted) - 1]
+    for feed in feeds:
+        if wanted in (feed.url, feed.name) or wanted.lower() == feed.title.lower():
+            return feed
+    raise NotFound(f"This chat follows no feed called “{wanted[:80]}”. See /feeds.")
+
+
+def _feed_line(feed: Feed) -> str:
+    state = "ok"
+    if feed.paused:
+        state = f"paused: {feed.last_error or 'by the operator'}"
+    elif feed.failures:
+        state = f"failing ({feed.failures} in a row): {feed.last_error}"
+    elif not feed.fetched_once:
+        state = "not fetched yet"
+    return f"{feed.label} ({state})"
+
+
+def _channel_state(channel: Channel | None) -> str:
+    if channel is None:
+        return "This chat receives no posts."
+    if channel.paused_reason:
+        return f"Posting to this chat is paused: {channel.paused_reason}"
+    return "Posting to this chat is active."

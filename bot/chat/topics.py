@@ -1,0 +1,76 @@
+"""Topic queries: what a user typed becomes a safe full-text query, and search hits become
+ranked stories. Pure."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.errors import UserInputError
+
+MAX_TOPIC_CHARS = 200
+MAX_TERMS = 8
+MAX_TERM_CHARS = 40
+_TERM_RE = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset({"the", "a", "an", "of", "in", "on", "and", "or", "to", "for", "about"})
+
+
+def topic_terms(topic: str) -> list[str]:
+    """The words of a topic, lowercased; FTS syntax and symbols never survive.
+
+    Raises:
+        UserInputError: empty, too long, or no searchable word (message is user text).
+    """
+    text = topic.strip()
+    if not text:
+        raise UserInputError("Tell me a topic to summarize, for example: /summary venezuela")
+    if len(text) > MAX_TOPIC_CHARS:
+        raise UserInputError(
+            f"That topic is {len(text):,} characters long; keep it under {MAX_TOPIC_CHARS}."
+        )
+    words = [w.lower()[:MAX_TERM_CHARS] for w in _TERM_RE.findall(text)]
+    words = [w for w in words if w.strip("_")]
+    if not words:
+        raise UserInputError("That topic has no words I can search for. Try: /summary venezuela")
+    meaningful = [w for w in words if w not in _STOP] or words
+    return list(dict.fromkeys(meaningful))[:MAX_TERMS]
+
+
+def fts_match(terms: list[str], *, any_term: bool = False) -> str:
+    """An FTS5 MATCH expression where each term is a quoted string (so NEAR, AND, *, - and
+    column filters are plain words); all terms by default, any with ``any_term``."""
+    quoted = [f'"{t}"' for t in terms]
+    return (" OR " if any_term else " ").join(quoted)
+
+
+@dataclass(frozen=True)
+class RankedStory:
+    """A search hit with its combined score (lower is better, like bm25)."""
+
+    story_id: int
+    article_id: int
+    score: float
+
+
+def recency_weight(published: float, now: float, half_life_days: float = 3.0) -> float:
+    """1.0 for now, 0.5 after ``half_life_days``, never below 0.05."""
+    age_days = max(0.0, (now - published) / 86400.0)
+    return max(0.05, math.pow(0.5, age_days / half_life_days))
+
+
+def rank_stories(
+    hits: Sequence[tuple[int, int, float, float]], now: float, limit: int
+) -> list[RankedStory]:
+    """Combine bm25 (negative, lower is better) with recency; one entry per story.
+
+    ``hits`` are (story id, article id, bm25, published).
+    """
+    best: dict[int, RankedStory] = {}
+    for story_id, article_id, bm25, published in hits:
+        score = bm25 * recency_weight(published, now)
+        current = best.get(story_id)
+        if current is None or score < current.score:
+            best[story_id] = RankedStory(story_id, article_id, score)
+    return sorted(best.values(), key=lambda s: (s.score, -s.article_id))[:limit]

@@ -1,0 +1,19 @@
+"""Delivery rules: how long to back off a failed post and when it is dead. Pure."""
+
+from __future__ import annotations
+
+import math
+
+DELIVERY_MAX_ATTEMPTS = 6
+DELIVERY_BASE_BACKOFF = 15.0
+DELIVERY_MAX_BACKOFF = 3600.0
+
+
+def delivery_backoff(attempts: int) -> float:
+    """Seconds before retrying a post that failed ``attempts`` times (1-based)."""
+    return min(DELIVERY_BASE_BACKOFF * math.pow(2.0, max(0, attempts - 1)), DELIVERY_MAX_BACKOFF)
+
+
+def delivery_is_dead(attempts: int) -> bool:
+    """After this many failed attempts a post is dead (kept, reported, never dropped)."""
+    return attempts >= DELIVERY_MAX_ATTEMPTS

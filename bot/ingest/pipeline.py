@@ -1,0 +1,274 @@
+"""Ingest: fetch due feeds, parse off the loop, find what is new, fill in full text, dedup,
+and store articles with their outbox rows in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from bot.errors import FeedError, HTTPStatusError, NewsbriefError
+from bot.feeds.canon import canonical_url
+from bot.feeds.extract import extract_article
+from bot.feeds.parse import entry_is_teaser, parse_feed
+from bot.ingest import routing, rules
+from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhash
+from bot.ports import Clock, Fetcher, FetchRequest
+from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
+from bot.types import Channel, Feed, FeedEntry, FeedOrigin, IngestCounts, NewArticle
+
+log = logging.getLogger(__name__)
+
+FEED_MAX_BYTES = 10 * 1024 * 1024
+PAGE_MAX_BYTES = 5 * 1024 * 1024
+DEDUP_WINDOW = 7 * 86400.0
+MAX_TITLE = 500
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What happened to one feed in a pass."""
+
+    feed: Feed
+    status: str  # "ok" | "not_modified" | "failed"
+    entries: int = 0
+    new_articles: int = 0
+    duplicates: int = 0
+    queued_posts: int = 0
+    error: str = ""
+
+
+ProgressCallback = Callable[[FeedOutcome], None]
+
+
+class Ingestor:
+    """Runs ingest passes over the store's feeds."""
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        fetcher: Fetcher,
+        clock: Clock,
+        *,
+        feed_concurrency: int = 8,
+        page_concurrency: int = 4,
+    ) -> None:
+        self._store = store
+        self._fetcher = fetcher
+        self._clock = clock
+        self._feed_slots = asyncio.Semaphore(feed_concurrency)
+        self._page_slots = asyncio.Semaphore(page_concurrency)
+        self._near: NearDuplicateIndex | None = None
+        self._save_lock = asyncio.Lock()
+
+    async def _index(self) -> NearDuplicateIndex:
+        if self._near is None:
+            index = NearDuplicateIndex()
+            since = self._clock.now() - DEDUP_WINDOW
+            for value, story_id in await self._store.simhashes_since(since):
+                index.add(value, story_id)
+            self._near = index
+        return self._near
+
+    async def run(
+        self, *, only_due: bool = True, progress: ProgressCallback | None = None
+    ) -> IngestCounts:
+        """One pass over due (or all active) feeds; never raises for a feed's failure."""
+        now = self._clock.now()
+        feeds = await (self._store.due_feeds(now) if only_due else self._active_feeds())
+        channels = await self._store.channels()
+        await self._index()
+
+        async def one(feed: Feed) -> FeedOutcome:
+            async with self._feed_slots:
+                outcome = await self.ingest_feed(feed, channels)
+            if progress is not None:
+                progress(outcome)
+            return outcome
+
+        outcomes = await asyncio.gather(*(one(f) for f in feeds))
+        return _count(outcomes)
+
+    async def _active_feeds(self) -> list[Feed]:
+        return [f for f in await self._store.feeds() if not f.paused]
+
+    async def ingest_feed(self, feed: Feed, channels: Sequence[Channel]) -> FeedOutcome:
+        """Fetch, parse and store one feed; a failure is recorded on the feed, not raised."""
+        try:
+            return await self._ingest(feed, channels)
+        except FeedError as e:
+            return await self._failed(feed, e.reason, _retry_after(e))
+        except NewsbriefError as e:
+            return await self._failed(feed, str(e), 0.0)
+
+    async def _ingest(self, feed: Feed, channels: Sequence[Channel]) -> FeedOutcome:
+        request = FetchRequest(
+            url=feed.url,
+            max_bytes=FEED_MAX_BYTES,
+            trusted=feed.origin != FeedOrigin.CHAT,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+        )
+        result = await self._fetcher.fetch(request)
+        now = self._clock.now()
+        if result.not_modified:
+            await self._store.record_not_modified(feed.id, now, rules.feed_next_due(feed, now))
+            return FeedOutcome(feed, "not_modified")
+        parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
+        fresh, _ = await self._fresh(feed, parsed.entries)
+        full = await self._with_full_text(feed, fresh)
+        fresh = [full.get(e.guid, e) for e in fresh]
+        # fingerprints are CPU work: computed off the loop, before taking the lock
+        prints = await asyncio.to_thread(_fingerprints, fresh)
+        update = FeedUpdate(
+            feed_id=feed.id,
+            now=now,
+            next_due=rules.feed_next_due(feed, now),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=parsed.title or None,
+        )
+        # what is new and what duplicates what is decided and saved under one lock, so two
+        # feeds carrying the same story in the same pass cannot both post it
+        async with self._save_lock:
+            fresh, canonical = await self._fresh(feed, fresh)
+            routed, duplicates = await self._route(feed, fresh, canonical, channels, now, prints)
+            ids = await self._store.save_ingest(update, routed)
+            await self._remember(routed, ids)
+        queued = sum(len(r.channel_ids) for r in routed)
+        return FeedOutcome(feed, "ok", len(parsed.entries), len(ids), duplicates, queued)
+
+    async def _fresh(
+        self, feed: Feed, entries: Sequence[FeedEntry]
+    ) -> tuple[list[FeedEntry], dict[str, str]]:
+        canonical = {e.guid: canonical_url(e.url) if e.url else "" for e in entries}
+        guids, urls = await self._store.known(
+            feed.id, canonical.keys(), [u for u in canonical.values() if u]
+        )
+        return rules.new_entries(entries, guids, urls, canonical), canonical
+
+    async def _with_full_text(self, feed: Feed, fresh: Sequence[FeedEntry]) -> dict[str, FeedEntry]:
+        """Teaser-only entries that will be posted, with their pages' text (concurrently)."""
+        to_post = rules.entries_to_post(feed, fresh)
+        teasers = [e for e in fresh if e.guid in to_post and e.url and entry_is_teaser(e)]
+        filled = await asyncio.gather(*(self._full_text(feed, e) for e in teasers))
+        return {e.guid: e for e in filled}
+
+    async def _route(
+        self,
+        feed: Feed,
+        fresh: Sequence[FeedEntry],
+        canonical: dict[str, str],
+        channels: Sequence[Channel],
+        now: float,
+        prints: dict[str, tuple[str, int]],
+    ) -> tuple[list[Routed], int]:
+        to_post = rules.entries_to_post(feed, fresh)
+        index = await self._index()
+        routed: list[Routed] = []
+        duplicates = 0
+        # oldest first, so a channel receives a feed's posts in publication order
+        for entry in sorted(fresh, key=lambda e: e.published or 0.0):
+            post = entry.guid in to_post
+            article = _new_article(
+                feed, entry, canonical.get(entry.guid, ""), now, post, prints[entry.guid]
+            )
+            story = index.find(article.simhash) if _dedupable(article) else None
+            if story is not None:
+                duplicates += 1
+                article = replace(article, duplicate_of=story, post=False)
+            targets = (
+                routing.route(channels, feed, article.title, article.text) if article.post else ()
+            )
+            routed.append(Routed(article, targets))
+        return routed, duplicates
+
+    async def _remember(self, routed: Sequence[Routed], ids: Sequence[int]) -> None:
+        index = await self._index()
+        for item, article_id in zip(routed, ids, strict=False):
+            if _dedupable(item.article) and item.article.duplicate_of is None:
+                index.add(item.article.simhash, article_id)
+
+    async def _full_text(self, feed: Feed, entry: FeedEntry) -> FeedEntry:
+        """Fetch the page of a teaser-only entry and extract its body; keep the teaser on
+        any failure (logged, never fatal)."""
+        request = FetchRequest(
+            url=entry.url, max_bytes=PAGE_MAX_BYTES, trusted=feed.origin != FeedOrigin.CHAT
+        )
+        try:
+            async with self._page_slots:
+                page = await self._fetcher.fetch(request)
+            extracted = await asyncio.to_thread(extract_article, page.body, page.url)
+        except NewsbriefError as e:
+            log.info("page for %s not fetched: %s", entry.url, e)
+            return entry
+        if extracted is None or len(extracted.text) <= len(entry.text):
+            return entry
+        return replace(entry, text=extracted.text)
+
+    async def _failed(self, feed: Feed, reason: str, retry_after: float) -> FeedOutcome:
+        failures = feed.failures + 1
+        now = self._clock.now()
+        pause = rules.feed_should_pause(failures)
+        next_due = rules.feed_next_due(feed, now, failures=failures, retry_after=retry_after)
+        stored = f"{reason} (paused after {failures} failures in a row)" if pause else reason
+        await self._store.record_feed_failure(feed.id, stored, next_due=next_due, pause=pause)
+        log.warning("feed %s failed (%d in a row): %s", feed.label, failures, reason)
+        return FeedOutcome(feed, "failed", error=stored)
+
+
+def _retry_after(error: FeedError) -> float:
+    if isinstance(error, HTTPStatusError) and error.retry_after:
+        return error.retry_after
+    return 0.0
+
+
+def _dedupable(article: NewArticle) -> bool:
+    """Texts too short for a reliable fingerprint get none and are never near-dup matched."""
+    return article.simhash != NO_FINGERPRINT
+
+
+def _title(entry: FeedEntry) -> str:
+    return (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
+
+
+def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
+    """Per GUID: the content hash and the near-duplicate fingerprint."""
+    return {e.guid: (content_hash(_title(e), e.text), simhash(e.text)) for e in entries}
+
+
+def _new_article(
+    feed: Feed,
+    entry: FeedEntry,
+    canonical: str,
+    now: float,
+    post: bool,
+    prints: tuple[str, int],
+) -> NewArticle:
+    published = min(entry.published, now) if entry.published else now
+    return NewArticle(
+        feed_id=feed.id,
+        guid=entry.guid,
+        url=entry.url,
+        canonical_url=canonical,
+        title=_title(entry),
+        text=entry.text,
+        published=published,
+        content_hash=prints[0],
+        simhash=prints[1],
+        post=post,
+    )
+
+
+def _count(outcomes: Sequence[FeedOutcome]) -> IngestCounts:
+    return IngestCounts(
+        feeds=len(outcomes),
+        fetched=sum(o.status == "ok" for o in outcomes),
+        not_modified=sum(o.status == "not_modified" for o in outcomes),
+        failed=sum(o.status == "failed" for o in outcomes),
+        entries=sum(o.entries for o in outcomes),
+        new_articles=sum(o.new_articles for o in outcomes),
+        duplicates=sum(o.duplicates for o in outcomes),
+        queued_posts=sum(o.queued_posts for o in outcomes),
+    )

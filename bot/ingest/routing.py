@@ -1,0 +1,57 @@
+"""Routing: which channels get a new article (their feeds, then their keywords). Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from bot.types import Channel, Feed, FeedOrigin
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def split_keywords(keywords: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``["venezuela", "-sports"]`` → (include, exclude), lowercased, blanks dropped."""
+    include: list[str] = []
+    exclude: list[str] = []
+    for raw in keywords:
+        word = raw.strip().lower()
+        if word.startswith("-") and word[1:].strip():
+            exclude.append(word[1:].strip())
+        elif word and word != "-":
+            include.append(word)
+    return tuple(include), tuple(exclude)
+
+
+def _has_phrase(words: Sequence[str], joined: str, phrase: str) -> bool:
+    parts = _WORD_RE.findall(phrase.lower())
+    if not parts:
+        return False
+    if len(parts) == 1:
+        return parts[0] in words
+    return f" {' '.join(parts)} " in joined
+
+
+def follows_feed(channel: Channel, feed: Feed) -> bool:
+    """Does the channel's subscription take this feed (listed, or every operator feed)?"""
+    sub = channel.subscription
+    return feed.id in sub.feed_ids or (sub.all_feeds and feed.origin != FeedOrigin.CHAT)
+
+
+def channel_wants(channel: Channel, feed: Feed, title: str, text: str) -> bool:
+    """Does this channel's subscription take this article? (feeds, then keywords)."""
+    if not follows_feed(channel, feed):
+        return False
+    sub = channel.subscription
+    if not sub.include and not sub.exclude:
+        return True
+    words = _WORD_RE.findall(f"{title}\n{text}".lower())
+    word_set, joined = set(words), f" {' '.join(words)} "
+    if any(_has_phrase(list(word_set), joined, w) for w in sub.exclude):
+        return False
+    return not sub.include or any(_has_phrase(list(word_set), joined, w) for w in sub.include)
+
+
+def route(channels: Sequence[Channel], feed: Feed, title: str, text: str) -> tuple[int, ...]:
+    """The ids of the channels that get a new article of ``feed``."""
+    return tuple(c.id for c in channels if channel_wants(c, feed, title, text))

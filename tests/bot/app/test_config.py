@@ -1,0 +1,95 @@
+"""The TOML config file and the settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.app.config import load_config, parse_config, parse_duration, resolve_feed_url
+from bot.app.settings import load_settings
+from bot.errors import ConfigError
+from bot.types import ChatRef, PollPolicy
+from tests.conftest import REPO
+
+
+def test_durations() -> None:
+    """Durations read as seconds, with units."""
+    assert parse_duration("10s") == 10
+    assert parse_duration("15m") == 900
+    assert parse_duration("24h") == 86400
+    assert parse_duration(42) == 42
+    with pytest.raises(ValueError):
+        parse_duration("soon")
+
+
+def test_full_config_parses(tmp_path: Path) -> None:
+    """Every documented key is read; relative feed paths resolve from the file."""
+    path = tmp_path / "newsbrief.toml"
+    path.write_text(
+        '[[feeds]]\nurl = "world.xml"\nname = "world"\nevery = "10s"\nbackfill = 3\n'
+        '[[channels]]\nto = "telegram:@worldbrief"\nfeeds = ["world"]\n'
+        'keywords = ["venezuela", "-sports"]\npolls = "never"\npoll_duration = "2h"\n'
+    )
+    loaded = load_config(path)
+    feed, channel = loaded.config.feeds[0], loaded.config.channels[0]
+    assert (feed.every, feed.backfill) == (10.0, 3)
+    assert channel.ref == ChatRef("telegram", "@worldbrief")
+    assert channel.polls is PollPolicy.NEVER and channel.poll_duration == 7200
+    assert resolve_feed_url(feed.url, loaded.base_dir) == str(tmp_path / "world.xml")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"feeds": [{"url": "x", "every": "1s"}]}, "at least 10s"),
+        ({"channels": [{"to": "slack:#x"}]}, "expected telegram"),
+        ({"channels": [{"to": "discord:abc"}]}, "Discord channel id is a number"),
+        ({"channels": [{"to": "console", "feeds": ["nope"]}]}, "unknown feed"),
+        ({"feeds": [{"url": "x", "colour": "red"}]}, "Extra inputs"),
+        ({"channels": [{"to": "console", "polls": "sometimes"}]}, "polls"),
+    ],
+)
+def test_bad_config_says_what_and_where(raw: dict[str, object], message: str) -> None:
+    """Each invalid config is refused with a message naming the problem."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(raw, "newsbrief.toml")
+
+
+def test_not_toml_is_a_config_error(tmp_path: Path) -> None:
+    """A file that is not TOML gives a ConfigError, not a traceback."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[[feeds]\nurl=")
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
+        load_config(path)
+
+
+def test_embedded_defaults_use_the_bundled_sample() -> None:
+    """With no config file: the sample feed with backfill, posted to the console."""
+    loaded = load_config(None)
+    assert Path(loaded.config.feeds[0].url).exists()
+    assert loaded.config.feeds[0].backfill > 0
+    assert loaded.config.channels[0].ref == ChatRef("console")
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings read every documented variable."""
+    monkeypatch.setenv("NEWSBRIEF_DB", str(tmp_path / "x.db"))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
+    monkeypatch.setenv("NEWSBRIEF_ALLOW_PRIVATE_HOSTS", "1")
+    monkeypatch.setenv("NEWSBRIEF_CONFIG", "")
+    settings = load_settings(env_file=None)
+    assert settings.db == tmp_path / "x.db"
+    assert settings.telegram_bot_token == "1:abc"
+    assert settings.allow_private_hosts
+    assert not settings.llm_enabled
+
+
+def test_env_example_documents_every_variable() -> None:
+    """.env.example names every variable the settings read."""
+    from bot.app.settings import Settings
+
+    text = (REPO / ".env.example").read_text()
+    for field in Settings.model_fields.values():
+        assert f"{field.alias}=" in text

@@ -1,0 +1,205 @@
+"""The service API: commands, topic summaries, hostile input, caching."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.chat.service import Service
+from bot.clock import ManualClock
+from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
+from bot.summaries import Summaries
+from bot.types import ChatRef, Command, FeedOrigin, Reply
+from tests.bot.helpers import article, make_channel, make_feed
+from tests.fakes.summarizer import FakeSummarizer
+
+CHAT = ChatRef("telegram", "-100")
+
+VENEZUELA = (
+    "Russia sent military planes to Venezuela. The United States condemned the move. "
+    "Officials in Caracas said the aircraft carried troops and equipment for the government. "
+    "Analysts expect the standoff over Venezuela to continue for months."
+)
+
+
+class _NoFetcher:
+    async def fetch(self, request: object) -> object:
+        raise AssertionError("no fetch expected")
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.fixture
+def summarizer() -> FakeSummarizer:
+    """A counting summarizer."""
+    return FakeSummarizer()
+
+
+@pytest.fixture
+def service(store: SqliteStore, clock: ManualClock, summarizer: FakeSummarizer) -> Service:
+    """The service over a real store."""
+    return Service(store, Summaries(store, summarizer, clock), _NoFetcher(), clock)  # type: ignore[arg-type]
+
+
+async def _seed(store: SqliteStore, clock: ManualClock) -> None:
+    wire = await make_feed(store, "https://wire.test/rss")
+    paper = await store.upsert_feed(
+        "https://paper.test/rss",
+        name="paper",
+        origin=FeedOrigin.CONFIG,
+        every=600,
+        backfill=0,
+        now=0,
+    )
+    await make_channel(store, "-100", platform="telegram")
+    first = article(wire, 1, VENEZUELA, "Russian planes land in Venezuela")
+    other = article(wire, 2, "The city approved night buses on twelve routes. " * 3, "Night buses")
+    await store.save_ingest(
+        FeedUpdate(wire.id, clock.now(), 0), [Routed(first, ()), Routed(other, ())]
+    )
+    ids = await store.latest(10)
+    story = next(a.id for a in ids if a.title.startswith("Russian"))
+    copy = article(paper, 3, VENEZUELA + " Syndicated.", "Russian planes in Venezuela (wire)")
+    copy = type(copy)(**{**copy.__dict__, "duplicate_of": story, "post": False})
+    await store.save_ingest(FeedUpdate(paper.id, clock.now(), 0), [Routed(copy, ())])
+
+
+def _cmd(name: str, args: str = "", admin: bool = False) -> Command:
+    return Command(name, args, CHAT, "42", admin)
+
+
+async def test_summary_cites_numbered_sources_once_per_story(
+    store: SqliteStore, clock: ManualClock, service: Service
+) -> None:
+    """/summary venezuela: a summary with [1] and one source for the story told twice."""
+    await _seed(store, clock)
+    reply = await service.handle(_cmd("summary", "venezuela"))
+    assert reply.ok
+    assert "[1]" in reply.text
+    assert len(reply.sources) == 1
+    assert reply.sources[0].url == "https://news.test/1"
+    assert reply.sources[0].feed == "test, paper"
+
+
+async def test_no_match_suggests_what_is_in_the_news(
+    store: SqliteStore, clock: ManualClock, service: Service
+) -> None:
+    """An unknown topic says so and lists current stories."""
+    await _seed(store, clock)
+    reply = await service.handle(_cmd("summary", "quantum"))
+    assert not reply.ok
+    assert "quantum" in reply.text and "Night buses" in reply.text
+
+
+HOSTILE = [
+    "",
+    "   ",
+    "!!! ??? ...",
+    '"',
+    "*",
+    "NEAR(",
+    "venezuela NEAR( russia",
+    "-",
+    ":",
+    "title:venezuela",
+    "'; DROP TABLE articles; --",
+    "x" * 10_000,
+    "فنزويلا روسيا",
+    "🇻🇪🔥",
+    "\x00\x1b[31m",
+]
+
+
+@pytest.mark.parametrize("topic", HOSTILE)
+async def test_hostile_topics_get_clear_answers(
+    store: SqliteStore, clock: ManualClock, service: Service, topic: str
+) -> None:
+    """Odd, hostile or huge topics get a readable Reply and change nothing."""
+    await _seed(store, clock)
+    before = (await store.stats()).articles
+    reply = await service.handle(_cmd("summary", topic))
+    assert isinstance(reply, Reply) and reply.text
+    assert "Traceback" not in reply.text
+    assert (await store.stats()).articles == before
+
+
+async def test_sql_like_topic_is_plain_words(
+    store: SqliteStore, clock: ManualClock, service: Service
+) -> None:
+    """FTS syntax inside a topic is searched as words: 'venezuela OR x' still finds it."""
+    await _seed(store, clock)
+    reply = await service.handle(_cmd("summary", 'venezuela" OR "x'))
+    assert reply.ok and reply.sources
+
+
+async def test_subscribe_needs_admin(service: Service) -> None:
+    """A non-admin cannot change a chat's feeds."""
+    reply = await service.handle(_cmd("subscribe", "https://example.org/rss"))
+    assert not reply.ok and "admin" in reply.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "/etc/passwd",
+        "ftp://x.org/feed",
+        "http://127.0.0.1/rss",
+        "http://[::ffff:127.0.0.1]/",
+        "http://2130706433/",
+        "not a url",
+        "",
+    ],
+)
+async def test_subscribe_refuses_unsafe_urls(service: Service, url: str) -> None:
+    """Paths, other schemes and private hosts from a chat are refused before any fetch."""
+    reply = await service.handle(_cmd("subscribe", url, admin=True))
+    assert not reply.ok
+
+
+async def test_unknown_command_and_help(service: Service) -> None:
+    """Unknown commands point to /help; /help lists every command."""
+    assert "/help" in (await service.handle(_cmd("frobnicate"))).text
+    help_text = (await service.handle(_cmd("help"))).text
+    for name in (
+        "summary",
+        "latest",
+        "subscribe",
+        "unsubscribe",
+        "feeds",
+        "poll",
+        "results",
+        "status",
+    ):
+        assert f"/{name}" in help_text
+
+
+async def test_status_shows_paused_reason(store: SqliteStore, service: Service) -> None:
+    """/status tells why a channel is paused."""
+    channel = await make_channel(store, "-100", platform="telegram")
+    await store.set_channel_paused(channel.id, "Forbidden: bot was kicked")
+    reply = await service.handle(_cmd("status"))
+    assert "paused: Forbidden: bot was kicked" in reply.text
+
+
+async def test_article_summary_is_cached(
+    store: SqliteStore, clock: ManualClock, service: Service, summarizer: FakeSummarizer
+) -> None:
+    """One summarizer call per article, however many channels and restarts."""
+    await _seed(store, clock)
+    first = (await store.latest(1))[0]
+    one = await service.post_for(first)
+    two = await service.post_for(first)
+    assert one == two
+    assert summarizer.calls == 1
+
+
+async def test_latest_and_feeds_for_a_chat(
+    store: SqliteStore, clock: ManualClock, service: Service
+) -> None:
+    """/latest lists the chat's newest stories; /feeds numbers its feeds."""
+    await _seed(store, clock)
+    latest = await service.handle(_cmd("latest"))
+    assert latest.ok and len(latest.sources) == 2
+    feeds = await service.handle(_cmd("feeds"))
+    assert feeds.text.startswith("1. test")

@@ -1,0 +1,538 @@
+"""The guarded fetcher against a real loopback server: addresses, redirects, caps, time."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import shutil
+import ssl
+import subprocess
+import sys
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from email.utils import formatdate
+from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
+from bot.feeds.fetch import HttpFetcher, parse_retry_after
+from bot.ports import FetchRequest
+from tests.conftest import CORPUS
+from tests.fakes.http_server import LocalServer, dial_to, fake_resolver
+
+PUBLIC = "93.184.216.34"
+MiB = 1 << 20
+DNS = {
+    "public.test": [PUBLIC],
+    "internal.test": ["10.0.0.7"],
+    "mixed.test": [PUBLIC, "127.0.0.1"],
+}
+
+# Files opened while a test watches them (see _watch_opens): an audit hook is the one way
+# to observe that the fetcher never touched the file system, without mocking it.
+_WATCHED: set[str] = set()
+_OPENED: list[str] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event == "open" and _WATCHED and args and str(args[0]) in _WATCHED:
+        _OPENED.append(str(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalServer]:
+    """A loopback HTTP server."""
+    async with LocalServer() as local:
+        yield local
+
+
+@pytest.fixture
+async def guarded(server: LocalServer) -> AsyncIterator[HttpFetcher]:
+    """The production policy, with test names dialed to the loopback server."""
+    async with HttpFetcher(resolver=fake_resolver(DNS), dial=dial_to(server)) as fetcher:
+        yield fetcher
+
+
+@pytest.fixture
+async def operator(server: LocalServer) -> AsyncIterator[HttpFetcher]:
+    """A fetcher whose operator allows private hosts (for trusted requests only)."""
+    async with HttpFetcher(
+        allow_private_hosts=True, resolver=fake_resolver(DNS), dial=dial_to(server)
+    ) as fetcher:
+        yield fetcher
+
+
+def public(server: LocalServer, path: str) -> str:
+    """The URL of ``path`` under the test name that resolves to a public address."""
+    return server.url(path, host="public.test")
+
+
+def req(url: str, max_bytes: int = MiB, **kwargs: Any) -> FetchRequest:
+    """A fetch request with a 1 MiB cap unless told otherwise."""
+    return FetchRequest(url=url, max_bytes=max_bytes, **kwargs)
+
+
+# --- addresses after DNS, pinned ---------------------------------------------------------
+
+
+async def test_public_name_is_dialed_at_its_vetted_address(server: LocalServer) -> None:
+    """A public name connects to the address that was checked, keeping its Host header."""
+    server.route("/feed.xml", b"<rss/>", content_type="application/rss+xml")
+    dialed: list[IPv4Address | IPv6Address] = []
+
+    def dial(address: IPv4Address | IPv6Address, port: int) -> tuple[str, int]:
+        dialed.append(address)
+        return "127.0.0.1", server.port
+
+    async with HttpFetcher(resolver=fake_resolver(DNS), dial=dial) as fetcher:
+        result = await fetcher.fetch(req(public(server, "/feed.xml")))
+    assert result.body == b"<rss/>"
+    assert result.content_type == "application/rss+xml"
+    assert dialed == [IPv4Address(PUBLIC)]
+    assert server.requests[-1].headers["Host"] == f"public.test:{server.port}"
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "2130706433", "0x7f.1", "[::ffff:127.0.0.1]", "localhost", "internal.test"],
+)
+async def test_redirect_to_a_private_host_is_refused_before_reaching_it(
+    server: LocalServer, guarded: HttpFetcher, host: str
+) -> None:
+    """A public first hop redirecting to loopback or a private name never reaches the target."""
+    server.route("/target", b"secret")
+    server.redirect("/start", server.url("/target", host=host))
+    with pytest.raises(BlockedURL):
+        await guarded.fetch(req(public(server, "/start")))
+    assert server.hits["/start"] == 1
+    assert server.hits["/target"] == 0
+
+
+@pytest.mark.parametrize("host", ["2130706433", "[::ffff:127.0.0.1]", "0177.0.0.1", "127.1"])
+async def test_odd_spellings_of_loopback_are_refused(
+    server: LocalServer, operator: HttpFetcher, host: str
+) -> None:
+    """Decimal, octal, short and IPv6-mapped loopback never connect for a chat user."""
+    server.route("/feed", b"secret")
+    with pytest.raises(BlockedURL):
+        await operator.fetch(req(server.url("/feed", host=host)))
+    assert server.hits.total() == 0
+
+
+async def test_a_name_with_any_private_address_is_refused(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """Every address of a name is checked, not just the first one."""
+    server.route("/feed", b"secret")
+    with pytest.raises(BlockedURL):
+        await guarded.fetch(req(server.url("/feed", host="mixed.test")))
+    assert server.hits.total() == 0
+
+
+async def test_the_name_is_resolved_once_so_rebinding_cannot_switch_it(
+    server: LocalServer,
+) -> None:
+    """The connection uses the checked answer; a second, private answer is never asked for."""
+    server.route("/feed", b"ok")
+    answers = iter([[PUBLIC], ["127.0.0.1"]])
+    calls: list[str] = []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return next(answers)
+
+    async with HttpFetcher(resolver=rebinding, dial=dial_to(server)) as fetcher:
+        result = await fetcher.fetch(req(server.url("/feed", host="rebind.test")))
+    assert result.body == b"ok"
+    assert calls == ["rebind.test"]
+
+
+async def test_trusted_request_reaches_loopback_when_the_operator_allows(
+    server: LocalServer, operator: HttpFetcher
+) -> None:
+    """allow_private_hosts + a trusted request fetch from the loopback server."""
+    server.route("/feed", b"<feed/>")
+    result = await operator.fetch(req(server.url("/feed"), trusted=True))
+    assert result.body == b"<feed/>"
+
+
+async def test_untrusted_request_never_reaches_loopback_even_when_allowed(
+    server: LocalServer, operator: HttpFetcher
+) -> None:
+    """allow_private_hosts never extends to chat users' requests."""
+    server.route("/feed", b"<feed/>")
+    with pytest.raises(BlockedURL):
+        await operator.fetch(req(server.url("/feed"), trusted=False))
+    assert server.hits["/feed"] == 0
+
+
+async def test_system_resolver_serves_trusted_localhost(server: LocalServer) -> None:
+    """The default resolver (getaddrinfo) reaches localhost for a trusted, allowed request."""
+    server.route("/feed", b"local")
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        result = await fetcher.fetch(req(server.url("/feed", host="localhost"), trusted=True))
+    assert result.body == b"local"
+
+
+async def test_unknown_name_is_a_fetch_error(guarded: HttpFetcher) -> None:
+    """A name that does not resolve is a FetchError, not a guard refusal."""
+    with pytest.raises(FetchError) as caught:
+        await guarded.fetch(req("http://nowhere.test/feed"))
+    assert type(caught.value) is FetchError
+
+
+# --- redirects -----------------------------------------------------------------------------
+
+
+async def test_relative_redirect_is_followed(server: LocalServer, guarded: HttpFetcher) -> None:
+    """A relative Location resolves against the current URL; the result names the final URL."""
+    server.redirect("/a/old", "new", status=301)
+    server.route("/a/new", b"moved here")
+    result = await guarded.fetch(req(public(server, "/a/old")))
+    assert result.body == b"moved here"
+    assert result.url == public(server, "/a/new")
+
+
+async def test_at_most_five_redirects(server: LocalServer, guarded: HttpFetcher) -> None:
+    """Five redirects are followed; a sixth is refused and its target never fetched."""
+    for hop in range(6):
+        server.redirect(f"/five{hop}", f"/five{hop + 1}")
+        server.redirect(f"/six{hop}", f"/six{hop + 1}")
+    server.route("/five5", b"five hops")
+    server.route("/six6", b"too far")
+    assert (await guarded.fetch(req(public(server, "/five0")))).body == b"five hops"
+    with pytest.raises(BlockedURL, match="redirects"):
+        await guarded.fetch(req(public(server, "/six0")))
+    assert server.hits["/six5"] == 1
+    assert server.hits["/six6"] == 0
+
+
+async def test_redirect_to_a_file_is_refused_even_for_the_operator(
+    server: LocalServer, operator: HttpFetcher
+) -> None:
+    """A redirect may only lead to http(s), whoever asked."""
+    server.redirect("/start", "file:///etc/passwd")
+    with pytest.raises(BlockedURL):
+        await operator.fetch(req(server.url("/start"), trusted=True))
+
+
+# --- size caps -----------------------------------------------------------------------------
+
+
+async def test_body_over_the_cap_is_refused(server: LocalServer, guarded: HttpFetcher) -> None:
+    """A plain body larger than max_bytes raises TooLarge."""
+    server.route("/big", b"x" * (2 * MiB))
+    with pytest.raises(TooLarge):
+        await guarded.fetch(req(public(server, "/big"), max_bytes=MiB))
+
+
+async def test_cap_counts_bytes_after_decompression(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """A small gzip body that inflates past the cap raises TooLarge."""
+    server.route("/feed", b"a" * (2 * MiB), compress=True)
+    with pytest.raises(TooLarge):
+        await guarded.fetch(req(public(server, "/feed"), max_bytes=MiB))
+
+
+async def test_gzip_bomb_is_stopped_without_inflating_it(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """A 64 GiB gzip bomb raises TooLarge while memory stays near the 1 MiB cap."""
+    server.route("/warm", b"ok")
+    await guarded.fetch(req(public(server, "/warm")))  # pool and TLS setup outside the count
+    bomb = server.gzip_bomb("/bomb.xml", 64 << 30)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge):
+            await guarded.fetch(req(public(server, "/bomb.xml"), max_bytes=MiB))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert bomb.endswith("/bomb.xml")
+    # Inflating each 64 KiB network read whole (httpx's own decoder) peaks near 140 MiB here.
+    assert peak < 4 * MiB
+
+
+async def test_compressed_body_under_the_cap_is_inflated_whole(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """A multi-block gzip stream under the cap is decoded exactly."""
+    size = 3 * MiB + 5
+    server.gzip_bomb("/zeros", size)
+    result = await guarded.fetch(req(public(server, "/zeros"), max_bytes=4 * MiB))
+    assert result.body == bytes(size)
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS])
+async def test_deflate_with_and_without_zlib_header(
+    server: LocalServer, guarded: HttpFetcher, wbits: int
+) -> None:
+    """Content-Encoding: deflate is read both as zlib and as raw deflate."""
+    text = b"<rss>" + b"news " * 1000 + b"</rss>"
+    deflater = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    body = deflater.compress(text) + deflater.flush()
+    server.route("/feed", body, headers={"Content-Encoding": "deflate"})
+    assert (await guarded.fetch(req(public(server, "/feed")))).body == text
+
+
+async def test_concatenated_gzip_members_are_all_read(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """Each gzip member is decoded in turn; junk after the last one is ignored."""
+    body = gzip.compress(b"<rss>") + gzip.compress(b"</rss>") + b"\r\n"
+    server.route("/feed", body, headers={"Content-Encoding": "gzip"})
+    assert (await guarded.fetch(req(public(server, "/feed")))).body == b"<rss></rss>"
+
+
+async def test_unrequested_encoding_is_refused(server: LocalServer, guarded: HttpFetcher) -> None:
+    """A coding we did not ask for (and cannot cap) is a FetchError."""
+    server.route("/feed", b"\x00\x01", headers={"Content-Encoding": "br"})
+    with pytest.raises(FetchError, match="Content-Encoding"):
+        await guarded.fetch(req(public(server, "/feed")))
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+async def test_dripping_server_hits_the_total_deadline(server: LocalServer) -> None:
+    """A server sending a byte at a time is cut off by the total deadline."""
+    server.drip("/slow", interval=0.02)
+    async with HttpFetcher(
+        total_timeout=0.5, resolver=fake_resolver(DNS), dial=dial_to(server)
+    ) as fetcher:
+        with pytest.raises(FetchTimeout):
+            await fetcher.fetch(req(public(server, "/slow")))
+    assert server.hits["/slow"] == 1
+
+
+async def test_resolver_that_never_answers_hits_the_connect_timeout() -> None:
+    """DNS counts against the connect timeout."""
+
+    async def silent(host: str, port: int) -> list[str]:
+        await asyncio.Event().wait()  # never set: this resolver never answers
+        return []
+
+    async with HttpFetcher(connect_timeout=0.2, resolver=silent) as fetcher:
+        with pytest.raises(FetchTimeout):
+            await fetcher.fetch(req("http://slow-dns.test/feed"))
+
+
+# --- local files -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def watch_opens() -> Iterator[set[str]]:
+    """Record every open() of the paths the test adds to the yielded set."""
+    _OPENED.clear()
+    yield _WATCHED
+    _WATCHED.clear()
+
+
+@pytest.mark.parametrize("as_url", [True, False])
+async def test_untrusted_file_request_never_touches_the_file_system(
+    tmp_path: Path, watch_opens: set[str], as_url: bool
+) -> None:
+    """A chat user's path or file:// URL is refused before any file is opened."""
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0\n")
+    watch_opens.add(str(secret))
+    url = secret.as_uri() if as_url else str(secret)
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        with pytest.raises(BlockedURL):
+            await fetcher.fetch(req(url, trusted=False))
+        with pytest.raises(BlockedURL):
+            await fetcher.fetch(req("file:///etc/passwd", trusted=False))
+    assert _OPENED == []
+
+
+async def test_trusted_local_file_is_read_with_validators(tmp_path: Path) -> None:
+    """The operator's file is read; its ETag then answers not_modified."""
+    feed = tmp_path / "world.xml"
+    feed.write_bytes(b"<rss>local</rss>")
+    async with HttpFetcher() as fetcher:
+        first = await fetcher.fetch(req(str(feed), trusted=True))
+        again = await fetcher.fetch(req(feed.as_uri(), trusted=True, etag=first.etag))
+    assert first.body == b"<rss>local</rss>"
+    assert first.content_type.endswith("xml")
+    assert again.not_modified and again.body == b""
+
+
+async def test_trusted_local_file_over_the_cap_is_refused(tmp_path: Path) -> None:
+    """The byte cap applies to local files too."""
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"x" * 2048)
+    async with HttpFetcher() as fetcher:
+        with pytest.raises(TooLarge):
+            await fetcher.fetch(req(str(big), max_bytes=1024, trusted=True))
+
+
+async def test_missing_local_file_is_a_fetch_error(tmp_path: Path) -> None:
+    """An unreadable file is a FetchError naming the problem."""
+    async with HttpFetcher() as fetcher:
+        with pytest.raises(FetchError, match="cannot read"):
+            await fetcher.fetch(req(str(tmp_path / "absent.xml"), trusted=True))
+
+
+# --- conditional GET and statuses --------------------------------------------------------------
+
+
+async def test_conditional_get_returns_not_modified(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """200 gives the validators; sending them back gets a 304 with an empty body."""
+    stamp = "Wed, 21 Oct 2015 07:28:00 GMT"
+    server.route("/feed", b"<rss/>", etag='"v1"', last_modified=stamp)
+    first = await guarded.fetch(req(public(server, "/feed")))
+    second = await guarded.fetch(
+        req(public(server, "/feed"), etag=first.etag, last_modified=first.last_modified)
+    )
+    assert (first.body, first.etag, first.last_modified) == (b"<rss/>", '"v1"', stamp)
+    assert second.not_modified and second.body == b""
+    assert (second.etag, second.last_modified) == ('"v1"', stamp)
+    sent = server.requests[-1].headers
+    assert (sent["If-None-Match"], sent["If-Modified-Since"]) == ('"v1"', stamp)
+
+
+async def test_error_status_carries_retry_after_seconds(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """A 503 with Retry-After: 120 raises HTTPStatusError(status=503, retry_after=120)."""
+    server.route("/busy", b"", status=503, headers={"Retry-After": "120"})
+    with pytest.raises(HTTPStatusError) as caught:
+        await guarded.fetch(req(public(server, "/busy")))
+    assert (caught.value.status, caught.value.retry_after) == (503, 120.0)
+
+
+async def test_error_status_carries_retry_after_date(server: LocalServer) -> None:
+    """A 429 with an HTTP-date Retry-After is measured from the fetcher's clock."""
+    now = 1_700_000_000.0
+    server.route(
+        "/slow", b"", status=429, headers={"Retry-After": formatdate(now + 90, usegmt=True)}
+    )
+    async with HttpFetcher(resolver=fake_resolver(DNS), dial=dial_to(server), now=lambda: now) as f:
+        with pytest.raises(HTTPStatusError) as caught:
+            await f.fetch(req(public(server, "/slow")))
+    assert (caught.value.status, caught.value.retry_after) == (429, 90.0)
+
+
+async def test_not_found_has_no_retry_after(server: LocalServer, guarded: HttpFetcher) -> None:
+    """A 404 is an HTTPStatusError without retry_after."""
+    with pytest.raises(HTTPStatusError) as caught:
+        await guarded.fetch(req(public(server, "/missing")))
+    assert (caught.value.status, caught.value.retry_after) == (404, None)
+
+
+async def test_errors_never_carry_url_secrets(server: LocalServer, guarded: HttpFetcher) -> None:
+    """Query strings and user info stay out of error text (it reaches logs and chats)."""
+    server.route("/feed", b"", status=500)
+    for url in [
+        public(server, "/feed?token=SECRET"),
+        server.url("/feed?token=SECRET").replace("://", "://me:SECRET@"),
+    ]:
+        with pytest.raises(FetchError) as caught:
+            await guarded.fetch(req(url))
+        assert "SECRET" not in str(caught.value)
+
+
+async def test_connection_refused_is_a_fetch_error() -> None:
+    """A closed port is a plain FetchError."""
+    async with LocalServer() as gone:
+        url = gone.url("/feed")
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        with pytest.raises(FetchError) as caught:
+            await fetcher.fetch(req(url, trusted=True))
+    assert type(caught.value) is FetchError
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/feed", "gopher://example.org/"])
+async def test_other_schemes_are_refused(guarded: HttpFetcher, url: str) -> None:
+    """Only http and https are fetched."""
+    with pytest.raises(BlockedURL):
+        await guarded.fetch(req(url, trusted=True))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("1.5", 1.5),
+        ("Tue, 14 Nov 2023 22:14:20 GMT", 0.0),  # 0 s after now
+        ("Tue, 14 Nov 2023 22:15:20 GMT", 60.0),
+        ("Tue, 14 Nov 2023 22:00:00 GMT", 0.0),  # in the past: no wait
+        ("-5", None),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    """Retry-After reads as seconds or an HTTP date; anything else is None."""
+    assert parse_retry_after(value, now=1_700_000_060.0) == expected
+
+
+# --- TLS, pinned -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_pair(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server, client) TLS contexts for a self-signed certificate for public.test."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-nodes", "-days", "1", "-subj", "/CN=public.test"),
+            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-addext", "subjectAltName=DNS:public.test"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    return served, ssl.create_default_context(cafile=str(cert))
+
+
+async def test_https_keeps_sni_and_certificate_name_while_pinned(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    """Dialing the vetted IP still sends SNI public.test and verifies its certificate."""
+    served, trusted = tls_pair
+    async with LocalServer(ssl_context=served) as server:
+        server.route("/feed", b"secure")
+        async with HttpFetcher(
+            resolver=fake_resolver(DNS), dial=dial_to(server), ssl_context=trusted
+        ) as fetcher:
+            result = await fetcher.fetch(req(server.url("/feed", host="public.test")))
+    assert result.body == b"secure"
+    assert server.server_names == ["public.test"]
+    assert server.requests[-1].headers["Host"] == f"public.test:{server.port}"
+
+
+# --- the real corpus through the local server ------------------------------------------------
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not present")
+async def test_corpus_feed_and_gzipped_page_come_through_whole(
+    server: LocalServer, operator: HttpFetcher
+) -> None:
+    """A real feed arrives byte for byte; a .html.gz page arrives decoded."""
+    server.serve_directory("/feeds", CORPUS / "feeds")
+    server.serve_directory("/pages", CORPUS / "pages")
+    feed = sorted((CORPUS / "feeds").glob("*.xml"))[0]
+    page = sorted((CORPUS / "pages").glob("*.html.gz"))[0]
+    got_feed = await operator.fetch(req(server.url(f"/feeds/{feed.name}"), 10 * MiB, trusted=True))
+    got_page = await operator.fetch(req(server.url(f"/pages/{page.name}"), 5 * MiB, trusted=True))
+    assert got_feed.body == feed.read_bytes()
+    assert got_page.body == gzip.decompress(page.read_bytes())
+    assert got_page.content_type.startswith("text/html")

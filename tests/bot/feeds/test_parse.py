@@ -1,0 +1,534 @@
+"""Feed parsing: every format, the real corpus, relative links, guids and hostile bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.errors import ParseError
+from bot.feeds.parse import (
+    MAX_ENTRIES,
+    TEASER_MAX_CHARS,
+    entry_is_teaser,
+    html_to_text,
+    parse_feed,
+)
+from bot.types import FeedEntry
+from tests.conftest import corpus_or_skip
+from tests.fakes.http_server import LocalServer
+
+BASE = "https://example.org/feeds/main.xml"
+
+RSS20 = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+  <title>Example &amp; News</title>
+  <link>https://example.org/</link>
+  <item>
+    <title>Council &lt;b&gt;approves&lt;/b&gt;   tram   line</title>
+    <link>https://example.org/news/tram?utm_source=rss</link>
+    <guid isPermaLink="false">tram-2003</guid>
+    <pubDate>Tue, 10 Jun 2003 04:00:00 GMT</pubDate>
+    <dc:creator>Jane Doe</dc:creator>
+    <description>Short teaser.</description>
+    <content:encoded><![CDATA[<p>First paragraph with <b>bold</b>
+      text.</p><p>Second &amp; last paragraph.</p><script>alert(1)</script>]]></content:encoded>
+  </item>
+</channel>
+</rss>"""
+
+RSS091 = b"""<?xml version="1.0"?>
+<rss version="0.91"><channel>
+  <title>Old school</title><link>http://old.example.com/</link>
+  <description>An RSS 0.91 feed</description><language>en-us</language>
+  <item><title>First</title><link>http://old.example.com/1</link>
+    <description>One &lt;i&gt;two&lt;/i&gt; three.</description></item>
+</channel></rss>"""
+
+RSS092 = b"""<?xml version="1.0"?>
+<rss version="0.92"><channel>
+  <title>Ninety-two</title><link>http://example.net/</link>
+  <item><description>An entry with no title and no link, as 0.92 allows.</description></item>
+</channel></rss>"""
+
+RSS10 = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="http://rdf.example.org/">
+    <title>RDF site</title><link>http://rdf.example.org/</link>
+    <description>RSS 1.0</description>
+  </channel>
+  <item rdf:about="http://rdf.example.org/a">
+    <title>RDF item</title><link>http://rdf.example.org/a</link>
+    <description>Body of the RDF item.</description>
+    <dc:date>2003-12-13T18:30:02Z</dc:date>
+  </item>
+</rdf:RDF>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title type="html">Atom &lt;em&gt;Blog&lt;/em&gt;</title>
+  <link href="https://atom.example.com/blog/"/>
+  <id>urn:uuid:60a76c80-d399-11d9-b91C-0003939e0af6</id>
+  <updated>2003-12-13T18:30:02Z</updated>
+  <entry>
+    <title>Atom-Powered Robots Run Amok</title>
+    <link rel="alternate" href="posts/robots.html"/>
+    <id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id>
+    <updated>2003-12-13T18:30:02Z</updated>
+    <author><name>John Roe</name></author>
+    <summary>Some text.</summary>
+    <content type="html">&lt;p&gt;Full robots story.&lt;/p&gt;&lt;p&gt;Part two.&lt;/p&gt;</content>
+  </entry>
+</feed>"""
+
+
+def json_feed(**overrides: object) -> bytes:
+    """A JSON Feed 1.1 document with one item, fields overridable."""
+    item: dict[str, object] = {
+        "id": "2347259",
+        "url": "/2010/02/07/the-title",
+        "title": "The &amp; title",
+        "content_html": "<p>Hello, <b>world</b>!</p><p>Bye.</p>",
+        "date_published": "2010-02-07T14:04:00-05:00",
+        "authors": [{"name": "Brent"}],
+    }
+    item.update(overrides)
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "JSON site",
+        "home_page_url": "https://json.example.org/",
+        "items": [item],
+    }
+    return json.dumps(feed).encode()
+
+
+def only_entry(data: bytes, base_url: str = BASE) -> FeedEntry:
+    """The single entry of a one-entry feed."""
+    feed = parse_feed(data, base_url)
+    assert len(feed.entries) == 1
+    return feed.entries[0]
+
+
+# --- formats ----------------------------------------------------------------------------
+
+
+def test_rss20_entry_fields_are_clean() -> None:
+    """RSS 2.0: guid, link, plain title, content over description, date, author."""
+    feed = parse_feed(RSS20, BASE)
+    entry = feed.entries[0]
+    assert (feed.title, feed.link) == ("Example & News", "https://example.org/")
+    assert entry.guid == "tram-2003"
+    assert entry.url == "https://example.org/news/tram?utm_source=rss"
+    assert entry.title == "Council approves tram line"
+    assert entry.text == "First paragraph with bold text.\n\nSecond & last paragraph."
+    assert entry.published == 1055217600.0
+    assert entry.author == "Jane Doe"
+
+
+def test_rss091_description_becomes_text() -> None:
+    """RSS 0.91: the description's escaped HTML becomes plain text."""
+    entry = only_entry(RSS091)
+    assert (entry.title, entry.url, entry.text) == (
+        "First",
+        "http://old.example.com/1",
+        "One two three.",
+    )
+
+
+def test_rss092_entry_without_title_or_link_gets_hash_guid_and_title_from_text() -> None:
+    """RSS 0.92: no title, no link, no guid still gives a stable guid and a title."""
+    entry = only_entry(RSS092)
+    assert entry.url == ""
+    assert entry.guid.startswith("sha256:")
+    assert entry.guid == only_entry(RSS092).guid
+    assert entry.title.startswith("An entry with no title")
+
+
+def test_rss10_rdf_feed() -> None:
+    """RSS 1.0 (RDF): entries, links and dc:date are read."""
+    entry = only_entry(RSS10)
+    assert (entry.title, entry.url) == ("RDF item", "http://rdf.example.org/a")
+    assert entry.text == "Body of the RDF item."
+    assert entry.published == 1071340202.0
+
+
+def test_atom_relative_link_resolves_against_base_url() -> None:
+    """Atom: a relative entry link resolves against the URL the feed came from."""
+    feed = parse_feed(ATOM, BASE)
+    entry = feed.entries[0]
+    assert feed.title == "Atom Blog"
+    assert entry.url == "https://example.org/feeds/posts/robots.html"
+    assert entry.guid == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
+    assert entry.text == "Full robots story.\n\nPart two."
+    assert (entry.author, entry.published) == ("John Roe", 1071340202.0)
+
+
+def test_atom_text_and_xhtml_content() -> None:
+    """Atom ``type="text"`` content is literal text; ``type="xhtml"`` is markup."""
+    data = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+      <entry><id>1</id><title type="text">a &lt; b</title>
+        <content type="text">Shows &lt;tags&gt; literally.</content></entry>
+      <entry><id>2</id><title>x</title><content type="xhtml">
+        <div xmlns="http://www.w3.org/1999/xhtml"><p>One <b>two</b>.</p><p>Three.</p></div>
+      </content></entry></feed>"""
+    literal, markup = parse_feed(data, BASE).entries
+    assert (literal.title, literal.text) == ("a < b", "Shows <tags> literally.")
+    assert markup.text == "One two.\n\nThree."
+
+
+def test_relative_link_resolves_against_feed_link_without_base_url() -> None:
+    """Without a base URL, relative links resolve against the feed's own link."""
+    entry = parse_feed(ATOM).entries[0]
+    assert entry.url == "https://atom.example.com/blog/posts/robots.html"
+
+
+def test_missing_guid_falls_back_to_the_link() -> None:
+    """An item without guid uses its absolute link as guid."""
+    data = RSS20.replace(b'<guid isPermaLink="false">tram-2003</guid>', b"")
+    data = data.replace(b"https://example.org/news/tram?utm_source=rss", b"/news/tram")
+    entry = only_entry(data)
+    assert entry.guid == entry.url == "https://example.org/news/tram"
+
+
+def test_permalink_guid_gives_the_url_when_there_is_no_link() -> None:
+    """An RSS guid that is a URL serves as the entry's URL when no link is given."""
+    data = b"""<rss version="2.0"><channel><title>t</title><item><title>x</title>
+        <guid>https://example.org/p/1</guid></item></channel></rss>"""
+    entry = only_entry(data)
+    assert (entry.url, entry.guid) == ("https://example.org/p/1", "https://example.org/p/1")
+
+
+def test_unsafe_link_schemes_are_dropped() -> None:
+    """A javascript: or data: link never becomes an entry URL."""
+    data = RSS20.replace(b"https://example.org/news/tram?utm_source=rss", b"javascript:alert(1)")
+    assert only_entry(data).url == ""
+
+
+def test_json_feed_11() -> None:
+    """JSON Feed 1.1: fields, HTML content as text, relative URL, authors list."""
+    feed = parse_feed(json_feed(), "")
+    entry = feed.entries[0]
+    assert (feed.title, feed.link) == ("JSON site", "https://json.example.org/")
+    assert entry.guid == "2347259"
+    assert entry.url == "https://json.example.org/2010/02/07/the-title"
+    assert entry.title == "The & title"
+    assert entry.text == "Hello, world!\n\nBye."
+    assert (entry.published, entry.author) == (1265569440.0, "Brent")
+
+
+def test_json_feed_10_plain_text_and_single_author() -> None:
+    """JSON Feed 1.0: content_text keeps its paragraphs, ``author`` is an object."""
+    data = json_feed(
+        content_html=None, content_text="One.\n\nTwo  words.", authors=None, author={"name": "Al"}
+    )
+    entry = only_entry(data)
+    assert (entry.text, entry.author) == ("One.\n\nTwo words.", "Al")
+
+
+def test_json_feed_ignores_fields_of_the_wrong_type() -> None:
+    """Untrusted JSON: a numeric id is kept, wrong-typed fields and non-object items are
+    ignored."""
+    data = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1",
+            "title": ["not", "a", "string"],
+            "items": [
+                "junk",
+                7,
+                {"id": 42, "url": {"x": 1}, "title": 5, "summary": "ok", "authors": "me"},
+            ],
+        }
+    ).encode()
+    feed = parse_feed(data, BASE)
+    assert feed.title == ""
+    assert len(feed.entries) == 1
+    entry = feed.entries[0]
+    assert (entry.guid, entry.url, entry.text, entry.author) == ("42", "", "ok", "")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"{not json", "invalid JSON"),
+        (b'{"version": "https://jsonfeed.org/version/1.1"}', 'no "items" list'),
+        (b"[1, 2, 3]", 'no "items" list'),
+        (b"[" * 100_000, "invalid JSON"),
+    ],
+)
+def test_bad_json_is_a_parse_error(data: bytes, reason: str) -> None:
+    """JSON that is not a JSON Feed (or not JSON at all) raises ParseError with a reason."""
+    with pytest.raises(ParseError, match=reason) as caught:
+        parse_feed(data, BASE)
+    assert caught.value.url == BASE
+
+
+# --- library fallback -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # fastfeedparser raises on both: RSS without <channel>, Atom without its namespace
+        b"<rss version='0.91'><item><title>A</title><link>http://x.test/a</link></item></rss>",
+        b"<feed><title>T</title><entry><title>A</title><link href='http://x.test/a'/>"
+        b"<id>1</id></entry></feed>",
+        # fastfeedparser finds no entries where there plainly is one
+        b"<rss version='2.0'><channel><title>T</title></channel>"
+        b"<item><title>A</title><link>http://x.test/a</link></item></rss>",
+    ],
+)
+def test_feedparser_reads_what_fastfeedparser_cannot(data: bytes) -> None:
+    """When fastfeedparser fails or finds nothing, feedparser's reading is used."""
+    entry = only_entry(data)
+    assert (entry.title, entry.url) == ("A", "http://x.test/a")
+
+
+# --- not feeds --------------------------------------------------------------------------
+
+
+def test_html_page_is_a_parse_error_naming_its_feed() -> None:
+    """An HTML page raises ParseError, and the reason names the feed the page links to."""
+    page = b"""<!DOCTYPE html><html><head><title>Blog</title>
+      <link rel="alternate" type="application/rss+xml" href="/feed.xml"></head>
+      <body><p>Hello</p></body></html>"""
+    with pytest.raises(ParseError, match="HTML page") as caught:
+        parse_feed(page, "https://blog.example.com/")
+    assert "https://blog.example.com/feed.xml" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty document"),
+        (b" \n\t ", "empty document"),
+        (b"Just some plain text.", "expected XML or JSON"),
+        (bytes(range(256)) * 10, "expected XML or JSON"),
+        (b"<html><body>no doctype</body></html>", "HTML page"),
+        (b"<?xml version='1.0'?><note><to>Tove</to></note>", "<note>"),
+    ],
+)
+def test_non_feeds_are_parse_errors(data: bytes, reason: str) -> None:
+    """Empty bodies, text, binary junk, pages and other XML raise ParseError with a reason."""
+    with pytest.raises(ParseError, match=reason):
+        parse_feed(data, BASE)
+
+
+def test_str_is_refused() -> None:
+    """A str is never parsed: the libraries would take it for a URL or a path."""
+    with pytest.raises(TypeError):
+        parse_feed("https://example.org/feed.xml")  # type: ignore[arg-type]
+
+
+# --- hostile input ----------------------------------------------------------------------
+
+
+def test_billion_laughs_is_not_expanded() -> None:
+    """Nested entity definitions are not expanded (the title stays small, fast)."""
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">{entities}]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>&l9;</title><link>http://x.test/1</link></item></channel></rss>"
+    ).encode()
+    started = time.perf_counter()
+    entry = only_entry(data)
+    assert len(entry.title) < 100
+    assert time.perf_counter() - started < 5
+
+
+def test_fifty_megabytes_of_nested_tags_is_refused_quickly() -> None:
+    """50 MB of nested tags raises ParseError instead of eating gigabytes of memory."""
+    data = b"<rss version='2.0'><channel><item><description>" + b"<a>" * 16_700_000
+    started = time.perf_counter()
+    with pytest.raises(ParseError, match="nested more than"):
+        parse_feed(data, BASE)
+    assert time.perf_counter() - started < 10
+
+
+def test_deep_html_inside_cdata_does_not_break_parsing() -> None:
+    """Deeply nested HTML inside a CDATA section parses (libxml2's HTML depth cap holds)."""
+    data = (
+        b"<rss version='2.0'><channel><item><title>x</title><description><![CDATA["
+        + b"<div><b>" * 300_000
+        + b"]]></description></item></channel></rss>"
+    )
+    assert only_entry(data).title == "x"
+
+
+def test_nul_bytes_and_invalid_utf8_are_cleaned() -> None:
+    """NUL bytes, invalid UTF-8 and control characters never reach titles or texts."""
+    data = (
+        b"<rss version='2.0'><channel><title>t\x00t</title><item>"
+        b"<title>a\x00b \xff\xfe c\x07</title><description>x\x00y \xc3\x28 z</description>"
+        b"<link>http://x.test/1</link></item></channel></rss>"
+    )
+    entry = only_entry(data)
+    for value in (entry.title, entry.text):
+        assert not any(ord(c) < 32 and c not in "\n\t" for c in value)
+        assert "\ufffd" not in value
+    assert entry.title.startswith("a")
+
+
+def test_rtl_and_emoji_survive() -> None:
+    """Right-to-left scripts and emoji come through unchanged."""
+    data = (
+        '<rss version="2.0"><channel><title>عربي</title><item><title>مرحبا 👋🏽 שלום</title>'
+        "<description>نص عربي 🎉</description><link>http://x.test/1</link></item>"
+        "</channel></rss>"
+    ).encode()
+    feed = parse_feed(data, BASE)
+    assert feed.title == "عربي"
+    assert (feed.entries[0].title, feed.entries[0].text) == ("مرحبا 👋🏽 שלום", "نص عربي 🎉")
+
+
+def test_utf16_feed_with_bom() -> None:
+    """A UTF-16 feed with a byte-order mark is read."""
+    data = (
+        '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>T</title>'
+        "<item><title>Grüße</title><link>http://x.test/1</link></item></channel></rss>"
+    ).encode("utf-16")
+    assert only_entry(data).title == "Grüße"
+
+
+def test_lone_surrogates_in_json_are_dropped() -> None:
+    """JSON escapes for lone surrogates cannot poison later UTF-8 encoding."""
+    # json.dumps writes these lone surrogates as \ud800 and \udfff escapes
+    entry = only_entry(json_feed(title="a\ud800b", content_html="<p>x\udfffy</p>"))
+    entry.title.encode("utf-8")
+    entry.text.encode("utf-8")
+    assert (entry.title, entry.text) == ("ab", "xy")
+
+
+def test_title_is_capped() -> None:
+    """A huge title is cut to about 500 characters at a word boundary."""
+    data = json_feed(title="word " * 2000)
+    title = only_entry(data).title
+    assert len(title) <= 500
+    assert title.endswith("…")
+
+
+def test_entries_are_capped() -> None:
+    """A feed with more than MAX_ENTRIES entries yields the first MAX_ENTRIES."""
+    items = [{"id": str(n), "url": f"https://x.test/{n}"} for n in range(MAX_ENTRIES + 5)]
+    data = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+    entries = parse_feed(data, BASE).entries
+    assert len(entries) == MAX_ENTRIES
+    assert entries[0].guid == "0"
+
+
+async def test_parsing_never_fetches_anything() -> None:
+    """DTDs, external entities, stylesheets and links in a feed are never requested, by
+    fastfeedparser or by feedparser."""
+    async with LocalServer() as server:
+        trap = server.url("/trap")
+        prologue = (
+            f'<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="{trap}/xsl"?>'
+            f'<!DOCTYPE rss SYSTEM "{trap}/dtd" [<!ENTITY ext SYSTEM "{trap}/entity">]>'
+        )
+        item = (
+            f"<item><title>a &ext;</title><link>{trap}/link</link>"
+            f'<description>&lt;img src="{trap}/img"&gt;</description></item>'
+        )
+        rss = f'{prologue}<rss version="2.0"><channel><title>t</title>{item}</channel></rss>'
+        # no <channel>: fastfeedparser raises, so feedparser reads this one
+        fallback = f'{prologue}<rss version="0.91">{item}</rss>'
+        base = server.url("/feed.xml")
+        feeds = [await asyncio.to_thread(parse_feed, d.encode(), base) for d in (rss, fallback)]
+    assert [feed.entries[0].url for feed in feeds] == [f"{trap}/link"] * 2
+    assert server.requests == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_bytes_parse_or_raise_parse_error(data: bytes) -> None:
+    """Whatever the bytes, the result is a feed or a ParseError, never another error."""
+    try:
+        feed = parse_feed(b"<rss version='2.0'><channel><item><title>" + data, BASE)
+    except ParseError:
+        return
+    assert all(isinstance(entry.guid, str) and entry.guid for entry in feed.entries)
+
+
+# --- the real corpus --------------------------------------------------------------------
+
+
+def test_every_corpus_feed_parses_with_at_least_the_indexed_entries() -> None:
+    """All 137 real feeds parse, each with at least as many entries as feedparser found."""
+    folder = corpus_or_skip("feeds")
+    index = [json.loads(line) for line in (folder / "INDEX.jsonl").read_text().splitlines()]
+    assert len(index) >= 137
+    short = []
+    for row in index:
+        feed = parse_feed((folder / row["file"]).read_bytes(), "https://corpus.test/feed")
+        if len(feed.entries) < row["entries"]:
+            short.append((row["file"], len(feed.entries), row["entries"]))
+        for entry in feed.entries:
+            assert entry.guid, row["file"]
+            assert entry.url == "" or entry.url.startswith(("http://", "https://"))
+    assert short == []
+
+
+# --- teasers and HTML to text -----------------------------------------------------------
+
+
+def entry_with(text: str) -> FeedEntry:
+    """An entry carrying this text."""
+    return FeedEntry(guid="g", url="https://x.test/1", title="t", text=text)
+
+
+LONG = "This is a complete sentence of a full article body. " * 20
+
+
+@pytest.mark.parametrize(
+    ("text", "teaser"),
+    [
+        ("", True),
+        ("A short summary.", True),
+        ("x" * (TEASER_MAX_CHARS - 1), True),
+        (LONG, False),
+        (LONG + "Read more", True),
+        (LONG + "Continue reading →", True),
+        (LONG + "and then […]", True),
+        (LONG + "and then…", True),
+        (LONG + "[…]\n\nThe post Some Title appeared first on Some Blog.", True),
+        (LONG + "\n\nThe post Some Title appeared first on Some Blog.", False),
+        (LONG + "Seguir leyendo", True),
+    ],
+)
+def test_entry_is_teaser(text: str, teaser: bool) -> None:
+    """Short texts and texts ending in a "read more" marker are teasers."""
+    assert entry_is_teaser(entry_with(text)) is teaser
+
+
+def test_html_to_text_paragraphs_and_breaks() -> None:
+    """Blocks and double <br> separate paragraphs; a single <br> is a line break."""
+    markup = (
+        "<div><h2>Head</h2><p>One <b>bold</b>\n word.</p>line a<br>line b<br><br>next"
+        "<ul><li>x</li><li>y</li></ul><style>p{}</style><table><tr><td>c1</td><td>c2</td>"
+        "</tr></table>&copy; tail</div>"
+    )
+    assert html_to_text(markup) == (
+        "Head\n\nOne bold word.\n\nline a\nline b\n\nnext\n\nx\n\ny\n\nc1 c2\n\n© tail"
+    )
+
+
+def test_html_to_text_plain_text_keeps_its_paragraphs() -> None:
+    """Text without tags keeps its blank-line paragraphs; entities are decoded."""
+    assert html_to_text("a &amp; b\n\n  c\n d ") == "a & b\n\nc d"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=500))
+def test_html_to_text_never_raises_and_has_no_marks(markup: str) -> None:
+    """Any text converts; the result has no control characters or stray whitespace runs."""
+    text = html_to_text(markup)
+    assert not any(ord(c) < 32 and c != "\n" for c in text)
+    assert "\n\n\n" not in text
+    assert text == text.strip()

@@ -1,0 +1,178 @@
+"""Ingest end to end over a loopback feed server: new, not modified, full text, dedup,
+failures, and every real feed in the corpus."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.feeds.fetch import HttpFetcher
+from bot.ingest.pipeline import FeedOutcome, Ingestor
+from bot.store.sqlite import SqliteStore
+from bot.types import FeedOrigin
+from tests.bot.helpers import make_channel
+from tests.conftest import corpus_or_skip
+from tests.fakes.http_server import LocalServer
+
+LONG = " ".join(
+    f"Sentence {i} of the story about the harbour strike and its effects." for i in range(30)
+)
+
+
+def rss(items: list[tuple[str, str, str]]) -> str:
+    """An RSS 2.0 feed of (guid, title, description) items."""
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t}</title><link>https://news.test/{g}</link>"
+        f"<description>{d}</description></item>"
+        for g, t, d in items
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'
+    )
+
+
+@pytest.fixture
+async def ingestor(store: SqliteStore, clock: ManualClock) -> AsyncIterator[Ingestor]:
+    """An ingestor whose fetcher may reach loopback (operator feeds, as in tests)."""
+    fetcher = HttpFetcher(allow_private_hosts=True)
+    yield Ingestor(store, fetcher, clock)
+    await fetcher.aclose()
+
+
+async def _feed(store: SqliteStore, url: str, backfill: int = 0) -> None:
+    await store.upsert_feed(
+        url, name="", origin=FeedOrigin.CONFIG, every=600.0, backfill=backfill, now=0.0
+    )
+
+
+async def test_first_fetch_posts_nothing_then_new_entries_post_once(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """First fetch stores entries without posting; later entries are queued once."""
+    await make_channel(store, "a")
+    items = [(f"g{i}", f"Title {i}", f"Text {i}") for i in range(3)]
+    url = server.route("/feed.xml", rss(items), content_type="application/rss+xml")
+    await _feed(store, url)
+    first = await ingestor.run(only_due=False)
+    assert (first.new_articles, first.queued_posts) == (3, 0)
+    server.route("/feed.xml", rss([*items, ("g3", "Title 3", "Text 3")]))
+    second = await ingestor.run(only_due=False)
+    third = await ingestor.run(only_due=False)
+    assert (second.new_articles, second.queued_posts) == (1, 1)
+    assert (third.new_articles, third.queued_posts) == (0, 0)
+    assert [r["article_id"] for r in await store.outbox_rows()] == [4]
+
+
+async def test_backfill_posts_latest_n_on_first_fetch(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """``backfill = 2`` posts two entries of the first fetch."""
+    await make_channel(store, "a")
+    url = server.route("/f.xml", rss([(f"g{i}", f"T{i}", "x") for i in range(5)]))
+    await _feed(store, url, backfill=2)
+    counts = await ingestor.run(only_due=False)
+    assert counts.queued_posts == 2
+
+
+async def test_not_modified_writes_nothing(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """A 304 answer to the conditional GET stores nothing and queues nothing."""
+    url = server.route("/c.xml", rss([("g1", "T", "x")]), etag='"v1"')
+    await _feed(store, url)
+    await ingestor.run(only_due=False)
+    again = await ingestor.run(only_due=False)
+    assert again.not_modified == 1 and again.new_articles == 0
+    assert server.requests[-1].headers.get("If-None-Match") == '"v1"'
+
+
+async def test_teaser_entries_get_full_text(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """A teaser-only entry that will be posted gets its page's article text."""
+    await make_channel(store, "a")
+    page = (
+        "<html><head><title>Strike</title></head><body><nav>Menu</nav><article>"
+        f"<h1>Strike</h1><p>{LONG}</p></article></body></html>"
+    )
+    page_url = server.route("/story", page, content_type="text/html")
+    feed_xml = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><guid>s1</guid>'
+        f"<title>Harbour strike</title><link>{page_url}</link><description>Teaser…</description>"
+        "</item></channel></rss>"
+    )
+    url = server.route("/teaser.xml", feed_xml)
+    await _feed(store, url, backfill=1)
+    await ingestor.run(only_due=False)
+    stored = (await store.latest(1))[0]
+    assert "Sentence 29 of the story" in stored.text
+
+
+async def test_same_story_from_two_feeds_posts_once(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """A syndicated copy in a second feed joins the first story and is not posted again."""
+    await make_channel(store, "a")
+    one = server.route("/one.xml", rss([("a1", "Old", "x")]))
+    two = server.route("/two.xml", rss([("b1", "Old too", "y")]))
+    await _feed(store, one)
+    await _feed(store, two)
+    await ingestor.run(only_due=False)
+    server.route("/one.xml", rss([("a1", "Old", "x"), ("a2", "Harbour strike", LONG)]))
+    server.route(
+        "/two.xml",
+        rss(
+            [("b1", "Old too", "y"), ("b2", "Strike at the harbour", "From our partners. " + LONG)]
+        ),
+    )
+    await ingestor.run(only_due=False)
+    counts = await ingestor.run(only_due=False)
+    assert counts.new_articles == 0
+    rows = await store.outbox_rows()
+    assert len(rows) == 1
+    stories = {a.story_id for a in await store.latest(10)}
+    assert len(stories) == 3
+
+
+async def test_malformed_feed_is_recorded_then_paused(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """A feed that is not a feed fails with a reason; ten failures in a row pause it."""
+    url = server.route("/bad.xml", "<html><body>not a feed</body></html>", content_type="text/html")
+    await _feed(store, url)
+    outcome: list[FeedOutcome] = []
+    await ingestor.run(only_due=False, progress=outcome.append)
+    assert outcome[0].status == "failed" and outcome[0].error
+    for _ in range(9):
+        await ingestor.run(only_due=False)
+    feed = (await store.feeds())[0]
+    assert feed.paused and feed.failures == 10
+    assert "paused after 10 failures" in (feed.last_error or "")
+
+
+async def test_every_corpus_feed_ingests(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """Each real feed ingests without an exception, with at least INDEX.jsonl's entries."""
+    feeds_dir = corpus_or_skip("feeds")
+    index = [json.loads(line) for line in (feeds_dir / "INDEX.jsonl").read_text().splitlines()]
+    server.serve_directory("/feeds", feeds_dir)
+    expected = {}
+    for row in index:
+        url = server.url(f"/feeds/{row['file']}")
+        expected[url] = row["entries"]
+        await _feed(store, url)
+    outcomes: list[FeedOutcome] = []
+    await ingestor.run(only_due=False, progress=outcomes.append)
+    failed = {o.feed.url: o.error for o in outcomes if o.status != "ok"}
+    assert failed == {}
+    short = {
+        o.feed.url: (o.entries, expected[o.feed.url])
+        for o in outcomes
+        if o.entries < expected[o.feed.url]
+    }
+    assert short == {}
+    assert len(outcomes) == len(index)
