@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -165,16 +166,44 @@ async def test_poll_votes_close_and_results(
     assert results[0].files[0]["data"].startswith(b"\x89PNG")
 
 
-async def _counts_become(bot: Bot, expected: tuple[int, ...]) -> None:
+async def _counts_become(bot: Bot, expected: tuple[int, ...], poll_id: int = 1) -> None:
     """Let the gateway's vote events reach the core (bounded by a timeout, never a sleep)."""
     polls = bot.app.service.polls
     async with asyncio.timeout(5):
         while True:
-            poll = await polls._repo.get(1)
+            poll = await polls._repo.get(poll_id)
             if poll is not None and (await polls.tally(poll)).counts == expected:
                 return
             await polls.recorded.wait()
             polls.recorded.clear()
+
+
+async def test_custom_poll_and_its_results_by_number(
+    settings: Settings, server: LocalServer, fake: FakeDiscord, clock: ManualClock
+) -> None:
+    """An admin's /poll question:"Q? | A | B" becomes a native poll with those answers, and
+    /results poll:<id> answers with that poll's results: the arguments /help advertises."""
+    admin = SEND_MESSAGES | VIEW_CHANNEL | MANAGE_CHANNELS
+    question = {"question": "Is this a good test? | Yes | No"}
+    async with running_bot(settings, server, clock) as bot:
+        await bot.tick()
+        await fake.interact("poll", question, permissions=admin)
+        (posted,) = await fake.wait_for(lambda f: f.calls_to("POST", "/webhooks/"))
+        found = re.search(r"Poll (\d+) posted: Is this a good test\?", posted.json["content"])
+        assert found is not None, posted.json
+        await bot.tick()
+        (poll_message,) = [m for m, p in fake.messages.items() if "poll" in p]
+        poll = fake.messages[poll_message]["poll"]
+        assert poll["question"]["text"] == "Is this a good test?"
+        assert [a["poll_media"]["text"] for a in poll["answers"]] == ["Yes", "No"]
+        await fake.vote(poll_message, 7, 1, add=True)
+        await _counts_become(bot, (1, 0), int(found.group(1)))
+        await fake.interact("results", {"poll": found.group(1)})
+        answers = await fake.wait_for(lambda f: f.calls_to("POST", "/webhooks/")[1:])
+    text = answers[0].json["content"]
+    assert f"Poll {found.group(1)}" in text and "Is this a good test?" in text
+    assert "1 vote · poll open" in text
+    assert re.search(r"Yes\s+1\s+100\.0%", text)
 
 
 async def test_restart_does_not_repeat_posts(

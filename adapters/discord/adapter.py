@@ -79,32 +79,6 @@ class DiscordStartError(NewsbriefError):
     """The Discord client could not log in or connect."""
 
 
-class TokenRedactor(logging.Filter):
-    """Replaces the bot token with ``[redacted]`` in log records that pass through."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.token:
-            return True
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "[redacted]"), ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "[redacted]")
-        return True
-
-    def loggers(self) -> list[logging.Logger]:
-        """The loggers that may see the token: discord.py's, aiohttp's and ours."""
-        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "discord"]
-        names += ["discord", "aiohttp", __name__.rpartition(".")[0]]
-        return [logging.getLogger(name) for name in sorted(set(names))]
-
-
 def api_url(base_url: str) -> str:
     """discord.py's ``Route.BASE`` for a REST base URL, with the API version (``/v10``)."""
     base = base_url.rstrip("/")
@@ -199,7 +173,6 @@ class DiscordAdapter:
         self._sync_state = sync_state or MemorySyncState()
         self._clock = clock
         self._guild_ready_timeout = guild_ready_timeout
-        self._redactor = TokenRedactor(token)
         self._client: _Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -279,14 +252,10 @@ class DiscordAdapter:
 
     def _install(self) -> None:
         self._restore_urls = point_discord_at(self._api_base_url, self._gateway_url)
-        for logger in self._redactor.loggers():
-            logger.addFilter(self._redactor)
 
     def _uninstall(self) -> None:
         self._restore_urls()
         self._restore_urls = lambda: None
-        for logger in self._redactor.loggers():
-            logger.removeFilter(self._redactor)
 
     def _make_client(self) -> _Client:
         client = _Client(

@@ -1,22 +1,28 @@
 """newsbrief's slash commands, and remembering which command set Discord already has.
 
-Each command only names itself and passes its one option on; what a command means is the
-core's business (``Core.handle``). Sync is explicit: Discord rate-limits command
-registration hard, so the adapter syncs only when the hash of the command payloads (and the
-application they belong to) differs from the one a :class:`SyncState` remembers.
+The commands are generated from the core's table (:mod:`bot.chat.commands`), so they take
+the same arguments as on every other platform. Each command only names itself and passes
+its one option on; what a command means is the core's business (``Core.handle``).
+
+Sync is explicit: Discord rate-limits command registration hard, so the adapter syncs only
+when the hash of the command payloads (and the application they belong to) differs from
+the one a :class:`SyncState` remembers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
 import discord
 from discord import app_commands
+
+from bot.chat.commands import COMMANDS, CommandArg, CommandSpec
 
 Runner = Callable[["discord.Interaction[Any]", str, str], Awaitable[None]]
 """What a command does: ``run(interaction, command name, argument text)``."""
@@ -82,58 +88,43 @@ def command_hash(tree: app_commands.CommandTree[Any], application_id: int | None
 
 
 def add_commands(tree: app_commands.CommandTree[Any], run: Runner) -> None:
-    """Register newsbrief's slash commands on ``tree``; each one hands over to ``run``."""
-    for command in _commands(run):
-        tree.add_command(command)
+    """Register one slash command per entry of the core's command table on ``tree``; each
+    hands over to ``run``."""
+    for spec in COMMANDS:
+        tree.add_command(slash_command(spec, run))
 
 
-def _commands(run: Runner) -> list[app_commands.Command[Any, ..., None]]:
-    @app_commands.command(description="Summarize the latest news on a topic")
-    @app_commands.describe(topic="What to summarize, e.g. venezuela")
-    async def summary(
-        interaction: discord.Interaction[Any], topic: app_commands.Range[str, 1, 200]
-    ) -> None:
-        await run(interaction, "summary", topic)
-
-    @app_commands.command(description="The latest articles posted to this channel")
-    async def latest(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "latest", "")
-
-    @app_commands.command(description="Follow a news feed in this channel")
-    @app_commands.describe(url="The feed's address (RSS, Atom or JSON Feed)")
-    @app_commands.default_permissions(manage_channels=True)
-    async def subscribe(
-        interaction: discord.Interaction[Any], url: app_commands.Range[str, 1, 2048]
-    ) -> None:
-        await run(interaction, "subscribe", url)
-
-    @app_commands.command(description="Stop following a feed in this channel")
-    @app_commands.describe(feed="The feed's name or address, as /feeds lists it")
-    @app_commands.default_permissions(manage_channels=True)
-    async def unsubscribe(
-        interaction: discord.Interaction[Any], feed: app_commands.Range[str, 1, 2048]
-    ) -> None:
-        await run(interaction, "unsubscribe", feed)
-
-    return [summary, latest, subscribe, unsubscribe, *_plain_commands(run)]
+def slash_command(spec: CommandSpec, run: Runner) -> app_commands.Command[Any, ..., None]:
+    """The slash command for ``spec``: its argument, if any, becomes one string option of
+    the same name, and an admin-only command is hidden from members without Manage
+    Channels (the core checks again when it runs)."""
+    callback = _callback(spec, run)
+    if spec.arg is not None:
+        app_commands.describe(**{spec.arg.name: spec.arg.description})(callback)
+    if spec.admin_only:
+        app_commands.default_permissions(manage_channels=True)(callback)
+    return app_commands.Command(name=spec.name, description=spec.summary, callback=callback)
 
 
-_PLAIN = {
-    "feeds": "The feeds this channel follows",
-    "poll": "The open reader poll in this channel",
-    "results": "Results of the latest reader poll",
-    "status": "What newsbrief is doing: feeds, queue, last errors",
-    "help": "What newsbrief can do",
-}
+def _callback(spec: CommandSpec, run: Runner) -> Callable[..., Coroutine[Any, Any, None]]:
+    async def callback(interaction: discord.Interaction[Any], **options: str | None) -> None:
+        value = next(iter(options.values()), None)  # the one option; None when left out
+        await run(interaction, spec.name, value or "")
+
+    # discord.py builds a command's options from its callback's signature; the option's
+    # name and length come from the table, so the signature is written out here.
+    callback.__signature__ = _signature(spec.arg)  # type: ignore[attr-defined]
+    return callback
 
 
-def _plain_commands(run: Runner) -> list[app_commands.Command[Any, ..., None]]:
-    """The commands without options, all alike."""
-
-    def make(name: str, description: str) -> app_commands.Command[Any, ..., None]:
-        async def callback(interaction: discord.Interaction[Any]) -> None:
-            await run(interaction, name, "")
-
-        return app_commands.Command(name=name, description=description, callback=callback)
-
-    return [make(name, description) for name, description in _PLAIN.items()]
+def _signature(arg: CommandArg | None) -> inspect.Signature:
+    interaction = inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if arg is None:
+        return inspect.Signature([interaction])
+    option = inspect.Parameter(
+        arg.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=app_commands.Range[str, 1, arg.max_chars],
+        default=inspect.Parameter.empty if arg.required else None,
+    )
+    return inspect.Signature([interaction, option])

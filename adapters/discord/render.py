@@ -4,6 +4,11 @@ Nothing here talks to Discord; every function is a function of its arguments. Li
 measured in UTF-16 code units, which is never less than the code-point count Discord may use,
 so a rendered value fits whichever way Discord counts.
 
+Message contents are laid out as :class:`~bot.chat.split.Span` runs, cut by the core's
+splitter, and only then escaped, chunk by chunk: an escape is never separated from its
+character, a link is never cut, and a chunk starting with ``>``, ``#`` or ``-`` is escaped
+like any line start.
+
 Feed and model text is escaped for markdown and its mentions are defused; the real guard
 against pings is ``allowed_mentions=AllowedMentions.none()`` on every send.
 """
@@ -12,12 +17,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from discord.utils import escape_markdown
 
+from bot.chat.split import Mark, Span, join_blocks, split_spans, strip_spans, utf16_len, utf16_units
 from bot.types import PollPost, Post, Reply, Source
 
 CONTENT_LIMIT = 2000
@@ -31,9 +38,17 @@ POLL_MAX_ANSWERS = 10
 POLL_MAX_HOURS = 32 * 24  # Discord's longest poll
 
 ELLIPSIS = "…"
+EMPTY_CONTENT = "\u200b"  # Discord refuses an empty message
 _MENTION_RE = re.compile(r"@(everyone|here|[!&]?\d+)")
-_LINE_START_MARKUP_RE = re.compile(r"[>#-]")  # a quote, heading or list if a line begins so
-_SPLIT_SEPARATORS = ("\n\n", "\n", ". ", " ")
+
+BOLD = Mark("b")
+LINK = Mark("link")  # its text is already markdown, ``<url>``: sent as it is, never cut
+_BOLD_MARKUP = len("****")
+# Escaping adds at most one character for each of these: a backslash (escape_markdown
+# doubles ``\``, and prefixes ``*_~|`` and each ``>`` quote, ``#`` heading, ``-`` list item
+# or ``[`` link it finds), or a zero-width space after ``@``. Charging them 2 units keeps
+# every escaped chunk within the limit the splitter measured.
+_PREFIXED = frozenset("\\*_~|`>#-[@")
 
 
 @dataclass(frozen=True)
@@ -45,9 +60,7 @@ class PollSpec:
     hours: int
 
 
-def size(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units (an emoji outside the BMP counts 2)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+size = utf16_len  # Discord's limits are in UTF-16 code units, counted by the core
 
 
 def escape(text: str) -> str:
@@ -99,37 +112,23 @@ def embed_size(embed: dict[str, Any]) -> int:
 
 def reply_text(reply: Reply) -> str:
     """A reply as one markdown text: bold title, escaped text, numbered sources."""
-    blocks = []
-    if reply.title.strip():
-        blocks.append(f"**{escape(reply.title.strip())}**")
-    if reply.text.strip():
-        blocks.append(escape(reply.text.strip()))
-    if reply.sources:
-        blocks.append("\n".join(_source_line(i, s) for i, s in enumerate(reply.sources, 1)))
-    return "\n\n".join(blocks) or "\u200b"
+    return _markdown(strip_spans(_reply_spans(reply))) or EMPTY_CONTENT
 
 
 def reply_chunks(reply: Reply, limit: int = CONTENT_LIMIT) -> list[str]:
-    """A reply as one or more message contents, each within ``limit``."""
-    return split_content(reply_text(reply), limit)
+    """A reply as one or more message contents, each within ``limit`` UTF-16 units."""
+    return _chunks(_reply_spans(reply), limit) or [EMPTY_CONTENT]
 
 
 def split_content(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
-    """Split ``text`` into non-empty pieces of at most ``limit`` units.
+    """Escape raw ``text`` into non-empty message contents of at most ``limit`` units.
 
-    Cuts fall on the last paragraph break, line break, sentence end or space that fits,
-    and only when none does, inside a word. A piece that would start with ``>``, ``#``
-    or ``-`` (a quote, heading or list on Discord) gets that character escaped.
+    Cuts are the core splitter's (a paragraph break, line break, sentence end or space,
+    else between characters); each piece is escaped on its own, so one that starts with
+    ``>``, ``#`` or ``-`` (a quote, heading or list on Discord) is escaped there too.
+    Blank text gives no pieces.
     """
-    budget = limit - 1  # room for the escape a new line start may need
-    chunks: list[str] = []
-    rest = text.strip()
-    while rest:
-        cut = len(rest) if size(rest) <= budget else _cut_point(rest, budget)
-        chunk, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
-        if chunk:
-            chunks.append(_guard_line_start(chunk) if chunks else chunk)
-    return chunks
+    return _chunks([Span(text)], limit)
 
 
 def poll_spec(poll: PollPost, now: float) -> PollSpec:
@@ -158,14 +157,45 @@ def _defuse(text: str) -> str:
     return _MENTION_RE.sub("@\u200b\\1", text)
 
 
-def _source_line(number: int, source: Source) -> str:
-    label = escape(source.title.strip() or source.url)
+def _reply_spans(reply: Reply) -> list[Span]:
+    blocks = [[Span(reply.title.strip(), (BOLD,))], [Span(reply.text.strip())]]
+    if reply.sources:
+        lines = [_source_line(n, source) for n, source in enumerate(reply.sources, 1)]
+        blocks.append(join_blocks(lines, "\n"))
+    return join_blocks(blocks, "\n\n")
+
+
+def _source_line(number: int, source: Source) -> list[Span]:
+    label = source.title.strip() or source.url
     if source.feed.strip():
-        label += f" ({escape(source.feed.strip())})"
-    if not _is_web_url(source.url):
-        return f"{number}. {label}"
-    # Angle brackets keep Discord from unfurling a preview for every source.
-    return f"{number}. {label} — <{_bracket_safe(source.url)}>"
+        label += f" ({source.feed.strip()})"
+    line = [Span(f"{number}. {label}")]
+    if _is_web_url(source.url):
+        # Angle brackets keep Discord from unfurling a preview for every source.
+        line += [Span(" — "), Span(f"<{_bracket_safe(source.url)}>", (LINK,), keep_whole=True)]
+    return line
+
+
+def _chunks(spans: Sequence[Span], limit: int) -> list[str]:
+    """Cut spans to ``limit`` after escaping, leaving room for each bold run's ``**``."""
+    reserve = _BOLD_MARKUP * sum(BOLD in span.marks for span in spans)
+    chunks = split_spans(strip_spans(spans), limit - reserve, cost=_escaped_units)
+    return [_markdown(kept) for kept in map(strip_spans, chunks) if kept]
+
+
+def _escaped_units(char: str) -> int:
+    return 2 if char in _PREFIXED else utf16_units(char)
+
+
+def _markdown(spans: Sequence[Span]) -> str:
+    return "".join(_span_markdown(span) for span in spans)
+
+
+def _span_markdown(span: Span) -> str:
+    if LINK in span.marks and span.text.startswith("<") and span.text.endswith(">"):
+        return span.text
+    text = escape(span.text)  # includes a link too long for one message, cut
+    return f"**{text}**" if BOLD in span.marks else text
 
 
 def _is_web_url(url: str) -> bool:
@@ -197,16 +227,3 @@ def _prefix(text: str, limit: int) -> str:
 def _drop_dangling_escape(text: str) -> str:
     trailing = len(text) - len(text.rstrip("\\"))
     return text[:-1] if trailing % 2 else text
-
-
-def _cut_point(text: str, budget: int) -> int:
-    head = _prefix(text, budget)
-    for separator in _SPLIT_SEPARATORS:
-        index = head.rfind(separator)
-        if index > 0:
-            return index + (1 if separator == ". " else len(separator))
-    return max(len(_drop_dangling_escape(head)), 1)
-
-
-def _guard_line_start(chunk: str) -> str:
-    return "\\" + chunk if _LINE_START_MARKUP_RE.match(chunk) else chunk

@@ -57,6 +57,7 @@ from adapters.telegram.render import (
     render_reply,
     render_results,
 )
+from bot.chat import commands
 from bot.clock import SystemClock
 from bot.errors import (
     ChatMigrated,
@@ -82,17 +83,6 @@ from bot.types import (
 )
 
 PLATFORM = "telegram"
-COMMANDS: dict[str, str] = {
-    "help": "What newsbrief can do",
-    "summary": "Summary of the news on a topic: /summary <topic>",
-    "latest": "The latest stories",
-    "subscribe": "Follow a feed in this chat: /subscribe <feed url>",
-    "unsubscribe": "Stop following a feed: /unsubscribe <feed>",
-    "feeds": "Feeds this chat follows",
-    "poll": "Reader poll on the latest story",
-    "results": "Results of the latest poll",
-    "status": "How deliveries to this chat are going",
-}
 ALLOWED_UPDATES = [
     "message",
     "channel_post",
@@ -145,9 +135,11 @@ def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
     name, addressee, args = match.group(1).lower(), match.group(2), match.group(3) or ""
     if addressee and addressee.lower() != bot_username.lower():
         return None
-    if name == "start":  # the button Telegram shows on a first visit; a deep link's payload
-        return "help", ""
-    return (name, args.strip()) if name in COMMANDS else None
+    spec = commands.find(name)  # aliases too: /start, the button Telegram shows first
+    if spec is None:
+        return None
+    # A command without an argument ignores trailing text, such as a /start deep link's.
+    return spec.name, (args.strip() if spec.arg else "")
 
 
 def channel_target(args: str) -> tuple[str, str] | None:
@@ -155,54 +147,6 @@ def channel_target(args: str) -> tuple[str, str] | None:
     (``@name`` or a ``-100…`` id), as in ``/subscribe @channel <url>`` from a private chat."""
     match = _CHANNEL_ARG.match(args)
     return (match.group(1), (match.group(2) or "").strip()) if match else None
-
-
-class TokenRedactor(logging.Filter):
-    """Replaces the bot token in log records (messages, arguments, tracebacks)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._secrets = [s for s in (token, token.partition(":")[2]) if len(s) >= 6]
-        self._attached: list[logging.Filterer] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record; the handler will report it
-            return True
-        if self._leaks(message):
-            record.msg, record.args = self._redact(message), ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self._leaks(record.exc_text):
-            record.exc_text = self._redact(record.exc_text)
-        if record.stack_info and self._leaks(record.stack_info):
-            record.stack_info = self._redact(record.stack_info)
-        return True
-
-    def install(self) -> None:
-        """Attach to the loggers that may see the token (a logger filter sees only records
-        made at that very logger) and to the root handlers (records from everywhere)."""
-        prefixes = ("telegram", "httpx", "httpcore", "adapters.telegram")
-        names = [n for n in logging.root.manager.loggerDict if n.startswith(prefixes)]
-        targets: list[logging.Filterer] = [logging.getLogger(n) for n in names]
-        targets += logging.getLogger().handlers
-        for target in targets:
-            target.addFilter(self)
-        self._attached = targets
-
-    def uninstall(self) -> None:
-        for target in self._attached:
-            target.removeFilter(self)
-        self._attached = []
-
-    def _leaks(self, text: str) -> bool:
-        return any(s in text for s in self._secrets)
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
 
 
 class TelegramAdapter:
@@ -227,7 +171,6 @@ class TelegramAdapter:
         self._base_url = base_url
         self._limits = limits
         self._clock = clock or SystemClock()
-        self._redactor = TokenRedactor(token)
         self._app: _App | None = None
         self._chat_kinds: dict[str, str] = {}
         self._admin_checks: dict[tuple[str, int], tuple[float, bool]] = {}
@@ -260,7 +203,6 @@ class TelegramAdapter:
         # Opt in to PTB 23's timedelta durations now: without it PTB warns on every 429 it
         # builds (RetryAfter reads its own deprecated int property). We read both forms.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
-        self._redactor.install()
         if webhook_url is None and self._webhook is not None:
             webhook_url, listen, port = self._webhook.url, self._webhook.listen, self._webhook.port
             secret_token = self._webhook.secret_token
@@ -274,7 +216,7 @@ class TelegramAdapter:
             raise
         self._app = app
         try:
-            await app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS.items()])
+            await app.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu()])
             await app.start()
             await self._receive_updates(app, webhook_url, listen, port, secret_token)
         except BaseException:
@@ -290,7 +232,6 @@ class TelegramAdapter:
             if app.running:
                 await app.stop()
             await app.shutdown()
-        self._redactor.uninstall()
 
     async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
         """Send a post, reply, poll or poll results to ``chat`` (Telegram has no idempotency
@@ -338,13 +279,13 @@ class TelegramAdapter:
         if self._base_url:
             builder = builder.base_url(self._base_url)
         app = builder.build()
-        commands = [*COMMANDS, "start"]
+        names = commands.names()
         messages = filters.UpdateType.MESSAGE
         channel_commands = filters.UpdateType.CHANNEL_POST & filters.COMMAND
         app.add_handlers(
             [
                 # Commands may wait on a summarizer: never let them hold up votes behind them.
-                CommandHandler(commands, self._on_command, filters=messages, block=False),
+                CommandHandler(names, self._on_command, filters=messages, block=False),
                 MessageHandler(channel_commands, self._on_command, block=False),
                 MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate),
                 PollAnswerHandler(self._on_poll_answer),

@@ -6,7 +6,8 @@ here (``b``, ``i``, ``a href``, ``blockquote``). Text is first laid out as :clas
 fall inside a tag or an entity, and every chunk opens and closes its own tags.
 
 Limits are Telegram's, counted like Telegram counts them: UTF-16 code units of the visible
-text (after entity parsing), 4096 for a message and 1024 for a caption.
+text (after entity parsing), 4096 for a message and 1024 for a caption. Where to cut is the
+core's decision (:mod:`bot.chat.split`); this module only lays out and serializes.
 
 Splitting contract (what the property test pins): the visible texts of the chunks, in order,
 are consecutive slices of the whole visible text; what lies between two slices, and before
@@ -18,53 +19,41 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from itertools import accumulate
 from urllib.parse import urlsplit
 
+from bot.chat.split import Mark, Span, join_blocks, split_spans, strip_spans, utf16_len, utf16_units
 from bot.types import PollPost, Post, Reply, ResultsPost, Source
+
+__all__ = [
+    "BOLD",
+    "CAPTION_LIMIT",
+    "ITALIC",
+    "MESSAGE_LIMIT",
+    "QUOTE",
+    "Mark",
+    "Span",
+    "plain_text",
+    "render_poll",
+    "render_post",
+    "render_reply",
+    "render_results",
+    "split_html",
+    "utf16_len",
+]
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 POLL_QUESTION_LIMIT = 300
 POLL_OPTION_LIMIT = 100
 
-_WHITESPACE = re.compile(r"\s+")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _TAG = re.compile(r"<[^>]*>")  # safe on our own output: text never holds a raw < or >
-_GLUE = frozenset("\u200d\ufe0f\ufe0e")  # zero-width joiner, variation selectors
 
-
-@dataclass(frozen=True)
-class Mark:
-    """A tag newsbrief puts around text: ``b``, ``i``, ``blockquote``, or ``a`` with href."""
-
-    tag: str
-    href: str = ""
-
-    def opening(self) -> str:
-        if self.tag == "a":
-            return f'<a href="{html.escape(self.href, quote=True)}">'
-        return f"<{self.tag}>"
-
-    def closing(self) -> str:
-        return f"</{self.tag}>"
-
-
+# The tags newsbrief writes; a Mark's tag is the HTML tag name (``a`` takes its href).
 BOLD = Mark("b")
 ITALIC = Mark("i")
 QUOTE = Mark("blockquote")
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of raw (unescaped) text and the tags around it, outermost first."""
-
-    text: str
-    marks: tuple[Mark, ...] = ()
 
 
 def render_post(post: Post) -> list[str]:
@@ -95,26 +84,19 @@ def plain_text(chunk: str) -> str:
     return html.unescape(_TAG.sub("", chunk))
 
 
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's limits."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def split_html(
     spans: Sequence[Span], limit: int = MESSAGE_LIMIT, *, first_limit: int | None = None
 ) -> list[str]:
     """Serialize ``spans`` to HTML chunks whose visible text fits ``limit`` UTF-16 units
     (``first_limit`` for the first chunk, e.g. a caption).
 
-    Splits at the strongest boundary that still fills at least half the chunk: a blank line,
-    a line break, a sentence end, a space; a word longer than a chunk is cut between
-    characters (never inside a surrogate pair or before a joiner). Whitespace-only input
-    gives no chunks.
+    Cuts are :func:`bot.chat.split.split_spans`'s: at the strongest boundary that still
+    fills at least half the chunk (a blank line, a line break, a sentence end, a space), a
+    word longer than a chunk between grapheme clusters. Whitespace at the edges of a chunk
+    is dropped, as Telegram would; whitespace-only input gives no chunks.
     """
-    text = "".join(span.text for span in spans)
-    return [
-        _serialize(_slice(spans, start, end)) for start, end in _ranges(text, limit, first_limit)
-    ]
+    chunks = split_spans(strip_spans(spans), limit, first_limit=first_limit)
+    return [_serialize(kept) for kept in map(strip_spans, chunks) if kept]
 
 
 # -- layout -------------------------------------------------------------------------------
@@ -125,15 +107,15 @@ def _post_spans(post: Post) -> list[Span]:
     if post.published > 0:
         footer += [Span(" · "), Span(_date(post.published), (ITALIC,))]
     blocks = [[Span(post.title.strip(), (BOLD,))], [Span(post.summary.strip())], footer]
-    return _join(blocks, "\n\n")
+    return join_blocks(blocks, "\n\n")
 
 
 def _reply_spans(reply: Reply) -> list[Span]:
     blocks = [[Span(reply.title.strip(), (BOLD,))], [Span(reply.text.strip())]]
     if reply.sources:
         lines = [_source_line(n, source) for n, source in enumerate(reply.sources, 1)]
-        blocks.append(_join(lines, "\n"))
-    return _join(blocks, "\n\n")
+        blocks.append(join_blocks(lines, "\n"))
+    return join_blocks(blocks, "\n\n")
 
 
 def _source_line(number: int, source: Source) -> list[Span]:
@@ -150,16 +132,6 @@ def _link(label: str, url: str) -> Span:
     return Span(label, marks)
 
 
-def _join(blocks: Sequence[list[Span]], separator: str) -> list[Span]:
-    kept = [block for block in blocks if "".join(span.text for span in block).strip()]
-    spans: list[Span] = []
-    for block in kept:
-        if spans:
-            spans.append(Span(separator))
-        spans.extend(block)
-    return spans
-
-
 def _host(url: str) -> str:
     return urlsplit(url.strip()).hostname or ""
 
@@ -174,92 +146,14 @@ def _truncate(text: str, limit: int) -> str:
         return text
     kept, used = [], 0
     for char in text:
-        used += 2 if ord(char) > 0xFFFF else 1
+        used += utf16_units(char)
         if used > limit - 1:
             break
         kept.append(char)
     return "".join(kept).rstrip() + "…"
 
 
-# -- splitting ----------------------------------------------------------------------------
-
-
-def _ranges(text: str, limit: int, first_limit: int | None) -> Iterator[tuple[int, int]]:
-    """Yield (start, end) of each chunk's visible text, whitespace at the cuts dropped."""
-    units = [0, *accumulate(2 if ord(char) > 0xFFFF else 1 for char in text)]
-    start = _skip_space(text, 0)
-    budget = first_limit or limit
-    while start < len(text):
-        end = _fit(units, start, budget)
-        cut = len(text) if end == len(text) else _cut(text, units, start, end, budget)
-        yield start, len(text[start:cut].rstrip()) + start
-        start = _skip_space(text, cut)
-        budget = limit
-
-
-def _fit(units: list[int], start: int, budget: int) -> int:
-    """The furthest end such that text[start:end] fits ``budget`` (at least one character)."""
-    low, high = start + 1, len(units) - 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        if units[middle] - units[start] <= budget:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _cut(text: str, units: list[int], start: int, end: int, budget: int) -> int:
-    """Where to end a chunk that cannot hold everything from ``start``: the last boundary
-    of the strongest kind in (start, end] that keeps at least half the budget; else the
-    last boundary of any kind; else a hard cut."""
-    last: dict[int, int] = {}  # strength -> last position
-    for gap in _WHITESPACE.finditer(text, start + 1):
-        if gap.start() > end:
-            break
-        last[_strength(text, gap)] = gap.start()
-    for strength in (4, 3, 2, 1):
-        position = last.get(strength)
-        if position is not None and units[position] - units[start] >= budget // 2:
-            return position
-    return max(last.values()) if last else _hard_cut(text, start, end)
-
-
-def _strength(text: str, gap: re.Match[str]) -> int:
-    newlines = gap.group().count("\n")
-    if newlines >= 2:
-        return 4
-    if newlines == 1:
-        return 3
-    return 2 if _SENTENCE_END.search(text, max(0, gap.start() - 8), gap.start()) else 1
-
-
-def _hard_cut(text: str, start: int, end: int) -> int:
-    # Back off so a joiner, a variation selector or a combining mark stays with its base.
-    cut = end
-    while cut > start + 1 and (
-        text[cut] in _GLUE or text[cut - 1] in _GLUE or unicodedata.combining(text[cut])
-    ):
-        cut -= 1
-    return cut
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position].isspace():
-        position += 1
-    return position
-
-
-def _slice(spans: Sequence[Span], start: int, end: int) -> list[Span]:
-    """The spans' content between visible offsets ``start`` and ``end``."""
-    sliced: list[Span] = []
-    offset = 0
-    for span in spans:
-        low, high = max(start, offset), min(end, offset + len(span.text))
-        if low < high:
-            sliced.append(Span(span.text[low - offset : high - offset], span.marks))
-        offset += len(span.text)
-    return sliced
+# -- serializing --------------------------------------------------------------------------
 
 
 def _serialize(spans: Sequence[Span]) -> str:
@@ -268,12 +162,22 @@ def _serialize(spans: Sequence[Span]) -> str:
     open_marks: tuple[Mark, ...] = ()
     for span in spans:
         shared = _shared_prefix(open_marks, span.marks)
-        parts.extend(mark.closing() for mark in reversed(open_marks[shared:]))
-        parts.extend(mark.opening() for mark in span.marks[shared:])
+        parts.extend(_closing(mark) for mark in reversed(open_marks[shared:]))
+        parts.extend(_opening(mark) for mark in span.marks[shared:])
         parts.append(html.escape(span.text, quote=False))
         open_marks = span.marks
-    parts.extend(mark.closing() for mark in reversed(open_marks))
+    parts.extend(_closing(mark) for mark in reversed(open_marks))
     return "".join(parts)
+
+
+def _opening(mark: Mark) -> str:
+    if mark.tag == "a":
+        return f'<a href="{html.escape(mark.href, quote=True)}">'
+    return f"<{mark.tag}>"
+
+
+def _closing(mark: Mark) -> str:
+    return f"</{mark.tag}>"
 
 
 def _shared_prefix(left: tuple[Mark, ...], right: tuple[Mark, ...]) -> int:

@@ -23,6 +23,7 @@ from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.ingest.pipeline import Ingestor
 from bot.ports import ChatAdapter, Clock, Core, Fetcher, Platform
+from bot.redact import SecretFilter
 from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
 from summarizer.registry import SummarizerOptions, make_summarizer
@@ -54,12 +55,17 @@ class App:
     platforms: dict[str, Platform] = field(default_factory=dict)
     dispatcher: Dispatcher | None = None
     feeds_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    secret_filter: SecretFilter | None = None
 
     async def close(self) -> None:
-        """Release the database and the HTTP client."""
-        await self.fetcher.aclose()
-        await self.summaries.summarizer.aclose()
-        await self.store.close()
+        """Release the database and the HTTP client, then stop filtering secrets from logs."""
+        try:
+            await self.fetcher.aclose()
+            await self.summaries.summarizer.aclose()
+            await self.store.close()
+        finally:
+            if self.secret_filter is not None:
+                self.secret_filter.uninstall()
 
 
 def _summarizer_options(settings: Settings) -> SummarizerOptions:
@@ -93,6 +99,8 @@ async def build_app(
     feeds_changed = asyncio.Event()
     service = Service(store, summaries, fetcher, clock, on_feeds_changed=feeds_changed.set)
     ingestor = Ingestor(store, fetcher, clock)
+    secret_filter = SecretFilter(_secrets(settings))
+    secret_filter.install()  # on the root logger's handlers: every logger's records
     return App(
         settings,
         config,
@@ -103,7 +111,18 @@ async def build_app(
         service,
         ingestor,
         feeds_changed=feeds_changed,
+        secret_filter=secret_filter,
     )
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """Every configured secret, for the one log filter (unset ones are empty and ignored)."""
+    return [
+        settings.telegram_bot_token,
+        settings.discord_bot_token,
+        settings.openai_api_key,
+        settings.telegram_webhook_secret,
+    ]
 
 
 def attach_platforms(app: App, platforms: dict[str, Platform]) -> Dispatcher:

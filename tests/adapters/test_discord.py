@@ -14,12 +14,13 @@ import pytest
 from adapters.discord import DiscordAdapter, create_adapter
 from adapters.discord.adapter import (
     DiscordStartError,
-    TokenRedactor,
     api_url,
     point_discord_at,
 )
 from adapters.discord.commands import FileSyncState
+from bot.chat.commands import ADMIN_ONLY, COMMANDS
 from bot.errors import ChatUnavailable, ConfigError, RateLimited, TransientDeliveryError
+from bot.redact import SecretFilter
 from bot.types import (
     ChatRef,
     Command,
@@ -266,6 +267,56 @@ async def test_typed_options_are_registered(fake: FakeDiscord, adapter: DiscordA
     assert commands["unsubscribe"]["options"][0]["name"] == "feed"
     assert commands["subscribe"]["default_member_permissions"] == MANAGE_CHANNELS
     assert commands["latest"]["options"] == []
+
+
+async def test_synced_commands_take_the_arguments_help_advertises(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """The bulk-overwrite payloads: /poll takes an optional ``question`` and /results an
+    optional ``poll``, like /poll Question? | A | B and /results 2 elsewhere."""
+    (sync,) = fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")
+    options = {
+        c["name"]: [(o["name"], o["type"], o["required"]) for o in c["options"]] for c in sync.json
+    }
+    assert options == {
+        "summary": [("topic", 3, True)],
+        "latest": [],
+        "subscribe": [("url", 3, True)],
+        "unsubscribe": [("feed", 3, True)],
+        "feeds": [],
+        "poll": [("question", 3, False)],
+        "results": [("poll", 3, False)],
+        "status": [],
+        "help": [],
+    }
+
+
+async def test_synced_options_carry_the_tables_descriptions_and_lengths(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """Each command's description, and its option's description and length, are the
+    core table's; Discord enforces the length before the core sees the text."""
+    (sync,) = fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")
+    synced = {c["name"]: c for c in sync.json}
+    for spec in COMMANDS:
+        payload = synced[spec.name]
+        assert payload["description"] == spec.summary
+        if spec.arg is not None:
+            (option,) = payload["options"]
+            assert option["description"] == spec.arg.description
+            assert (option["min_length"], option["max_length"]) == (1, spec.arg.max_chars)
+
+
+async def test_exactly_the_admin_commands_need_manage_channels(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """default_member_permissions is Manage Channels on /subscribe, /unsubscribe and /poll,
+    and unset (everyone) on the rest."""
+    (sync,) = fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")
+    permissions = {c["name"]: c["default_member_permissions"] for c in sync.json}
+    assert {name for name, value in permissions.items() if value is not None} == ADMIN_ONLY
+    assert all(permissions[name] == MANAGE_CHANNELS for name in ADMIN_ONLY)
+    assert len(permissions) == len(COMMANDS)
 
 
 # -- sending -------------------------------------------------------------------------------
@@ -517,6 +568,30 @@ async def test_subscribe_says_whether_the_user_may_change_the_channel(
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "options", "args"),
+    [
+        ("poll", {"question": "Should X? | Yes | No"}, "Should X? | Yes | No"),
+        ("poll", {}, ""),
+        ("results", {"poll": "2"}, "2"),
+        ("results", {}, ""),
+    ],
+    ids=["custom-poll", "poll-on-latest", "results-of-poll-2", "latest-results"],
+)
+async def test_an_optional_option_reaches_the_core_as_the_argument_text(
+    fake: FakeDiscord,
+    core: FakeCore,
+    adapter: DiscordAdapter,
+    name: str,
+    options: dict[str, str],
+    args: str,
+) -> None:
+    """/poll question:… and /results poll:2 arrive as on Telegram; left out, args is ""."""
+    await fake.interact(name, options, permissions=MANAGE_CHANNELS)
+    (command,) = await core.wait_for(lambda c: c.commands)
+    assert command == Command(name, args, CHAT, str(READER), is_admin=True)
+
+
 async def test_a_failing_command_gets_an_apology_not_silence(
     fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
 ) -> None:
@@ -543,29 +618,21 @@ async def test_a_deleted_channel_is_reported_to_the_core(
 async def test_the_token_never_reaches_the_logs(
     fake: FakeDiscord, core: FakeCore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """At DEBUG, through login, a send, a command and shutdown, the token is never logged."""
+    """At DEBUG, through login, a send, a command and shutdown, the token is never logged
+    with the composition root's secret filter installed (the adapter filters nothing)."""
     caplog.set_level(logging.DEBUG)
-    started = _adapter(fake, core)
-    await started.start()
-    await started.send(CHAT, _post(), "n-log")
-    _, token = await fake.interact("help")
-    await fake.wait_for(lambda f: f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))
-    logging.getLogger("discord.http").debug("leaked header: Bot %s", TOKEN)
-    await started.stop()
+    secrets = SecretFilter([TOKEN])
+    secrets.install()
+    try:
+        started = _adapter(fake, core)
+        await started.start()
+        await started.send(CHAT, _post(), "n-log")
+        _, token = await fake.interact("help")
+        await fake.wait_for(lambda f: f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))
+        logging.getLogger("discord.http").debug("leaked header: Bot %s", TOKEN)
+        await started.stop()
+    finally:
+        secrets.uninstall()
     assert caplog.records
     assert TOKEN not in caplog.text
     assert "leaked header: Bot [redacted]" in caplog.text
-
-
-def test_redactor_covers_arguments_and_tracebacks() -> None:
-    """The filter rewrites a record whose message or exception text holds the token."""
-    redactor = TokenRedactor(TOKEN)
-    try:
-        raise ValueError(f"bad token {TOKEN}")
-    except ValueError as e:
-        record = logging.LogRecord("discord", logging.ERROR, "x", 1, "with %s", (TOKEN,), None)
-        record.exc_info = (type(e), e, e.__traceback__)
-    assert redactor.filter(record)
-    assert record.getMessage() == "with [redacted]"
-    assert record.exc_text is not None
-    assert TOKEN not in record.exc_text

@@ -31,8 +31,10 @@ def _post(title: str = "Title", summary: str = "Summary", source: str = "World")
     return Post(title, summary, "https://example.org/a", source, 1_700_000_000.0)
 
 
-def _no_space(text: str) -> str:
-    return re.sub(r"\s", "", text)
+def _shown(text: str) -> str:
+    """Text without whitespace and what escaping adds (backslashes, the zero-width space
+    that defuses a mention)."""
+    return re.sub(r"[\s\\\u200b]", "", text)
 
 
 def test_post_embed_links_the_title_and_puts_source_and_time_in_the_footer() -> None:
@@ -108,7 +110,7 @@ def test_split_prefers_sentences_to_words() -> None:
 
 def test_split_escapes_markup_at_a_new_line_start() -> None:
     """A cut that puts ``#`` at the start of a message escapes it (no accidental heading)."""
-    assert render.split_content("aaaa # b", 7) == ["aaaa", "\\# b"]
+    assert render.split_content("aaaa # b", 6) == ["aaaa", "\\# b"]
 
 
 @slow_ok
@@ -117,8 +119,7 @@ def test_split_content_fits_and_keeps_the_text(text: str, limit: int) -> None:
     """Every piece is non-empty and within the limit; together they keep all the text."""
     chunks = render.split_content(text, limit)
     assert all(chunk and render.size(chunk) <= limit for chunk in chunks)
-    joined = "".join(chunks)
-    assert _no_space(joined).replace("\\", "") == _no_space(text).replace("\\", "")
+    assert _shown("".join(chunks)) == _shown(text)
 
 
 @slow_ok
@@ -167,3 +168,66 @@ def test_poll_spec_fits_discord(question: str, options: list[str]) -> None:
     assert 2 <= len(spec.answers) <= render.POLL_MAX_ANSWERS
     assert all(0 < render.size(a) <= render.POLL_ANSWER_LIMIT for a in spec.answers)
     assert spec.hours == 2
+
+
+def _bare(text: str) -> str:
+    """What a reader sees, give or take markup: no whitespace, escapes or asterisks."""
+    return re.sub(r"[\s\\\u200b*]", "", text)
+
+
+def _trailing_backslashes(text: str) -> int:
+    return len(text) - len(text.rstrip("\\"))
+
+
+def test_a_cut_never_separates_an_escape_from_its_character() -> None:
+    """Characters that need a backslash are cut with it: no chunk ends on a lone escape."""
+    for text in ("\\" * 11, "*" * 11, "a_" * 11):
+        chunks = render.split_content(text, 7)
+        assert all(render.size(c) <= 7 and _trailing_backslashes(c) % 2 == 0 for c in chunks)
+        assert _bare("".join(chunks)) == _bare(text)
+
+
+def test_a_chunk_starting_with_quote_or_list_markup_is_escaped() -> None:
+    """A cut that puts ``>`` or ``-`` at the start of a message escapes it."""
+    assert render.split_content("aaaa > b", 6) == ["aaaa", "\\> b"]
+    assert render.split_content("aaaa - b", 6) == ["aaaa", "\\- b"]
+
+
+def test_a_source_link_is_never_cut() -> None:
+    """A ``<url>`` that would straddle a cut moves whole to the next message."""
+    url = "https://example.org/" + "a" * 60
+    reply = Reply("word " * 390, (Source("Long read", url),), title="Title")
+    chunks = render.reply_chunks(reply)
+    assert len(chunks) == 2
+    assert chunks[1].endswith(f"1. Long read — <{url}>")
+    assert all(render.size(c) <= render.CONTENT_LIMIT for c in chunks)
+
+
+@slow_ok
+@given(text=texts, title=titles)
+def test_reply_chunks_keep_the_text_in_order(text: str, title: str) -> None:
+    """Split replies lose nothing but whitespace at the cuts, and keep the order."""
+    chunks = render.reply_chunks(Reply(text, title=title))
+    assert all(0 < render.size(c) <= render.CONTENT_LIMIT for c in chunks)
+    assert _bare("".join(chunks)) == _bare(title.strip() + text.strip())
+
+
+@slow_ok
+@given(
+    text=texts,
+    sources=st.lists(st.tuples(titles, urls, titles), max_size=12),
+    title=titles,
+)
+def test_reply_chunks_fit_escape_whole_and_keep_links(
+    text: str, sources: list[tuple[str, str, str]], title: str
+) -> None:
+    """Any reply: every message fits 2000 units, ends on no lone escape, keeps each link
+    whole, and together they show what the unsplit reply shows, in order."""
+    reply = Reply(text, tuple(Source(t, u, f) for t, u, f in sources), title=title)
+    chunks = render.reply_chunks(reply)
+    assert all(0 < render.size(c) <= render.CONTENT_LIMIT for c in chunks)
+    assert all(_trailing_backslashes(c) % 2 == 0 for c in chunks)
+    assert _bare("".join(chunks)) == _bare(render.reply_text(reply))
+    for _, url, _ in sources:
+        if url.startswith("https://"):
+            assert any(f"<{url}>" in chunk for chunk in chunks)

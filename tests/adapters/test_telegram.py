@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pytest
 
 from adapters.telegram import TelegramAdapter, create_adapter
-from adapters.telegram.adapter import ALLOWED_UPDATES, COMMANDS, channel_target, parse_command
+from adapters.telegram.adapter import ALLOWED_UPDATES, channel_target, parse_command
+from bot.chat import commands
 from bot.clock import ManualClock
 from bot.errors import (
     ChatMigrated,
@@ -20,6 +21,7 @@ from bot.errors import (
     RateLimited,
     TransientDeliveryError,
 )
+from bot.redact import SecretFilter
 from bot.types import (
     ChatRef,
     Command,
@@ -147,10 +149,20 @@ async def test_start_registers_commands_and_polls_for_the_updates_it_handles(
 ) -> None:
     """start() sets the command menu and long-polls with the update types newsbrief uses."""
     await api.wait_for(lambda call: call.method == "getUpdates")
-    assert [c["command"] for c in api.commands] == list(COMMANDS)
+    assert [c["command"] for c in api.commands] == [name for name, _ in commands.menu()]
     assert api.allowed_updates == ALLOWED_UPDATES
     assert adapter.name == "telegram"
     assert adapter.limits.per_second == 30 and adapter.limits.per_chat_per_minute == 20
+
+
+async def test_the_menu_is_the_cores_command_table(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """setMyCommands receives exactly the table's menu: every command, in /help order."""
+    (call,) = api.calls_to("setMyCommands")
+    sent = [(c["command"], c["description"]) for c in call.params["commands"]]
+    assert sent == commands.menu()
+    assert [name for name, _ in sent] == [spec.name for spec in commands.COMMANDS]
 
 
 async def test_create_adapter_builds_a_working_adapter(
@@ -195,29 +207,35 @@ async def test_webhook_without_the_extra_is_a_config_error(
 async def test_token_never_reaches_the_logs(
     api: FakeTelegramAPI, core: FakeCore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A full start/command/send/failure/stop cycle logs at DEBUG without the bot token."""
+    """A full start/command/send/failure/stop cycle logs at DEBUG without the bot token,
+    with the composition root's secret filter installed (adapters filter nothing themselves)."""
     caplog.set_level(logging.DEBUG)
-    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core)
-    await adapter.start()
-    api.queue(api.message(GROUP, "/status", user_id=MEMBER))
-    await api.wait_for(sent_to(GROUP))
-    await adapter.send(ref(CHANNEL), Post("T", "S", "https://e.org", "E", 0), "n")
-    api.fail(CHANNEL, kicked())
-    with pytest.raises(ChatUnavailable):
-        await adapter.send(ref(CHANNEL), Reply("x"), "n")
-    # Whatever a library would log with the token in it gets redacted too.
-    url = f"{api.base_url}{api.token}/getMe"
-    logging.getLogger("httpx").warning("HTTP Request: POST %s", url)
+    secrets = SecretFilter([api.token])
+    secrets.install()
     try:
-        raise RuntimeError(url)
-    except RuntimeError:
-        logging.getLogger("telegram.ext.Updater").exception("failed")
-    await adapter.stop()
+        adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core)
+        await adapter.start()
+        api.queue(api.message(GROUP, "/status", user_id=MEMBER))
+        await api.wait_for(sent_to(GROUP))
+        await adapter.send(ref(CHANNEL), Post("T", "S", "https://e.org", "E", 0), "n")
+        api.fail(CHANNEL, kicked())
+        with pytest.raises(ChatUnavailable):
+            await adapter.send(ref(CHANNEL), Reply("x"), "n")
+        # Whatever a library would log with the token in it gets redacted too.
+        url = f"{api.base_url}{api.token}/getMe"
+        logging.getLogger("httpx").warning("HTTP Request: POST %s", url)
+        try:
+            raise RuntimeError(url)
+        except RuntimeError:
+            logging.getLogger("telegram.ext.Updater").exception("failed")
+        await adapter.stop()
+    finally:
+        secrets.uninstall()
     assert len(caplog.records) > 20
     secret = api.token.partition(":")[2]
     assert secret not in caplog.text
     assert all(secret not in record.getMessage() for record in caplog.records)
-    assert "<redacted>" in caplog.text
+    assert "[redacted]" in caplog.text
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -626,6 +644,10 @@ async def test_group_upgrade_moves_the_chat(
         ("/unknown", None),
         ("summary", None),
         ("/start deep-link", ("help", "")),
+        ("/Start", ("help", "")),
+        ("/results 2", ("results", "2")),
+        ("/poll Should X? | Yes | No", ("poll", "Should X? | Yes | No")),
+        ("/feeds please", ("feeds", "")),
     ],
 )
 def test_parse_command(text: str, parsed: tuple[str, str] | None) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
+from html.parser import HTMLParser
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -214,3 +216,68 @@ def test_any_post_renders_to_valid_messages(
     assert all(0 < utf16_len(p) <= MESSAGE_LIMIT for p in pieces)
     expected = title + summary + (source.strip() or "e.org")
     assert squash("".join(pieces)) == squash(expected)
+
+
+class _HTMLChecker(HTMLParser):
+    """Parses one chunk with the standard library, failing on anything but newsbrief's own
+    well-nested tags, and keeps the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert tag in {"b", "i", "a", "blockquote"}, tag
+        assert [name for name, _ in attrs] == (["href"] if tag == "a" else []), attrs
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open.pop() == tag, tag
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        raise AssertionError(f"self-closing <{tag}/>")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def well_formed_visible_text(chunk: str) -> str:
+    """The visible text of a chunk that html.parser finds balanced, with only known tags
+    and entities."""
+    assert all(_ENTITY.match(chunk, amp.start()) for amp in re.finditer("&", chunk)), chunk
+    checker = _HTMLChecker()
+    checker.feed(chunk)
+    checker.close()
+    assert not checker.open, checker.open
+    return "".join(checker.text)
+
+
+_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#x27);")
+_LONG_TEXT = st.builds(operator.mul, _TEXT, st.integers(1, 40))
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    spans=st.lists(st.builds(Span, _LONG_TEXT, _MARKS), max_size=6),
+    limit=st.just(MESSAGE_LIMIT) | st.integers(min_value=2, max_value=300),
+)
+def test_every_chunk_is_well_formed_html_within_the_limit(spans: list[Span], limit: int) -> None:
+    """Each chunk parses as balanced HTML of b, i, a and blockquote only, no broken
+    entity, and its visible text fits the limit."""
+    for chunk in split_html(spans, limit):
+        assert 0 < utf16_len(well_formed_visible_text(chunk)) <= limit
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    title=_TEXT,
+    text=_LONG_TEXT,
+    sources=st.lists(st.builds(Source, _TEXT, st.just("https://e.org/?a=1&b=<2>"), _TEXT)),
+)
+def test_any_reply_is_well_formed_html_within_4096(
+    title: str, text: str, sources: list[Source]
+) -> None:
+    """Every chunk of any reply is well-formed HTML whose visible text fits 4096 units."""
+    for chunk in render_reply(Reply(text, tuple(sources), title=title)):
+        assert 0 < utf16_len(well_formed_visible_text(chunk)) <= MESSAGE_LIMIT

@@ -1,0 +1,176 @@
+"""The chat commands: one table that ``/help``, Telegram's menu and Discord's slash commands
+are all generated from, so the platforms cannot drift apart.
+
+What a command does is :class:`bot.chat.service.Service`'s business; this module only says
+which commands exist, what argument each takes, and who may run it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.chat.topics import MAX_TOPIC_CHARS
+from bot.polls.rules import MAX_OPTION, MAX_OPTIONS, MAX_QUESTION
+
+MAX_URL_CHARS = 2000
+# "Question? | A | B": the question, then each option with its " | " separator.
+MAX_POLL_CHARS = MAX_QUESTION + MAX_OPTIONS * (MAX_OPTION + 3)
+MAX_POLL_NUMBER_CHARS = 20
+
+
+@dataclass(frozen=True)
+class CommandArg:
+    """The one argument a command takes (a string option on Discord).
+
+    Attributes:
+        name: the Discord option's name, e.g. ``topic``.
+        description: what to type, for the Discord option (1-100 characters).
+        required: whether the command needs it.
+        max_chars: the longest value a platform should let the user type.
+        label: how ``/help`` shows it (``<feed url>``); the name when empty.
+    """
+
+    name: str
+    description: str
+    required: bool
+    max_chars: int
+    label: str = ""
+
+    @property
+    def usage(self) -> str:
+        """``<label>`` for a required argument, ``[label]`` for an optional one."""
+        label = self.label or self.name
+        return f"<{label}>" if self.required else f"[{label}]"
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One chat command, the same on every platform.
+
+    Attributes:
+        name: what users type after the slash, lowercase.
+        summary: a short description for menus (Telegram's menu, Discord's command list).
+        help: the ``/help`` line's text after the dash.
+        arg: the argument it takes, if any.
+        admin_only: needs the chat's admin rights (Telegram administrator, Discord Manage
+            Channels).
+        aliases: other names that run the same command (Telegram's ``/start``).
+    """
+
+    name: str
+    summary: str
+    help: str
+    arg: CommandArg | None = None
+    admin_only: bool = False
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        """How to type it: ``/summary <topic>``."""
+        return f"/{self.name} {self.arg.usage}" if self.arg else f"/{self.name}"
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "summary",
+        "The state of a story, with numbered sources",
+        "the state of a story, with numbered sources",
+        CommandArg(
+            "topic", "What to summarize, e.g. venezuela", required=True, max_chars=MAX_TOPIC_CHARS
+        ),
+    ),
+    CommandSpec(
+        "latest",
+        "The newest stories in this chat's feeds",
+        "the newest stories in this chat's feeds",
+    ),
+    CommandSpec(
+        "subscribe",
+        "Follow a feed in this chat",
+        "follow a feed in this chat",
+        CommandArg(
+            "url",
+            "The feed's address (RSS, Atom or JSON Feed)",
+            required=True,
+            max_chars=MAX_URL_CHARS,
+            label="feed url",
+        ),
+        admin_only=True,
+    ),
+    CommandSpec(
+        "unsubscribe",
+        "Stop following a feed in this chat",
+        "stop following a feed: its number, name or URL",
+        CommandArg(
+            "feed",
+            "The feed's number, name or URL, as /feeds lists it",
+            required=True,
+            max_chars=MAX_URL_CHARS,
+        ),
+        admin_only=True,
+    ),
+    CommandSpec("feeds", "The feeds this chat follows", "the feeds this chat follows"),
+    CommandSpec(
+        "poll",
+        "A reader poll on the latest post, or your own",
+        "a reader poll on the latest post, or /poll Question? | A | B",
+        CommandArg(
+            "question",
+            "Question? | Answer | Answer (2-10 answers); empty: a poll on the latest post",
+            required=False,
+            max_chars=MAX_POLL_CHARS,
+        ),
+        admin_only=True,
+    ),
+    CommandSpec(
+        "results",
+        "The latest poll's results, or those of a poll by number",
+        "the latest poll's results",
+        CommandArg(
+            "poll",
+            "The poll's number; empty: the latest poll",
+            required=False,
+            max_chars=MAX_POLL_NUMBER_CHARS,
+        ),
+    ),
+    CommandSpec(
+        "status",
+        "Health of this chat's feeds and deliveries",
+        "health of this chat's feeds and deliveries",
+    ),
+    CommandSpec("help", "What newsbrief can do", "this list", aliases=("start",)),
+)
+
+ADMIN_ONLY: frozenset[str] = frozenset(spec.name for spec in COMMANDS if spec.admin_only)
+
+_BY_NAME = {name: spec for spec in COMMANDS for name in (spec.name, *spec.aliases)}
+
+
+def find(name: str) -> CommandSpec | None:
+    """The command ``name`` (any case, or an alias such as ``start``) stands for; None if
+    there is no such command."""
+    return _BY_NAME.get(name.lower())
+
+
+def names() -> tuple[str, ...]:
+    """Every name a command answers to, aliases included, in table order."""
+    return tuple(_BY_NAME)
+
+
+def help_text() -> str:
+    """The ``/help`` answer: one line per command, in table order."""
+    return "\n".join(_help_line(spec) for spec in COMMANDS)
+
+
+def menu() -> list[tuple[str, str]]:
+    """``(name, description)`` for a platform's command menu (Telegram's setMyCommands)."""
+    return [(spec.name, _menu_description(spec)) for spec in COMMANDS]
+
+
+def _help_line(spec: CommandSpec) -> str:
+    admins = " (admins)" if spec.admin_only else ""
+    return f"{spec.usage} - {spec.help}{admins}"
+
+
+def _menu_description(spec: CommandSpec) -> str:
+    return f"{spec.summary}: {spec.usage}" if spec.arg else spec.summary
