@@ -44,8 +44,7 @@ def _our_parse(bodies: list[bytes]) -> tuple[float, int]:
 
 async def _store_cost(db: Path, with_fts: bool, source: SqliteStore) -> float:
     """Time to insert the same articles again, with or without the FTS index triggers."""
-    from bot.store.sqlite import FeedUpdate, Routed
-    from bot.types import NewArticle
+    from bot.types import FeedUpdate, NewArticle, Routed
 
     target = await SqliteStore.open(db)
     if not with_fts:
@@ -79,7 +78,7 @@ async def _run(tmp: Path) -> list[tuple[str, str]]:
         server.serve_directory("/feeds", CORPUS)
         store = await SqliteStore.open(tmp / "bench.db")
         for f in files:
-            await store.upsert_feed(
+            await store.feeds.upsert(
                 server.url(f"/feeds/{f.name}"),
                 name="",
                 origin=FeedOrigin.CONFIG,

@@ -12,9 +12,9 @@ from pathlib import Path
 from bench import run_table
 from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
+from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
-from bot.types import FeedOrigin, NewArticle
+from bot.types import FeedOrigin, FeedUpdate, NewArticle, Routed
 from summarizer.extractive import ExtractiveSummarizer
 
 ARTICLES = 100_000
@@ -91,7 +91,7 @@ def _text(rng: random.Random, topic: str) -> str:
 
 async def _fill(store: SqliteStore, now: float) -> None:
     rng = random.Random(7)
-    feed = await store.upsert_feed(
+    feed = await store.feeds.upsert(
         "bench://topics", name="wire", origin=FeedOrigin.CONFIG, every=600, backfill=0, now=now
     )
     for start in range(0, ARTICLES, 5000):
@@ -115,7 +115,7 @@ async def _fill(store: SqliteStore, now: float) -> None:
                     (),
                 )
             )
-        await store.save_ingest(FeedUpdate(feed.id, now, now), batch)
+        await store.articles.save_ingest(FeedUpdate(feed.id, now, now), batch)
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -99,13 +99,13 @@ async def test_subscribe_needs_manage_channels_and_persists(
         await fake.interact("subscribe", {"url": url}, permissions=SEND_MESSAGES | VIEW_CHANNEL)
         refused = await fake.wait_for(lambda f: f.calls_to("POST", "/webhooks/"))
         assert "admin" in json.dumps(refused[0].json)
-        assert await bot.app.store.feed_by_url(url) is None
+        assert await bot.app.store.feeds.by_url(url) is None
         await fake.interact(
             "subscribe", {"url": url}, permissions=SEND_MESSAGES | VIEW_CHANNEL | MANAGE_CHANNELS
         )
         await fake.wait_for(lambda f: len(f.calls_to("POST", "/webhooks/")) >= 2)
-        feed = await bot.app.store.feed_by_url(url)
-        channel = await bot.app.store.channel_by_ref(CHAT)
+        feed = await bot.app.store.feeds.by_url(url)
+        channel = await bot.app.store.channels.by_ref(CHAT)
     assert feed is not None and channel is not None
     assert feed.id in channel.subscription.feed_ids
 
@@ -127,14 +127,14 @@ async def test_forbidden_pauses_the_channel(
         assert len(attempts) == 1
         status = await bot.app.service.handle(Command("status", "", CHAT, "1", False))
     assert "paused" in status.text
-    assert [r["state"] for r in await _rows(settings)] == ["pending", "pending"]
+    assert [r.state for r in await _rows(settings)] == ["pending", "pending"]
 
 
 async def _rows(settings: Settings) -> list[dict[str, object]]:
     from bot.store.sqlite import SqliteStore
 
     store = await SqliteStore.open(settings.db)
-    rows = await store.outbox_rows()
+    rows = await store.outbox.rows()
     await store.close()
     return rows
 

@@ -104,8 +104,8 @@ async def test_subscribe_from_member_refused_from_admin_persisted(
         await api.wait_for(lambda c: c.chat_id == GROUP and "admin" in c.visible_text)
         api.queue(api.message(GROUP, f"/subscribe {url}", user_id=ADMIN))
         await api.wait_for(lambda c: c.chat_id == GROUP and "Subscribed" in c.visible_text)
-        feed = await bot.app.store.feed_by_url(url)
-        channel = await bot.app.store.channel_by_ref(ChatRef("telegram", str(GROUP)))
+        feed = await bot.app.store.feeds.by_url(url)
+        channel = await bot.app.store.channels.by_ref(ChatRef("telegram", str(GROUP)))
     assert feed is not None and channel is not None
     assert feed.id in channel.subscription.feed_ids
 
