@@ -35,19 +35,19 @@ async def _run(tmp: Path) -> list[tuple[str, str]]:
             TELEGRAM_API_BASE_URL=api.base_url,
         )
         async with running_bot(settings, server, SystemClock()) as bot:  # type: ignore[arg-type]
-            await bot.app.ingestor.run(only_due=False)
+            await bot.runtime.ingestor.run(only_due=False)
             server.route(
                 "/feed.xml", rss([("old", "Old", "Old news."), ("new", "Big news", "It happened.")])
             )
-            await bot.app.ingestor.run(only_due=False)
+            await bot.runtime.ingestor.run(only_due=False)
             api.enforce_limits(PER_SECOND, 20)
             start = time.perf_counter()
-            while (await bot.app.store.stats()).pending:
-                await bot.dispatcher.drain()
-                if (await bot.app.store.stats()).pending:
+            while (await bot.runtime.store.outbox.counts()).waiting:
+                await bot.runtime.dispatcher.drain()
+                if (await bot.runtime.store.outbox.counts()).waiting:
                     await asyncio.sleep(0.05)  # rows held by a 429 wait for their time
             elapsed = time.perf_counter() - start
-            stats = await bot.app.store.stats()
+            stats = await bot.runtime.store.outbox.counts()
         delivered = len({c.chat_id for c in api.calls_to("sendMessage")} & set(chats))
     floor = CHANNELS / PER_SECOND
     return [

@@ -44,17 +44,17 @@ def _our_parse(bodies: list[bytes]) -> tuple[float, int]:
 
 async def _store_cost(db: Path, with_fts: bool, source: SqliteStore) -> float:
     """Time to insert the same articles again, with or without the FTS index triggers."""
-    from bot.store.sqlite import FeedUpdate, Routed
-    from bot.types import NewArticle
+    from bot.types import FeedUpdate, NewArticle, Routed
 
     target = await SqliteStore.open(db)
     if not with_fts:
-        for trigger in ("articles_ai", "articles_ad", "articles_au"):
-            await target._w.execute(f"DROP TRIGGER {trigger}")
-    feed = await target.upsert_feed(
+        async with target.db.transaction() as conn:
+            for trigger in ("articles_ai", "articles_ad", "articles_au"):
+                await conn.execute(f"DROP TRIGGER {trigger}")
+    feed = await target.feeds.upsert(
         "bench", name="", origin=FeedOrigin.CONFIG, every=600, backfill=0, now=0
     )
-    articles = await source._all(
+    articles = await source.db.fetch_all(
         "SELECT guid, url, canonical_url, title, text, published, "
         "content_hash, simhash FROM articles"
     )
@@ -66,7 +66,7 @@ async def _store_cost(db: Path, with_fts: bool, source: SqliteStore) -> float:
         for i, r in enumerate(articles)
     ]
     start = time.perf_counter()
-    await target.save_ingest(FeedUpdate(feed.id, 0, 0), routed)
+    await target.articles.save_ingest(FeedUpdate(feed.id, 0, 0), routed)
     elapsed = time.perf_counter() - start
     await target.close()
     return elapsed
@@ -79,7 +79,7 @@ async def _run(tmp: Path) -> list[tuple[str, str]]:
         server.serve_directory("/feeds", CORPUS)
         store = await SqliteStore.open(tmp / "bench.db")
         for f in files:
-            await store.upsert_feed(
+            await store.feeds.upsert(
                 server.url(f"/feeds/{f.name}"),
                 name="",
                 origin=FeedOrigin.CONFIG,

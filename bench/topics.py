@@ -12,9 +12,10 @@ from pathlib import Path
 from bench import run_table
 from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
+from bot.polls.lifecycle import Polls
+from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
-from bot.types import FeedOrigin, NewArticle
+from bot.types import FeedOrigin, FeedUpdate, NewArticle, Routed
 from summarizer.extractive import ExtractiveSummarizer
 
 ARTICLES = 100_000
@@ -91,7 +92,7 @@ def _text(rng: random.Random, topic: str) -> str:
 
 async def _fill(store: SqliteStore, now: float) -> None:
     rng = random.Random(7)
-    feed = await store.upsert_feed(
+    feed = await store.feeds.upsert(
         "bench://topics", name="wire", origin=FeedOrigin.CONFIG, every=600, backfill=0, now=now
     )
     for start in range(0, ARTICLES, 5000):
@@ -115,7 +116,7 @@ async def _fill(store: SqliteStore, now: float) -> None:
                     (),
                 )
             )
-        await store.save_ingest(FeedUpdate(feed.id, now, now), batch)
+        await store.articles.save_ingest(FeedUpdate(feed.id, now, now), batch)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -128,7 +129,8 @@ async def _run(tmp: Path) -> list[tuple[str, str]]:
     started = time.perf_counter()
     await _fill(store, clock.now())
     fill_s = time.perf_counter() - started
-    service = Service(store, Summaries(store, ExtractiveSummarizer(), clock), None, clock)  # type: ignore[arg-type]
+    summaries = Summaries(store.summaries, ExtractiveSummarizer(), clock)
+    service = Service(store, summaries, Polls(store, clock), None, clock)  # type: ignore[arg-type]
     rng = random.Random(11)
     full, fts, like = [], [], []
     since = clock.now() - 7 * 86400
@@ -139,10 +141,10 @@ async def _run(tmp: Path) -> list[tuple[str, str]]:
         await service.topic(topic, days=30)
         full.append(time.perf_counter() - start)
         start = time.perf_counter()
-        await store.search(f'"{topic}"', 50, since)
+        await store.articles.search([topic], any_term=False, limit=50, since=since)
         fts.append(time.perf_counter() - start)
         start = time.perf_counter()
-        await store._all(
+        await store.db.fetch_all(
             "SELECT id FROM articles WHERE (title LIKE ? OR text LIKE ?) AND published >= ? "
             "LIMIT 50",
             (f"%{topic}%", f"%{topic}%", since),

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.types import ChatRef, Command, Message, PollCounts, Reply, Sent, VoteEvent
+from summarizer.base import Clock
 
-
-class Clock(Protocol):
-    """Time, as the core sees it. Tests use a fake they step by hand."""
-
-    def now(self) -> float:
-        """Seconds since the epoch (UTC)."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` of this clock's time. Never raises but CancelledError."""
-        ...
+__all__ = [
+    "ChatAdapter",
+    "Clock",
+    "CommandRegistry",
+    "Core",
+    "FetchRequest",
+    "FetchResult",
+    "Fetcher",
+    "Platform",
+    "RateLimits",
+]
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,40 @@ class Core(Protocol):
 
 
 class ChatAdapter(Platform, Protocol):
-    """A platform adapter the composition root starts and stops."""
+    """A platform adapter the composition root starts, supervises and stops.
+
+    ``start`` may be called again after ``stop`` (the supervisor restarts a connection that
+    ended).
+    """
 
     async def start(self) -> None:
-        """Connect and begin receiving updates; returns once ready."""
+        """Connect and begin receiving updates; returns once ready.
+
+        Raises:
+            ConfigError: the platform refused the token (a restart cannot help).
+            Exception: anything else that kept it from connecting (worth a restart).
+        """
+        ...
+
+    async def wait_closed(self) -> None:
+        """Return when the connection has ended for good after ``start`` (it returns at
+        once when not started); raise the reason if it ended by failing."""
         ...
 
     async def stop(self) -> None:
-        """Disconnect cleanly."""
+        """Stop receiving, finish the handlers in flight, disconnect. Safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class CommandRegistry(Protocol):
+    """A platform that keeps a registry of the bot's commands (Discord's slash commands)."""
+
+    async def sync_commands(self) -> int:
+        """Register the command table with the platform now; returns how many it has.
+
+        Raises:
+            ConfigError: the platform refused the token.
+            NewsbriefError: the platform could not be reached or refused the commands.
+        """
         ...

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.ports import Clock
-from bot.store.sqlite import SqliteStore
+from bot.store.ports import SummaryCache
 from bot.types import Article
 from summarizer.base import Document, PollProposal, Summarizer, Summary
 
@@ -60,8 +60,8 @@ def document(article: Article) -> Document:
 class Summaries:
     """Summaries of articles and topics, cached in the store."""
 
-    def __init__(self, store: SqliteStore, summarizer: Summarizer, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, cache: SummaryCache, summarizer: Summarizer, clock: Clock) -> None:
+        self._cache = cache
         self._summarizer = summarizer
         self._clock = clock
         # one summary in the making per article: channels composing the same article at
@@ -98,12 +98,12 @@ class Summaries:
             del self._making[article.content_hash]
 
     async def _make(self, article: Article) -> Summary:
-        cached = await self._store.cached_summary(article.content_hash, self.key)
+        cached = await self._cache.article_summary(article.content_hash, self.key)
         if cached is not None:
             return summary_from_json(cached)
         summary = await self._summarizer.summarize(document(article))
         if not self._is_fallback(summary):
-            await self._store.cache_summary(
+            await self._cache.save_article_summary(
                 article.content_hash, self.key, summary_to_json(summary), self._clock.now()
             )
         return summary
@@ -117,10 +117,10 @@ class Summaries:
         """One summary over several articles, cached per (topic, set of articles)."""
         ids = ",".join(str(a.id) for a in articles)
         key = hashlib.sha256(f"{self.key}\n{topic.lower()}\n{ids}".encode()).hexdigest()
-        cached = await self._store.cached_topic(key)
+        cached = await self._cache.topic_summary(key)
         if cached is not None:
             return summary_from_json(cached)
         summary = await self._summarizer.summarize_topic(topic, [document(a) for a in articles])
         if not self._is_fallback(summary):
-            await self._store.cache_topic(key, summary_to_json(summary), self._clock.now())
+            await self._cache.save_topic_summary(key, summary_to_json(summary), self._clock.now())
         return summary

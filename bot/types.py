@@ -222,17 +222,125 @@ class OutboxState(StrEnum):
     DEAD = "dead"
 
 
+class OutboxKind(StrEnum):
+    """What an outbox row carries."""
+
+    ARTICLE = "article"  # an article's summary post
+    POLL = "poll"  # a reader poll under its post
+    RESULTS = "results"  # a closed poll's results
+
+
 @dataclass(frozen=True)
 class OutboxItem:
-    """A post owed to a channel."""
+    """A post owed to a channel, as the dispatcher claims it."""
 
     id: int
     channel_id: int
     article_id: int | None
-    kind: str
+    kind: OutboxKind
     payload: str
     attempts: int
     nonce: str
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An outbox row with its state, for ``/status``, operators and tests."""
+
+    id: int
+    channel_id: int
+    article_id: int | None
+    kind: OutboxKind
+    state: OutboxState
+    attempts: int
+    last_error: str | None
+    message_id: str | None
+    platform_poll_id: str | None
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """How many rows are waiting (pending or in flight), sent, and dead."""
+
+    waiting: int = 0
+    sent: int = 0
+    dead: int = 0
+
+
+@dataclass(frozen=True)
+class FeedCounts:
+    """How many feeds are followed, and how many of them are paused."""
+
+    total: int = 0
+    paused: int = 0
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """What a successful fetch changes on a feed row."""
+
+    feed_id: int
+    now: float
+    next_due: float
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A new article and the channels that get it."""
+
+    article: NewArticle
+    channel_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A full-text match: the article and its relevance (lower is better, like bm25)."""
+
+    article: Article
+    score: float
+
+
+class PollOrigin(StrEnum):
+    """Where a reader poll came from."""
+
+    ARTICLE = "article"  # the poll a post carried
+    CHAT = "chat"  # /poll on the chat's latest post
+    CUSTOM = "custom"  # /poll Question? | A | B
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A reader poll: one per article, however many chats it runs in."""
+
+    id: int
+    article_id: int | None
+    question: str
+    options: tuple[str, ...]
+    close_at: float
+    closed_at: float | None
+
+    @property
+    def closed(self) -> bool:
+        """Closed for good."""
+        return self.closed_at is not None
+
+
+@dataclass(frozen=True)
+class PlatformPoll:
+    """One platform poll (in one chat) of a reader poll."""
+
+    id: int
+    poll_id: int
+    channel_id: int
+    platform: str
+    platform_poll_id: str
+    message_id: str
+    counts: tuple[int, ...] | None
+    final_counts: tuple[int, ...] | None
+    closed: bool
 
 
 @dataclass(frozen=True)
@@ -276,6 +384,29 @@ class Sent:
 
     message_id: str
     poll_id: str = ""
+
+
+@dataclass(frozen=True)
+class OpenPoll:
+    """A reader poll to open under a post just sent: created once per article, then queued
+    under the post in that chat."""
+
+    article_id: int
+    proposal: PollProposal
+    close_at: float
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What a sent outbox row leaves behind, recorded in the same transaction as its sent
+    state: the platform's ids, the poll its post opens, the reader poll a platform poll
+    belongs to, and a note for the operator when something after sending went wrong."""
+
+    message_id: str
+    platform_poll_id: str = ""
+    opens_poll: OpenPoll | None = None
+    poll_id: int | None = None  # a poll row: the reader poll this platform poll runs
+    note: str | None = None
 
 
 @dataclass(frozen=True)

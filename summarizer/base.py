@@ -10,6 +10,19 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class Clock(Protocol):
+    """Time, as every part of newsbrief sees it: one clock, handed down by the composition
+    root (``bot.ports`` re-exports this Protocol; tests pass a clock they step by hand)."""
+
+    def now(self) -> float:
+        """Seconds since the epoch (UTC)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time. Never raises but CancelledError."""
+        ...
+
+
 @dataclass(frozen=True)
 class Document:
     """An article handed to a summarizer: its title, plain text and where it came from."""

@@ -20,23 +20,20 @@ import json
 import logging
 import math
 import re
-import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import openai
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from summarizer.base import Document, PollProposal, Summarizer, Summary
+from summarizer.base import Clock, Document, PollProposal, Summarizer, Summary
 from summarizer.sentences import split_sentences, strip_invisible
 
 __all__ = ["LLMSummarizer", "clean_model_text"]
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 _CHARS_PER_TOKEN = 4  # rough for English; only used to cap input and to estimate usage
 _SECONDS_PER_DAY = 86_400
@@ -176,7 +173,7 @@ class _Breaker:
         """Tell whether a call may go out now."""
         if self._failures < self._threshold:
             return True
-        return self._clock() - self._opened_at >= self._cooldown
+        return self._clock.now() - self._opened_at >= self._cooldown
 
     def succeeded(self) -> None:
         """Record a good answer: the breaker closes."""
@@ -186,7 +183,7 @@ class _Breaker:
         """Record a failure; the threshold-th in a row opens the breaker."""
         self._failures += 1
         if self._failures >= self._threshold:
-            self._opened_at = self._clock()
+            self._opened_at = self._clock.now()
 
 
 class _Budget:
@@ -209,7 +206,7 @@ class _Budget:
         self._spent += max(tokens, 0)
 
     def _roll(self) -> None:
-        day = int(self._clock() // _SECONDS_PER_DAY)
+        day = int(self._clock.now() // _SECONDS_PER_DAY)
         if day != self._day:
             self._day, self._spent = day, 0
 
@@ -232,8 +229,8 @@ class LLMSummarizer:
         breaker_threshold: Failed calls in a row that open the circuit breaker.
         breaker_cooldown: Seconds the breaker stays open before one trial call.
         max_input_tokens: Article text beyond about this many tokens is cut off.
-        clock: POSIX seconds now; tests pass a fake.
-        sleep: Waits between retries; tests pass one that records instead of waiting.
+        clock: The bot's clock: the breaker, the daily budget and the waits between
+            retries all run on it.
     """
 
     def __init__(
@@ -251,8 +248,7 @@ class LLMSummarizer:
         breaker_threshold: int = 3,
         breaker_cooldown: float = 300.0,
         max_input_tokens: int = 3_000,
-        clock: Clock = time.time,
-        sleep: Sleep = asyncio.sleep,
+        clock: Clock,
     ) -> None:
         self._client = openai.AsyncOpenAI(
             # Keyless local servers still need a value here: the SDK refuses None.
@@ -269,7 +265,6 @@ class LLMSummarizer:
         self._max_input_chars = max_input_tokens * _CHARS_PER_TOKEN
         self._breaker = _Breaker(breaker_threshold, breaker_cooldown, clock)
         self._budget = _Budget(daily_token_budget, clock)
-        self._sleep = sleep
         self._clock = clock
 
     @property
@@ -356,7 +351,7 @@ class LLMSummarizer:
             try:
                 return await self._request(prompt)
             except (openai.RateLimitError, openai.InternalServerError) as e:
-                asked = _retry_after(e.response, self._clock())
+                asked = _retry_after(e.response, self._clock.now())
                 wait = _BACKOFF * 2**attempt if asked is None else asked
                 if attempt == self._max_retries or wait > self._max_retry_wait:
                     raise _Failure(f"HTTP {e.status_code}") from e
@@ -369,7 +364,7 @@ class LLMSummarizer:
                     raise _Failure("connection failed") from e
             except openai.OpenAIError as e:
                 raise _Failure(type(e).__name__) from e
-            await self._sleep(wait)
+            await self._clock.sleep(wait)
         raise _Failure("no attempt made")  # unreachable: the loop returns or raises
 
     async def _request(self, prompt: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from summarizer.base import Summarizer
+from summarizer.base import Clock, Summarizer
 from summarizer.extractive import DEFAULT_MAX_CHARS, ExtractiveSummarizer
 
 __all__ = ["SummarizerOptions", "known_kinds", "make_summarizer"]
@@ -27,6 +27,7 @@ class SummarizerOptions:
         connect_timeout: Seconds to connect to the LLM server.
         timeout: Seconds one LLM request may take in total.
         daily_token_budget: LLM tokens per UTC day before falling back; None for no limit.
+        clock: The bot's clock (the LLM summarizer needs it).
     """
 
     max_chars: int = DEFAULT_MAX_CHARS
@@ -36,6 +37,7 @@ class SummarizerOptions:
     connect_timeout: float = 5.0
     timeout: float = 30.0
     daily_token_budget: int | None = 200_000
+    clock: Clock | None = None
 
 
 Factory = Callable[[SummarizerOptions], Summarizer]
@@ -48,6 +50,8 @@ def _extractive(options: SummarizerOptions) -> Summarizer:
 def _llm(options: SummarizerOptions) -> Summarizer:
     from summarizer.llm import LLMSummarizer  # the one place that loads openai
 
+    if options.clock is None:
+        raise ValueError("the LLM summarizer needs the bot's clock (SummarizerOptions.clock)")
     return LLMSummarizer(
         api_key=options.api_key,
         base_url=options.base_url,
@@ -56,6 +60,7 @@ def _llm(options: SummarizerOptions) -> Summarizer:
         connect_timeout=options.connect_timeout,
         timeout=options.timeout,
         daily_token_budget=options.daily_token_budget,
+        clock=options.clock,
     )
 
 

@@ -1,20 +1,20 @@
-"""The whole bot in-process for end-to-end tests: the real app, store, fetcher and
-adapters, against loopback fakes. Time comes from a ManualClock the test steps."""
+"""The whole bot in-process for end-to-end tests: the production composition root (store,
+fetcher, adapters, dispatcher, poll closer), against loopback fakes. Time comes from a
+ManualClock the test steps. Nothing here re-implements what the root does."""
 
 from __future__ import annotations
 
 import contextlib
 import html
+import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app.root import App, attach_platforms, build_app, chat_adapters
+from bot.app.root import Runtime
 from bot.app.settings import Settings
 from bot.clock import ManualClock
-from bot.delivery.dispatcher import Dispatcher
 from bot.feeds.fetch import HttpFetcher
-from bot.ports import ChatAdapter
 from tests.fakes.http_server import LocalServer, dial_to, fake_resolver
 
 PUBLIC_HOST = "feeds.test"  # resolves to a public-looking address that dials the local server
@@ -43,26 +43,29 @@ def rss(items: Sequence[tuple[str, str, str]]) -> str:
 
 @dataclass
 class Bot:
-    """A running bot: its app, dispatcher and started adapters."""
+    """A running bot: the production runtime, on a clock the test controls."""
 
-    app: App
-    dispatcher: Dispatcher
-    adapters: list[ChatAdapter]
+    runtime: Runtime
     clock: ManualClock
 
     async def tick(self) -> None:
-        """One ingest pass, poll closing, and delivery of everything due."""
-        await self.app.ingestor.run(only_due=False)
-        await self.dispatcher.drain()
-        if await self.app.service.polls.close_due():
-            await self.dispatcher.drain()
+        """One whole pass, exactly as ``run --once`` makes it: ingest, deliver, close the
+        polls that are due, deliver their results."""
+        await self.runtime.pass_once()
 
 
-def write_config(tmp: Path, feed_url: str, channels: Sequence[str], extra: str = "") -> Path:
+def write_config(
+    tmp: Path,
+    feed_url: str,
+    channels: Sequence[str],
+    extra: str = "",
+    *,
+    poll_duration: str = "1h",
+) -> Path:
     """A config with one feed posted to the given channels (`to` values)."""
     lines = [f'[[feeds]]\nurl = "{feed_url}"\nname = "wire"\n']
     for to in channels:
-        lines.append(f'[[channels]]\nto = "{to}"\npoll_duration = "1h"\n{extra}')
+        lines.append(f'[[channels]]\nto = "{to}"\npoll_duration = "{poll_duration}"\n{extra}')
     path = tmp / "newsbrief.toml"
     path.write_text("\n".join(lines))
     return path
@@ -72,23 +75,12 @@ def write_config(tmp: Path, feed_url: str, channels: Sequence[str], extra: str =
 async def running_bot(
     settings: Settings, server: LocalServer, clock: ManualClock
 ) -> AsyncIterator[Bot]:
-    """Build and start the bot; a fetcher that maps feeds.test to the local server."""
+    """The bot built by the production composition root, its adapters started, with a
+    fetcher that maps feeds.test to the local server."""
     fetcher = HttpFetcher(
         allow_private_hosts=True,
         resolver=fake_resolver({PUBLIC_HOST: ["93.184.216.34"]}),
         dial=dial_to(server),
     )
-    app = await build_app(settings, clock=clock, fetcher=fetcher)
-    adapters = chat_adapters(settings, app.service)
-    dispatcher = attach_platforms(app, {a.name: a for a in adapters})
-    await dispatcher.recover()
-    started: list[ChatAdapter] = []
-    try:
-        for adapter in adapters:
-            await adapter.start()
-            started.append(adapter)
-        yield Bot(app, dispatcher, started, clock)
-    finally:
-        for adapter in reversed(started):
-            await adapter.stop()
-        await app.close()
+    async with Runtime.build(settings, clock=clock, fetcher=fetcher, stdout=io.StringIO()) as rt:
+        yield Bot(rt, clock)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.app.settings import Settings
 from bot.clock import ManualClock
+from bot.health import AdapterStatus, Health
 from bot.types import ChatRef, Command
 from tests.fakes.discord_api import MANAGE_CHANNELS, SEND_MESSAGES, VIEW_CHANNEL, FakeDiscord
 from tests.fakes.http_server import LocalServer
@@ -100,13 +101,13 @@ async def test_subscribe_needs_manage_channels_and_persists(
         await fake.interact("subscribe", {"url": url}, permissions=SEND_MESSAGES | VIEW_CHANNEL)
         refused = await fake.wait_for(lambda f: f.calls_to("POST", "/webhooks/"))
         assert "admin" in json.dumps(refused[0].json)
-        assert await bot.app.store.feed_by_url(url) is None
+        assert await bot.runtime.store.feeds.by_url(url) is None
         await fake.interact(
             "subscribe", {"url": url}, permissions=SEND_MESSAGES | VIEW_CHANNEL | MANAGE_CHANNELS
         )
         await fake.wait_for(lambda f: len(f.calls_to("POST", "/webhooks/")) >= 2)
-        feed = await bot.app.store.feed_by_url(url)
-        channel = await bot.app.store.channel_by_ref(CHAT)
+        feed = await bot.runtime.store.feeds.by_url(url)
+        channel = await bot.runtime.store.channels.by_ref(CHAT)
     assert feed is not None and channel is not None
     assert feed.id in channel.subscription.feed_ids
 
@@ -126,16 +127,16 @@ async def test_forbidden_pauses_the_channel(
         await bot.tick()
         attempts = fake.calls_to("POST", f"/channels/{CHANNEL}/messages")
         assert len(attempts) == 1
-        status = await bot.app.service.handle(Command("status", "", CHAT, "1", False))
+        status = await bot.runtime.service.handle(Command("status", "", CHAT, "1", False))
     assert "paused" in status.text
-    assert [r["state"] for r in await _rows(settings)] == ["pending", "pending"]
+    assert [r.state for r in await _rows(settings)] == ["pending", "pending"]
 
 
 async def _rows(settings: Settings) -> list[dict[str, object]]:
     from bot.store.sqlite import SqliteStore
 
     store = await SqliteStore.open(settings.db)
-    rows = await store.outbox_rows()
+    rows = await store.outbox.rows()
     await store.close()
     return rows
 
@@ -168,11 +169,11 @@ async def test_poll_votes_close_and_results(
 
 async def _counts_become(bot: Bot, expected: tuple[int, ...], poll_id: int = 1) -> None:
     """Let the gateway's vote events reach the core (bounded by a timeout, never a sleep)."""
-    polls = bot.app.service.polls
+    polls = bot.runtime.polls
     async with asyncio.timeout(5):
         while True:
-            poll = await polls._repo.get(poll_id)
-            if poll is not None and (await polls.tally(poll)).counts == expected:
+            poll = await polls.poll(poll_id)
+            if (await polls.tally(poll)).counts == expected:
                 return
             await polls.recorded.wait()
             polls.recorded.clear()
@@ -204,6 +205,55 @@ async def test_custom_poll_and_its_results_by_number(
     assert f"Poll {found.group(1)}" in text and "Is this a good test?" in text
     assert "1 vote · poll open" in text
     assert re.search(r"Yes\s+1\s+100\.0%", text)
+
+
+async def test_poll_duration_reaches_discord_on_the_bots_clock(
+    tmp_path: Path, settings: Settings, server: LocalServer, fake: FakeDiscord
+) -> None:
+    """A channel's poll_duration = "2h" reaches Discord as a 2-hour poll, measured on the
+    bot's one clock (simulated here, years away from the wall clock)."""
+    config = write_config(
+        tmp_path, server.url("/feed.xml"), [f"discord:{CHANNEL}"], poll_duration="2h"
+    )
+    clock = ManualClock(start=2_000_000_000.0, autojump=True)
+    async with running_bot(settings.model_copy(update={"config": config}), server, clock) as bot:
+        await bot.tick()
+        server.route("/feed.xml", _articles(("v1", "Planes land in Venezuela", SEED_TEXT)))
+        await bot.tick()
+    [poll] = [c.json["poll"] for c in fake.channel_posts(CHANNEL) if "poll" in (c.json or {})]
+    assert poll["duration"] == 2
+
+
+async def test_a_lost_gateway_is_restarted_and_posting_goes_on(
+    settings: Settings, server: LocalServer, fake: FakeDiscord, clock: ManualClock
+) -> None:
+    """A gateway connection that ends for good (closed with 4004 mid-session) is noticed,
+    logged and restarted with backoff; /status showed it; posting goes on afterwards."""
+    async with running_bot(settings, server, clock) as bot:
+        await bot.tick()
+        health = bot.runtime.health
+        watch = asyncio.create_task(bot.runtime.supervisor.watch())
+        await fake.disconnect(4004)
+        await _health_becomes(health, "discord", lambda s: s.restarts == 1 and s.healthy)
+        assert fake.identify_count == 2
+        server.route("/feed.xml", _articles(("after", "After the restart", "Ships sail again.")))
+        await bot.tick()
+        watch.cancel()
+    [post] = fake.channel_posts(CHANNEL)
+    assert post.json["embeds"][0]["url"] == "https://news.test/after"
+
+
+async def _health_becomes(
+    health: Health, platform: str, wanted: Callable[[AdapterStatus], bool]
+) -> AdapterStatus:
+    """Wait (bounded, never a sleep) until the platform's status satisfies ``wanted``."""
+    async with asyncio.timeout(10):
+        while True:
+            status = health.get(platform)
+            if status is not None and wanted(status):
+                return status
+            await health.changed.wait()
+            health.changed.clear()
 
 
 async def test_restart_does_not_repeat_posts(

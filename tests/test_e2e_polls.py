@@ -45,10 +45,10 @@ async def fakes() -> AsyncIterator[tuple[FakeTelegramAPI, FakeDiscord, LocalServ
 
 async def _results(bot: Bot, chat: ChatRef, text: str) -> str:
     """/results in ``chat`` once it shows ``text`` (waits on recorded votes, bounded)."""
-    recorded = bot.app.service.polls.recorded
+    recorded = bot.runtime.polls.recorded
     async with asyncio.timeout(5):
         while True:
-            reply = await bot.app.service.handle(Command("results", "", chat, "1", False))
+            reply = await bot.runtime.service.handle(Command("results", "", chat, "1", False))
             if text in reply.text:
                 return reply.text
             await recorded.wait()

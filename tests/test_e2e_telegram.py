@@ -3,14 +3,16 @@ limits, pauses, polls and restarts, asserted at the fake."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.app.settings import Settings
 from bot.clock import ManualClock
+from bot.health import AdapterState, AdapterStatus, Health
 from bot.types import ChatRef, Command
 from tests.fakes.http_server import LocalServer
 from tests.fakes.telegram_api import FakeTelegramAPI, flood, kicked
@@ -104,8 +106,8 @@ async def test_subscribe_from_member_refused_from_admin_persisted(
         await api.wait_for(lambda c: c.chat_id == GROUP and "admin" in c.visible_text)
         api.queue(api.message(GROUP, f"/subscribe {url}", user_id=ADMIN))
         await api.wait_for(lambda c: c.chat_id == GROUP and "Subscribed" in c.visible_text)
-        feed = await bot.app.store.feed_by_url(url)
-        channel = await bot.app.store.channel_by_ref(ChatRef("telegram", str(GROUP)))
+        feed = await bot.runtime.store.feeds.by_url(url)
+        channel = await bot.runtime.store.channels.by_ref(ChatRef("telegram", str(GROUP)))
     assert feed is not None and channel is not None
     assert feed.id in channel.subscription.feed_ids
 
@@ -140,7 +142,7 @@ async def test_kicked_pauses_channel_and_status_says_why(
         server.route("/feed.xml", _feed(("a", "First", "One."), ("b", "Second", "Two.")))
         await bot.tick()
         await bot.tick()
-        status = await bot.app.service.handle(
+        status = await bot.runtime.service.handle(
             Command("status", "", ChatRef("telegram", str(GROUP)), "1", False)
         )
     assert len(api.calls_to("sendMessage", GROUP)) == 1
@@ -186,9 +188,9 @@ async def _until_text(bot: object, command: Command, text: str) -> None:
     from tests.harness import Bot
 
     assert isinstance(bot, Bot)
-    recorded = bot.app.service.polls.recorded
+    recorded = bot.runtime.polls.recorded
     async with asyncio.timeout(5):
-        while text not in (await bot.app.service.handle(command)).text:
+        while text not in (await bot.runtime.service.handle(command)).text:
             await recorded.wait()
             recorded.clear()
 
@@ -211,3 +213,61 @@ async def test_restart_repeats_nothing_and_token_never_logged(
     assert len(api.calls_to("sendMessage", GROUP)) == 1
     secret = api.token.split(":", 1)[1]
     assert not [r for r in caplog.records if secret in r.getMessage()]
+
+
+async def test_a_revoked_token_is_noticed_and_reported_in_status(
+    settings: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """When Telegram stops accepting the token while the bot runs, the end of long polling
+    is noticed and a restart is tried; the token stays refused, so the adapter stops for
+    good and /status says why instead of the bot going silently deaf."""
+    async with running_bot(settings, server, clock) as bot:
+        health = bot.runtime.health
+        watch = asyncio.create_task(bot.runtime.supervisor.watch())
+        api.revoke_token()
+        status = await _health_becomes(
+            health, "telegram", lambda s: s.state is AdapterState.STOPPED
+        )
+        watch.cancel()
+        reply = await bot.runtime.service.handle(
+            Command("status", "", ChatRef("console"), "operator", True)
+        )
+    assert status.restarts == 1
+    assert "refused the bot token" in status.reason
+    assert "Telegram is disconnected for good: telegram: the Bot API refused" in reply.text
+
+
+async def test_a_poller_that_comes_back_is_restarted(
+    settings: Settings, server: LocalServer, api: FakeTelegramAPI
+) -> None:
+    """A poller that ended is restarted after its backoff (time the test controls), and
+    commands are answered again."""
+    clock = ManualClock()  # the restart waits until the test moves time
+    async with running_bot(settings, server, clock) as bot:
+        health = bot.runtime.health
+        watch = asyncio.create_task(bot.runtime.supervisor.watch())
+        api.revoke_token()
+        waiting = await _health_becomes(health, "telegram", lambda s: s.retry_at is not None)
+        assert waiting.state is AdapterState.RESTARTING
+        api.revoked = False
+        await clock.advance(waiting.retry_at - clock.now())
+        await _health_becomes(health, "telegram", lambda s: s.healthy)
+        api.queue(api.message(GROUP, "/help", user_id=MEMBER))
+        reply = await api.wait_for(
+            lambda c: c.method == "sendMessage" and "/summary" in str(c.params)
+        )
+        watch.cancel()
+    assert str(GROUP) in str(reply.params["chat_id"])
+
+
+async def _health_becomes(
+    health: Health, platform: str, wanted: Callable[[AdapterStatus], bool]
+) -> AdapterStatus:
+    """Wait (bounded, never a sleep) until the platform's status satisfies ``wanted``."""
+    async with asyncio.timeout(10):
+        while True:
+            status = health.get(platform)
+            if status is not None and wanted(status):
+                return status
+            await health.changed.wait()
+            health.changed.clear()

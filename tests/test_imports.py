@@ -1,13 +1,58 @@
-"""The core never loads a platform library or the LLM SDK."""
+"""The layers hold: the core never loads a platform library or the LLM SDK, only the app
+package knows the adapters and the composition root, and the summarizer stands below the
+core. Every module is checked, not a list of names."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def _modules(package: str) -> dict[str, Path]:
+    """Dotted module name → file, for every module of a top-level package."""
+    root = REPO / package
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (lazy imports inside functions too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _offenders(
+    package: str, forbidden: tuple[str, ...], allowed: tuple[str, ...] = ()
+) -> dict[str, list[str]]:
+    """Modules of ``package`` (outside ``allowed``) importing anything in ``forbidden``."""
+    bad = {}
+    for name, path in _modules(package).items():
+        hits = sorted(i for i in _imports(path) if _within(i, forbidden))
+        if hits and not _within(name, allowed):
+            bad[name] = hits
+    return bad
 
 
 def test_core_imports_no_platform() -> None:
-    """Importing every core module leaves telegram, discord and openai unloaded."""
+    """Importing every core module (the app included) leaves telegram, discord and openai
+    unloaded: platforms and the SDK load only when one is used."""
     code = (
         "import sys, pkgutil, importlib, bot, summarizer.base\n"
         "for m in pkgutil.walk_packages(bot.__path__, 'bot.'):\n"
@@ -20,3 +65,33 @@ def test_core_imports_no_platform() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_only_the_app_package_imports_adapters_or_the_root() -> None:
+    """No core module outside ``bot.app`` imports ``adapters`` or anything of ``bot.app``
+    (settings, config, the composition root, the runner, the CLI). ``python -m bot`` is the
+    one entry point besides, and it only calls the CLI."""
+    app = ("bot.app", "bot.__main__")
+    assert _offenders("bot", ("adapters", "bot.app"), allowed=app) == {}
+
+
+def test_the_core_never_names_a_platform_library() -> None:
+    """No core module imports telegram, discord or openai, even lazily."""
+    assert _offenders("bot", ("telegram", "discord", "openai")) == {}
+
+
+def test_the_summarizer_stands_below_the_core() -> None:
+    """The summarizer imports nothing from the core or the adapters; only its LLM module
+    imports the SDK."""
+    assert _offenders("summarizer", ("bot", "adapters")) == {}
+    assert _offenders("summarizer", ("openai",), allowed=("summarizer.llm",)) == {}
+
+
+def test_only_the_sqlite_store_imports_its_driver() -> None:
+    """aiosqlite appears only in the SQLite implementation of the store port."""
+    assert _offenders("bot", ("aiosqlite",), allowed=("bot.store.sqlite",)) == {}
+
+
+def test_adapters_use_the_core_not_the_app() -> None:
+    """Adapters speak the core's ports and types; they never reach into the app."""
+    assert _offenders("adapters", ("bot.app",)) == {}

@@ -10,6 +10,6 @@ with warnings.catch_warnings():
     )
     import discord  # noqa: F401
 
-from adapters.discord.adapter import DiscordAdapter, create_adapter
+from adapters.discord.adapter import DiscordAdapter, create_adapter, point_discord_at
 
-__all__ = ["DiscordAdapter", "create_adapter"]
+__all__ = ["DiscordAdapter", "create_adapter", "point_discord_at"]

@@ -14,7 +14,6 @@ import hashlib
 import io
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -41,7 +40,7 @@ from bot.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from bot.ports import Core, RateLimits
+from bot.ports import Clock, Core, RateLimits
 from bot.types import (
     ChatRef,
     Command,
@@ -145,11 +144,8 @@ class DiscordAdapter:
     Args:
         token: the bot token (``DISCORD_BOT_TOKEN``); never logged.
         core: the service the adapter hands commands and votes to.
-        api_base_url: REST base for a Discord-compatible server or a fake (``/v10`` added
-            when missing); None for Discord itself.
-        gateway_url: gateway websocket URL; None for Discord itself.
+        clock: the bot's one clock (poll durations are measured on it).
         sync_state: remembers the last synced command set (default: for this process).
-        clock: the time polls are measured from.
         guild_ready_timeout: how long discord.py waits for one more guild before
             ``on_ready``. Shorter than its 2 s default: sending needs no guild cache
             (channels are addressed by id), and guilds arriving later are still cached.
@@ -160,16 +156,12 @@ class DiscordAdapter:
         *,
         token: str,
         core: Core,
-        api_base_url: str | None = None,
-        gateway_url: str | None = None,
+        clock: Clock,
         sync_state: SyncState | None = None,
-        clock: Callable[[], float] = time.time,
         guild_ready_timeout: float = 0.5,
     ) -> None:
         self._token = token
         self._core = core
-        self._api_base_url = api_base_url
-        self._gateway_url = gateway_url
         self._sync_state = sync_state or MemorySyncState()
         self._clock = clock
         self._guild_ready_timeout = guild_ready_timeout
@@ -177,7 +169,6 @@ class DiscordAdapter:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._sync_on_login = True
-        self._restore_urls: Callable[[], None] = lambda: None
 
     @property
     def name(self) -> str:
@@ -198,7 +189,6 @@ class DiscordAdapter:
         """
         if self._task is not None:
             raise RuntimeError("the Discord adapter is already started")
-        self._install()
         self._ready = asyncio.Event()
         self._client = client = self._make_client()
         self._task = asyncio.create_task(self._run(client), name="discord-client")
@@ -220,12 +210,22 @@ class DiscordAdapter:
             with contextlib.suppress(NewsbriefError):
                 await self._task
         self._client = self._task = None
-        self._uninstall()
 
     async def wait_closed(self) -> None:
-        """Wait until the client stops (for a supervisor); raises why it stopped."""
-        if self._task is not None:
-            await self._task
+        """Wait until the client stops (for a supervisor); raises why it stopped.
+
+        Raises:
+            ConfigError: Discord refused the token.
+            DiscordStartError: the connection was lost for good.
+        """
+        task = self._task
+        if task is None:
+            return
+        # asyncio.wait, not await: cancelling the watcher must not cancel the client
+        await asyncio.wait({task})
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
 
     async def sync_commands(self) -> int:
         """Register the slash commands with Discord now (``newsbrief discord sync``).
@@ -239,7 +239,6 @@ class DiscordAdapter:
         """
         if self._client is not None and self._ready.is_set():
             return await self._sync(self._client)
-        self._install()
         self._sync_on_login = False
         client = self._make_client()
         try:
@@ -248,14 +247,6 @@ class DiscordAdapter:
                 return await self._sync(client)
         finally:
             self._sync_on_login = True
-            self._uninstall()
-
-    def _install(self) -> None:
-        self._restore_urls = point_discord_at(self._api_base_url, self._gateway_url)
-
-    def _uninstall(self) -> None:
-        self._restore_urls()
-        self._restore_urls = lambda: None
 
     def _make_client(self) -> _Client:
         client = _Client(
@@ -378,7 +369,7 @@ class DiscordAdapter:
     async def _send_poll(
         self, channel: discord.PartialMessageable, message: PollPost, nonce: str
     ) -> Sent:
-        spec = render.poll_spec(message, self._clock())
+        spec = render.poll_spec(message, self._clock.now())
         poll = discord.Poll(question=spec.question, duration=timedelta(hours=spec.hours))
         for answer in spec.answers:
             poll.add_answer(text=answer)
@@ -427,22 +418,16 @@ class DiscordAdapter:
 
 
 def create_adapter(
-    *,
-    token: str,
-    api_base_url: str | None,
-    gateway_url: str | None,
-    core: Core,
-    sync_state_path: Path | None = None,
+    *, token: str, core: Core, clock: Clock, sync_state_path: Path | None = None
 ) -> DiscordAdapter:
     """Build the Discord adapter (the composition root's entry point).
 
     ``sync_state_path`` is the file remembering the last synced command set; without it,
-    commands are synced once per process start.
+    commands are synced once per process start. A Discord-compatible server or a test fake
+    is reached through :func:`point_discord_at`, which the root applies for the process.
     """
     state = FileSyncState(sync_state_path) if sync_state_path else MemorySyncState()
-    return DiscordAdapter(
-        token=token, core=core, api_base_url=api_base_url, gateway_url=gateway_url, sync_state=state
-    )
+    return DiscordAdapter(token=token, core=core, clock=clock, sync_state=state)
 
 
 @contextlib.asynccontextmanager

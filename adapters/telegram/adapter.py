@@ -12,8 +12,8 @@ newsbrief's event loop with the core and the other adapters.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import os
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -91,6 +91,7 @@ ALLOWED_UPDATES = [
     "my_chat_member",
     "callback_query",
 ]
+POLLING_TASK = "Updater:start_polling:polling_task"  # how PTB names its getUpdates loop
 DEFAULT_LIMITS = RateLimits(per_second=30, per_chat_per_minute=20, concurrency=8)
 ADMIN_TTL = 60.0  # seconds an administrator check is trusted
 
@@ -119,11 +120,17 @@ class Webhook:
 
 
 def create_adapter(
-    *, token: str, base_url: str | None, core: Core, webhook: Webhook | None = None
+    *,
+    token: str,
+    base_url: str | None,
+    core: Core,
+    clock: Clock,
+    webhook: Webhook | None = None,
 ) -> TelegramAdapter:
     """The adapter the composition root runs (``base_url``: a local Bot API or a fake;
-    ``webhook``: receive updates by webhook instead of long polling)."""
-    return TelegramAdapter(token=token, base_url=base_url, core=core, webhook=webhook)
+    ``clock``: the bot's one clock; ``webhook``: receive updates by webhook instead of
+    long polling)."""
+    return TelegramAdapter(token=token, base_url=base_url, core=core, clock=clock, webhook=webhook)
 
 
 def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
@@ -172,6 +179,8 @@ class TelegramAdapter:
         self._limits = limits
         self._clock = clock or SystemClock()
         self._app: _App | None = None
+        self._receiver: asyncio.Task[Any] | None = None
+        self._closed = asyncio.Event()
         self._chat_kinds: dict[str, str] = {}
         self._admin_checks: dict[tuple[str, int], tuple[float, bool]] = {}
 
@@ -199,10 +208,6 @@ class TelegramAdapter:
             ConfigError: the token was refused, or webhooks are asked for without the extra.
             telegram.error.NetworkError: the Bot API could not be reached.
         """
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs URLs, token included
-        # Opt in to PTB 23's timedelta durations now: without it PTB warns on every 429 it
-        # builds (RetryAfter reads its own deprecated int property). We read both forms.
-        os.environ.setdefault("PTB_TIMEDELTA", "true")
         if webhook_url is None and self._webhook is not None:
             webhook_url, listen, port = self._webhook.url, self._webhook.listen, self._webhook.port
             secret_token = self._webhook.secret_token
@@ -215,6 +220,7 @@ class TelegramAdapter:
                 raise ConfigError("telegram: the Bot API refused the bot token") from None
             raise
         self._app = app
+        self._closed = asyncio.Event()
         try:
             await app.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu()])
             await app.start()
@@ -225,13 +231,41 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         """Stop receiving, finish the handlers in flight, close connections."""
-        app, self._app = self._app, None
+        app, self._app, self._receiver = self._app, None, None
+        self._closed.set()
         if app is not None:
             if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+                try:
+                    await app.updater.stop()
+                except TelegramError as e:  # the polling loop had ended with this error
+                    _log.info("telegram: polling had stopped: %s", _reason(e))
             if app.running:
                 await app.stop()
             await app.shutdown()
+
+    async def wait_closed(self) -> None:
+        """Return when receiving updates has ended for good (or :meth:`stop` was called);
+        raise why when PTB's polling loop gave up (a revoked token ends it).
+
+        Raises:
+            ConfigError: Telegram refused the token while polling.
+            TransientDeliveryError: polling ended for another reason.
+        """
+        receiver = self._receiver
+        if self._app is None:
+            return
+        closed = asyncio.ensure_future(self._closed.wait())
+        waiters: set[asyncio.Future[Any]] = {closed, *([receiver] if receiver else [])}
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if receiver is None or not receiver.done() or self._closed.is_set():
+            return
+        error = None if receiver.cancelled() else receiver.exception()
+        if isinstance(error, InvalidToken):
+            raise ConfigError("telegram: the Bot API refused the bot token")
+        raise TransientDeliveryError(f"telegram: polling ended: {_reason(error)}")
 
     async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
         """Send a post, reply, poll or poll results to ``chat`` (Telegram has no idempotency
@@ -302,6 +336,7 @@ class TelegramAdapter:
         assert app.updater is not None
         if webhook_url is None:
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            self._receiver = _polling_task()
             return
         try:
             await app.updater.start_webhook(
@@ -537,6 +572,22 @@ async def _html_or_plain(
             raise
         _log.warning("telegram refused our HTML (%s); resending as plain text", e.message)
         return await send(plain_text(chunk), None)
+
+
+def _polling_task() -> asyncio.Task[Any] | None:
+    """PTB's getUpdates loop, found by the name PTB gives it (a test pins the name), so a
+    supervisor learns when the loop gives up; None if a PTB upgrade renamed it."""
+    for task in asyncio.all_tasks():
+        if task.get_name() == POLLING_TASK and not task.done():
+            return task
+    _log.warning("telegram: PTB's polling task was not found; a dead poller goes unnoticed")
+    return None
+
+
+def _reason(error: BaseException | None) -> str:
+    if error is None:
+        return "the loop stopped"
+    return error.message if isinstance(error, TelegramError) else repr(error)
 
 
 def _delivery_error(error: TelegramError) -> DeliveryError:

@@ -1,86 +1,89 @@
-"""What the one-shot CLI commands do, built on the same app as ``run``."""
+"""What the one-shot CLI commands do, each on the same composition root as ``run``."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.progress import Progress
 
 from bot.app.config import parse_duration, resolve_feed_url
-from bot.app.root import App, build_app
+from bot.app.root import Runtime
 from bot.app.settings import Settings
-from bot.chat.service import TopicAnswer
+from bot.chat.topics import TopicAnswer
 from bot.errors import FeedError, NotFound, UserInputError
 from bot.feeds.extract import extract_article
 from bot.feeds.opml import OpmlFeed, parse_opml, render_opml
 from bot.ingest.pipeline import FeedOutcome
-from bot.ports import FetchRequest
+from bot.ports import CommandRegistry, FetchRequest
 from bot.types import Feed, FeedOrigin, IngestCounts
 from summarizer.base import Document
 
 PAGE_MAX_BYTES = 5 * 1024 * 1024
+CLI_FEED_EVERY = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class Summarized:
+    """One ``summarize`` source's result: a summary, or the error that kept it from one."""
+
+    source: str
+    title: str = ""
+    summary: str = ""
+    sentences: tuple[str, ...] = ()
+    method: str = ""
+    error: str = ""
 
 
 @asynccontextmanager
-async def opened(settings: Settings) -> AsyncIterator[App]:
-    """The app for one command, closed afterwards."""
-    app = await build_app(settings)
-    try:
-        yield app
-    finally:
-        await app.close()
+async def tool(settings: Settings) -> AsyncIterator[Runtime]:
+    """The runtime of a one-shot command: no chat adapter, no outbox recovery."""
+    async with Runtime.build(settings, serving=False) as runtime:
+        yield runtime
 
 
 async def ingest_once(settings: Settings, progress: Progress) -> IngestCounts:
     """One pass over every active feed, with a progress bar."""
-    async with opened(settings) as app:
-        total = len([f for f in await app.store.feeds() if not f.paused])
+    async with tool(settings) as runtime:
+        total = len(await runtime.store.feeds.active())
         task = progress.add_task("ingesting", total=total)
 
         def advance(outcome: FeedOutcome) -> None:
             progress.update(task, advance=1, description=outcome.feed.label[:40])
 
-        return await app.ingestor.run(only_due=False, progress=advance)
+        return await runtime.ingest(progress=advance)
 
 
 async def topic_summary(settings: Settings, topic: str, days: float) -> TopicAnswer:
     """The ``/summary`` answer for the CLI."""
-    async with opened(settings) as app:
-        return await app.service.topic(topic, days)
+    async with tool(settings) as runtime:
+        return await runtime.service.topic(topic, days)
 
 
-async def summarize_sources(settings: Settings, sources: list[str]) -> list[dict[str, Any]]:
+async def summarize_sources(settings: Settings, sources: list[str]) -> list[Summarized]:
     """Summarize each URL / .html / .txt; a failure is reported per source, never fatal."""
-    async with opened(settings) as app:
-        return [await _summarize_one(app, source) for source in sources]
+    async with tool(settings) as runtime:
+        return [await _summarize_one(runtime, source) for source in sources]
 
 
-async def _summarize_one(app: App, source: str) -> dict[str, Any]:
+async def _summarize_one(runtime: Runtime, source: str) -> Summarized:
     try:
-        doc = await _load_document(app, source)
+        doc = await _load_document(runtime, source)
     except (FeedError, UserInputError, OSError) as e:
-        return {"source": source, "error": str(e)}
-    summary = await app.summaries.summarizer.summarize(doc)
-    return {
-        "source": source,
-        "title": doc.title,
-        "summary": summary.text,
-        "sentences": list(summary.sentences),
-        "method": summary.method,
-    }
+        return Summarized(source, error=str(e))
+    summary = await runtime.summarizer.summarize(doc)
+    return Summarized(source, doc.title, summary.text, summary.sentences, summary.method)
 
 
-async def _load_document(app: App, source: str) -> Document:
+async def _load_document(runtime: Runtime, source: str) -> Document:
     if source.lower().endswith(".txt") and "://" not in source:
         text = await asyncio.to_thread(Path(source).read_text, encoding="utf-8")
         title, _, body = text.strip().partition("\n")
         return Document(title=title.strip(), text=body.strip(), url=source)
-    result = await app.fetcher.fetch(
+    result = await runtime.fetcher.fetch(
         FetchRequest(url=source, max_bytes=PAGE_MAX_BYTES, trusted=True)
     )
     page = await asyncio.to_thread(extract_article, result.body, result.url)
@@ -90,34 +93,42 @@ async def _load_document(app: App, source: str) -> Document:
 
 
 async def add_feed(settings: Settings, url: str, name: str, every: str, backfill: int) -> Feed:
-    """Follow a feed from the command line (operator trust)."""
+    """Follow a feed from the command line (operator trust).
+
+    Raises:
+        UserInputError: ``every`` is not a duration.
+    """
     try:
         seconds = parse_duration(every)
     except ValueError as e:
         raise UserInputError(str(e)) from e
-    async with opened(settings) as app:
-        return await app.store.upsert_feed(
+    async with tool(settings) as runtime:
+        return await runtime.store.feeds.upsert(
             resolve_feed_url(url, Path.cwd()),
             name=name,
             origin=FeedOrigin.CLI,
             every=max(seconds, 10.0),
             backfill=backfill,
-            now=app.clock.now(),
+            now=runtime.clock.now(),
         )
 
 
 async def list_feeds(settings: Settings) -> list[Feed]:
     """Every feed with its state."""
-    async with opened(settings) as app:
-        return await app.store.feeds()
+    async with tool(settings) as runtime:
+        return await runtime.store.feeds.all()
 
 
 async def remove_feed(settings: Settings, wanted: str) -> Feed:
-    """Stop following a feed named by id, name or URL."""
-    async with opened(settings) as app:
-        for feed in await app.store.feeds():
-            if wanted in (str(feed.id), feed.url, feed.name) and not feed.paused:
-                await app.store.remove_feed(feed.id)
+    """Stop following a feed named by id, name or URL.
+
+    Raises:
+        NotFound: no active feed is called that.
+    """
+    async with tool(settings) as runtime:
+        for feed in await runtime.store.feeds.active():
+            if wanted in (str(feed.id), feed.url, feed.name):
+                await runtime.store.feeds.remove(feed.id)
                 return feed
     raise NotFound(f"no active feed {wanted!r} (see: newsbrief feeds list)")
 
@@ -126,41 +137,35 @@ async def import_opml(settings: Settings, path: Path) -> int:
     """Add the feeds of an OPML file; returns how many were listed."""
     text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     listed = parse_opml(text)
-    async with opened(settings) as app:
+    async with tool(settings) as runtime:
         for item in listed:
-            await app.store.upsert_feed(
+            await runtime.store.feeds.upsert(
                 item.url,
                 name="",
                 origin=FeedOrigin.CLI,
-                every=15 * 60.0,
+                every=CLI_FEED_EVERY,
                 backfill=0,
-                now=app.clock.now(),
+                now=runtime.clock.now(),
             )
     return len(listed)
 
 
 async def export_opml(settings: Settings) -> str:
     """The active feeds as OPML."""
-    async with opened(settings) as app:
-        feeds = [f for f in await app.store.feeds() if not f.paused]
+    async with tool(settings) as runtime:
+        feeds = await runtime.store.feeds.active()
     return render_opml([OpmlFeed(f.url, f.name or f.title) for f in feeds])
 
 
 async def sync_discord_commands(settings: Settings) -> int:
-    """Register the slash commands now; returns how many Discord reports."""
+    """Register the slash commands now; returns how many Discord reports.
+
+    Raises:
+        UserInputError: no Discord token is set.
+    """
     if not settings.discord_bot_token:
         raise UserInputError("DISCORD_BOT_TOKEN is not set")
-    from bot.app.root import ADAPTER_FACTORIES, discord_sync_state
-
-    module_name, _, attr = ADAPTER_FACTORIES["discord"].partition(":")
-    factory = getattr(importlib.import_module(module_name), attr)
-    async with opened(settings) as app:
-        adapter = factory(
-            token=settings.discord_bot_token,
-            api_base_url=settings.discord_api_base_url or None,
-            gateway_url=settings.discord_gateway_url or None,
-            core=app.service,
-            sync_state_path=discord_sync_state(settings),
-        )
-        count: int = await adapter.sync_commands()
-        return count
+    async with tool(settings) as runtime, runtime.chat_adapter("discord") as adapter:
+        if not isinstance(adapter, CommandRegistry):
+            raise UserInputError("this Discord adapter cannot sync commands")
+        return await adapter.sync_commands()

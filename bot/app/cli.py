@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from rich.table import Table
 
 from bot.app.settings import Settings, load_settings
 from bot.errors import NewsbriefError
+
+if TYPE_CHECKING:
+    from bot.app.actions import Summarized
 
 T = TypeVar("T")
 
@@ -72,8 +75,7 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the bot until stopped (SIGTERM/SIGINT)."""
-    from bot.app.root import stdin_is_terminal
-    from bot.app.runner import run_bot
+    from bot.app.runner import run_bot, stdin_is_terminal
 
     settings = _setup(verbose)
     code = _run(
@@ -145,14 +147,26 @@ def summarize(
     settings = _setup()
     failed = False
     for result in _run(summarize_sources(settings, sources)):
-        failed |= bool(result.get("error"))
+        failed |= bool(result.error)
         if as_json:
-            typer.echo(json.dumps(result, ensure_ascii=False))
-        elif result.get("error"):
-            err.print(f"[red]{result['source']}:[/red] {result['error']}", highlight=False)
+            typer.echo(json.dumps(_summarized_json(result), ensure_ascii=False))
+        elif result.error:
+            err.print(f"[red]{result.source}:[/red] {result.error}", highlight=False)
         else:
-            typer.echo(f"■ {result['title']}\n\n{result['summary']}\n")
+            typer.echo(f"■ {result.title}\n\n{result.summary}\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _summarized_json(result: Summarized) -> dict[str, Any]:
+    if result.error:
+        return {"source": result.source, "error": result.error}
+    return {
+        "source": result.source,
+        "title": result.title,
+        "summary": result.summary,
+        "sentences": list(result.sentences),
+        "method": result.method,
+    }
 
 
 @feeds_app.command("add")

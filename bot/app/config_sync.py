@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot.app.config import LoadedConfig, resolve_feed_url
 from bot.ingest.routing import split_keywords
-from bot.store.sqlite import SqliteStore
+from bot.store.ports import Store
 from bot.types import FeedOrigin, Subscription
 
 REMOVED = "removed from the config file"
 
 
-async def sync_config(store: SqliteStore, loaded: LoadedConfig, now: float) -> None:
+async def sync_config(store: Store, loaded: LoadedConfig, now: float) -> None:
     """Upsert the config's feeds and channels; pause config feeds no longer listed.
 
     Channels named in the config get exactly the subscription the config gives them.
@@ -19,7 +19,7 @@ async def sync_config(store: SqliteStore, loaded: LoadedConfig, now: float) -> N
     listed: set[str] = set()
     for fc in loaded.config.feeds:
         url = resolve_feed_url(fc.url, loaded.base_dir)
-        feed = await store.upsert_feed(
+        feed = await store.feeds.upsert(
             url,
             name=fc.name,
             origin=FeedOrigin.CONFIG,
@@ -31,9 +31,9 @@ async def sync_config(store: SqliteStore, loaded: LoadedConfig, now: float) -> N
         ids_by_name[fc.url] = feed.id
         if fc.name:
             ids_by_name[fc.name] = feed.id
-    for feed in await store.feeds():
+    for feed in await store.feeds.all():
         if feed.origin == FeedOrigin.CONFIG and feed.url not in listed and not feed.paused:
-            await store.set_feed_paused(feed.id, True, REMOVED)
+            await store.feeds.set_paused(feed.id, True, REMOVED)
     for cc in loaded.config.channels:
         include, exclude = split_keywords(cc.keywords)
         subscription = Subscription(
@@ -42,7 +42,7 @@ async def sync_config(store: SqliteStore, loaded: LoadedConfig, now: float) -> N
             include=include,
             exclude=exclude,
         )
-        await store.upsert_channel(
+        await store.channels.upsert(
             cc.ref,
             origin=FeedOrigin.CONFIG,
             subscription=subscription,

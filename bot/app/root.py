@@ -1,122 +1,259 @@
-"""The composition root: reads settings once, builds everything, runs it in one loop."""
+"""The composition root: the one place that knows every part of newsbrief.
+
+``Runtime.build`` reads the config once and builds everything in one pass: the secret
+filter, the store, the fetcher, the summarizer, polls, the chat service, ingest and its
+scheduler, the dispatcher, the poll closer and (when serving) the chat adapters from the
+platform registry, under one clock. ``newsbrief run``, ``run --once``, every one-shot CLI
+action, ``discord sync`` and the end-to-end tests all use it.
+
+Start order: store, fetcher, summarizer, adapters (connected and ready), then the loops.
+Shutdown is the reverse: the scheduler and poll closer stop, the dispatcher finishes the
+posts in flight, the adapters disconnect (last started first), the summarizer, fetcher and
+store close. Every error met on the way down is logged.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib
 import logging
-import signal
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import TextIO
 
+from adapters.console import ConsolePlatform, serve_console
 from bot.app.config import LoadedConfig, load_config
 from bot.app.config_sync import sync_config
+from bot.app.platforms import PLATFORMS, configured
 from bot.app.settings import Settings
+from bot.app.supervisor import Supervisor
 from bot.chat.service import Service
-from bot.clock import SystemClock, wait_until
+from bot.clock import SystemClock
+from bot.delivery.compose import Composer
 from bot.delivery.dispatcher import Dispatcher
-from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
-from bot.ingest.pipeline import Ingestor
-from bot.ports import ChatAdapter, Clock, Core, Fetcher, Platform
+from bot.health import Health
+from bot.ingest.pipeline import Ingestor, ProgressCallback
+from bot.ingest.scheduler import IngestScheduler
+from bot.polls.closer import PollCloser
+from bot.polls.lifecycle import Polls, delivered
+from bot.ports import ChatAdapter, Clock, Fetcher, Platform
 from bot.redact import SecretFilter
+from bot.store.ports import Store
 from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
+from bot.types import Delivered, IngestCounts
+from summarizer.base import Summarizer
 from summarizer.registry import SummarizerOptions, make_summarizer
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE = 8.0
-
-# platform name → "module:factory"; imported only when that platform has a token, so the
-# core never loads a platform library it does not use
-ADAPTER_FACTORIES = {
-    "telegram": "adapters.telegram:create_adapter",
-    "discord": "adapters.discord:create_adapter",
-}
+SHUTDOWN_GRACE = 8.0  # seconds the posts in flight get to finish at shutdown
 
 
 @dataclass
-class App:
-    """Everything the bot is made of, wired once."""
+class Runtime:
+    """Everything newsbrief is made of, built once by :meth:`build`."""
 
     settings: Settings
     config: LoadedConfig
     clock: Clock
-    store: SqliteStore
+    store: Store
     fetcher: Fetcher
+    summarizer: Summarizer
     summaries: Summaries
+    polls: Polls
     service: Service
     ingestor: Ingestor
-    platforms: dict[str, Platform] = field(default_factory=dict)
-    dispatcher: Dispatcher | None = None
-    feeds_changed: asyncio.Event = field(default_factory=asyncio.Event)
-    secret_filter: SecretFilter | None = None
+    scheduler: IngestScheduler
+    dispatcher: Dispatcher
+    closer: PollCloser
+    supervisor: Supervisor
+    health: Health
+    console: ConsolePlatform
 
-    async def close(self) -> None:
-        """Release the database and the HTTP client, then stop filtering secrets from logs."""
+    @classmethod
+    @asynccontextmanager
+    async def build(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        fetcher: Fetcher | None = None,
+        serving: bool = True,
+        stdout: TextIO | None = None,
+    ) -> AsyncIterator[Runtime]:
+        """Build newsbrief, and take it down again on exit.
+
+        ``serving`` is for a process that runs the bot (``run``, ``run --once``, tests): it
+        connects every chat adapter that has a token and takes over the outbox rows a
+        crash left in flight. One-shot commands build with ``serving=False``: no adapter,
+        and no outbox recovery (a running bot may have rows in flight).
+
+        Raises:
+            ConfigError: the config file is invalid, or a platform refused its token.
+            StoreError: the database cannot be opened.
+        """
+        clock = clock or SystemClock()
+        async with AsyncExitStack() as stack:
+            runtime = await _assemble(stack, settings, clock, fetcher, stdout, serving)
+            if serving:
+                await runtime.dispatcher.recover()
+                stack.push_async_callback(runtime.supervisor.stop_all)
+                await runtime.supervisor.start_all()
+            yield runtime
+
+    @asynccontextmanager
+    async def chat_adapter(self, platform: str) -> AsyncIterator[ChatAdapter]:
+        """A new adapter for ``platform``, unstarted, with what its library needs set up
+        for the block (``discord sync`` uses one); stopped and undone afterwards.
+
+        Raises:
+            KeyError: no such platform in the registry.
+        """
+        entry = PLATFORMS[platform]
+        undo = entry.setup(self.settings)
+        adapter = entry.build(self.settings, self.service, self.clock)
         try:
-            await self.fetcher.aclose()
-            await self.summaries.summarizer.aclose()
-            await self.store.close()
+            yield adapter
         finally:
-            if self.secret_filter is not None:
-                self.secret_filter.uninstall()
+            try:
+                await adapter.stop()
+            finally:
+                undo()
+
+    async def ingest(self, progress: ProgressCallback | None = None) -> IngestCounts:
+        """One ingest pass over every active feed."""
+        return await self.ingestor.run(only_due=False, progress=progress)
+
+    async def pass_once(self) -> IngestCounts:
+        """One whole pass: ingest every active feed, deliver what is due, close the polls
+        that are due and deliver their results."""
+        counts = await self.ingest()
+        await self.dispatcher.drain()
+        if await self.closer.close_due():
+            await self.dispatcher.drain()
+        return counts
+
+    async def answer_console(self, stdin: TextIO) -> None:
+        """Answer console commands until end of input, delivering what they queue."""
+        await serve_console(self.service, stdin, self.console)
+        await self.dispatcher.drain()
+
+    async def serve(self, stop: asyncio.Event, stdin: TextIO | None = None) -> None:
+        """Run until ``stop`` is set (or, with ``stdin``, until its end): the scheduler,
+        dispatcher, poll closer and every adapter's supervision under one TaskGroup, then
+        stop them in reverse order: the loops, the dispatcher (finishing the posts in
+        flight), the adapters' supervision.
+
+        Raises:
+            ExceptionGroup: a part failed unexpectedly (the others were stopped).
+        """
+        async with asyncio.TaskGroup() as group:
+            watch = group.create_task(self.supervisor.watch(), name="adapters")
+            delivery = group.create_task(self.dispatcher.run(), name="dispatcher")
+            loops = [
+                group.create_task(self.scheduler.run(), name="scheduler"),
+                group.create_task(self.closer.run(), name="poll-closer"),
+            ]
+            if stdin is not None:
+                console = serve_console(self.service, stdin, self.console)
+                loops.append(group.create_task(_then_set(console, stop), name="console"))
+            await stop.wait()
+            log.info("stopping: finishing the posts in flight")
+            for task in loops:
+                task.cancel()
+            await _stop_within(delivery, SHUTDOWN_GRACE)
+            watch.cancel()
 
 
-def _summarizer_options(settings: Settings) -> SummarizerOptions:
-    return SummarizerOptions(
-        max_chars=settings.summary_chars,
-        api_key=settings.openai_api_key or None,
-        base_url=settings.openai_base_url or None,
-        model=settings.llm_model,
-        daily_token_budget=settings.llm_daily_tokens,
-    )
-
-
-async def build_app(
-    settings: Settings, *, clock: Clock | None = None, fetcher: Fetcher | None = None
-) -> App:
-    """Open the store, sync the config, and build the core (no platform started yet).
-
-    Raises:
-        ConfigError: the config file is invalid.
-        StoreError: the database cannot be opened.
-    """
+async def _assemble(
+    stack: AsyncExitStack,
+    settings: Settings,
+    clock: Clock,
+    fetcher: Fetcher | None,
+    stdout: TextIO | None,
+    serving: bool,
+) -> Runtime:
+    """Build every part in dependency order, registering what undoes each on ``stack``."""
     config = load_config(settings.config_path())
-    clock = clock or SystemClock()
+    secret_filter = SecretFilter(_secrets(settings))
+    secret_filter.install()
+    stack.callback(secret_filter.uninstall)
     store = await SqliteStore.open(settings.db)
+    stack.push_async_callback(_logged(store.close, "closing the store"))
     await sync_config(store, config, clock.now())
     fetcher = fetcher or HttpFetcher(allow_private_hosts=settings.allow_private_hosts)
-    kind = "llm" if settings.llm_enabled else "extractive"
-    summaries = Summaries(
-        store, make_summarizer(kind, options=_summarizer_options(settings)), clock
-    )
-    feeds_changed = asyncio.Event()
-    service = Service(store, summaries, fetcher, clock, on_feeds_changed=feeds_changed.set)
+    stack.push_async_callback(_logged(fetcher.aclose, "closing the HTTP client"))
+    summarizer = make_summarizer(_summarizer_kind(settings), options=_options(settings, clock))
+    stack.push_async_callback(_logged(summarizer.aclose, "closing the summarizer"))
+    outbox_ready = asyncio.Event()
+    health = Health()
+    summaries = Summaries(store.summaries, summarizer, clock)
+    polls = Polls(store, clock, on_queued=outbox_ready.set)
     ingestor = Ingestor(store, fetcher, clock)
-    secret_filter = SecretFilter(_secrets(settings))
-    secret_filter.install()  # on the root logger's handlers: every logger's records
-    return App(
-        settings,
-        config,
-        clock,
+    scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
+    service = Service(
         store,
-        fetcher,
         summaries,
-        service,
-        ingestor,
-        feeds_changed=feeds_changed,
-        secret_filter=secret_filter,
+        polls,
+        fetcher,
+        clock,
+        health=health,
+        on_feeds_changed=scheduler.feeds_changed.set,
     )
+    adapters = _chat_adapters(stack, settings, service, clock) if serving else []
+    console = ConsolePlatform(stdout or sys.stdout)
+    platforms: dict[str, Platform] = {"console": console, **{a.name: a for a in adapters}}
+    composer = Composer(store.articles, summaries, polls)
+
+    def on_delivered(outcome: Delivered) -> None:
+        if outcome.opens_poll is not None:
+            polls.changed.set()
+
+    dispatcher = Dispatcher(
+        store,
+        platforms,
+        clock,
+        composer.compose,
+        record=delivered,
+        on_delivered=on_delivered,
+        wake=outbox_ready,
+    )
+    return Runtime(
+        settings=settings,
+        config=config,
+        clock=clock,
+        store=store,
+        fetcher=fetcher,
+        summarizer=summarizer,
+        summaries=summaries,
+        polls=polls,
+        service=service,
+        ingestor=ingestor,
+        scheduler=scheduler,
+        dispatcher=dispatcher,
+        closer=PollCloser(store, polls, platforms, clock),
+        supervisor=Supervisor(adapters, health, clock),
+        health=health,
+        console=console,
+    )
+
+
+def _chat_adapters(
+    stack: AsyncExitStack, settings: Settings, service: Service, clock: Clock
+) -> list[ChatAdapter]:
+    """Every configured platform's adapter, built (not started) from the registry."""
+    adapters = []
+    for name in configured(settings):
+        entry = PLATFORMS[name]
+        stack.callback(entry.setup(settings))
+        adapters.append(entry.build(settings, service, clock))
+    return adapters
 
 
 def _secrets(settings: Settings) -> list[str]:
-    """Every configured secret, for the one log filter (unset ones are empty and ignored)."""
     return [
         settings.telegram_bot_token,
         settings.discord_bot_token,
@@ -125,110 +262,45 @@ def _secrets(settings: Settings) -> list[str]:
     ]
 
 
-def attach_platforms(app: App, platforms: dict[str, Platform]) -> Dispatcher:
-    """Create the dispatcher over the given platforms (polls are closed on them too)."""
-    app.platforms = platforms
-    polls = app.service.polls
-    polls.attach(platforms)
-    app.dispatcher = Dispatcher(
-        app.store, platforms, app.clock, app.service.compose, on_sent=polls.after_sent
+def _summarizer_kind(settings: Settings) -> str:
+    return "llm" if settings.llm_enabled else "extractive"
+
+
+def _options(settings: Settings, clock: Clock) -> SummarizerOptions:
+    return SummarizerOptions(
+        max_chars=settings.summary_chars,
+        api_key=settings.openai_api_key or None,
+        base_url=settings.openai_base_url or None,
+        model=settings.llm_model,
+        daily_token_budget=settings.llm_daily_tokens,
+        clock=clock,
     )
-    return app.dispatcher
 
 
-def chat_adapters(settings: Settings, core: Core) -> list[ChatAdapter]:
-    """Build the adapter of every platform that has a token."""
-    adapters: list[ChatAdapter] = []
-    if settings.telegram_bot_token:
-        factory = _factory("telegram")
-        adapters.append(
-            factory(
-                token=settings.telegram_bot_token,
-                base_url=settings.telegram_api_base_url,
-                core=core,
-                **telegram_webhook(settings),
-            )
-        )
-    if settings.discord_bot_token:
-        factory = _factory("discord")
-        adapters.append(
-            factory(
-                token=settings.discord_bot_token,
-                api_base_url=settings.discord_api_base_url or None,
-                gateway_url=settings.discord_gateway_url or None,
-                core=core,
-                sync_state_path=discord_sync_state(settings),
-            )
-        )
-    return adapters
+def _logged(close: Callable[[], Awaitable[None]], what: str) -> Callable[[], Awaitable[None]]:
+    """``close``, with any error it raises logged instead of raised (shutdown goes on)."""
+
+    async def run() -> None:
+        try:
+            await close()
+        except Exception:
+            log.exception("error while %s", what)
+
+    return run
 
 
-def telegram_webhook(settings: Settings) -> dict[str, Any]:
-    """The Telegram factory's webhook argument, when TELEGRAM_WEBHOOK_URL is set."""
-    if not settings.telegram_webhook_url:
-        return {}
-    from adapters.telegram.adapter import Webhook
-
-    host, _, port = settings.telegram_webhook_listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError("TELEGRAM_WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443")
-    secret = settings.telegram_webhook_secret or None
-    return {"webhook": Webhook(settings.telegram_webhook_url, host, int(port), secret)}
-
-
-def discord_sync_state(settings: Settings) -> Path:
-    """Where the Discord adapter remembers the last command set it synced."""
-    return settings.db.with_name(settings.db.name + ".discord-commands")
-
-
-def _factory(platform: str) -> Callable[..., Any]:
-    module_name, _, attr = ADAPTER_FACTORIES[platform].partition(":")
-    factory: Callable[..., Any] = getattr(importlib.import_module(module_name), attr)
-    return factory
-
-
-async def scheduler(app: App, dispatcher: Dispatcher) -> None:
-    """Ingest each feed when it is due; wake the dispatcher when posts were queued."""
-    while True:
-        counts = await app.ingestor.run(only_due=True)
-        if counts.queued_posts:
-            dispatcher.wake()
-        next_due = await app.store.next_feed_due()
-        # at least a second between passes, so a feed due "now" cannot spin the loop
-        when = None if next_due is None else max(next_due, app.clock.now() + 1.0)
-        await wait_until(app.clock, when, app.feeds_changed)
-
-
-async def poll_closer(app: App, dispatcher: Dispatcher) -> None:
-    """Close reader polls at their close time (the schedule lives in the database, so a
-    restart catches up) and wake the dispatcher for polls and results to post."""
-    polls = app.service.polls
-    while True:
-        if await polls.close_due():
-            dispatcher.wake()
-        await wait_until(app.clock, await polls.next_close(), polls.changed)
-        dispatcher.wake()
-
-
-def install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
-    """SIGTERM and SIGINT set ``stop``; returns a function that removes the handlers."""
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-
-    def remove() -> None:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-    return remove
-
-
-def stdin_is_terminal() -> bool:
-    """True when a person can type commands."""
+async def _then_set(work: Awaitable[None], event: asyncio.Event) -> None:
+    """Await ``work``, then set ``event`` (the end of console input ends the session)."""
     try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
+        await work
+    finally:
+        event.set()
+
+
+async def _stop_within(task: asyncio.Task[None], grace: float) -> None:
+    """Cancel a task and give it ``grace`` seconds (wall time) to finish what it is doing."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        log.warning("shutdown took longer than %.0fs; leaving the rest to the restart", grace)
+        task.cancel()

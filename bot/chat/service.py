@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
-from bot.chat.topics import fts_match, rank_stories, topic_terms
+from bot.chat import commands
+from bot.chat.topics import TopicAnswer, rank_stories, topic_terms
 from bot.errors import FeedError, NewsbriefError, NotFound, UserInputError
 from bot.feeds.netguard import check_url
 from bot.feeds.parse import parse_feed
+from bot.health import AdapterState, AdapterStatus, Health
+from bot.ingest.routing import follows_feed
 from bot.polls.lifecycle import Polls
 from bot.ports import Clock, Fetcher, FetchRequest
-from bot.store.sqlite import SqliteStore
+from bot.store.ports import Store
 from bot.summaries import Summaries
 from bot.types import (
     Article,
@@ -23,10 +24,8 @@ from bot.types import (
     Command,
     Feed,
     FeedOrigin,
-    Message,
-    OutboxItem,
+    OutboxState,
     PollCounts,
-    Post,
     Reply,
     Source,
     Subscription,
@@ -36,32 +35,10 @@ from bot.types import (
 log = logging.getLogger(__name__)
 
 TOPIC_STORIES = 5
+TOPIC_HITS = 50
 TOPIC_DAYS = 7.0
 LATEST_COUNT = 5
-MAX_URL_CHARS = 2000
 SUBSCRIBE_MAX_BYTES = 10 * 1024 * 1024
-ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "poll"})
-
-HELP_TEXT = """\
-/summary <topic> - the state of a story, with numbered sources
-/latest - the newest stories in this chat's feeds
-/subscribe <feed url> - follow a feed in this chat (admins)
-/unsubscribe <feed> - stop following a feed: its number, name or URL (admins)
-/feeds - the feeds this chat follows
-/poll - a reader poll on the latest post, or /poll Question? | A | B (admins)
-/results [poll] - the latest poll's results
-/status - health of this chat's feeds and deliveries
-/help - this list"""
-
-
-@dataclass(frozen=True)
-class TopicAnswer:
-    """A topic summary with its sources (the CLI's ``--json`` shape)."""
-
-    topic: str
-    summary: str
-    sources: tuple[Source, ...]
-    method: str
 
 
 class Service:
@@ -69,19 +46,21 @@ class Service:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         summaries: Summaries,
+        polls: Polls,
         fetcher: Fetcher,
         clock: Clock,
         *,
-        polls: Polls | None = None,
+        health: Health | None = None,
         on_feeds_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
-        self.polls = polls or Polls(store, clock)
+        self._polls = polls
         self._summaries = summaries
         self._fetcher = fetcher
         self._clock = clock
+        self._health = health or Health()
         self._on_feeds_changed = on_feeds_changed
         self._handlers: dict[str, Callable[[Command], Awaitable[Reply]]] = {
             "summary": self._cmd_summary,
@@ -93,21 +72,17 @@ class Service:
             "results": self._cmd_results,
             "status": self._cmd_status,
             "help": self._cmd_help,
-            "start": self._cmd_help,
         }
-
-    async def close(self) -> None:
-        """Release the summarizer's connections."""
-        await self._summaries.summarizer.aclose()
 
     # -- the Core protocol ---------------------------------------------------------------
 
     async def handle(self, command: Command) -> Reply:
         """Answer a chat command; user errors become a clear Reply, never an exception."""
-        handler = self._handlers.get(command.name.lower())
-        if handler is None:
+        spec = commands.find(command.name)
+        handler = self._handlers.get(spec.name) if spec else None
+        if spec is None or handler is None:
             return Reply(f"I don't know /{command.name[:40]}. Try /help.", ok=False)
-        if command.name in ADMIN_COMMANDS and not command.is_admin:
+        if spec.admin_only and not command.is_admin:
             return Reply("Only an admin of this chat can do that.", ok=False)
         try:
             return await handler(command)
@@ -119,56 +94,21 @@ class Service:
 
     async def chat_membership(self, chat: ChatRef, active: bool, reason: str) -> None:
         """Pause a channel when the bot is removed; resume it when added back."""
-        channel = await self._store.channel_by_ref(chat)
+        channel = await self._store.channels.by_ref(chat)
         if channel is not None:
-            await self._store.set_channel_paused(channel.id, None if active else reason)
+            await self._store.channels.set_paused(channel.id, None if active else reason)
 
     async def chat_migrated(self, old: ChatRef, new: ChatRef) -> None:
         """Follow a chat to its new id."""
-        await self._store.move_channel(old, new)
+        await self._store.channels.move(old, new)
 
     async def record_vote(self, vote: VoteEvent) -> None:
         """A reader voted, changed or retracted a vote."""
-        await self.polls.record_vote(vote)
+        await self._polls.record_vote(vote)
 
     async def record_counts(self, counts: PollCounts) -> None:
         """A counts-only platform poll reported its counts."""
-        await self.polls.record_counts(counts)
-
-    # -- building posts for the dispatcher -------------------------------------------------
-
-    async def compose(self, item: OutboxItem, channel: Channel) -> Message:
-        """The message an outbox row stands for.
-
-        Raises:
-            NotFound: the row names an article that no longer exists.
-        """
-        if item.kind == "reply":
-            data = json.loads(item.payload)
-            sources = tuple(Source(**s) for s in data.get("sources", []))
-            return Reply(data["text"], sources, data.get("title", ""))
-        if item.kind in ("poll", "results"):
-            return await self.polls.compose(item)
-        article = await self._store.article(item.article_id or 0)
-        if article is None:
-            raise NotFound(f"article {item.article_id} is gone")
-        return await self.post_for(article, channel)
-
-    async def post_for(self, article: Article, channel: Channel | None = None) -> Post:
-        """The summary post for one article, with the reader poll the channel's policy gives."""
-        summary = await self._summaries.for_article(article)
-        poll = None
-        if channel is not None:
-            poll = self.polls.proposal_for(channel, article.text, article.title, summary.poll)
-        return Post(
-            title=article.title,
-            summary=summary.text,
-            url=article.url,
-            source=article.feed_name,
-            published=article.published,
-            article_id=article.id,
-            poll=poll,
-        )
+        await self._polls.record_counts(counts)
 
     # -- topic summaries -----------------------------------------------------------------
 
@@ -182,17 +122,20 @@ class Service:
         terms = topic_terms(topic)
         now = self._clock.now()
         since = now - days * 86400.0
-        hits = await self._store.search(fts_match(terms), 50, since)
+        search = self._store.articles.search
+        hits = await search(terms, any_term=False, limit=TOPIC_HITS, since=since)
         if not hits:
-            hits = await self._store.search(fts_match(terms, any_term=True), 50, since)
+            hits = await search(terms, any_term=True, limit=TOPIC_HITS, since=since)
         if not hits:
             raise NotFound(await self._no_match(topic, since))
         ranked = rank_stories(
-            [(a.story_id, a.id, score, a.published) for a, score in hits], now, TOPIC_STORIES
+            [(h.article.story_id, h.article.id, h.score, h.article.published) for h in hits],
+            now,
+            TOPIC_STORIES,
         )
-        by_id = {a.id: a for a, _ in hits}
+        by_id = {h.article.id: h.article for h in hits}
         articles = [by_id[r.article_id] for r in ranked]
-        stories = await self._store.story_sources(a.story_id for a in articles)
+        stories = await self._store.articles.story_sources(a.story_id for a in articles)
         summary = await self._summaries.for_topic(" ".join(terms), articles)
         sources = tuple(_source(a, stories.get(a.story_id, [a])) for a in articles)
         return TopicAnswer(
@@ -200,7 +143,7 @@ class Service:
         )
 
     async def _no_match(self, topic: str, since: float) -> str:
-        titles = await self._store.top_terms(since, 3)
+        titles = await self._store.articles.recent_story_titles(since, 3)
         shown = topic.strip()[:60]
         if not titles:
             return f"Nothing in the news about “{shown}” yet, and no recent stories at all."
@@ -214,27 +157,22 @@ class Service:
         return Reply(answer.summary, answer.sources, title=f"Summary: {answer.topic}")
 
     async def _cmd_latest(self, command: Command) -> Reply:
-        channel = await self._store.channel_by_ref(command.chat)
-        feed_ids = await self._channel_feed_ids(command.chat, channel)
-        articles = await self._store.latest(LATEST_COUNT, feed_ids)
+        channel = await self._store.channels.by_ref(command.chat)
+        feeds = await self._listed_feeds(command.chat, channel)
+        articles = await self._store.articles.latest(LATEST_COUNT, [f.id for f in feeds])
         if not articles:
             return Reply("No stories yet. An admin can /subscribe <feed url> to follow a feed.")
         sources = tuple(Source(a.title, a.url, a.feed_name) for a in articles)
         return Reply("The newest stories:", sources, title="Latest")
 
-    async def _channel_feed_ids(self, chat: ChatRef, channel: Channel | None) -> list[int]:
+    async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
         """The feeds a chat sees: its subscription; the operator's console sees them all."""
-        feeds = await self._store.feeds()
+        feeds = await self._store.feeds.all()
         if chat.platform == "console":
-            return [f.id for f in feeds]
+            return feeds
         if channel is None:
             return []
-        sub = channel.subscription
-        return [
-            f.id
-            for f in feeds
-            if f.id in sub.feed_ids or (sub.all_feeds and f.origin != FeedOrigin.CHAT)
-        ]
+        return [f for f in feeds if follows_feed(channel, f)]
 
     async def _cmd_subscribe(self, command: Command) -> Reply:
         url = command.args.strip()
@@ -242,17 +180,17 @@ class Service:
             raise UserInputError(
                 "Usage: /subscribe <feed url>, for example https://example.org/rss"
             )
-        if len(url) > MAX_URL_CHARS:
+        if len(url) > commands.MAX_URL_CHARS:
             raise UserInputError("That URL is too long.")
         check_url(url, trusted=False, allow_private=False)
         title = await self._verify_feed(url)
         now = self._clock.now()
-        existing = await self._store.feed_by_url(url)
-        feed = existing or await self._store.upsert_feed(
+        existing = await self._store.feeds.by_url(url)
+        feed = existing or await self._store.feeds.upsert(
             url, name="", origin=FeedOrigin.CHAT, every=15 * 60.0, backfill=0, now=now
         )
         channel = await self._ensure_channel(command.chat)
-        added = await self._store.subscribe(channel.id, feed.id)
+        added = await self._store.channels.subscribe(channel.id, feed.id)
         self._on_feeds_changed()
         label = title or feed.label
         if not added:
@@ -270,10 +208,10 @@ class Service:
         return parsed.title
 
     async def _ensure_channel(self, chat: ChatRef) -> Channel:
-        channel = await self._store.channel_by_ref(chat)
+        channel = await self._store.channels.by_ref(chat)
         if channel is not None:
             return channel
-        return await self._store.upsert_channel(
+        return await self._store.channels.upsert(
             chat,
             origin=FeedOrigin.CHAT,
             subscription=Subscription(all_feeds=False),
@@ -281,10 +219,10 @@ class Service:
         )
 
     async def _cmd_unsubscribe(self, command: Command) -> Reply:
-        channel = await self._store.channel_by_ref(command.chat)
+        channel = await self._store.channels.by_ref(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         feed = _pick_feed(feeds, command.args.strip())
-        if channel is None or not await self._store.unsubscribe(channel.id, feed.id):
+        if channel is None or not await self._store.channels.unsubscribe(channel.id, feed.id):
             if channel is not None and channel.subscription.all_feeds:
                 raise UserInputError(
                     f"{feed.label} comes from the operator's config; ask them to change it."
@@ -292,12 +230,8 @@ class Service:
             raise NotFound(f"This chat does not follow {feed.label}.")
         return Reply(f"Unsubscribed from {feed.label}.")
 
-    async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
-        ids = set(await self._channel_feed_ids(chat, channel))
-        return [f for f in await self._store.feeds() if f.id in ids]
-
     async def _cmd_feeds(self, command: Command) -> Reply:
-        channel = await self._store.channel_by_ref(command.chat)
+        channel = await self._store.channels.by_ref(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         if not feeds:
             return Reply("This chat follows no feeds yet. An admin can /subscribe <feed url>.")
@@ -306,37 +240,37 @@ class Service:
 
     async def _cmd_poll(self, command: Command) -> Reply:
         channel = await self._ensure_channel(command.chat)
-        latest_id = await self._store.latest_sent_article(channel.id)
-        article = await self._store.article(latest_id) if latest_id else None
-        latest = await self.post_for(article) if article else None
-        return await self.polls.start_poll(channel, command.args, latest)
+        latest_id = await self._store.outbox.latest_sent_article(channel.id)
+        latest = await self._store.articles.get(latest_id) if latest_id else None
+        return await self._polls.start_poll(channel, command.args, latest)
 
     async def _cmd_results(self, command: Command) -> Reply:
-        channel = await self._store.channel_by_ref(command.chat)
-        return await self.polls.results(channel, command.args)
+        channel = await self._store.channels.by_ref(command.chat)
+        return await self._polls.results(channel, command.args)
 
     async def _cmd_status(self, command: Command) -> Reply:
-        channel = await self._store.channel_by_ref(command.chat)
-        stats = await self._store.stats(channel.id if channel else None)
+        channel = await self._store.channels.by_ref(command.chat)
+        counts = await self._store.outbox.counts(channel.id if channel else None)
         feeds = await self._listed_feeds(command.chat, channel)
         lines = [_channel_state(channel), f"Summaries: {self._summaries.key}."]
         lines.append(
-            f"Posts: {stats.sent} sent, {stats.pending} waiting, {stats.dead} failed for good."
+            f"Posts: {counts.sent} sent, {counts.waiting} waiting, {counts.dead} failed for good."
         )
+        lines += [_adapter_line(a) for a in self._health.adapters() if not a.healthy]
         lines += [f"Feed {_feed_line(f)}" for f in feeds if f.paused or f.failures]
         healthy = sum(1 for f in feeds if not f.paused and not f.failures)
-        lines.append(f"{healthy} of {len(feeds)} feeds healthy; {stats.articles} articles stored.")
+        articles = await self._store.articles.count()
+        lines.append(f"{healthy} of {len(feeds)} feeds healthy; {articles} articles stored.")
         if channel is not None:
             lines += await self._dead_reasons(channel.id)
         return Reply("\n".join(lines), title="Status")
 
     async def _dead_reasons(self, channel_id: int) -> list[str]:
-        rows = await self._store.outbox_rows(channel_id)
-        dead = [r for r in rows if r["state"] == "dead"][-3:]
-        return [f"Post {r['id']} failed: {r['last_error']}" for r in dead]
+        dead = await self._store.outbox.rows(channel_id, state=OutboxState.DEAD, limit=3)
+        return [f"Post {r.id} failed: {r.last_error}" for r in dead]
 
     async def _cmd_help(self, command: Command) -> Reply:
-        return Reply(HELP_TEXT, title="newsbrief")
+        return Reply(commands.help_text(), title="newsbrief")
 
 
 def _source(lead: Article, story: list[Article]) -> Source:
@@ -370,6 +304,15 @@ def _feed_line(feed: Feed) -> str:
     elif not feed.fetched_once:
         state = "not fetched yet"
     return f"{feed.label} ({state})"
+
+
+def _adapter_line(status: AdapterStatus) -> str:
+    name = status.platform.capitalize()
+    if status.state is AdapterState.STOPPED:
+        return f"{name} is disconnected for good: {status.reason}"
+    if status.state is AdapterState.RESTARTING:
+        return f"{name} is reconnecting (restart {status.restarts}): {status.reason}"
+    return f"{name} is {status.state.value}."
 
 
 def _channel_state(channel: Channel | None) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserInputError
+from bot.types import Source
 
 MAX_TOPIC_CHARS = 200
 MAX_TERMS = 8
@@ -38,11 +39,14 @@ def topic_terms(topic: str) -> list[str]:
     return list(dict.fromkeys(meaningful))[:MAX_TERMS]
 
 
-def fts_match(terms: list[str], *, any_term: bool = False) -> str:
-    """An FTS5 MATCH expression where each term is a quoted string (so NEAR, AND, *, - and
-    column filters are plain words); all terms by default, any with ``any_term``."""
-    quoted = [f'"{t}"' for t in terms]
-    return (" OR " if any_term else " ").join(quoted)
+@dataclass(frozen=True)
+class TopicAnswer:
+    """A topic summary with its sources (the CLI's ``--json`` shape)."""
+
+    topic: str
+    summary: str
+    sources: tuple[Source, ...]
+    method: str
 
 
 @dataclass(frozen=True)

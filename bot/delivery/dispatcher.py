@@ -1,8 +1,10 @@
 """The dispatcher: claims due outbox rows and delivers them through the platforms.
 
 Invariants: a row marked sent is never sent again; a crash repeats at most the rows that
-were in flight (state 'sending', put back to pending at start-up); failures become states
-with reasons (a paused channel, a dead row), nothing is dropped.
+were in flight (state 'sending', put back to pending at start-up); every failure becomes a
+state with a reason (a retry with its reason, a paused channel, a dead row), nothing is
+dropped. Building the message, sending it and recording what it left behind are all inside
+one guard: no error leaves a row in flight without a reason.
 """
 
 from __future__ import annotations
@@ -20,17 +22,24 @@ from bot.errors import (
     ChatMigrated,
     ChatUnavailable,
     DeliveryError,
-    NewsbriefError,
     RateLimited,
+    StoreError,
+    TransientDeliveryError,
 )
 from bot.ports import Clock, Platform
-from bot.store.sqlite import SqliteStore
-from bot.types import Channel, ChatRef, Message, OutboxItem, Sent
+from bot.store.ports import Store
+from bot.types import Channel, ChatRef, Delivered, Message, OutboxItem, Sent
 
 log = logging.getLogger(__name__)
 
 Composer = Callable[[OutboxItem, Channel], Awaitable[Message]]
-SentHook = Callable[[OutboxItem, Channel, Message, Sent], Awaitable[None]]
+Recorder = Callable[[Channel, Message, Sent, float], Delivered]
+RECORD_ATTEMPTS = 5  # tries to record a sent row before leaving it to the restart
+RECORD_BACKOFF = 2.0  # seconds before the second try, doubled after each
+
+
+def _plain(channel: Channel, message: Message, sent: Sent, now: float) -> Delivered:
+    return Delivered(sent.message_id, sent.poll_id)
 
 
 class Dispatcher:
@@ -38,26 +47,29 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         platforms: Mapping[str, Platform],
         clock: Clock,
         compose: Composer,
         *,
-        on_sent: SentHook | None = None,
+        record: Recorder = _plain,
+        on_delivered: Callable[[Delivered], None] = lambda delivered: None,
+        wake: asyncio.Event | None = None,
         max_in_flight: int = 16,
     ) -> None:
         self._store = store
         self._platforms = dict(platforms)
         self._clock = clock
         self._compose = compose
-        self._on_sent = on_sent
+        self._record = record
+        self._on_delivered = on_delivered
         self._max = max_in_flight
         self._pacers = {name: Pacer(p.limits) for name, p in self._platforms.items()}
         self._slots = {
             name: asyncio.Semaphore(max(1, p.limits.concurrency))
             for name, p in self._platforms.items()
         }
-        self._wake = asyncio.Event()
+        self._wake = wake or asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
 
     def wake(self) -> None:
@@ -66,7 +78,7 @@ class Dispatcher:
 
     async def recover(self) -> None:
         """Put rows a crash left in flight back to pending (they may repeat once)."""
-        count = await self._store.recover_in_flight()
+        count = await self._store.outbox.recover_in_flight()
         if count:
             log.warning("%d post(s) were in flight at the last stop; sending them again", count)
 
@@ -74,15 +86,18 @@ class Dispatcher:
         """Send everything due now (and what becomes due while sending); return the number
         of rows handled. Rows held by a rate limit until later are left for ``run``."""
         handled = 0
-        while True:
-            started = await self._start_due()
-            if not started and not self._in_flight:
-                return handled
-            handled += started
-            await self._wait_one()
+        try:
+            while True:
+                started = await self._start_due()
+                if not started and not self._in_flight:
+                    return handled
+                handled += started
+                await self._wait_one()
+        finally:
+            await self._finish_in_flight()
 
     async def run(self) -> None:
-        """Deliver forever (until cancelled; the post in flight is finished first)."""
+        """Deliver forever (until cancelled; the posts in flight are finished first)."""
         try:
             while True:
                 started = await self._start_due()
@@ -97,7 +112,7 @@ class Dispatcher:
         free = self._max - len(self._in_flight)
         if free <= 0:
             return 0
-        items = await self._store.claim_due(
+        items = await self._store.outbox.claim_due(
             self._clock.now(), free, busy=self._in_flight, platforms=self._platforms
         )
         for item in items:
@@ -120,7 +135,7 @@ class Dispatcher:
                 del self._in_flight[channel_id]
 
     async def _idle(self) -> None:
-        next_due = await self._store.next_outbox_due(self._platforms)
+        next_due = await self._store.outbox.next_due(self._platforms)
         await wait_until(self._clock, next_due, self._wake)
 
     async def _finish_in_flight(self) -> None:
@@ -131,7 +146,7 @@ class Dispatcher:
 
     async def _deliver_shielded(self, item: OutboxItem) -> None:
         # shielded so a shutdown lets the post in flight finish and be recorded
-        task = asyncio.ensure_future(self._deliver(item))
+        task = asyncio.ensure_future(self._deliver_logged(item))
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -139,50 +154,101 @@ class Dispatcher:
                 await task
             raise
 
-    async def _deliver(self, item: OutboxItem) -> None:
-        channel = await self._store.channel(item.channel_id)
-        if channel is None:  # the FK makes this impossible; guard against hand edits
-            await self._store.mark_dead(item.id, "channel no longer exists")
-            return
+    async def _deliver_logged(self, item: OutboxItem) -> None:
         try:
-            message = await self._compose(item, channel)
-        except NewsbriefError as e:
-            await self._store.mark_dead(item.id, f"cannot build the post: {e}")
-            return
-        await self._send(item, channel, message)
+            await self._deliver(item)
+        except StoreError as e:  # the store failed while recording a failure
+            log.error(
+                "post %d: could not record its outcome (%s); it is retried after a restart",
+                item.id,
+                e,
+            )
+        except Exception:
+            log.exception("post %d: unexpected error while recording its outcome", item.id)
 
-    async def _send(self, item: OutboxItem, channel: Channel, message: Message) -> None:
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            channel, message = await self._build(item)
+        except Exception as e:
+            await self._build_failed(item, e)
+            return
+        sent = await self._send(item, channel, message)
+        if sent is not None:
+            await self._record_sent(item, channel, message, sent)
+
+    async def _build(self, item: OutboxItem) -> tuple[Channel, Message]:
+        channel = await self._store.channels.get(item.channel_id)
+        if channel is None:  # the FK makes this impossible; guard against hand edits
+            raise StoreError(f"channel {item.channel_id} no longer exists")
+        return channel, await self._compose(item, channel)
+
+    async def _build_failed(self, item: OutboxItem, error: Exception) -> None:
+        reason = f"cannot build the post: {_describe(error)}"
+        if rules.build_failure_is_permanent(error):
+            log.warning("post %d dead: %s", item.id, reason)
+            await self._store.outbox.mark_dead(item.id, reason)
+            return
+        if not isinstance(error, StoreError):
+            log.error("post %d: %s", item.id, reason, exc_info=error)
+        await self._retry_or_bury(item, reason, self._clock.now())
+        self.wake()
+
+    async def _send(self, item: OutboxItem, channel: Channel, message: Message) -> Sent | None:
         platform = self._platforms[channel.ref.platform]
         slot = self._pacers[platform.name].reserve(channel.ref.chat_id, self._clock.now())
         await self._clock.sleep(slot - self._clock.now())
         try:
             async with self._slots[platform.name]:
-                sent = await platform.send(channel.ref, message, item.nonce)
+                return await platform.send(channel.ref, message, item.nonce)
         except DeliveryError as e:
             await self._failed(item, channel, e)
-            return
         except Exception as e:  # an adapter bug must not kill the dispatcher
             log.exception("adapter %s raised an unexpected error", platform.name)
-            await self._failed(item, channel, DeliveryError(f"unexpected error: {e!r}"))
-            return
-        await self._store.mark_sent(item.id, sent.message_id, sent.poll_id, self._clock.now())
-        if self._on_sent is not None:
-            await self._on_sent(item, channel, message, sent)
+            await self._failed(item, channel, TransientDeliveryError(f"unexpected error: {e!r}"))
+        return None
+
+    async def _record_sent(
+        self, item: OutboxItem, channel: Channel, message: Message, sent: Sent
+    ) -> None:
+        now = self._clock.now()
+        try:
+            delivered = self._record(channel, message, sent, now)
+        except Exception as e:  # a bug in what follows a post: the post itself went out
+            log.exception("post %d sent, but what follows it could not be worked out", item.id)
+            note = f"sent, but what follows it failed: {_describe(e)}"
+            delivered = Delivered(sent.message_id, sent.poll_id, note=note)
+        await self._mark_sent(item, delivered, now)
+        self._on_delivered(delivered)
+
+    async def _mark_sent(self, item: OutboxItem, delivered: Delivered, now: float) -> None:
+        """Record a sent row; a failing store is retried with backoff (the row must not be
+        sent again while the process lives), then left in flight for the restart."""
+        wait = RECORD_BACKOFF
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                await self._store.outbox.mark_sent(item.id, delivered, now)
+                return
+            except StoreError as e:
+                if attempt == RECORD_ATTEMPTS:
+                    raise
+                log.warning("post %d sent; recording it failed (%s), retrying", item.id, e)
+            await self._clock.sleep(wait)
+            wait *= 2
 
     async def _failed(self, item: OutboxItem, channel: Channel, error: DeliveryError) -> None:
         now = self._clock.now()
+        outbox = self._store.outbox
         if isinstance(error, RateLimited):
-            await self._store.set_channel_not_before(channel.id, now + error.retry_after)
-            await self._store.mark_retry(item.id, error.reason, now + error.retry_after, False)
+            await self._store.channels.hold_until(channel.id, now + error.retry_after)
+            await outbox.mark_retry(item.id, error.reason, now + error.retry_after, False)
         elif isinstance(error, ChatMigrated):
-            await self._store.move_channel(
-                channel.ref, ChatRef(channel.ref.platform, error.new_chat_id)
-            )
-            await self._store.mark_retry(item.id, error.reason, now, False)
+            new = ChatRef(channel.ref.platform, error.new_chat_id)
+            await self._store.channels.move(channel.ref, new)
+            await outbox.mark_retry(item.id, error.reason, now, False)
         elif isinstance(error, ChatUnavailable):
             log.warning("pausing %s: %s", channel.ref, error.reason)
-            await self._store.set_channel_paused(channel.id, error.reason)
-            await self._store.mark_retry(item.id, error.reason, now, False)
+            await self._store.channels.set_paused(channel.id, error.reason)
+            await outbox.mark_retry(item.id, error.reason, now, False)
         else:
             await self._retry_or_bury(item, error.reason, now)
         self.wake()
@@ -191,8 +257,13 @@ class Dispatcher:
         attempts = item.attempts + 1
         if rules.delivery_is_dead(attempts):
             log.error("post %d dead after %d attempts: %s", item.id, attempts, reason)
-            await self._store.mark_dead(item.id, reason)
+            await self._store.outbox.mark_dead(item.id, reason)
         else:
-            await self._store.mark_retry(
+            await self._store.outbox.mark_retry(
                 item.id, reason, now + rules.delivery_backoff(attempts), True
             )
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return text if text and not isinstance(error, KeyError) else f"{type(error).__name__}: {text}"

@@ -15,8 +15,17 @@ from bot.feeds.parse import entry_is_teaser, parse_feed
 from bot.ingest import routing, rules
 from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhash
 from bot.ports import Clock, Fetcher, FetchRequest
-from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
-from bot.types import Channel, Feed, FeedEntry, FeedOrigin, IngestCounts, NewArticle
+from bot.store.ports import Store
+from bot.types import (
+    Channel,
+    Feed,
+    FeedEntry,
+    FeedOrigin,
+    FeedUpdate,
+    IngestCounts,
+    NewArticle,
+    Routed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +56,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         fetcher: Fetcher,
         clock: Clock,
         *,
@@ -66,7 +75,7 @@ class Ingestor:
         if self._near is None:
             index = NearDuplicateIndex()
             since = self._clock.now() - DEDUP_WINDOW
-            for value, story_id in await self._store.simhashes_since(since):
+            for value, story_id in await self._store.articles.fingerprints_since(since):
                 index.add(value, story_id)
             self._near = index
         return self._near
@@ -76,8 +85,8 @@ class Ingestor:
     ) -> IngestCounts:
         """One pass over due (or all active) feeds; never raises for a feed's failure."""
         now = self._clock.now()
-        feeds = await (self._store.due_feeds(now) if only_due else self._active_feeds())
-        channels = await self._store.channels()
+        feeds = await (self._store.feeds.due(now) if only_due else self._store.feeds.active())
+        channels = await self._store.channels.all()
         await self._index()
 
         async def one(feed: Feed) -> FeedOutcome:
@@ -89,9 +98,6 @@ class Ingestor:
 
         outcomes = await asyncio.gather(*(one(f) for f in feeds))
         return _count(outcomes)
-
-    async def _active_feeds(self) -> list[Feed]:
-        return [f for f in await self._store.feeds() if not f.paused]
 
     async def ingest_feed(self, feed: Feed, channels: Sequence[Channel]) -> FeedOutcome:
         """Fetch, parse and store one feed; a failure is recorded on the feed, not raised."""
@@ -113,7 +119,9 @@ class Ingestor:
         result = await self._fetcher.fetch(request)
         now = self._clock.now()
         if result.not_modified:
-            await self._store.record_not_modified(feed.id, now, rules.feed_next_due(feed, now))
+            await self._store.feeds.record_not_modified(
+                feed.id, now, rules.feed_next_due(feed, now)
+            )
             return FeedOutcome(feed, "not_modified")
         parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
         fresh, _ = await self._fresh(feed, parsed.entries)
@@ -134,7 +142,7 @@ class Ingestor:
         async with self._save_lock:
             fresh, canonical = await self._fresh(feed, fresh)
             routed, duplicates = await self._route(feed, fresh, canonical, channels, now, prints)
-            ids = await self._store.save_ingest(update, routed)
+            ids = await self._store.articles.save_ingest(update, routed)
             await self._remember(routed, ids)
         queued = sum(len(r.channel_ids) for r in routed)
         return FeedOutcome(feed, "ok", len(parsed.entries), len(ids), duplicates, queued)
@@ -143,7 +151,7 @@ class Ingestor:
         self, feed: Feed, entries: Sequence[FeedEntry]
     ) -> tuple[list[FeedEntry], dict[str, str]]:
         canonical = {e.guid: canonical_url(e.url) if e.url else "" for e in entries}
-        guids, urls = await self._store.known(
+        guids, urls = await self._store.articles.known(
             feed.id, canonical.keys(), [u for u in canonical.values() if u]
         )
         return rules.new_entries(entries, guids, urls, canonical), canonical
@@ -213,7 +221,7 @@ class Ingestor:
         pause = rules.feed_should_pause(failures)
         next_due = rules.feed_next_due(feed, now, failures=failures, retry_after=retry_after)
         stored = f"{reason} (paused after {failures} failures in a row)" if pause else reason
-        await self._store.record_feed_failure(feed.id, stored, next_due=next_due, pause=pause)
+        await self._store.feeds.record_failure(feed.id, stored, next_due=next_due, pause=pause)
         log.warning("feed %s failed (%d in a row): %s", feed.label, failures, reason)
         return FeedOutcome(feed, "failed", error=stored)
 

@@ -19,6 +19,7 @@ from adapters.discord.adapter import (
 )
 from adapters.discord.commands import FileSyncState
 from bot.chat.commands import ADMIN_ONLY, COMMANDS
+from bot.clock import ManualClock
 from bot.errors import ChatUnavailable, ConfigError, RateLimited, TransientDeliveryError
 from bot.redact import SecretFilter
 from bot.types import (
@@ -84,8 +85,13 @@ class FakeCore:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
+    """A fake Discord that discord.py is pointed at, as the composition root does."""
     async with FakeDiscord(token=TOKEN, channels=(CHANNEL, OTHER_CHANNEL)) as server:
-        yield server
+        restore = point_discord_at(server.api_base_url, server.gateway_url)
+        try:
+            yield server
+        finally:
+            restore()
 
 
 @pytest.fixture
@@ -97,9 +103,7 @@ def _adapter(fake: FakeDiscord, core: FakeCore, **options: object) -> DiscordAda
     return DiscordAdapter(
         token=TOKEN,
         core=core,
-        api_base_url=fake.api_base_url,
-        gateway_url=fake.gateway_url,
-        clock=lambda: NOW,
+        clock=ManualClock(start=NOW),
         guild_ready_timeout=0.01,  # on_ready waits this long after the last guild
         **options,  # type: ignore[arg-type]
     )
@@ -132,12 +136,15 @@ async def test_logs_in_and_gets_ready_through_the_overridden_urls(
     assert adapter.limits.concurrency == 4
 
 
-async def test_stop_restores_discord_py_defaults(fake: FakeDiscord, core: FakeCore) -> None:
-    """The URL override lasts only while the adapter runs."""
+async def test_the_adapter_leaves_discord_py_settings_alone(
+    fake: FakeDiscord, core: FakeCore
+) -> None:
+    """Where discord.py connects is the composition root's process-wide choice: starting
+    and stopping an adapter does not change it."""
     before = _discord_urls()
     started = _adapter(fake, core)
     await started.start()
-    assert _discord_urls() == (fake.api_base_url, fake.gateway_url)
+    assert _discord_urls() == before
     await started.stop()
     assert _discord_urls() == before
 
@@ -176,24 +183,23 @@ def test_api_url_adds_the_version_only_when_missing() -> None:
 
 async def test_a_rejected_token_is_a_config_error(fake: FakeDiscord, core: FakeCore) -> None:
     """A wrong DISCORD_BOT_TOKEN stops start-up with a clear error, and cleans up."""
-    wrong = DiscordAdapter(
-        token="not-the-token",
-        core=core,
-        api_base_url=fake.api_base_url,
-        gateway_url=fake.gateway_url,
-    )
+    wrong = DiscordAdapter(token="not-the-token", core=core, clock=ManualClock())
     with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN"):
         await wrong.start()
-    assert _discord_urls()[0] == "https://discord.com/api/v10"
+    await wrong.wait_closed()  # nothing left running
 
 
 async def test_an_unreachable_discord_fails_start_clearly(core: FakeCore) -> None:
     """Nothing listening at the API URL: start raises DiscordStartError, not a hang."""
     async with FakeDiscord(token=TOKEN) as gone:
         api, gateway = gone.api_base_url, gone.gateway_url
-    unreachable = DiscordAdapter(token=TOKEN, core=core, api_base_url=api, gateway_url=gateway)
-    with pytest.raises(DiscordStartError, match="cannot log in"):
-        await unreachable.start()
+    restore = point_discord_at(api, gateway)
+    unreachable = DiscordAdapter(token=TOKEN, core=core, clock=ManualClock())
+    try:
+        with pytest.raises(DiscordStartError, match="cannot log in"):
+            await unreachable.start()
+    finally:
+        restore()
 
 
 async def test_factory_builds_an_adapter_the_root_can_start(
@@ -201,11 +207,7 @@ async def test_factory_builds_an_adapter_the_root_can_start(
 ) -> None:
     """``create_adapter`` is what the composition root calls; the result starts and sends."""
     built = create_adapter(
-        token=TOKEN,
-        api_base_url=fake.api_base_url,
-        gateway_url=fake.gateway_url,
-        core=core,
-        sync_state_path=tmp_path / "discord-commands",
+        token=TOKEN, core=core, clock=ManualClock(), sync_state_path=tmp_path / "discord-commands"
     )
     await built.start()
     try:
@@ -437,7 +439,7 @@ async def test_other_errors_are_transient(fake: FakeDiscord, adapter: DiscordAda
 
 async def test_sending_before_start_is_transient(core: FakeCore) -> None:
     """The dispatcher may run before the gateway is up; that is a retry, not a pause."""
-    idle = DiscordAdapter(token=TOKEN, core=core)
+    idle = DiscordAdapter(token=TOKEN, core=core, clock=ManualClock())
     with pytest.raises(TransientDeliveryError):
         await idle.send(CHAT, _post(), "n-early")
 

@@ -169,7 +169,7 @@ async def test_create_adapter_builds_a_working_adapter(
     api: FakeTelegramAPI, core: FakeCore
 ) -> None:
     """The composition root's factory gives an adapter that sends through base_url."""
-    adapter = create_adapter(token=api.token, base_url=api.base_url, core=core)
+    adapter = create_adapter(token=api.token, base_url=api.base_url, core=core, clock=ManualClock())
     await adapter.start()
     try:
         sent = await adapter.send(ref(GROUP), Reply("hello"), "nonce")

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.telegram import create_adapter
 from adapters.telegram.adapter import Webhook
+from bot.clock import ManualClock
 from bot.types import Command
 from tests.adapters.test_telegram import GROUP, MEMBER, FakeCore
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -44,6 +45,7 @@ async def test_webhook_updates_reach_the_core(api: FakeTelegramAPI) -> None:
         token=api.token,
         base_url=api.base_url,
         core=core,
+        clock=ManualClock(),
         webhook=Webhook(url, "127.0.0.1", port, SECRET),
     )
     await adapter.start()

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from dataclasses import dataclass, field
 
-from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
-from bot.types import Channel, ChatRef, Feed, FeedOrigin, NewArticle, Subscription
+from bot.chat.service import Service
+from bot.clock import ManualClock
+from bot.delivery.compose import Composer
+from bot.delivery.dispatcher import Dispatcher
+from bot.polls.closer import PollCloser
+from bot.polls.lifecycle import Polls, delivered
+from bot.ports import Fetcher
+from bot.store.ports import Store
+from bot.summaries import Summaries
+from bot.types import (
+    Channel,
+    ChatRef,
+    Feed,
+    FeedOrigin,
+    FeedUpdate,
+    NewArticle,
+    Routed,
+    Subscription,
+)
+from summarizer.base import Summarizer
+from tests.fakes.platform import FakePlatform
+from tests.fakes.summarizer import FakeSummarizer
 
 
-async def make_feed(
-    store: SqliteStore, url: str = "https://news.test/feed", now: float = 0.0
-) -> Feed:
+async def make_feed(store: Store, url: str = "https://news.test/feed", now: float = 0.0) -> Feed:
     """A config feed."""
-    return await store.upsert_feed(
+    return await store.feeds.upsert(
         url, name="test", origin=FeedOrigin.CONFIG, every=600.0, backfill=0, now=now
     )
 
 
-async def make_channel(store: SqliteStore, chat: str, platform: str = "fake") -> Channel:
+async def make_channel(store: Store, chat: str, platform: str = "fake") -> Channel:
     """A channel taking every operator feed."""
-    return await store.upsert_channel(
+    return await store.channels.upsert(
         ChatRef(platform, chat), origin=FeedOrigin.CONFIG, subscription=Subscription(), now=0.0
     )
 
@@ -43,8 +63,57 @@ def article(feed: Feed, n: int, text: str = "", title: str = "") -> NewArticle:
 
 
 async def store_articles(
-    store: SqliteStore, feed: Feed, channels: list[Channel], numbers: range, now: float
+    store: Store, feed: Feed, channels: list[Channel], numbers: range, now: float
 ) -> list[int]:
     """Store articles routed to every given channel, as ingest does."""
     routed = [Routed(article(feed, n), tuple(c.id for c in channels)) for n in numbers]
-    return await store.save_ingest(FeedUpdate(feed.id, now, now + 600), routed)
+    return await store.articles.save_ingest(FeedUpdate(feed.id, now, now + 600), routed)
+
+
+class NoFetcher:
+    """A fetcher for tests that must never fetch."""
+
+    async def fetch(self, request: object) -> object:
+        raise AssertionError("no fetch expected")
+
+    async def aclose(self) -> None:
+        return None
+
+
+@dataclass
+class CoreParts:
+    """The core's parts wired over one store, delivering to a fake platform (what the
+    composition root does, minus settings, config and adapters)."""
+
+    store: Store
+    clock: ManualClock
+    summaries: Summaries
+    polls: Polls
+    service: Service
+    composer: Composer
+    dispatcher: Dispatcher
+    closer: PollCloser
+    platform: FakePlatform = field(default_factory=FakePlatform)
+
+
+def core(
+    store: Store,
+    clock: ManualClock,
+    *,
+    summarizer: Summarizer | None = None,
+    platform: FakePlatform | None = None,
+    fetcher: Fetcher | None = None,
+) -> CoreParts:
+    """Wire the core's parts for a component test."""
+    platform = platform or FakePlatform()
+    ready = asyncio.Event()
+    summaries = Summaries(store.summaries, summarizer or FakeSummarizer(), clock)
+    polls = Polls(store, clock, on_queued=ready.set)
+    service = Service(store, summaries, polls, fetcher or NoFetcher(), clock)  # type: ignore[arg-type]
+    composer = Composer(store.articles, summaries, polls)
+    platforms = {platform.name: platform}
+    dispatcher = Dispatcher(store, platforms, clock, composer.compose, record=delivered, wake=ready)
+    closer = PollCloser(store, polls, platforms, clock)
+    return CoreParts(
+        store, clock, summaries, polls, service, composer, dispatcher, closer, platform
+    )

@@ -7,15 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.delivery.dispatcher import Dispatcher
 from bot.store.sqlite import SqliteStore
-from bot.summaries import Summaries
 from summarizer.registry import SummarizerOptions, make_summarizer
-from tests.bot.helpers import make_channel, make_feed, store_articles
+from tests.bot.helpers import CoreParts, core, make_channel, make_feed, store_articles
 from tests.fakes.openai_server import FakeOpenAI, completion
-from tests.fakes.platform import FakePlatform
 
 REPLY = {
     "headline": "Story one",
@@ -32,10 +28,11 @@ async def server() -> AsyncIterator[FakeOpenAI]:
         yield fake
 
 
-def _service(store: SqliteStore, server: FakeOpenAI, clock: ManualClock) -> Service:
-    options = SummarizerOptions(api_key="k", base_url=server.base_url, model="fake-model")
-    summaries = Summaries(store, make_summarizer("llm", options=options), clock)
-    return Service(store, summaries, None, clock)  # type: ignore[arg-type]
+def _core(store: SqliteStore, server: FakeOpenAI, clock: ManualClock) -> CoreParts:
+    options = SummarizerOptions(
+        api_key="k", base_url=server.base_url, model="fake-model", clock=clock
+    )
+    return core(store, clock, summarizer=make_summarizer("llm", options=options))
 
 
 async def test_ten_channels_and_a_restart_cost_one_request(
@@ -47,16 +44,17 @@ async def test_ten_channels_and_a_restart_cost_one_request(
     feed = await make_feed(store)
     channels = [await make_channel(store, f"c{i}") for i in range(10)]
     await store_articles(store, feed, channels, range(1), clock.now())
-    service = _service(store, server, clock)
-    platform = FakePlatform()
-    await Dispatcher(store, {"fake": platform}, clock, service.compose).drain()
-    assert len(platform.sent) == 10
-    assert {m.summary for _, m, _ in platform.sent} == {" ".join(REPLY["summary"])}  # type: ignore[union-attr]
-    again = _service(store, server, clock)
-    article = (await store.latest(1))[0]
-    assert (await again.post_for(article)).summary == " ".join(REPLY["summary"])
-    await service.close()
-    await again.close()
+    parts = _core(store, server, clock)
+    await parts.dispatcher.drain()
+    sent = parts.platform.sent
+    assert len(sent) == 10
+    assert {m.summary for _, m, _ in sent} == {" ".join(REPLY["summary"])}  # type: ignore[union-attr]
+    again = _core(store, server, clock)
+    article = (await store.articles.latest(1))[0]
+    post = await again.composer.post_for(article, channels[0])
+    assert post.summary == " ".join(REPLY["summary"])
+    await parts.summaries.summarizer.aclose()
+    await again.summaries.summarizer.aclose()
     assert server.calls == 1
 
 
@@ -67,9 +65,9 @@ async def test_same_topic_twice_costs_one_request(
     server.script(completion(TOPIC_REPLY), completion(TOPIC_REPLY))
     feed = await make_feed(store)
     await store_articles(store, feed, [], range(1), clock.now())
-    service = _service(store, server, clock)
-    first = await service.topic("story")
-    second = await service.topic("story")
-    await service.close()
+    parts = _core(store, server, clock)
+    first = await parts.service.topic("story")
+    second = await parts.service.topic("story")
+    await parts.summaries.summarizer.aclose()
     assert first == second
     assert server.calls == 1

@@ -143,6 +143,12 @@ class FakeDiscord:
         await site.start()
         self.port = self._runner.addresses[0][1]
 
+    async def disconnect(self, code: int) -> None:
+        """Close every gateway connection with ``code`` (4004, say: a reset token ends a
+        discord.py client for good)."""
+        for ws in list(self._sockets):
+            await ws.close(code=code)
+
     async def close(self) -> None:
         """Close open gateway sockets (a clean 1000) and stop serving."""
         for ws in list(self._sockets):

@@ -252,6 +252,7 @@ class FakeTelegramAPI:
         self._chat_times: dict[int, list[float]] = {}
         self.floods = 0
         self.base_url = ""
+        self.revoked = False
 
     async def __aenter__(self) -> FakeTelegramAPI:
         await self.start()
@@ -437,8 +438,14 @@ class FakeTelegramAPI:
 
     # -- the server ---------------------------------------------------------------------
 
+    def revoke_token(self) -> None:
+        """Refuse the token from now on (401), as Telegram does once it is revoked at
+        @BotFather; a long poll in progress returns at once."""
+        self.revoked = True
+        self._updates_ready.set()
+
     async def _handle(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
+        if self.revoked or request.match_info["token"] != self.token:
             return _error(Failure(401, "Unauthorized"))
         method = request.match_info["method"]
         params, files = await _read_params(request)

@@ -48,22 +48,17 @@ EXTRACTIVE = ExtractiveSummarizer()
 
 
 class FakeClock:
-    """POSIX seconds that move only when the test says so."""
+    """The bot's clock as the summarizer sees it: time moves only when the test says so,
+    and waits are recorded instead of waited."""
 
     def __init__(self) -> None:
-        self.now = 1_750_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Sleeps:
-    """Records the waits the summarizer asks for instead of waiting."""
-
-    def __init__(self) -> None:
+        self.time = 1_750_000_000.0
         self.waits: list[float] = []
 
-    async def __call__(self, seconds: float) -> None:
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
 
 
@@ -84,13 +79,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def sleeps() -> Sleeps:
-    """The summarizer's sleep."""
-    return Sleeps()
-
-
-@pytest.fixture
-async def make(server: FakeOpenAI, clock: FakeClock, sleeps: Sleeps) -> AsyncIterator[Make]:
+async def make(server: FakeOpenAI, clock: FakeClock) -> AsyncIterator[Make]:
     """Build summarizers pointed at the fake server; all are closed after the test."""
     made: list[LLMSummarizer] = []
 
@@ -102,7 +91,6 @@ async def make(server: FakeOpenAI, clock: FakeClock, sleeps: Sleeps) -> AsyncIte
             "fallback": EXTRACTIVE,
             "timeout": 5.0,
             "clock": clock,
-            "sleep": sleeps,
         }
         summarizer = LLMSummarizer(**(options | overrides))
         made.append(summarizer)
@@ -175,32 +163,34 @@ async def test_bad_poll_is_dropped_but_summary_kept(server: FakeOpenAI, make: Ma
 
 
 async def test_429_waits_retry_after_then_succeeds(
-    server: FakeOpenAI, make: Make, sleeps: Sleeps
+    server: FakeOpenAI, make: Make, clock: FakeClock
 ) -> None:
     """A 429 is retried after exactly the Retry-After the server sent."""
     server.script(rate_limited(retry_after=3), completion(GOOD_REPLY))
     summary = await make(max_retries=2).summarize(ARTICLE)
     assert summary.method == "llm"
-    assert sleeps.waits == [3.0]
+    assert clock.waits == [3.0]
     assert server.calls == 2
 
 
 async def test_429_asking_too_long_falls_back_at_once(
-    server: FakeOpenAI, make: Make, sleeps: Sleeps
+    server: FakeOpenAI, make: Make, clock: FakeClock
 ) -> None:
     """A Retry-After beyond the allowed wait is not honoured by waiting: fall back now."""
     server.script(rate_limited(retry_after=3600), completion(GOOD_REPLY))
     summary = await make(max_retries=2, max_retry_wait=30).summarize(ARTICLE)
     assert summary.method == "extractive"
-    assert (server.calls, sleeps.waits) == (1, [])
+    assert (server.calls, clock.waits) == (1, [])
 
 
-async def test_500_is_retried_with_backoff(server: FakeOpenAI, make: Make, sleeps: Sleeps) -> None:
+async def test_500_is_retried_with_backoff(
+    server: FakeOpenAI, make: Make, clock: FakeClock
+) -> None:
     """A 5xx is retried a bounded number of times with a growing wait."""
     server.script(server_error(), server_error(), completion(GOOD_REPLY))
     summary = await make(max_retries=2).summarize(ARTICLE)
     assert summary.method == "llm"
-    assert sleeps.waits == [1.0, 2.0]
+    assert clock.waits == [1.0, 2.0]
     assert server.calls == 3
 
 
@@ -211,7 +201,7 @@ async def test_500s_open_the_breaker(server: FakeOpenAI, make: Make, clock: Fake
     results = [await summarizer.summarize(ARTICLE) for _ in range(4)]
     assert [r.method for r in results] == ["extractive"] * 4
     assert server.calls == 2
-    clock.now += 61
+    clock.time += 61
     server.script(completion(GOOD_REPLY))
     assert (await summarizer.summarize(ARTICLE)).method == "llm"
     assert server.calls == 3
@@ -320,7 +310,7 @@ async def test_daily_token_budget_switches_to_extractive(
     methods = [(await summarizer.summarize(ARTICLE)).method for _ in range(3)]
     assert methods == ["llm", "llm", "extractive"]
     assert server.calls == 2
-    clock.now += 86_400
+    clock.time += 86_400
     assert (await summarizer.summarize(ARTICLE)).method == "llm"
     assert server.calls == 3
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from bot.clock import ManualClock
 from summarizer.extractive import ExtractiveSummarizer
 from summarizer.llm import LLMSummarizer
 from summarizer.registry import SummarizerOptions, known_kinds, make_summarizer
@@ -22,11 +23,19 @@ def test_extractive_by_name() -> None:
 
 async def test_llm_by_name_names_its_model() -> None:
     """ "llm" builds the LLM summarizer; its key carries the model."""
-    options = SummarizerOptions(api_key="sk-test", base_url="http://127.0.0.1:9/v1", model="m1")
+    options = SummarizerOptions(
+        api_key="sk-test", base_url="http://127.0.0.1:9/v1", model="m1", clock=ManualClock()
+    )
     summarizer = make_summarizer("llm", options=options)
     assert isinstance(summarizer, LLMSummarizer)
     assert summarizer.key == "llm:m1"
     await summarizer.aclose()
+
+
+def test_llm_needs_the_bots_clock() -> None:
+    """There is one clock: the LLM summarizer is never built on a wall clock of its own."""
+    with pytest.raises(ValueError, match="clock"):
+        make_summarizer("llm", options=SummarizerOptions(api_key="k"))
 
 
 def test_unknown_kind_lists_the_known_ones() -> None:

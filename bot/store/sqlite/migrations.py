@@ -153,4 +153,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (poll_id, platform, user_id)
     );
     """,
+    # 3: finding a channel's head row without scanning its history
+    """
+    CREATE INDEX outbox_channel ON outbox (channel_id, state, id);
+    """,
 )

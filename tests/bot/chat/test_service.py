@@ -6,10 +6,9 @@ import pytest
 
 from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.store.sqlite import FeedUpdate, Routed, SqliteStore
-from bot.summaries import Summaries
-from bot.types import ChatRef, Command, FeedOrigin, Reply
-from tests.bot.helpers import article, make_channel, make_feed
+from bot.store.sqlite import SqliteStore
+from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed
+from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed
 from tests.fakes.summarizer import FakeSummarizer
 
 CHAT = ChatRef("telegram", "-100")
@@ -21,14 +20,6 @@ VENEZUELA = (
 )
 
 
-class _NoFetcher:
-    async def fetch(self, request: object) -> object:
-        raise AssertionError("no fetch expected")
-
-    async def aclose(self) -> None:
-        return None
-
-
 @pytest.fixture
 def summarizer() -> FakeSummarizer:
     """A counting summarizer."""
@@ -36,14 +27,20 @@ def summarizer() -> FakeSummarizer:
 
 
 @pytest.fixture
-def service(store: SqliteStore, clock: ManualClock, summarizer: FakeSummarizer) -> Service:
+def parts(store: SqliteStore, clock: ManualClock, summarizer: FakeSummarizer) -> CoreParts:
+    """The core's parts over a real store."""
+    return core(store, clock, summarizer=summarizer)
+
+
+@pytest.fixture
+def service(parts: CoreParts) -> Service:
     """The service over a real store."""
-    return Service(store, Summaries(store, summarizer, clock), _NoFetcher(), clock)  # type: ignore[arg-type]
+    return parts.service
 
 
 async def _seed(store: SqliteStore, clock: ManualClock) -> None:
     wire = await make_feed(store, "https://wire.test/rss")
-    paper = await store.upsert_feed(
+    paper = await store.feeds.upsert(
         "https://paper.test/rss",
         name="paper",
         origin=FeedOrigin.CONFIG,
@@ -54,14 +51,14 @@ async def _seed(store: SqliteStore, clock: ManualClock) -> None:
     await make_channel(store, "-100", platform="telegram")
     first = article(wire, 1, VENEZUELA, "Russian planes land in Venezuela")
     other = article(wire, 2, "The city approved night buses on twelve routes. " * 3, "Night buses")
-    await store.save_ingest(
+    await store.articles.save_ingest(
         FeedUpdate(wire.id, clock.now(), 0), [Routed(first, ()), Routed(other, ())]
     )
-    ids = await store.latest(10)
+    ids = await store.articles.latest(10)
     story = next(a.id for a in ids if a.title.startswith("Russian"))
     copy = article(paper, 3, VENEZUELA + " Syndicated.", "Russian planes in Venezuela (wire)")
     copy = type(copy)(**{**copy.__dict__, "duplicate_of": story, "post": False})
-    await store.save_ingest(FeedUpdate(paper.id, clock.now(), 0), [Routed(copy, ())])
+    await store.articles.save_ingest(FeedUpdate(paper.id, clock.now(), 0), [Routed(copy, ())])
 
 
 def _cmd(name: str, args: str = "", admin: bool = False) -> Command:
@@ -116,11 +113,11 @@ async def test_hostile_topics_get_clear_answers(
 ) -> None:
     """Odd, hostile or huge topics get a readable Reply and change nothing."""
     await _seed(store, clock)
-    before = (await store.stats()).articles
+    before = await store.articles.count()
     reply = await service.handle(_cmd("summary", topic))
     assert isinstance(reply, Reply) and reply.text
     assert "Traceback" not in reply.text
-    assert (await store.stats()).articles == before
+    assert (await store.articles.count()) == before
 
 
 async def test_sql_like_topic_is_plain_words(
@@ -177,19 +174,20 @@ async def test_unknown_command_and_help(service: Service) -> None:
 async def test_status_shows_paused_reason(store: SqliteStore, service: Service) -> None:
     """/status tells why a channel is paused."""
     channel = await make_channel(store, "-100", platform="telegram")
-    await store.set_channel_paused(channel.id, "Forbidden: bot was kicked")
+    await store.channels.set_paused(channel.id, "Forbidden: bot was kicked")
     reply = await service.handle(_cmd("status"))
     assert "paused: Forbidden: bot was kicked" in reply.text
 
 
 async def test_article_summary_is_cached(
-    store: SqliteStore, clock: ManualClock, service: Service, summarizer: FakeSummarizer
+    store: SqliteStore, clock: ManualClock, parts: CoreParts, summarizer: FakeSummarizer
 ) -> None:
     """One summarizer call per article, however many channels and restarts."""
     await _seed(store, clock)
-    first = (await store.latest(1))[0]
-    one = await service.post_for(first)
-    two = await service.post_for(first)
+    first = (await store.articles.latest(1))[0]
+    channel = await make_channel(store, "-100", platform="telegram")
+    one = await parts.composer.post_for(first, channel)
+    two = await parts.composer.post_for(first, channel)
     assert one == two
     assert summarizer.calls == 1
 

@@ -5,11 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import ManualClock
-from bot.delivery.dispatcher import Dispatcher
-from bot.errors import ChatMigrated, ChatUnavailable, RateLimited, TransientDeliveryError
+from bot.delivery.dispatcher import Composer, Dispatcher
+from bot.errors import (
+    ChatMigrated,
+    ChatUnavailable,
+    NotFound,
+    RateLimited,
+    StoreError,
+    TransientDeliveryError,
+)
+from bot.store.ports import OutboxStore
 from bot.store.sqlite import SqliteStore
-from bot.types import Channel, Message, OutboxItem, Reply
-from tests.bot.helpers import make_channel, make_feed, store_articles
+from bot.types import (
+    Channel,
+    Delivered,
+    FeedUpdate,
+    Message,
+    OutboxItem,
+    OutboxKind,
+    OutboxState,
+    Reply,
+    Routed,
+    Sent,
+)
+from tests.bot.helpers import article, core, make_channel, make_feed, store_articles
 from tests.fakes.platform import FakePlatform
 
 
@@ -17,8 +36,10 @@ async def _compose(item: OutboxItem, channel: Channel) -> Message:
     return Reply(f"article {item.article_id}")
 
 
-def _dispatcher(store: SqliteStore, platform: FakePlatform, clock: ManualClock) -> Dispatcher:
-    return Dispatcher(store, {platform.name: platform}, clock, _compose)
+def _dispatcher(
+    store: SqliteStore, platform: FakePlatform, clock: ManualClock, compose: Composer = _compose
+) -> Dispatcher:
+    return Dispatcher(store, {platform.name: platform}, clock, compose)
 
 
 async def test_each_post_is_sent_once_and_recorded(store: SqliteStore, clock: ManualClock) -> None:
@@ -31,17 +52,17 @@ async def test_each_post_is_sent_once_and_recorded(store: SqliteStore, clock: Ma
     assert await dispatcher.drain() == 6
     assert await dispatcher.drain() == 0
     assert [m.text for m in platform.to("a")] == ["article 1", "article 2", "article 3"]  # type: ignore[union-attr]
-    rows = await store.outbox_rows()
-    assert {r["state"] for r in rows} == {"sent"}
-    assert all(r["message_id"] for r in rows)
+    rows = await store.outbox.rows()
+    assert {r.state for r in rows} == {"sent"}
+    assert all(r.message_id for r in rows)
 
 
 async def test_same_article_twice_makes_one_row(store: SqliteStore, clock: ManualClock) -> None:
     """Enqueuing the same (channel, key) twice leaves one outbox row."""
     channel = await make_channel(store, "a")
-    assert await store.enqueue(channel.id, "reply", "k1", "{}", clock.now())
-    assert not await store.enqueue(channel.id, "reply", "k1", "{}", clock.now())
-    assert len(await store.outbox_rows()) == 1
+    assert await store.outbox.enqueue(channel.id, OutboxKind.ARTICLE, "k1", "", clock.now())
+    assert not await store.outbox.enqueue(channel.id, OutboxKind.ARTICLE, "k1", "", clock.now())
+    assert len(await store.outbox.rows()) == 1
 
 
 async def test_rate_limit_holds_only_that_chat(store: SqliteStore, clock: ManualClock) -> None:
@@ -58,7 +79,7 @@ async def test_rate_limit_holds_only_that_chat(store: SqliteStore, clock: Manual
     await clock.advance(31)
     await dispatcher.drain()
     assert len(platform.to("slow")) == 2
-    assert all(r["attempts"] == 0 for r in await store.outbox_rows())
+    assert all(r.attempts == 0 for r in await store.outbox.rows())
 
 
 async def test_forbidden_pauses_channel_with_reason(store: SqliteStore, clock: ManualClock) -> None:
@@ -68,10 +89,10 @@ async def test_forbidden_pauses_channel_with_reason(store: SqliteStore, clock: M
     await store_articles(store, feed, [gone], range(3), clock.now())
     platform = FakePlatform(failures={"gone": [ChatUnavailable("bot was kicked")]})
     await _dispatcher(store, platform, clock).drain()
-    channel = await store.channel(gone.id)
+    channel = await store.channels.get(gone.id)
     assert channel is not None and channel.paused_reason == "bot was kicked"
     assert platform.sent == []
-    assert [r["state"] for r in await store.outbox_rows()] == ["pending"] * 3
+    assert [r.state for r in await store.outbox.rows()] == ["pending"] * 3
 
 
 async def test_transient_errors_retry_then_die(store: SqliteStore, clock: ManualClock) -> None:
@@ -84,10 +105,10 @@ async def test_transient_errors_retry_then_die(store: SqliteStore, clock: Manual
     for _ in range(10):
         await dispatcher.drain()
         await clock.advance(3600)
-    row = (await store.outbox_rows())[0]
-    assert row["state"] == "dead"
-    assert row["last_error"] == "HTTP 502"
-    assert row["attempts"] == 6
+    row = (await store.outbox.rows())[0]
+    assert row.state == "dead"
+    assert row.last_error == "HTTP 502"
+    assert row.attempts == 6
 
 
 async def test_migration_moves_channel_and_resends(store: SqliteStore, clock: ManualClock) -> None:
@@ -98,7 +119,7 @@ async def test_migration_moves_channel_and_resends(store: SqliteStore, clock: Ma
     platform = FakePlatform(failures={"-100": [ChatMigrated("-1009")]})
     await _dispatcher(store, platform, clock).drain()
     assert len(platform.to("-1009")) == 1
-    channel = await store.channel(group.id)
+    channel = await store.channels.get(group.id)
     assert channel is not None and channel.ref.chat_id == "-1009"
 
 
@@ -110,9 +131,9 @@ async def test_in_flight_post_is_resent_after_crash(tmp_path: Path, clock: Manua
     feed = await make_feed(store)
     channel = await make_channel(store, "a")
     await store_articles(store, feed, [channel], range(2), clock.now())
-    claimed = await store.claim_due(clock.now(), 1, platforms=["fake"])
-    await store.mark_sent(claimed[0].id, "m1", "", clock.now())
-    await store.claim_due(clock.now(), 1, platforms=["fake"])  # in flight at the "crash"
+    claimed = await store.outbox.claim_due(clock.now(), 1, platforms=["fake"])
+    await store.outbox.mark_sent(claimed[0].id, Delivered("m1"), clock.now())
+    await store.outbox.claim_due(clock.now(), 1, platforms=["fake"])  # in flight at the "crash"
     await store.close()
 
     reopened = await SqliteStore.open(db)
@@ -130,4 +151,135 @@ async def test_channels_of_missing_platform_wait(store: SqliteStore, clock: Manu
     tg = await make_channel(store, "@news", platform="telegram")
     await store_articles(store, feed, [tg], range(1), clock.now())
     await _dispatcher(store, FakePlatform(), clock).drain()
-    assert [r["state"] for r in await store.outbox_rows()] == ["pending"]
+    assert [r.state for r in await store.outbox.rows()] == ["pending"]
+
+
+# -- every failure is a state with a reason ------------------------------------------------
+
+
+class _BrokenCompose:
+    """A composer that fails the first ``times`` calls with ``error``."""
+
+    def __init__(self, error: Exception, times: int = 1_000) -> None:
+        self.error, self.times, self.calls = error, times, 0
+
+    async def __call__(self, item: OutboxItem, channel: Channel) -> Message:
+        self.calls += 1
+        if self.calls <= self.times:
+            raise self.error
+        return Reply(f"article {item.article_id}")
+
+
+async def test_compose_bug_retries_with_reason_then_dies(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """A compose that raises something unexpected never leaves the row in flight: it is
+    retried with backoff, the reason recorded, and finally dead."""
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    await store_articles(store, feed, [channel], range(1), clock.now())
+    broken = _BrokenCompose(KeyError("headline"))
+    dispatcher = _dispatcher(store, FakePlatform(), clock, broken)
+    await dispatcher.drain()
+    row = (await store.outbox.rows())[0]
+    assert (row.state, row.attempts) == (OutboxState.PENDING, 1)
+    assert row.last_error is not None and "KeyError" in row.last_error
+    for _ in range(8):
+        await clock.advance(3600)
+        await dispatcher.drain()
+    row = (await store.outbox.rows())[0]
+    assert (row.state, row.attempts) == (OutboxState.DEAD, 6)
+    assert row.last_error is not None and "cannot build the post" in row.last_error
+
+
+async def test_store_hiccup_while_composing_is_retried(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """A transient store error while building a post is retried, and the post goes out."""
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    await store_articles(store, feed, [channel], range(1), clock.now())
+    platform = FakePlatform()
+    dispatcher = _dispatcher(store, platform, clock, _BrokenCompose(StoreError("locked"), 1))
+    await dispatcher.drain()
+    assert platform.sent == []
+    await clock.advance(60)
+    await dispatcher.drain()
+    assert len(platform.sent) == 1
+    row = (await store.outbox.rows())[0]
+    assert (row.state, row.attempts) == (OutboxState.SENT, 1)
+
+
+async def test_missing_article_is_dead_at_once(store: SqliteStore, clock: ManualClock) -> None:
+    """A row whose article is gone cannot be built by any retry: dead with the reason."""
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    await store_articles(store, feed, [channel], range(1), clock.now())
+    dispatcher = _dispatcher(store, FakePlatform(), clock, _BrokenCompose(NotFound("gone")))
+    await dispatcher.drain()
+    row = (await store.outbox.rows())[0]
+    assert (row.state, row.last_error) == (OutboxState.DEAD, "cannot build the post: gone")
+
+
+class _FlakyOutbox:
+    """The real outbox, except that ``mark_sent`` fails the first ``times`` calls."""
+
+    def __init__(self, real: OutboxStore, times: int) -> None:
+        self._real, self.times = real, times
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    async def mark_sent(self, item_id: int, delivered: Delivered, now: float) -> None:
+        if self.times > 0:
+            self.times -= 1
+            raise StoreError("database is locked")
+        await self._real.mark_sent(item_id, delivered, now)
+
+
+class _FlakyStore:
+    """A store whose outbox records sends only after a few failures."""
+
+    def __init__(self, real: SqliteStore, times: int) -> None:
+        self._real = real
+        self.outbox = _FlakyOutbox(real.outbox, times)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+async def test_failing_record_after_send_is_retried_not_resent(store: SqliteStore) -> None:
+    """When recording a sent post fails, it is retried (the post is not sent twice) and
+    the poll the post opens is still queued and sent under it."""
+    clock = ManualClock(autojump=True)  # the retries wait on the clock
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    text = "Russia sent planes to Venezuela.\n\nDo you think it is right or wrong to intervene?"
+    await store.articles.save_ingest(
+        FeedUpdate(feed.id, clock.now(), 0), [Routed(article(feed, 1, text), (channel.id,))]
+    )
+    flaky = _FlakyStore(store, times=2)
+    parts = core(flaky, clock)  # type: ignore[arg-type]
+    await parts.dispatcher.drain()
+    sent = [m for _, m, _ in parts.platform.sent]
+    assert [type(m).__name__ for m in sent] == ["Post", "PollPost"]
+    assert {r.state for r in await store.outbox.rows()} == {OutboxState.SENT}
+
+
+async def test_failing_followup_is_recorded_with_reason(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """A bug in working out what follows a sent post keeps the post sent and says why."""
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    await store_articles(store, feed, [channel], range(1), clock.now())
+
+    def broken(channel: Channel, message: Message, sent: Sent, now: float) -> Delivered:
+        raise RuntimeError("no poll for you")
+
+    platform = FakePlatform()
+    dispatcher = Dispatcher(store, {"fake": platform}, clock, _compose, record=broken)
+    await dispatcher.drain()
+    row = (await store.outbox.rows())[0]
+    assert row.state is OutboxState.SENT and len(platform.sent) == 1
+    assert row.last_error == "sent, but what follows it failed: no poll for you"

@@ -43,7 +43,7 @@ async def ingestor(store: SqliteStore, clock: ManualClock) -> AsyncIterator[Inge
 
 
 async def _feed(store: SqliteStore, url: str, backfill: int = 0) -> None:
-    await store.upsert_feed(
+    await store.feeds.upsert(
         url, name="", origin=FeedOrigin.CONFIG, every=600.0, backfill=backfill, now=0.0
     )
 
@@ -63,7 +63,7 @@ async def test_first_fetch_posts_nothing_then_new_entries_post_once(
     third = await ingestor.run(only_due=False)
     assert (second.new_articles, second.queued_posts) == (1, 1)
     assert (third.new_articles, third.queued_posts) == (0, 0)
-    assert [r["article_id"] for r in await store.outbox_rows()] == [4]
+    assert [r.article_id for r in await store.outbox.rows()] == [4]
 
 
 async def test_backfill_posts_latest_n_on_first_fetch(
@@ -107,7 +107,7 @@ async def test_teaser_entries_get_full_text(
     url = server.route("/teaser.xml", feed_xml)
     await _feed(store, url, backfill=1)
     await ingestor.run(only_due=False)
-    stored = (await store.latest(1))[0]
+    stored = (await store.articles.latest(1))[0]
     assert "Sentence 29 of the story" in stored.text
 
 
@@ -131,9 +131,9 @@ async def test_same_story_from_two_feeds_posts_once(
     await ingestor.run(only_due=False)
     counts = await ingestor.run(only_due=False)
     assert counts.new_articles == 0
-    rows = await store.outbox_rows()
+    rows = await store.outbox.rows()
     assert len(rows) == 1
-    stories = {a.story_id for a in await store.latest(10)}
+    stories = {a.story_id for a in await store.articles.latest(10)}
     assert len(stories) == 3
 
 
@@ -148,7 +148,7 @@ async def test_malformed_feed_is_recorded_then_paused(
     assert outcome[0].status == "failed" and outcome[0].error
     for _ in range(9):
         await ingestor.run(only_due=False)
-    feed = (await store.feeds())[0]
+    feed = (await store.feeds.all())[0]
     assert feed.paused and feed.failures == 10
     assert "paused after 10 failures" in (feed.last_error or "")
 

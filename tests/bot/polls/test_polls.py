@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.delivery.dispatcher import Dispatcher
 from bot.errors import UserInputError
 from bot.polls.chart import HEIGHT_PX, WIDTH_PX, build_figure, render_chart
 from bot.polls.rules import (
@@ -23,23 +21,23 @@ from bot.polls.rules import (
     valid_proposal,
 )
 from bot.store.sqlite import SqliteStore
-from bot.summaries import Summaries
 from bot.types import (
     ChatRef,
     Command,
     FeedOrigin,
+    FeedUpdate,
     PollCounts,
     PollPolicy,
     PollPost,
     ResultsPost,
+    Routed,
     Subscription,
     VoteEvent,
 )
 from summarizer.base import PollProposal
-from tests.bot.helpers import make_feed
+from tests.bot.helpers import CoreParts, article, core, make_feed
 from tests.conftest import corpus_or_skip
 from tests.fakes.platform import FakePlatform
-from tests.fakes.summarizer import FakeSummarizer
 
 SEED_QUESTION = (
     "Do you think it is right or wrong for the Trump administration to be so involved in Venezuela?"
@@ -128,12 +126,10 @@ GROUP = ChatRef("fake", "group")
 CHANNEL = ChatRef("fake", "channel")
 
 
-async def _setup(
-    store: SqliteStore, clock: ManualClock
-) -> tuple[Service, FakePlatform, Dispatcher]:
+async def _setup(store: SqliteStore, clock: ManualClock) -> CoreParts:
     feed = await make_feed(store)
     channels = [
-        await store.upsert_channel(
+        await store.channels.upsert(
             ref,
             origin=FeedOrigin.CONFIG,
             subscription=Subscription(),
@@ -144,18 +140,9 @@ async def _setup(
         for ref in (GROUP, CHANNEL)
     ]
     text = f"Russia sent planes to Venezuela. The US objected.\n\n{SEED_QUESTION}"
-    from bot.store.sqlite import FeedUpdate, Routed
-    from tests.bot.helpers import article
-
     routed = [Routed(article(feed, 1, text, "Planes in Venezuela"), tuple(c.id for c in channels))]
-    await store.save_ingest(FeedUpdate(feed.id, clock.now(), 0), routed)
-    service = Service(store, Summaries(store, FakeSummarizer(), clock), None, clock)  # type: ignore[arg-type]
-    platform = FakePlatform()
-    service.polls.attach({"fake": platform})
-    dispatcher = Dispatcher(
-        store, {"fake": platform}, clock, service.compose, on_sent=service.polls.after_sent
-    )
-    return service, platform, dispatcher
+    await store.articles.save_ingest(FeedUpdate(feed.id, clock.now(), 0), routed)
+    return core(store, clock)
 
 
 def _poll_ids(platform: FakePlatform) -> dict[str, str]:
@@ -171,8 +158,9 @@ async def test_post_carries_poll_and_votes_are_counted_once(
 ) -> None:
     """The seed-like post gets its poll in both chats; votes, changes, retractions and
     duplicate deliveries count once; a counts-only chat adds its counts."""
-    service, platform, dispatcher = await _setup(store, clock)
-    await dispatcher.drain()
+    parts = await _setup(store, clock)
+    service, platform = parts.service, parts.platform
+    await parts.dispatcher.drain()
     polls = [m for _, m, _ in platform.sent if isinstance(m, PollPost)]
     assert [p.options for p in polls] == [("Right", "Wrong", "Not sure")] * 2
     ids = _poll_ids(platform)
@@ -199,26 +187,21 @@ async def test_poll_closes_after_restart_and_results_post_once(
     (text and chart) are posted once per chat."""
     db = tmp_path / "polls.db"
     store = await SqliteStore.open(db)
-    service, platform, dispatcher = await _setup(store, clock)
-    await dispatcher.drain()
-    ids = _poll_ids(platform)
-    await service.record_vote(VoteEvent("fake", ids["group"], "alice", (1,)))
+    parts = await _setup(store, clock)
+    await parts.dispatcher.drain()
+    ids = _poll_ids(parts.platform)
+    await parts.service.record_vote(VoteEvent("fake", ids["group"], "alice", (1,)))
     await store.close()
 
     await clock.advance(7200)
     store = await SqliteStore.open(db)
-    service = Service(store, Summaries(store, FakeSummarizer(), clock), None, clock)  # type: ignore[arg-type]
-    after = FakePlatform()
-    service.polls.attach({"fake": after})
-    dispatcher = Dispatcher(
-        store, {"fake": after}, clock, service.compose, on_sent=service.polls.after_sent
-    )
-    assert await service.polls.close_due() == 1
-    assert await service.polls.close_due() == 0
-    await dispatcher.drain()
-    await dispatcher.drain()
-    assert len(after.closed) == 2
-    results = [m for _, m, _ in after.sent if isinstance(m, ResultsPost)]
+    after = core(store, clock)
+    assert await after.closer.close_due() == 1
+    assert await after.closer.close_due() == 0
+    await after.dispatcher.drain()
+    await after.dispatcher.drain()
+    assert len(after.platform.closed) == 2
+    results = [m for _, m, _ in after.platform.sent if isinstance(m, ResultsPost)]
     assert len(results) == 2
     assert results[0].chart_png.startswith(b"\x89PNG")
     assert "1 vote · poll closed" in results[0].reply.text
@@ -229,7 +212,8 @@ async def test_custom_poll_needs_admin_and_valid_form(
     store: SqliteStore, clock: ManualClock
 ) -> None:
     """/poll by a non-admin is refused; a junk custom poll gets usage; a good one is queued."""
-    service, platform, dispatcher = await _setup(store, clock)
+    parts = await _setup(store, clock)
+    service, platform, dispatcher = parts.service, parts.platform, parts.dispatcher
     assert not (await service.handle(Command("poll", "Q? | A | B", GROUP, "u", False))).ok
     assert not (await service.handle(Command("poll", "Q? | A", GROUP, "u", True))).ok
     reply = await service.handle(Command("poll", "Tea or coffee? | Tea | Coffee", GROUP, "u", True))

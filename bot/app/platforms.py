@@ -1,0 +1,124 @@
+"""The registry of chat platforms: how to build each adapter from the settings.
+
+Each entry imports its adapter package only when it is built, so the core and the one-shot
+CLI commands never load a platform library they do not use. Adding a platform is adding an
+entry here; nothing else in the app names a platform.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.app.settings import Settings
+from bot.errors import ConfigError
+from bot.ports import ChatAdapter, Clock, Core
+
+if TYPE_CHECKING:
+    from adapters.telegram.adapter import Webhook
+
+Builder = Callable[[Settings, Core, Clock], ChatAdapter]
+Setup = Callable[[Settings], Callable[[], None]]
+
+
+def _nothing_to_undo() -> None:
+    return None
+
+
+def _no_setup(settings: Settings) -> Callable[[], None]:
+    return _nothing_to_undo
+
+
+@dataclass(frozen=True)
+class PlatformEntry:
+    """How to build one platform's adapter.
+
+    ``token`` reads the platform's token from the settings (no token, no adapter);
+    ``setup`` applies what the platform library needs process-wide, once, and returns what
+    undoes it.
+    """
+
+    token: Callable[[Settings], str]
+    build: Builder
+    setup: Setup = _no_setup
+
+
+def _telegram_setup(settings: Settings) -> Callable[[], None]:
+    # PTB 22 warns on every RetryAfter it builds unless durations are timedeltas (its
+    # 23 default, read from the environment); the adapter reads both forms
+    if "PTB_TIMEDELTA" in os.environ:
+        return _nothing_to_undo
+    os.environ["PTB_TIMEDELTA"] = "true"
+
+    def undo() -> None:
+        os.environ.pop("PTB_TIMEDELTA", None)
+
+    return undo
+
+
+def _telegram(settings: Settings, core: Core, clock: Clock) -> ChatAdapter:
+    from adapters.telegram import create_adapter
+
+    return create_adapter(
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        core=core,
+        clock=clock,
+        webhook=_telegram_webhook(settings),
+    )
+
+
+def _telegram_webhook(settings: Settings) -> Webhook | None:
+    if not settings.telegram_webhook_url:
+        return None
+    from adapters.telegram.adapter import Webhook
+
+    host, _, port = settings.telegram_webhook_listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError("TELEGRAM_WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443")
+    secret = settings.telegram_webhook_secret or None
+    return Webhook(settings.telegram_webhook_url, host, int(port), secret)
+
+
+def _discord_setup(settings: Settings) -> Callable[[], None]:
+    from adapters.discord import point_discord_at
+
+    # discord.py has no per-client REST or gateway address; pointing it elsewhere (a
+    # Discord-compatible server, a test fake) is process-wide, so it is done here, once
+    return point_discord_at(
+        settings.discord_api_base_url or None, settings.discord_gateway_url or None
+    )
+
+
+def _discord(settings: Settings, core: Core, clock: Clock) -> ChatAdapter:
+    from adapters.discord import create_adapter
+
+    return create_adapter(
+        token=settings.discord_bot_token,
+        core=core,
+        clock=clock,
+        sync_state_path=discord_sync_state(settings),
+    )
+
+
+def discord_sync_state(settings: Settings) -> Path:
+    """Where the Discord adapter remembers the last command set it synced."""
+    return settings.db.with_name(settings.db.name + ".discord-commands")
+
+
+PLATFORMS: dict[str, PlatformEntry] = {
+    "telegram": PlatformEntry(
+        token=lambda s: s.telegram_bot_token, build=_telegram, setup=_telegram_setup
+    ),
+    "discord": PlatformEntry(
+        token=lambda s: s.discord_bot_token, build=_discord, setup=_discord_setup
+    ),
+}
+
+
+def configured(settings: Settings) -> list[str]:
+    """The platforms that have a token, in registry order."""
+    return [name for name, entry in PLATFORMS.items() if entry.token(settings)]

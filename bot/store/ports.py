@@ -1,0 +1,410 @@
+"""The store port: what the core asks of durable state, grouped by topic.
+
+The core is typed against these Protocols only; ``bot.store.sqlite`` implements them on one
+SQLite file, and any other implementation (PostgreSQL) passes the same contract suite
+(``tests/bot/store``).
+
+Error contract, for every method of every Protocol here: a failing database raises
+:class:`~bot.errors.StoreError` (with the driver's error chained). No method raises for
+"not found": lookups return None, and writes to a row that does not exist change nothing.
+Times are POSIX seconds passed in by the caller; no implementation reads a clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from bot.types import (
+    Article,
+    Channel,
+    ChatRef,
+    Delivered,
+    Feed,
+    FeedCounts,
+    FeedOrigin,
+    FeedUpdate,
+    OutboxCounts,
+    OutboxItem,
+    OutboxKind,
+    OutboxRow,
+    OutboxState,
+    PlatformPoll,
+    Poll,
+    PollOrigin,
+    PollPolicy,
+    Routed,
+    SearchHit,
+    Subscription,
+)
+from summarizer.base import PollProposal
+
+
+def poll_row(kind: OutboxKind, poll_id: int) -> tuple[str, str]:
+    """The dedup key and payload of a poll or results outbox row: one per poll and
+    channel, the payload naming the poll."""
+    return f"{kind.value}:{poll_id}", json.dumps({"poll_id": poll_id})
+
+
+def poll_of(payload: str) -> int:
+    """The poll id a poll or results row's payload names.
+
+    Raises:
+        ValueError: the payload names no poll.
+    """
+    try:
+        return int(json.loads(payload)["poll_id"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"not a poll row payload: {payload[:80]!r}") from e
+
+
+class FeedStore(Protocol):
+    """Followed feeds and their fetch state (validators, schedule, health)."""
+
+    async def upsert(
+        self, url: str, *, name: str, origin: FeedOrigin, every: float, backfill: int, now: float
+    ) -> Feed:
+        """Add a feed, or update the settings of the feed with that URL (its fetch state
+        stays). A feed removed earlier comes back active; a chat feed named by the operator
+        takes the operator's origin."""
+        ...
+
+    async def get(self, feed_id: int) -> Feed | None:
+        """The feed with this id."""
+        ...
+
+    async def by_url(self, url: str) -> Feed | None:
+        """The feed with exactly this URL."""
+        ...
+
+    async def all(self) -> list[Feed]:
+        """Every feed, paused ones too, in the order they were added."""
+        ...
+
+    async def active(self) -> list[Feed]:
+        """Feeds that are not paused, in the order they were added."""
+        ...
+
+    async def due(self, now: float) -> list[Feed]:
+        """Active feeds whose next fetch is due at ``now``, the most overdue first."""
+        ...
+
+    async def next_due(self) -> float | None:
+        """When the next active feed is due; None when no feed is active."""
+        ...
+
+    async def counts(self) -> FeedCounts:
+        """How many feeds there are and how many are paused."""
+        ...
+
+    async def remove(self, feed_id: int) -> None:
+        """Stop following a feed: unsubscribed everywhere and paused with the reason
+        ``removed`` (its articles stay searchable)."""
+        ...
+
+    async def set_paused(self, feed_id: int, paused: bool, reason: str | None) -> None:
+        """Pause (with a reason) or resume a feed; resuming clears its failures and makes
+        it due at once."""
+        ...
+
+    async def record_failure(
+        self, feed_id: int, reason: str, *, next_due: float, pause: bool
+    ) -> None:
+        """Count a failed fetch with its reason; ``pause`` stops the feed until resumed."""
+        ...
+
+    async def record_not_modified(self, feed_id: int, now: float, next_due: float) -> None:
+        """A 304: the feed is healthy and due again at ``next_due``; nothing else changes."""
+        ...
+
+
+class ArticleStore(Protocol):
+    """Articles, their stories, and full-text search over title and text."""
+
+    async def known(
+        self, feed_id: int, guids: Iterable[str], canonical_urls: Iterable[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these GUIDs (in this feed) and canonical URLs (in any feed) are stored."""
+        ...
+
+    async def fingerprints_since(self, since: float) -> list[tuple[int, int]]:
+        """(near-duplicate fingerprint, story id) of articles fetched since ``since``,
+        oldest first. Fingerprints are unsigned 64-bit integers."""
+        ...
+
+    async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
+        """Store a fetch's new articles, their outbox rows (kind ``article``, one per
+        channel) and the feed's new fetch state in ONE transaction.
+
+        Returns the new article ids, in order. An article whose GUID is already stored for
+        the feed is skipped (a concurrent pass stored it first), and so are its rows. An
+        article with ``duplicate_of`` joins that story; any other starts its own.
+        """
+        ...
+
+    async def get(self, article_id: int) -> Article | None:
+        """One article with its feed's name."""
+        ...
+
+    async def latest(self, limit: int, feed_ids: Iterable[int] | None = None) -> list[Article]:
+        """The newest stories' first articles, newest first; only from ``feed_ids`` when
+        given (an empty list means no feed, not every feed)."""
+        ...
+
+    async def search(
+        self, terms: Sequence[str], *, any_term: bool, limit: int, since: float
+    ) -> list[SearchHit]:
+        """Articles published since ``since`` whose title or text holds every term (any
+        term with ``any_term``), best match first. Terms are plain words: whatever they
+        contain is matched as text, never read as query syntax."""
+        ...
+
+    async def story_sources(self, story_ids: Iterable[int]) -> dict[int, list[Article]]:
+        """Every article of each story, first telling first."""
+        ...
+
+    async def recent_story_titles(self, since: float, limit: int) -> list[str]:
+        """Titles of the newest stories published since ``since``, newest first."""
+        ...
+
+    async def count(self) -> int:
+        """How many articles are stored."""
+        ...
+
+
+class ChannelStore(Protocol):
+    """Chats that receive posts, and what they subscribe to."""
+
+    async def upsert(
+        self,
+        ref: ChatRef,
+        *,
+        origin: FeedOrigin,
+        subscription: Subscription | None = None,
+        polls: PollPolicy = PollPolicy.AUTO,
+        poll_duration: float = 24 * 3600,
+        now: float,
+    ) -> Channel:
+        """Create the channel for ``ref`` if needed; with ``subscription``, replace its
+        subscription, poll policy and poll duration by these."""
+        ...
+
+    async def get(self, channel_id: int) -> Channel | None:
+        """The channel with this id."""
+        ...
+
+    async def by_ref(self, ref: ChatRef) -> Channel | None:
+        """The channel of this chat."""
+        ...
+
+    async def all(self) -> list[Channel]:
+        """Every channel, in the order they were added."""
+        ...
+
+    async def subscribe(self, channel_id: int, feed_id: int) -> bool:
+        """Add a feed to a channel's subscription; False if it was there already."""
+        ...
+
+    async def unsubscribe(self, channel_id: int, feed_id: int) -> bool:
+        """Remove a feed from a channel's subscription; False if it was not there."""
+        ...
+
+    async def set_paused(self, channel_id: int, reason: str | None) -> None:
+        """Pause a channel with a reason the operator sees; None resumes it."""
+        ...
+
+    async def hold_until(self, channel_id: int, when: float) -> None:
+        """Send nothing to this channel before ``when`` (a platform's rate limit)."""
+        ...
+
+    async def move(self, old: ChatRef, new: ChatRef) -> None:
+        """A chat changed id: its channel (subscription and outbox included) follows it.
+        Nothing changes if a channel for ``new`` exists already."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """The durable outbox: every post owed to a channel, and its delivery state."""
+
+    async def enqueue(
+        self,
+        channel_id: int,
+        kind: OutboxKind,
+        dedup_key: str,
+        payload: str,
+        now: float,
+        article_id: int | None = None,
+    ) -> bool:
+        """Queue one message; False if the channel has a row with this key already (ever)."""
+        ...
+
+    async def recover_in_flight(self) -> int:
+        """After a crash: rows left in flight go back to pending; returns how many."""
+        ...
+
+    async def claim_due(
+        self, now: float, limit: int, *, busy: Iterable[int] = (), platforms: Iterable[str]
+    ) -> list[OutboxItem]:
+        """Claim up to ``limit`` due rows of channels on ``platforms``: each channel's
+        head row only (its oldest unsent row, a poll row first), skipping paused, held and
+        ``busy`` channels and any channel with a row in flight. Claimed rows are in flight
+        until marked sent, retried or dead."""
+        ...
+
+    async def next_due(self, platforms: Iterable[str]) -> float | None:
+        """The earliest time :meth:`claim_due` could claim a row on ``platforms`` (a head
+        row of an active channel, not before its hold); None when there is none."""
+        ...
+
+    async def mark_sent(self, item_id: int, delivered: Delivered, now: float) -> None:
+        """Final: the platform has the message; the row is never sent again. In the same
+        transaction: the reader poll the post opens is created (once per article) and
+        queued under it in that channel, and a platform poll is remembered for its reader
+        poll. ``delivered.note`` is kept as the row's last error for the operator."""
+        ...
+
+    async def mark_retry(self, item_id: int, reason: str, next_at: float, counted: bool) -> None:
+        """Back to pending until ``next_at`` with the reason; ``counted`` adds an attempt."""
+        ...
+
+    async def mark_dead(self, item_id: int, reason: str) -> None:
+        """Final failure, kept with its reason for the operator (counts an attempt)."""
+        ...
+
+    async def latest_sent_article(self, channel_id: int) -> int | None:
+        """The article of the newest article post sent to a channel."""
+        ...
+
+    async def rows(
+        self,
+        channel_id: int | None = None,
+        *,
+        state: OutboxState | None = None,
+        limit: int | None = None,
+    ) -> list[OutboxRow]:
+        """Rows (of one channel, in one state) oldest first; with ``limit``, only the
+        newest ``limit`` of them, still oldest first."""
+        ...
+
+    async def counts(self, channel_id: int | None = None) -> OutboxCounts:
+        """Rows waiting (pending or in flight), sent and dead, for one channel or all."""
+        ...
+
+
+class PollStore(Protocol):
+    """Reader polls, the platform polls they run as, and readers' votes."""
+
+    async def create(
+        self,
+        article_id: int | None,
+        proposal: PollProposal,
+        origin: PollOrigin,
+        close_at: float,
+        now: float,
+    ) -> int:
+        """The article's poll id (created once: one reader poll per article, whatever is
+        asked later) or, without an article, a new poll's id."""
+        ...
+
+    async def get(self, poll_id: int) -> Poll | None:
+        """One poll with its options."""
+        ...
+
+    async def add_platform_poll(
+        self, poll_id: int, channel_id: int, platform: str, platform_poll_id: str, message_id: str
+    ) -> None:
+        """Remember the platform poll a chat got (once per poll and channel)."""
+        ...
+
+    async def platform_poll(self, platform: str, platform_poll_id: str) -> PlatformPoll | None:
+        """The platform poll with this platform id."""
+        ...
+
+    async def platform_polls(self, poll_id: int) -> list[PlatformPoll]:
+        """Every platform poll of a reader poll, in the order they were sent."""
+        ...
+
+    async def set_vote(
+        self, platform_poll: PlatformPoll, user: str, options: Sequence[int]
+    ) -> None:
+        """A reader's vote, one per (poll, platform, user): a change replaces it and empty
+        ``options`` retracts it."""
+        ...
+
+    async def set_counts(self, platform_poll_id: int, counts: Sequence[int], final: bool) -> None:
+        """Counts a platform reported (the latest win); ``final`` stores the counts read at
+        close and marks the platform poll closed."""
+        ...
+
+    async def mark_platform_poll_closed(self, platform_poll_id: int) -> None:
+        """The platform poll is closed (or gone)."""
+        ...
+
+    async def votes(self, poll_id: int) -> Mapping[int, list[tuple[int, ...]]]:
+        """Per platform poll id, the option lists of its voters."""
+        ...
+
+    async def due(self, now: float) -> list[int]:
+        """Open polls whose close time has come, the earliest first."""
+        ...
+
+    async def next_close(self) -> float | None:
+        """When the next open poll closes; None when none is open."""
+        ...
+
+    async def mark_closed(self, poll_id: int, now: float) -> bool:
+        """Close a poll for good; False if it was closed already (results post once)."""
+        ...
+
+    async def latest_for_channel(self, channel_id: int) -> int | None:
+        """The newest poll that ran in a channel."""
+        ...
+
+
+class SummaryCache(Protocol):
+    """Summaries made once and reused by every channel and every restart."""
+
+    async def article_summary(self, content_hash: str, summarizer: str) -> str | None:
+        """The stored summary body (JSON) of this content by this summarizer."""
+        ...
+
+    async def save_article_summary(
+        self, content_hash: str, summarizer: str, body: str, now: float
+    ) -> None:
+        """Remember an article summary; the first one stored wins."""
+        ...
+
+    async def topic_summary(self, key: str) -> str | None:
+        """The stored topic summary body under this key."""
+        ...
+
+    async def save_topic_summary(self, key: str, body: str, now: float) -> None:
+        """Remember a topic summary; a later one under the same key replaces it."""
+        ...
+
+
+class Store(Protocol):
+    """All durable state, one topic per attribute."""
+
+    @property
+    def feeds(self) -> FeedStore: ...
+
+    @property
+    def articles(self) -> ArticleStore: ...
+
+    @property
+    def channels(self) -> ChannelStore: ...
+
+    @property
+    def outbox(self) -> OutboxStore: ...
+
+    @property
+    def polls(self) -> PollStore: ...
+
+    @property
+    def summaries(self) -> SummaryCache: ...
+
+    async def close(self) -> None:
+        """Release the connections, after the write in progress. Never raises."""
+        ...

@@ -1,0 +1,190 @@
+"""Articles, stories and FTS5 search on SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.store.sqlite.db import Connection, Database, Row, chunks, marks
+from bot.store.sqlite.outbox import insert_row
+from bot.types import Article, FeedUpdate, NewArticle, OutboxKind, Routed, SearchHit
+
+_COLUMNS = (
+    "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
+    "a.story_id, a.content_hash, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url)"
+)
+_FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
+TITLE_WEIGHT = 5.0  # bm25 weight of a title match against a body match
+
+
+def _article(row: Row) -> Article:
+    return Article(
+        id=row[0],
+        feed_id=row[1],
+        guid=row[2],
+        url=row[3],
+        canonical_url=row[4],
+        title=row[5],
+        text=row[6],
+        published=row[7],
+        story_id=row[8],
+        content_hash=row[9],
+        feed_name=row[10],
+    )
+
+
+def fts_query(terms: Sequence[str], *, any_term: bool) -> str:
+    """An FTS5 MATCH expression where each term is a quoted string, so NEAR, AND, ``*``,
+    ``-`` and column filters are plain words; all terms, or any with ``any_term``."""
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    return (" OR " if any_term else " ").join(quoted)
+
+
+class SqliteArticles:
+    """Implements :class:`bot.store.ports.ArticleStore`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def known(
+        self, feed_id: int, guids: Iterable[str], canonical_urls: Iterable[str]
+    ) -> tuple[set[str], set[str]]:
+        seen_guids: set[str] = set()
+        for chunk in chunks(list(guids)):
+            rows = await self._db.fetch_all(
+                f"SELECT guid FROM articles WHERE feed_id = ? AND guid IN ({marks(chunk)})",
+                (feed_id, *chunk),
+            )
+            seen_guids.update(r[0] for r in rows)
+        seen_urls: set[str] = set()
+        for chunk in chunks(list(canonical_urls)):
+            rows = await self._db.fetch_all(
+                f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks(chunk)})",
+                chunk,
+            )
+            seen_urls.update(r[0] for r in rows)
+        return seen_guids, seen_urls
+
+    async def fingerprints_since(self, since: float) -> list[tuple[int, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT simhash, story_id FROM articles WHERE fetched_at >= ? ORDER BY id", (since,)
+        )
+        return [(_unsigned(r[0]), r[1]) for r in rows]
+
+    async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
+        ids: list[int] = []
+        async with self._db.transaction() as db:
+            for item in routed:
+                article_id = await _insert_article(db, item.article, update.now)
+                if article_id is None:
+                    continue
+                ids.append(article_id)
+                for channel_id in item.channel_ids:
+                    await insert_row(
+                        db,
+                        channel_id,
+                        OutboxKind.ARTICLE,
+                        f"article:{article_id}",
+                        "",
+                        update.now,
+                        article_id,
+                    )
+            await _apply_feed_update(db, update)
+        return ids
+
+    async def get(self, article_id: int) -> Article | None:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} {_FROM} WHERE a.id = ?", (article_id,))
+        return _article(row) if row else None
+
+    async def latest(self, limit: int, feed_ids: Iterable[int] | None = None) -> list[Article]:
+        where, params = "a.id = a.story_id", []
+        if feed_ids is not None:  # an empty list means "no feeds", not "all"
+            ids = list(feed_ids)
+            where += f" AND a.feed_id IN ({marks(ids)})" if ids else " AND 0"
+            params = ids
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} {_FROM} WHERE {where} ORDER BY a.published DESC, a.id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_article(r) for r in rows]
+
+    async def search(
+        self, terms: Sequence[str], *, any_term: bool, limit: int, since: float
+    ) -> list[SearchHit]:
+        if not terms:
+            return []
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS}, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score "
+            f"FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            "JOIN feeds f ON f.id = a.feed_id "
+            "WHERE articles_fts MATCH ? AND a.published >= ? ORDER BY score LIMIT ?",
+            (fts_query(terms, any_term=any_term), since, limit),
+        )
+        return [SearchHit(_article(r), r[11]) for r in rows]
+
+    async def story_sources(self, story_ids: Iterable[int]) -> dict[int, list[Article]]:
+        stories: dict[int, list[Article]] = {}
+        for chunk in chunks(list(story_ids)):
+            rows = await self._db.fetch_all(
+                f"SELECT {_COLUMNS} {_FROM} WHERE a.story_id IN ({marks(chunk)}) ORDER BY a.id",
+                chunk,
+            )
+            for row in rows:
+                article = _article(row)
+                stories.setdefault(article.story_id, []).append(article)
+        return stories
+
+    async def recent_story_titles(self, since: float, limit: int) -> list[str]:
+        rows = await self._db.fetch_all(
+            "SELECT title FROM articles WHERE published >= ? AND id = story_id "
+            "ORDER BY published DESC, id DESC LIMIT ?",
+            (since, limit),
+        )
+        return [r[0] for r in rows]
+
+    async def count(self) -> int:
+        value = await self._db.fetch_value("SELECT COUNT(*) FROM articles")
+        return int(value or 0)
+
+
+async def _insert_article(db: Connection, a: NewArticle, now: float) -> int | None:
+    cursor = await db.execute(
+        "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, published, "
+        "fetched_at, story_id, content_hash, simhash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) "
+        "ON CONFLICT (feed_id, guid) DO NOTHING",
+        (
+            a.feed_id,
+            a.guid,
+            a.url,
+            a.canonical_url,
+            a.title,
+            a.text,
+            a.published,
+            now,
+            a.content_hash,
+            _signed(a.simhash),
+        ),
+    )
+    if cursor.rowcount == 0 or cursor.lastrowid is None:
+        return None
+    article_id = cursor.lastrowid
+    story = a.duplicate_of if a.duplicate_of is not None else article_id
+    await db.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story, article_id))
+    return article_id
+
+
+async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:
+    await db.execute(
+        "UPDATE feeds SET etag = ?, last_modified = ?, title = COALESCE(?, title), "
+        "next_due = ?, failures = 0, last_error = NULL, last_ok_at = ?, fetched_once = 1 "
+        "WHERE id = ?",
+        (u.etag, u.last_modified, u.title, u.next_due, u.now, u.feed_id),
+    )
+
+
+def _signed(value: int) -> int:
+    """SQLite integers are signed 64-bit; store an unsigned fingerprint in that range."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value

@@ -1,0 +1,166 @@
+"""Channels and their subscriptions on SQLite."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bot.store.sqlite.db import Connection, Database, Row, fetch_one_in, marks
+from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, Subscription
+
+_COLUMNS = (
+    "id, platform, chat_id, all_feeds, include_words, exclude_words, polls, poll_duration, "
+    "paused_reason, not_before"
+)
+
+
+def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
+    subscription = Subscription(
+        all_feeds=bool(row[3]),
+        feed_ids=feed_ids,
+        include=tuple(json.loads(row[4])),
+        exclude=tuple(json.loads(row[5])),
+    )
+    return Channel(
+        id=row[0],
+        ref=ChatRef(row[1], row[2]),
+        subscription=subscription,
+        polls=PollPolicy(row[6]),
+        poll_duration=row[7],
+        paused_reason=row[8],
+        not_before=row[9],
+    )
+
+
+class SqliteChannels:
+    """Implements :class:`bot.store.ports.ChannelStore`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(
+        self,
+        ref: ChatRef,
+        *,
+        origin: FeedOrigin,
+        subscription: Subscription | None = None,
+        polls: PollPolicy = PollPolicy.AUTO,
+        poll_duration: float = 24 * 3600,
+        now: float,
+    ) -> Channel:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "INSERT INTO channels (platform, chat_id, origin, all_feeds, polls, "
+                "poll_duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, chat_id) DO NOTHING",
+                (
+                    ref.platform,
+                    ref.chat_id,
+                    origin.value,
+                    int(subscription is not None and subscription.all_feeds),
+                    polls.value,
+                    poll_duration,
+                    now,
+                ),
+            )
+            if subscription is not None:
+                await _replace_subscription(db, ref, subscription, polls, poll_duration)
+        channel = await self.by_ref(ref)
+        assert channel is not None  # just written
+        return channel
+
+    async def get(self, channel_id: int) -> Channel | None:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM channels WHERE id = ?", (channel_id,)
+        )
+        found = await self._with_feeds(rows)
+        return found[0] if found else None
+
+    async def by_ref(self, ref: ChatRef) -> Channel | None:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM channels WHERE platform = ? AND chat_id = ?",
+            (ref.platform, ref.chat_id),
+        )
+        found = await self._with_feeds(rows)
+        return found[0] if found else None
+
+    async def all(self) -> list[Channel]:
+        rows = await self._db.fetch_all(f"SELECT {_COLUMNS} FROM channels ORDER BY id")
+        return await self._with_feeds(rows)
+
+    async def _with_feeds(self, rows: Sequence[Row]) -> list[Channel]:
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        subs = await self._db.fetch_all(
+            f"SELECT channel_id, feed_id FROM subscriptions WHERE channel_id IN ({marks(ids)})",
+            ids,
+        )
+        by_channel: dict[int, set[int]] = {}
+        for channel_id, feed_id in subs:
+            by_channel.setdefault(channel_id, set()).add(feed_id)
+        return [_channel(r, frozenset(by_channel.get(r[0], ()))) for r in rows]
+
+    async def subscribe(self, channel_id: int, feed_id: int) -> bool:
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO subscriptions (channel_id, feed_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (channel_id, feed_id),
+            )
+            return cursor.rowcount > 0
+
+    async def unsubscribe(self, channel_id: int, feed_id: int) -> bool:
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM subscriptions WHERE channel_id = ? AND feed_id = ?",
+                (channel_id, feed_id),
+            )
+            return cursor.rowcount > 0
+
+    async def set_paused(self, channel_id: int, reason: str | None) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE channels SET paused_reason = ? WHERE id = ?", (reason, channel_id)
+            )
+
+    async def hold_until(self, channel_id: int, when: float) -> None:
+        async with self._db.transaction() as db:
+            await db.execute("UPDATE channels SET not_before = ? WHERE id = ?", (when, channel_id))
+
+    async def move(self, old: ChatRef, new: ChatRef) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE channels SET chat_id = ? WHERE platform = ? AND chat_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM channels WHERE platform = ? AND chat_id = ?)",
+                (new.chat_id, old.platform, old.chat_id, new.platform, new.chat_id),
+            )
+
+
+async def _replace_subscription(
+    db: Connection, ref: ChatRef, sub: Subscription, polls: PollPolicy, duration: float
+) -> None:
+    await db.execute(
+        "UPDATE channels SET all_feeds = ?, include_words = ?, exclude_words = ?, polls = ?, "
+        "poll_duration = ? WHERE platform = ? AND chat_id = ?",
+        (
+            int(sub.all_feeds),
+            json.dumps(list(sub.include)),
+            json.dumps(list(sub.exclude)),
+            polls.value,
+            duration,
+            ref.platform,
+            ref.chat_id,
+        ),
+    )
+    row = await fetch_one_in(
+        db,
+        "SELECT id FROM channels WHERE platform = ? AND chat_id = ?",
+        (ref.platform, ref.chat_id),
+    )
+    assert row is not None  # inserted above in the same transaction
+    await db.execute("DELETE FROM subscriptions WHERE channel_id = ?", (row[0],))
+    await db.executemany(
+        "INSERT INTO subscriptions (channel_id, feed_id) VALUES (?, ?)",
+        [(row[0], feed_id) for feed_id in sorted(sub.feed_ids)],
+    )

@@ -1,0 +1,149 @@
+"""Supervising chat adapters: restarts with backoff, permanent refusals, ordered stops,
+every state visible in Health and nothing swallowed silently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.app.supervisor import Supervisor, restart_delay
+from bot.clock import ManualClock
+from bot.errors import ConfigError
+from bot.health import AdapterState, AdapterStatus, Health
+from bot.ports import RateLimits
+from bot.types import ChatRef, Message, Sent
+
+
+@dataclass
+class FakeAdapter:
+    """A chat adapter whose connection the test drops, and whose starts it scripts."""
+
+    name: str
+    log: list[str]
+    start_errors: list[Exception] = field(default_factory=list)
+    stop_error: Exception | None = None
+    limits: RateLimits = field(default_factory=RateLimits)
+    _dropped: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
+        self.log.append(f"start {self.name}")
+        if self.start_errors:
+            raise self.start_errors.pop(0)
+        self._dropped = asyncio.get_running_loop().create_future()
+
+    async def wait_closed(self) -> None:
+        if self._dropped is not None:
+            await asyncio.shield(self._dropped)
+
+    async def stop(self) -> None:
+        self.log.append(f"stop {self.name}")
+        if self.stop_error is not None:
+            raise self.stop_error
+
+    def drop(self, error: Exception) -> None:
+        """The connection ends with ``error``."""
+        assert self._dropped is not None
+        self._dropped.set_exception(error)
+
+    async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
+        return Sent("1")
+
+    async def close_poll(self, chat: ChatRef, message_id: str) -> tuple[int, ...] | None:
+        return None
+
+
+async def _until(
+    health: Health, name: str, wanted: Callable[[AdapterStatus], bool]
+) -> AdapterStatus:
+    """Wait (bounded, never a sleep) for the adapter's status to satisfy ``wanted``."""
+    async with asyncio.timeout(5):
+        while True:
+            status = health.get(name)
+            if status is not None and wanted(status):
+                return status
+            await health.changed.wait()
+            health.changed.clear()
+
+
+def test_restart_delay_doubles_and_caps() -> None:
+    """5 s, 10 s, 20 s ... never more than five minutes."""
+    assert [restart_delay(n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
+    assert restart_delay(50) == 300.0
+
+
+async def test_dropped_connection_restarts_with_growing_backoff() -> None:
+    """A connection that ends is logged, shown as restarting with when it is retried,
+    restarted after the backoff (longer after each failed try), and back up."""
+    clock, health, log = ManualClock(), Health(), []
+    adapter = FakeAdapter("chat", log, start_errors=[])
+    supervisor = Supervisor([adapter], health, clock)
+    await supervisor.start_all()
+    assert health.get("chat") == AdapterStatus("chat", AdapterState.UP, "connected", clock.now())
+    watch = asyncio.create_task(supervisor.watch())
+    adapter.start_errors = [OSError("network down")]
+    adapter.drop(OSError("connection reset"))
+    first = await _until(health, "chat", lambda s: s.state is AdapterState.RESTARTING)
+    assert (first.reason, first.restarts, first.retry_at) == (
+        "connection reset",
+        1,
+        clock.now() + 5.0,
+    )
+    await clock.advance(5.0)  # the first restart fails: the next waits longer
+    second = await _until(health, "chat", lambda s: s.restarts == 2)
+    assert second.state is AdapterState.RESTARTING
+    assert (second.reason, second.retry_at) == ("network down", clock.now() + 10.0)
+    await clock.advance(10.0)
+    up = await _until(health, "chat", lambda s: s.healthy)
+    assert (up.reason, up.restarts) == ("reconnected", 2)
+    watch.cancel()
+    await supervisor.stop_all()
+    assert log == ["start chat", "stop chat", "start chat", "stop chat", "start chat", "stop chat"]
+
+
+async def test_refused_token_on_restart_stops_for_good() -> None:
+    """A restart refused with a config error (a revoked token) is not retried: the adapter
+    is shown stopped with the reason, and the watch ends."""
+    clock, health, log = ManualClock(autojump=True), Health(), []
+    adapter = FakeAdapter("chat", log)
+    supervisor = Supervisor([adapter], health, clock)
+    await supervisor.start_all()
+    adapter.start_errors = [ConfigError("the token was refused")]
+    adapter.drop(RuntimeError("kicked off"))
+    await asyncio.wait_for(supervisor.watch(), 5)
+    status = health.get("chat")
+    assert status is not None
+    assert (status.state, status.reason) == (AdapterState.STOPPED, "the token was refused")
+    await supervisor.stop_all()
+    assert log == ["start chat", "stop chat", "start chat"]
+
+
+async def test_first_start_failure_is_raised() -> None:
+    """At start-up a refused token stops the bot with the error, as before supervision."""
+    health = Health()
+    supervisor = Supervisor(
+        [FakeAdapter("chat", [], start_errors=[ConfigError("bad token")])], health, ManualClock()
+    )
+    with pytest.raises(ConfigError, match="bad token"):
+        await supervisor.start_all()
+    assert health.get("chat") is not None
+
+
+async def test_stop_all_goes_in_reverse_and_logs_every_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Adapters stop last-started first; an adapter failing to stop is logged with its
+    traceback and the others still stop."""
+    log: list[str] = []
+    first = FakeAdapter("first", log, stop_error=RuntimeError("socket already gone"))
+    second = FakeAdapter("second", log)
+    supervisor = Supervisor([first, second], Health(), ManualClock())
+    await supervisor.start_all()
+    with caplog.at_level(logging.ERROR):
+        await supervisor.stop_all()
+    assert log == ["start first", "start second", "stop second", "stop first"]
+    assert "first: error while stopping" in caplog.text
+    assert "socket already gone" in caplog.text

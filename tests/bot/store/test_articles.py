@@ -1,0 +1,140 @@
+"""Store contract: articles, stories and full-text search."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.store.ports import Store
+from bot.types import FeedUpdate, OutboxKind, Routed
+from tests.bot.helpers import article, make_channel, make_feed
+
+NOW = 1_800_000_000.0
+
+
+async def test_save_ingest_stores_articles_rows_and_feed_state_together(
+    any_store: Store,
+) -> None:
+    """One call stores the articles, one outbox row per (article, channel) and the feed's
+    new fetch state; a GUID already stored is skipped with its rows."""
+    feed = await make_feed(any_store)
+    a, b = await make_channel(any_store, "a"), await make_channel(any_store, "b")
+    update = FeedUpdate(feed.id, NOW, NOW + 600, '"etag"', "Mon", "Wire")
+    routed = [Routed(article(feed, 1), (a.id, b.id)), Routed(article(feed, 2), (a.id,))]
+    ids = await any_store.articles.save_ingest(update, routed)
+    assert len(ids) == 2
+    rows = await any_store.outbox.rows()
+    assert [(r.channel_id, r.article_id, r.kind) for r in rows] == [
+        (a.id, ids[0], OutboxKind.ARTICLE),
+        (b.id, ids[0], OutboxKind.ARTICLE),
+        (a.id, ids[1], OutboxKind.ARTICLE),
+    ]
+    stored = await any_store.feeds.get(feed.id)
+    assert stored is not None
+    assert (stored.etag, stored.last_modified, stored.title, stored.next_due) == (
+        '"etag"',
+        "Mon",
+        "Wire",
+        NOW + 600,
+    )
+    again = await any_store.articles.save_ingest(update, [Routed(article(feed, 1), (b.id,))])
+    assert again == []
+    assert len(await any_store.outbox.rows()) == 3
+
+
+async def test_get_known_and_count(any_store: Store) -> None:
+    """An article reads back whole with its feed's name; known GUIDs are per feed, known
+    canonical URLs are global."""
+    feed = await make_feed(any_store)
+    other = await make_feed(any_store, "https://other.test/rss")
+    [article_id] = await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, 7), ())]
+    )
+    stored = await any_store.articles.get(article_id)
+    assert stored is not None
+    assert (stored.guid, stored.title, stored.story_id, stored.feed_name) == (
+        "guid-7",
+        "Story number 7",
+        article_id,
+        "test",
+    )
+    assert await any_store.articles.get(article_id + 100) is None
+    assert await any_store.articles.known(feed.id, ["guid-7", "guid-8"], []) == ({"guid-7"}, set())
+    assert await any_store.articles.known(other.id, ["guid-7"], ["https://news.test/7"]) == (
+        set(),
+        {"https://news.test/7"},
+    )
+    assert await any_store.articles.count() == 1
+
+
+async def test_duplicates_join_the_story_and_fingerprints_read_back(any_store: Store) -> None:
+    """A near-duplicate joins the story it names; fingerprints (unsigned 64-bit) come back
+    with their story ids, oldest first."""
+    feed = await make_feed(any_store)
+    first = replace(article(feed, 1), simhash=(1 << 64) - 5)
+    [story] = await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(first, ())]
+    )
+    copy = replace(article(feed, 2), simhash=42, duplicate_of=story)
+    [copy_id] = await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW + 10, NOW), [Routed(copy, ())]
+    )
+    assert await any_store.articles.fingerprints_since(NOW) == [((1 << 64) - 5, story), (42, story)]
+    assert await any_store.articles.fingerprints_since(NOW + 5) == [(42, story)]
+    sources = await any_store.articles.story_sources([story])
+    assert [a.id for a in sources[story]] == [story, copy_id]
+    assert [a.id for a in await any_store.articles.latest(10)] == [story]
+
+
+async def test_latest_newest_first_and_by_feed(any_store: Store) -> None:
+    """Latest stories newest first; only the given feeds; an empty list means none."""
+    feed = await make_feed(any_store)
+    other = await make_feed(any_store, "https://other.test/rss")
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, n), ()) for n in (1, 3)]
+    )
+    await any_store.articles.save_ingest(
+        FeedUpdate(other.id, NOW, NOW), [Routed(article(other, 2), ())]
+    )
+    assert [a.guid for a in await any_store.articles.latest(2)] == ["guid-3", "guid-2"]
+    assert [a.guid for a in await any_store.articles.latest(5, [other.id])] == ["guid-2"]
+    assert await any_store.articles.latest(5, []) == []
+
+
+async def test_search_matches_words_best_first_and_never_reads_syntax(any_store: Store) -> None:
+    """All terms by default, any with ``any_term``; title matches rank first; a window
+    limits by publication; query syntax in terms is plain text."""
+    feed = await make_feed(any_store)
+    items = [
+        article(feed, 1, "Talks on oil prices resumed in Caracas.", "Venezuela oil talks"),
+        article(feed, 2, "Venezuela was mentioned once, among oil and gas news.", "Energy"),
+        article(feed, 3, "Night buses start on twelve routes.", "Night buses"),
+    ]
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(a, ()) for a in items]
+    )
+    hits = await any_store.articles.search(["venezuela", "oil"], any_term=False, limit=10, since=0)
+    assert [h.article.guid for h in hits] == ["guid-1", "guid-2"]
+    assert hits[0].score <= hits[1].score
+    anyhits = await any_store.articles.search(
+        ["buses", "caracas"], any_term=True, limit=10, since=0
+    )
+    assert {h.article.guid for h in anyhits} == {"guid-1", "guid-3"}
+    assert await any_store.articles.search(["oil"], any_term=False, limit=10, since=NOW + 10) == []
+    for hostile in ['"', "NEAR(", "-:*", "title:oil", "a OR b", "'; DROP TABLE articles; --"]:
+        assert await any_store.articles.search([hostile], any_term=False, limit=5, since=0) == []
+    assert await any_store.articles.search([], any_term=True, limit=5, since=0) == []
+
+
+async def test_recent_story_titles(any_store: Store) -> None:
+    """Titles of the newest stories in the window, newest first, one per story."""
+    feed = await make_feed(any_store)
+    [first] = await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, 1), ())]
+    )
+    copy = replace(article(feed, 5), duplicate_of=first)
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, 3), ()), Routed(copy, ())]
+    )
+    titles = await any_store.articles.recent_story_titles(0, 5)
+    assert titles == ["Story number 3", "Story number 1"]
+    assert await any_store.articles.recent_story_titles(NOW + 2, 5) == ["Story number 3"]

@@ -1,0 +1,105 @@
+"""Store contract: reader polls, platform polls and votes."""
+
+from __future__ import annotations
+
+from bot.store.ports import Store
+from bot.types import Delivered, OutboxKind, PollOrigin
+from summarizer.base import PollProposal
+from tests.bot.helpers import make_channel, make_feed, store_articles
+
+NOW = 1_000.0
+PROPOSAL = PollProposal("Tea or coffee?", ("Tea", "Coffee", "Not sure"))
+
+
+async def _article(store: Store) -> int:
+    feed = await make_feed(store)
+    [article_id] = await store_articles(store, feed, [], range(1, 2), NOW)
+    return article_id
+
+
+async def test_one_poll_per_article_and_custom_polls(any_store: Store) -> None:
+    """An article's poll is created once whatever is asked later; a poll without an
+    article is new each time; a poll reads back with its options."""
+    article_id = await _article(any_store)
+    first = await any_store.polls.create(article_id, PROPOSAL, PollOrigin.ARTICLE, NOW + 60, NOW)
+    other = PollProposal("Other?", ("A", "B"))
+    assert await any_store.polls.create(article_id, other, PollOrigin.CHAT, NOW, NOW) == first
+    custom = await any_store.polls.create(None, other, PollOrigin.CUSTOM, NOW + 10, NOW)
+    assert custom != first
+    poll = await any_store.polls.get(first)
+    assert poll is not None
+    assert (poll.article_id, poll.question, poll.options, poll.close_at, poll.closed) == (
+        article_id,
+        PROPOSAL.question,
+        PROPOSAL.options,
+        NOW + 60,
+        False,
+    )
+    assert await any_store.polls.get(999) is None
+
+
+async def test_platform_polls_votes_and_counts(any_store: Store) -> None:
+    """Platform polls are found by platform id; a vote per (poll, platform, user) is
+    replaced or retracted; counts keep the latest, final counts close the poll there."""
+    a, b = await make_channel(any_store, "a"), await make_channel(any_store, "b")
+    poll_id = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 60, NOW)
+    await any_store.polls.add_platform_poll(poll_id, a.id, "fake", "pa", "ma")
+    await any_store.polls.add_platform_poll(poll_id, a.id, "fake", "pa2", "ma2")  # once per chat
+    await any_store.polls.add_platform_poll(poll_id, b.id, "fake", "pb", "mb")
+    pa = await any_store.polls.platform_poll("fake", "pa")
+    pb = await any_store.polls.platform_poll("fake", "pb")
+    assert pa is not None and pb is not None
+    assert (pa.poll_id, pa.channel_id, pa.message_id, pa.closed) == (poll_id, a.id, "ma", False)
+    assert await any_store.polls.platform_poll("fake", "pa2") is None
+    assert [p.id for p in await any_store.polls.platform_polls(poll_id)] == [pa.id, pb.id]
+    await any_store.polls.set_vote(pa, "alice", (0,))
+    await any_store.polls.set_vote(pa, "alice", (1,))  # changed
+    await any_store.polls.set_vote(pa, "bob", (0,))
+    await any_store.polls.set_vote(pa, "carol", (2,))
+    await any_store.polls.set_vote(pa, "carol", ())  # retracted
+    assert {k: sorted(v) for k, v in (await any_store.polls.votes(poll_id)).items()} == {
+        pa.id: [(0,), (1,)]
+    }
+    await any_store.polls.set_counts(pb.id, (1, 2, 0), final=False)
+    await any_store.polls.set_counts(pb.id, (3, 2, 0), final=False)
+    await any_store.polls.set_counts(pb.id, (4, 2, 1), final=True)
+    counted = await any_store.polls.platform_poll("fake", "pb")
+    assert counted is not None
+    assert (counted.counts, counted.final_counts, counted.closed) == ((3, 2, 0), (4, 2, 1), True)
+    await any_store.polls.mark_platform_poll_closed(pa.id)
+    closed = await any_store.polls.platform_poll("fake", "pa")
+    assert closed is not None and closed.closed
+
+
+async def test_due_next_close_and_closing_once(any_store: Store) -> None:
+    """Due polls are the open ones past their time; a poll is closed once."""
+    assert await any_store.polls.next_close() is None
+    early = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 10, NOW)
+    late = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 99, NOW)
+    assert await any_store.polls.next_close() == NOW + 10
+    assert await any_store.polls.due(NOW + 50) == [early]
+    assert await any_store.polls.mark_closed(early, NOW + 50)
+    assert not await any_store.polls.mark_closed(early, NOW + 51)
+    closed = await any_store.polls.get(early)
+    assert closed is not None and closed.closed_at == NOW + 50
+    assert await any_store.polls.due(NOW + 100) == [late]
+    assert await any_store.polls.next_close() == NOW + 99
+
+
+async def test_sent_poll_row_records_its_platform_poll(any_store: Store) -> None:
+    """Marking a poll row sent remembers the platform poll for its reader poll, in the
+    same step; the channel's latest poll is then that one."""
+    channel = await make_channel(any_store, "a")
+    poll_id = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 60, NOW)
+    assert await any_store.polls.latest_for_channel(channel.id) is None
+    await any_store.outbox.enqueue(channel.id, OutboxKind.POLL, "poll:x", "{}", NOW)
+    [item] = await any_store.outbox.claim_due(NOW, 1, platforms=["fake"])
+    await any_store.outbox.mark_sent(item.id, Delivered("m9", "p9", poll_id=poll_id), NOW)
+    recorded = await any_store.polls.platform_poll("fake", "p9")
+    assert recorded is not None
+    assert (recorded.poll_id, recorded.channel_id, recorded.message_id) == (
+        poll_id,
+        channel.id,
+        "m9",
+    )
+    assert await any_store.polls.latest_for_channel(channel.id) == poll_id
