@@ -20,10 +20,6 @@ class UserInputError(NewsbriefError):
     """A chat user or CLI user gave an argument we cannot act on; the message is user text."""
 
 
-class PermissionDenied(UserInputError):
-    """The command needs admin rights in the chat."""
-
-
 class NotFound(UserInputError):
     """The thing the user named does not exist."""
 
@@ -68,10 +64,6 @@ class ParseError(FeedError):
 
 class StoreError(NewsbriefError):
     """The database failed or is in an unexpected state."""
-
-
-class SummarizerError(NewsbriefError):
-    """A summarizer could not produce a summary (the caller falls back)."""
 
 
 class DeliveryError(NewsbriefError):

@@ -168,15 +168,21 @@ class Runtime:
             watch.cancel()
 
 
-async def _assemble(
-    stack: AsyncExitStack,
-    settings: Settings,
-    clock: Clock,
-    fetcher: Fetcher | None,
-    stdout: TextIO | None,
-    serving: bool,
-) -> Runtime:
-    """Build every part in dependency order, registering what undoes each on ``stack``."""
+@dataclass(frozen=True)
+class _Resources:
+    """What the core runs on: the config, and what holds connections or files."""
+
+    config: LoadedConfig
+    store: Store
+    fetcher: Fetcher
+    summarizer: Summarizer
+
+
+async def _open(
+    stack: AsyncExitStack, settings: Settings, clock: Clock, fetcher: Fetcher | None
+) -> _Resources:
+    """Read the config, filter secrets from the logs, open the store (brought in line with
+    the config), the fetcher and the summarizer; register how to close each on ``stack``."""
     config = load_config(settings.config_path())
     secret_filter = SecretFilter(_secrets(settings))
     secret_filter.install()
@@ -188,17 +194,29 @@ async def _assemble(
     stack.push_async_callback(_logged(fetcher.aclose, "closing the HTTP client"))
     summarizer = make_summarizer(_summarizer_kind(settings), options=_options(settings, clock))
     stack.push_async_callback(_logged(summarizer.aclose, "closing the summarizer"))
-    outbox_ready = asyncio.Event()
-    health = Health()
-    summaries = Summaries(store.summaries, summarizer, clock)
+    return _Resources(config, store, fetcher, summarizer)
+
+
+async def _assemble(
+    stack: AsyncExitStack,
+    settings: Settings,
+    clock: Clock,
+    fetcher: Fetcher | None,
+    stdout: TextIO | None,
+    serving: bool,
+) -> Runtime:
+    """Build every part in dependency order, registering what undoes each on ``stack``."""
+    res = await _open(stack, settings, clock, fetcher)
+    store, outbox_ready, health = res.store, asyncio.Event(), Health()
+    summaries = Summaries(store.summaries, res.summarizer, clock)
     polls = Polls(store, clock, on_queued=outbox_ready.set)
-    ingestor = Ingestor(store, fetcher, clock)
+    ingestor = Ingestor(store, res.fetcher, clock)
     scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
     service = Service(
         store,
         summaries,
         polls,
-        fetcher,
+        res.fetcher,
         clock,
         health=health,
         on_feeds_changed=scheduler.feeds_changed.set,
@@ -207,37 +225,49 @@ async def _assemble(
     console = ConsolePlatform(stdout or sys.stdout)
     platforms: dict[str, Platform] = {"console": console, **{a.name: a for a in adapters}}
     composer = Composer(store.articles, summaries, polls)
+    return Runtime(
+        settings=settings,
+        config=res.config,
+        clock=clock,
+        store=store,
+        fetcher=res.fetcher,
+        summarizer=res.summarizer,
+        summaries=summaries,
+        polls=polls,
+        service=service,
+        ingestor=ingestor,
+        scheduler=scheduler,
+        dispatcher=_dispatcher(store, platforms, clock, composer, polls, outbox_ready),
+        closer=PollCloser(store, polls, platforms, clock),
+        supervisor=Supervisor(adapters, health, clock),
+        health=health,
+        console=console,
+    )
+
+
+def _dispatcher(
+    store: Store,
+    platforms: dict[str, Platform],
+    clock: Clock,
+    composer: Composer,
+    polls: Polls,
+    wake: asyncio.Event,
+) -> Dispatcher:
+    """The dispatcher: posts built by the composer; what a sent post opens (its poll) is
+    recorded with it, and the poll closer is told."""
 
     def on_delivered(outcome: Delivered) -> None:
         if outcome.opens_poll is not None:
             polls.changed.set()
 
-    dispatcher = Dispatcher(
+    return Dispatcher(
         store,
         platforms,
         clock,
         composer.compose,
         record=delivered,
         on_delivered=on_delivered,
-        wake=outbox_ready,
-    )
-    return Runtime(
-        settings=settings,
-        config=config,
-        clock=clock,
-        store=store,
-        fetcher=fetcher,
-        summarizer=summarizer,
-        summaries=summaries,
-        polls=polls,
-        service=service,
-        ingestor=ingestor,
-        scheduler=scheduler,
-        dispatcher=dispatcher,
-        closer=PollCloser(store, polls, platforms, clock),
-        supervisor=Supervisor(adapters, health, clock),
-        health=health,
-        console=console,
+        wake=wake,
     )
 
 

@@ -141,8 +141,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help", "What newsbrief can do", "this list", aliases=("start",)),
 )
 
-ADMIN_ONLY: frozenset[str] = frozenset(spec.name for spec in COMMANDS if spec.admin_only)
 
+ADMIN_ONLY: frozenset[str] = frozenset(spec.name for spec in COMMANDS if spec.admin_only)
 _BY_NAME = {name: spec for spec in COMMANDS for name in (spec.name, *spec.aliases)}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserInputError
@@ -164,8 +164,3 @@ def results_text(t: Tally) -> str:
     state = "closed" if t.closed else "open"
     lines += ["", f"{t.total} vote{'s' if t.total != 1 else ''} · poll {state}"]
     return "\n".join(lines)
-
-
-def per_post_counts(rows: Mapping[int, Sequence[int]]) -> list[Sequence[int]]:
-    """Counts rows in a stable order."""
-    return [rows[k] for k in sorted(rows)]
