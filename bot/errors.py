@@ -63,7 +63,15 @@ class ParseError(FeedError):
 
 
 class StoreError(NewsbriefError):
-    """The database failed or is in an unexpected state."""
+    """The database failed or is in an unexpected state.
+
+    ``transient`` is True when trying again may succeed (a locked or busy database, a lost
+    connection), False when the same write would fail again (a broken constraint).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class DeliveryError(NewsbriefError):

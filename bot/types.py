@@ -15,7 +15,7 @@ from summarizer.base import Document, PollProposal, Summary
 
 __all__ = ["Document", "PollProposal", "Summary"]  # re-exported core types
 
-_CHAT_RE = re.compile(r"^(telegram|discord):(\S+)$")
+_CHAT_RE = re.compile(r"^([a-z][a-z0-9_]*):(\S+)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -30,24 +30,22 @@ class ChatRef:
 
     @classmethod
     def parse(cls, text: str) -> ChatRef:
-        """Parse a config ``to`` value: ``telegram:@name``, ``discord:123``, ``console``.
+        """Parse a config ``to`` value, ``platform:chat`` or ``console``. Which platforms
+        exist, and what their chat ids look like, is the app's platform registry's call.
 
         Raises:
-            ConfigError: the value names no platform we know.
+            ConfigError: the value is not of that form.
         """
         text = text.strip()
-        if text == "console":
-            return cls("console", "")
+        if text == CONSOLE.platform:
+            return CONSOLE
         match = _CHAT_RE.match(text)
         if not match:
-            raise ConfigError(
-                f"channel {text!r}: expected telegram:<@name|chat id>, discord:<channel id> "
-                "or console"
-            )
-        platform, chat_id = match.groups()
-        if platform == "discord" and not chat_id.isdigit():
-            raise ConfigError(f"channel {text!r}: a Discord channel id is a number")
-        return cls(platform, chat_id)
+            raise ConfigError(f"channel {text!r}: expected <platform>:<chat> or console")
+        return cls(*match.groups())
+
+
+CONSOLE = ChatRef("console")  # the operator's own terminal: it sees every feed
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ async def running_bot(
         allow_private_hosts=True,
         resolver=fake_resolver({PUBLIC_HOST: ["93.184.216.34"]}),
         dial=dial_to(server),
+        now=clock.now,
     )
     async with Runtime.build(settings, clock=clock, fetcher=fetcher, stdout=io.StringIO()) as rt:
         yield Bot(rt, clock)

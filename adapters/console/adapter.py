@@ -36,7 +36,8 @@ class ConsolePlatform:
     async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
         """Print the message; the write runs in a thread so a slow reader never blocks."""
         await asyncio.to_thread(self.write, render(message))
-        return Sent(message_id=f"console-{next(self._ids)}")
+        # the row's nonce keeps ids unique across runs (a counter would restart at 1)
+        return Sent(message_id=f"console-{nonce or next(self._ids)}")
 
     async def close_poll(self, chat: ChatRef, message_id: str) -> tuple[int, ...] | None:
         """Console polls have no votes."""

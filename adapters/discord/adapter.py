@@ -191,25 +191,31 @@ class DiscordAdapter:
             raise RuntimeError("the Discord adapter is already started")
         self._ready = asyncio.Event()
         self._client = client = self._make_client()
-        self._task = asyncio.create_task(self._run(client), name="discord-client")
+        self._task = task = asyncio.create_task(self._run(client), name="discord-client")
         ready = asyncio.create_task(self._ready.wait())
-        await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled while connecting: leave nothing running
+            ready.cancel()
+            await self.stop()
+            raise
         if not ready.done():
             ready.cancel()
-            try:
-                await self._task  # raises why the client stopped before it was ready
-            finally:
-                await self.stop()
+            await self.stop()
+            task.result()  # raises why the client stopped before it was ready
             raise DiscordStartError("the Discord client stopped before it was ready")
 
     async def stop(self) -> None:
         """Close the connection and wait for the client task; safe to call twice."""
-        if self._client is not None:
-            await self._client.close()
-        if self._task is not None:
-            with contextlib.suppress(NewsbriefError):
-                await self._task
-        self._client = self._task = None
+        client, task, self._client, self._task = self._client, self._task, None, None
+        try:
+            if client is not None:
+                await client.close()
+        finally:
+            if task is not None:
+                await asyncio.wait({task})
+                if not task.cancelled() and not isinstance(task.exception(), NewsbriefError):
+                    task.result()  # an unexpected end is raised (and logged by the caller)
 
     async def wait_closed(self) -> None:
         """Wait until the client stops (for a supervisor); raises why it stopped.

@@ -58,7 +58,6 @@ from adapters.telegram.render import (
     render_results,
 )
 from bot.chat import commands
-from bot.clock import SystemClock
 from bot.errors import (
     ChatMigrated,
     ChatUnavailable,
@@ -168,8 +167,8 @@ class TelegramAdapter:
         token: str,
         core: Core,
         base_url: str | None = None,
+        clock: Clock,
         limits: RateLimits = DEFAULT_LIMITS,
-        clock: Clock | None = None,
         webhook: Webhook | None = None,
     ) -> None:
         self._token = token
@@ -177,7 +176,7 @@ class TelegramAdapter:
         self._core = core
         self._base_url = base_url
         self._limits = limits
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._app: _App | None = None
         self._receiver: asyncio.Task[Any] | None = None
         self._closed = asyncio.Event()
@@ -352,8 +351,8 @@ class TelegramAdapter:
 
     @property
     def _bot(self) -> Bot:
-        if self._app is None:
-            raise RuntimeError("TelegramAdapter.start() has not been awaited")
+        if self._app is None:  # not started yet, or stopped while a restart waits
+            raise TransientDeliveryError("telegram: not connected")
         bot: Bot = self._app.bot
         return bot
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from bot.app.platforms import check_chat
 from bot.errors import ConfigError
 from bot.types import ChatRef, PollPolicy
 
@@ -71,9 +72,11 @@ class ChannelConfig(BaseModel):
     @classmethod
     def _valid_chat(cls, value: str) -> str:
         try:
-            ChatRef.parse(value)
+            problem = check_chat(ChatRef.parse(value))
         except ConfigError as e:
             raise ValueError(str(e)) from e
+        if problem:
+            raise ValueError(f"channel {value.strip()!r}: {problem}")
         return value.strip()
 
     @property

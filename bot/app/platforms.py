@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.app.settings import Settings
 from bot.errors import ConfigError
 from bot.ports import ChatAdapter, Clock, Core
+from bot.types import CONSOLE, ChatRef
 
 if TYPE_CHECKING:
     from adapters.telegram.adapter import Webhook
@@ -32,17 +33,26 @@ def _no_setup(settings: Settings) -> Callable[[], None]:
     return _nothing_to_undo
 
 
+def _any_chat(chat_id: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class PlatformEntry:
     """How to build one platform's adapter.
 
     ``token`` reads the platform's token from the settings (no token, no adapter);
-    ``setup`` applies what the platform library needs process-wide, once, and returns what
-    undoes it.
+    ``secrets`` every setting of the platform that must never reach a log; ``chat_hint``
+    how a config ``to`` names one of its chats, and ``check_chat`` what is wrong with a
+    chat id (None when nothing is); ``setup`` applies what the platform library needs
+    process-wide, once, and returns what undoes it.
     """
 
     token: Callable[[Settings], str]
+    secrets: Callable[[Settings], list[str]]
     build: Builder
+    chat_hint: str
+    check_chat: Callable[[str], str | None] = _any_chat
     setup: Setup = _no_setup
 
 
@@ -109,12 +119,25 @@ def discord_sync_state(settings: Settings) -> Path:
     return settings.db.with_name(settings.db.name + ".discord-commands")
 
 
+def _discord_chat(chat_id: str) -> str | None:
+    return None if chat_id.isdigit() else "a Discord channel id is a number"
+
+
 PLATFORMS: dict[str, PlatformEntry] = {
     "telegram": PlatformEntry(
-        token=lambda s: s.telegram_bot_token, build=_telegram, setup=_telegram_setup
+        token=lambda s: s.telegram_bot_token,
+        secrets=lambda s: [s.telegram_bot_token, s.telegram_webhook_secret],
+        build=_telegram,
+        chat_hint="telegram:<@name|chat id>",
+        setup=_telegram_setup,
     ),
     "discord": PlatformEntry(
-        token=lambda s: s.discord_bot_token, build=_discord, setup=_discord_setup
+        token=lambda s: s.discord_bot_token,
+        secrets=lambda s: [s.discord_bot_token],
+        build=_discord,
+        chat_hint="discord:<channel id>",
+        check_chat=_discord_chat,
+        setup=_discord_setup,
     ),
 }
 
@@ -122,3 +145,19 @@ PLATFORMS: dict[str, PlatformEntry] = {
 def configured(settings: Settings) -> list[str]:
     """The platforms that have a token, in registry order."""
     return [name for name, entry in PLATFORMS.items() if entry.token(settings)]
+
+
+def platform_secrets(settings: Settings) -> list[str]:
+    """Every platform's secrets (unset ones are empty)."""
+    return [secret for entry in PLATFORMS.values() for secret in entry.secrets(settings)]
+
+
+def check_chat(ref: ChatRef) -> str | None:
+    """What is wrong with a configured chat: an unknown platform or a malformed id."""
+    if ref == CONSOLE:
+        return None
+    entry = PLATFORMS.get(ref.platform)
+    if entry is None:
+        hints = ", ".join(e.chat_hint for e in PLATFORMS.values())
+        return f"expected {hints} or console"
+    return entry.check_chat(ref.chat_id)

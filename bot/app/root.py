@@ -25,13 +25,13 @@ from typing import TextIO
 from adapters.console import ConsolePlatform, serve_console
 from bot.app.config import LoadedConfig, load_config
 from bot.app.config_sync import sync_config
-from bot.app.platforms import PLATFORMS, configured
+from bot.app.platforms import PLATFORMS, configured, platform_secrets
 from bot.app.settings import Settings
 from bot.app.supervisor import Supervisor
 from bot.chat.service import Service
 from bot.clock import SystemClock
 from bot.delivery.compose import Composer
-from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.dispatcher import Dispatcher, stop_delivering
 from bot.feeds.fetch import HttpFetcher
 from bot.health import Health
 from bot.ingest.pipeline import Ingestor, ProgressCallback
@@ -164,7 +164,7 @@ class Runtime:
             log.info("stopping: finishing the posts in flight")
             for task in loops:
                 task.cancel()
-            await _stop_within(delivery, SHUTDOWN_GRACE)
+            await stop_delivering(self.dispatcher, delivery, SHUTDOWN_GRACE)
             watch.cancel()
 
 
@@ -190,7 +190,9 @@ async def _open(
     store = await SqliteStore.open(settings.db)
     stack.push_async_callback(_logged(store.close, "closing the store"))
     await sync_config(store, config, clock.now())
-    fetcher = fetcher or HttpFetcher(allow_private_hosts=settings.allow_private_hosts)
+    fetcher = fetcher or HttpFetcher(
+        allow_private_hosts=settings.allow_private_hosts, now=clock.now
+    )
     stack.push_async_callback(_logged(fetcher.aclose, "closing the HTTP client"))
     summarizer = make_summarizer(_summarizer_kind(settings), options=_options(settings, clock))
     stack.push_async_callback(_logged(summarizer.aclose, "closing the summarizer"))
@@ -237,9 +239,9 @@ async def _assemble(
         service=service,
         ingestor=ingestor,
         scheduler=scheduler,
-        dispatcher=_dispatcher(store, platforms, clock, composer, polls, outbox_ready),
+        dispatcher=_dispatcher(store, platforms, clock, composer, polls, outbox_ready, health),
         closer=PollCloser(store, polls, platforms, clock),
-        supervisor=Supervisor(adapters, health, clock),
+        supervisor=Supervisor(adapters, health, clock, on_up=outbox_ready.set),
         health=health,
         console=console,
     )
@@ -252,9 +254,15 @@ def _dispatcher(
     composer: Composer,
     polls: Polls,
     wake: asyncio.Event,
+    health: Health,
 ) -> Dispatcher:
     """The dispatcher: posts built by the composer; what a sent post opens (its poll) is
-    recorded with it, and the poll closer is told."""
+    recorded with it, and the poll closer is told; nothing is sent to a platform whose
+    connection is down (its posts wait, no attempt counted)."""
+
+    def available(platform: str) -> bool:
+        status = health.get(platform)
+        return status is None or status.healthy
 
     def on_delivered(outcome: Delivered) -> None:
         if outcome.opens_poll is not None:
@@ -268,6 +276,7 @@ def _dispatcher(
         record=delivered,
         on_delivered=on_delivered,
         wake=wake,
+        available=available,
     )
 
 
@@ -284,12 +293,7 @@ def _chat_adapters(
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [
-        settings.telegram_bot_token,
-        settings.discord_bot_token,
-        settings.openai_api_key,
-        settings.telegram_webhook_secret,
-    ]
+    return [settings.openai_api_key, *platform_secrets(settings)]
 
 
 def _summarizer_kind(settings: Settings) -> str:
@@ -325,12 +329,3 @@ async def _then_set(work: Awaitable[None], event: asyncio.Event) -> None:
         await work
     finally:
         event.set()
-
-
-async def _stop_within(task: asyncio.Task[None], grace: float) -> None:
-    """Cancel a task and give it ``grace`` seconds (wall time) to finish what it is doing."""
-    task.cancel()
-    done, _ = await asyncio.wait({task}, timeout=grace)
-    if not done:
-        log.warning("shutdown took longer than %.0fs; leaving the rest to the restart", grace)
-        task.cancel()

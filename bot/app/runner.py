@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.app.root import SHUTDOWN_GRACE, Runtime
 from bot.app.settings import Settings
+from bot.delivery.dispatcher import stop_delivering
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ async def run_bot(
     except ExceptionGroup as failed:  # a part of the bot failed; the rest was stopped
         for error in failed.exceptions:
             log.error("newsbrief stopped: %s", error, exc_info=error)
-        return 1
+        return 0 if stop.is_set() else 1  # after a stop was asked, an unwinding error
     finally:
         remove_handlers()
     return 0
@@ -56,9 +57,8 @@ async def _once(runtime: Runtime, stdin: TextIO, stop: asyncio.Event) -> None:
     stopper.cancel()
     if not task.done():
         log.info("stopping: finishing the posts in flight")
-        task.cancel()
-        await asyncio.wait({task}, timeout=SHUTDOWN_GRACE)
-    if task.done() and not task.cancelled():
+        await stop_delivering(runtime.dispatcher, task, SHUTDOWN_GRACE)
+    if not task.cancelled():
         task.result()  # re-raises what the pass raised
 
 

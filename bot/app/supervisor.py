@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.errors import ConfigError
 from bot.health import AdapterState, Health
@@ -34,10 +34,18 @@ def describe(error: BaseException | None) -> str:
 class Supervisor:
     """Starts, watches, restarts and stops the chat adapters."""
 
-    def __init__(self, adapters: Sequence[ChatAdapter], health: Health, clock: Clock) -> None:
+    def __init__(
+        self,
+        adapters: Sequence[ChatAdapter],
+        health: Health,
+        clock: Clock,
+        *,
+        on_up: Callable[[], None] = lambda: None,
+    ) -> None:
         self._adapters = list(adapters)
         self._health = health
         self._clock = clock
+        self._on_up = on_up  # an adapter is back: what waited for it may go on
         self._running: list[ChatAdapter] = []
 
     @property
@@ -115,9 +123,13 @@ class Supervisor:
                 log.warning("%s: restart %d failed: %s", adapter.name, restarts, reason)
                 await self._stop(adapter)
                 continue
+            except BaseException:  # shut down while starting: leave nothing half-started
+                await self._stop(adapter)
+                raise
             self._running.append(adapter)
             self._health.set(adapter.name, AdapterState.UP, self._clock.now(), "reconnected")
             log.info("%s: reconnected after %d restart(s)", adapter.name, restarts)
+            self._on_up()
             return True
 
     async def _stop(self, adapter: ChatAdapter) -> None:

@@ -18,6 +18,7 @@ from bot.ports import Clock, Fetcher, FetchRequest
 from bot.store.ports import Store
 from bot.summaries import Summaries
 from bot.types import (
+    CONSOLE,
     Article,
     Channel,
     ChatRef,
@@ -168,7 +169,7 @@ class Service:
     async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
         """The feeds a chat sees: its subscription; the operator's console sees them all."""
         feeds = await self._store.feeds.all()
-        if chat.platform == "console":
+        if chat == CONSOLE:
             return feeds
         if channel is None:
             return []

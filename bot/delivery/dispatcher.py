@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 Composer = Callable[[OutboxItem, Channel], Awaitable[Message]]
 Recorder = Callable[[Channel, Message, Sent, float], Delivered]
 RECORD_ATTEMPTS = 5  # tries to record a sent row before leaving it to the restart
+STORE_RETRY = 30.0  # seconds before claiming again after the store failed
 RECORD_BACKOFF = 2.0  # seconds before the second try, doubled after each
 
 
@@ -55,6 +56,7 @@ class Dispatcher:
         record: Recorder = _plain,
         on_delivered: Callable[[Delivered], None] = lambda delivered: None,
         wake: asyncio.Event | None = None,
+        available: Callable[[str], bool] = lambda platform: True,
         max_in_flight: int = 16,
     ) -> None:
         self._store = store
@@ -70,11 +72,22 @@ class Dispatcher:
             for name, p in self._platforms.items()
         }
         self._wake = wake or asyncio.Event()
+        self._available = available  # a platform whose connection is down gets nothing
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._deliveries: set[asyncio.Task[None]] = set()  # the shielded inner tasks
 
     def wake(self) -> None:
-        """New rows were queued: look again now."""
+        """New rows were queued (or a platform came back): look again now."""
         self._wake.set()
+
+    def abandon(self) -> None:
+        """Stop waiting for the posts in flight (a shutdown out of time): their rows stay in
+        flight and are sent again after the restart, the one repeat the outbox allows."""
+        for task in self._deliveries:
+            task.cancel()
+
+    def _platforms_up(self) -> list[str]:
+        return [name for name in self._platforms if self._available(name)]
 
     async def recover(self) -> None:
         """Put rows a crash left in flight back to pending (they may repeat once)."""
@@ -100,20 +113,27 @@ class Dispatcher:
         """Deliver forever (until cancelled; the posts in flight are finished first)."""
         try:
             while True:
-                started = await self._start_due()
-                if started or self._in_flight:
-                    await self._wait_one(wake=True)
-                else:
-                    await self._idle()
+                try:
+                    await self._step()
+                except StoreError as e:  # a locked or failing database: try again shortly
+                    log.warning("claiming posts failed (%s); trying again shortly", e)
+                    await wait_until(self._clock, self._clock.now() + STORE_RETRY, self._wake)
         finally:
             await self._finish_in_flight()
+
+    async def _step(self) -> None:
+        started = await self._start_due()
+        if started or self._in_flight:
+            await self._wait_one(wake=True)
+        else:
+            await self._idle()
 
     async def _start_due(self) -> int:
         free = self._max - len(self._in_flight)
         if free <= 0:
             return 0
         items = await self._store.outbox.claim_due(
-            self._clock.now(), free, busy=self._in_flight, platforms=self._platforms
+            self._clock.now(), free, busy=self._in_flight, platforms=self._platforms_up()
         )
         for item in items:
             self._in_flight[item.channel_id] = asyncio.create_task(self._deliver_shielded(item))
@@ -135,7 +155,7 @@ class Dispatcher:
                 del self._in_flight[channel_id]
 
     async def _idle(self) -> None:
-        next_due = await self._store.outbox.next_due(self._platforms)
+        next_due = await self._store.outbox.next_due(self._platforms_up())
         await wait_until(self._clock, next_due, self._wake)
 
     async def _finish_in_flight(self) -> None:
@@ -147,19 +167,22 @@ class Dispatcher:
     async def _deliver_shielded(self, item: OutboxItem) -> None:
         # shielded so a shutdown lets the post in flight finish and be recorded
         task = asyncio.ensure_future(self._deliver_logged(item))
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
             raise
 
     async def _deliver_logged(self, item: OutboxItem) -> None:
         try:
             await self._deliver(item)
-        except StoreError as e:  # the store failed while recording a failure
+        except StoreError as e:  # the store kept failing while recording the outcome
             log.error(
-                "post %d: could not record its outcome (%s); it is retried after a restart",
+                "post %d: could not record its outcome (%s); it stays in flight and is "
+                "retried after a restart",
                 item.id,
                 e,
             )
@@ -186,11 +209,11 @@ class Dispatcher:
         reason = f"cannot build the post: {_describe(error)}"
         if rules.build_failure_is_permanent(error):
             log.warning("post %d dead: %s", item.id, reason)
-            await self._store.outbox.mark_dead(item.id, reason)
+            await self._retrying(lambda: self._store.outbox.mark_dead(item.id, reason))
             return
         if not isinstance(error, StoreError):
             log.error("post %d: %s", item.id, reason, exc_info=error)
-        await self._retry_or_bury(item, reason, self._clock.now())
+        await self._retrying(lambda: self._retry_or_bury(item, reason, self._clock.now()))
         self.wake()
 
     async def _send(self, item: OutboxItem, channel: Channel, message: Message) -> Sent | None:
@@ -221,37 +244,70 @@ class Dispatcher:
         self._on_delivered(delivered)
 
     async def _mark_sent(self, item: OutboxItem, delivered: Delivered, now: float) -> None:
-        """Record a sent row; a failing store is retried with backoff (the row must not be
-        sent again while the process lives), then left in flight for the restart."""
+        """Record a sent row (never to be sent again while the process lives). A store that
+        refuses what follows the post for good records the post alone, with the reason; a
+        store that keeps failing is retried with backoff, then the row is left in flight."""
+        try:
+            await self._retrying(lambda: self._store.outbox.mark_sent(item.id, delivered, now))
+            return
+        except StoreError as e:
+            if e.transient or (delivered.opens_poll is None and delivered.poll_id is None):
+                raise
+            log.error("post %d sent; what follows it could not be recorded: %s", item.id, e)
+            note = f"sent, but what follows it could not be recorded: {e}"
+        alone = Delivered(delivered.message_id, delivered.platform_poll_id, note=note)
+        await self._retrying(lambda: self._store.outbox.mark_sent(item.id, alone, now))
+
+    async def _retrying(self, write: Callable[[], Awaitable[None]]) -> None:
+        """A store write, tried again with backoff while the store fails transiently.
+
+        Raises:
+            StoreError: a lasting failure, or the last of ``RECORD_ATTEMPTS`` transient ones.
+        """
         wait = RECORD_BACKOFF
         for attempt in range(1, RECORD_ATTEMPTS + 1):
             try:
-                await self._store.outbox.mark_sent(item.id, delivered, now)
+                await write()
                 return
             except StoreError as e:
-                if attempt == RECORD_ATTEMPTS:
+                if not e.transient or attempt == RECORD_ATTEMPTS:
                     raise
-                log.warning("post %d sent; recording it failed (%s), retrying", item.id, e)
+                log.warning("recording a post's outcome failed (%s); retrying", e)
             await self._clock.sleep(wait)
             wait *= 2
 
     async def _failed(self, item: OutboxItem, channel: Channel, error: DeliveryError) -> None:
+        await self._retrying(lambda: self._record_failure(item, channel, error))
+        self.wake()
+
+    async def _record_failure(
+        self, item: OutboxItem, channel: Channel, error: DeliveryError
+    ) -> None:
         now = self._clock.now()
         outbox = self._store.outbox
         if isinstance(error, RateLimited):
             await self._store.channels.hold_until(channel.id, now + error.retry_after)
             await outbox.mark_retry(item.id, error.reason, now + error.retry_after, False)
         elif isinstance(error, ChatMigrated):
-            new = ChatRef(channel.ref.platform, error.new_chat_id)
-            await self._store.channels.move(channel.ref, new)
-            await outbox.mark_retry(item.id, error.reason, now, False)
+            await self._migrated(item, channel, error, now)
         elif isinstance(error, ChatUnavailable):
             log.warning("pausing %s: %s", channel.ref, error.reason)
             await self._store.channels.set_paused(channel.id, error.reason)
             await outbox.mark_retry(item.id, error.reason, now, False)
         else:
             await self._retry_or_bury(item, error.reason, now)
-        self.wake()
+
+    async def _migrated(
+        self, item: OutboxItem, channel: Channel, error: ChatMigrated, now: float
+    ) -> None:
+        new = ChatRef(channel.ref.platform, error.new_chat_id)
+        moved = await self._store.channels.move(channel.ref, new)
+        there = None if moved else await self._store.channels.by_ref(new)
+        if there is not None and there.id != channel.id:
+            reason = f"{error.reason}, which is configured as another channel"
+            log.warning("pausing %s: %s", channel.ref, reason)
+            await self._store.channels.set_paused(channel.id, reason)
+        await self._store.outbox.mark_retry(item.id, error.reason, now, False)
 
     async def _retry_or_bury(self, item: OutboxItem, reason: str, now: float) -> None:
         attempts = item.attempts + 1
@@ -262,6 +318,18 @@ class Dispatcher:
             await self._store.outbox.mark_retry(
                 item.id, reason, now + rules.delivery_backoff(attempts), True
             )
+
+
+async def stop_delivering(dispatcher: Dispatcher, task: asyncio.Future[None], grace: float) -> None:
+    """Cancel ``task`` (the dispatcher's loop, or a pass that delivers), giving the posts in
+    flight ``grace`` seconds (wall time) to finish; past that they are abandoned, to be
+    sent again after the restart."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        log.warning("shutdown took longer than %.0fs; leaving the rest to the restart", grace)
+        dispatcher.abandon()
+        await asyncio.wait({task})
 
 
 def _describe(error: BaseException) -> str:

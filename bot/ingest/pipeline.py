@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from bot.errors import FeedError, HTTPStatusError, NewsbriefError
 from bot.feeds.canon import canonical_url
@@ -35,12 +36,20 @@ DEDUP_WINDOW = 7 * 86400.0
 MAX_TITLE = 500
 
 
+class FetchStatus(StrEnum):
+    """How one feed's fetch in a pass ended."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class FeedOutcome:
     """What happened to one feed in a pass."""
 
     feed: Feed
-    status: str  # "ok" | "not_modified" | "failed"
+    status: FetchStatus
     entries: int = 0
     new_articles: int = 0
     duplicates: int = 0
@@ -122,7 +131,7 @@ class Ingestor:
             await self._store.feeds.record_not_modified(
                 feed.id, now, rules.feed_next_due(feed, now)
             )
-            return FeedOutcome(feed, "not_modified")
+            return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
         parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
         fresh, _ = await self._fresh(feed, parsed.entries)
         full = await self._with_full_text(feed, fresh)
@@ -145,7 +154,7 @@ class Ingestor:
             ids = await self._store.articles.save_ingest(update, routed)
             await self._remember(routed, ids)
         queued = sum(len(r.channel_ids) for r in routed)
-        return FeedOutcome(feed, "ok", len(parsed.entries), len(ids), duplicates, queued)
+        return FeedOutcome(feed, FetchStatus.OK, len(parsed.entries), len(ids), duplicates, queued)
 
     async def _fresh(
         self, feed: Feed, entries: Sequence[FeedEntry]
@@ -223,7 +232,7 @@ class Ingestor:
         stored = f"{reason} (paused after {failures} failures in a row)" if pause else reason
         await self._store.feeds.record_failure(feed.id, stored, next_due=next_due, pause=pause)
         log.warning("feed %s failed (%d in a row): %s", feed.label, failures, reason)
-        return FeedOutcome(feed, "failed", error=stored)
+        return FeedOutcome(feed, FetchStatus.FAILED, error=stored)
 
 
 def _retry_after(error: FeedError) -> float:
@@ -272,9 +281,9 @@ def _new_article(
 def _count(outcomes: Sequence[FeedOutcome]) -> IngestCounts:
     return IngestCounts(
         feeds=len(outcomes),
-        fetched=sum(o.status == "ok" for o in outcomes),
-        not_modified=sum(o.status == "not_modified" for o in outcomes),
-        failed=sum(o.status == "failed" for o in outcomes),
+        fetched=sum(o.status is FetchStatus.OK for o in outcomes),
+        not_modified=sum(o.status is FetchStatus.NOT_MODIFIED for o in outcomes),
+        failed=sum(o.status is FetchStatus.FAILED for o in outcomes),
         entries=sum(o.entries for o in outcomes),
         new_articles=sum(o.new_articles for o in outcomes),
         duplicates=sum(o.duplicates for o in outcomes),

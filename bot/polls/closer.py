@@ -7,13 +7,15 @@ import logging
 from collections.abc import Mapping
 
 from bot.clock import wait_until
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, StoreError
 from bot.polls.lifecycle import Polls
 from bot.ports import Clock, Platform
 from bot.store.ports import Store
 from bot.types import Channel, OutboxKind, PlatformPoll
 
 log = logging.getLogger(__name__)
+
+STORE_RETRY = 30.0  # seconds before trying again after the store failed
 
 
 class PollCloser:
@@ -32,10 +34,14 @@ class PollCloser:
         self._clock = clock
 
     async def run(self) -> None:
-        """Close polls as they fall due, until cancelled."""
+        """Close polls as they fall due, until cancelled; a failing store is retried."""
         while True:
-            await self.close_due()
-            next_close = await self._store.polls.next_close()
+            try:
+                await self.close_due()
+                next_close = await self._store.polls.next_close()
+            except StoreError as e:
+                log.warning("closing polls failed (%s); trying again shortly", e)
+                next_close = self._clock.now() + STORE_RETRY
             await wait_until(self._clock, next_close, self._polls.changed)
 
     async def close_due(self) -> int:
@@ -76,6 +82,9 @@ class PollCloser:
                 channel.ref,
                 e.reason,
             )
+            final = None
+        except Exception:  # an adapter bug must not stop the closing of other polls
+            log.exception("closing poll in %s failed; closing with what was recorded", channel.ref)
             final = None
         if final is not None:
             await self._store.polls.set_counts(platform_poll.id, tuple(final), final=True)

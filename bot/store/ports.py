@@ -218,9 +218,10 @@ class ChannelStore(Protocol):
         """Send nothing to this channel before ``when`` (a platform's rate limit)."""
         ...
 
-    async def move(self, old: ChatRef, new: ChatRef) -> None:
+    async def move(self, old: ChatRef, new: ChatRef) -> bool:
         """A chat changed id: its channel (subscription and outbox included) follows it.
-        Nothing changes if a channel for ``new`` exists already."""
+        False, and nothing changes, if there is no channel for ``old`` or a channel for
+        ``new`` exists already."""
         ...
 
 
@@ -246,10 +247,11 @@ class OutboxStore(Protocol):
     async def claim_due(
         self, now: float, limit: int, *, busy: Iterable[int] = (), platforms: Iterable[str]
     ) -> list[OutboxItem]:
-        """Claim up to ``limit`` due rows of channels on ``platforms``: each channel's
-        head row only (its oldest unsent row, a poll row first), skipping paused, held and
-        ``busy`` channels and any channel with a row in flight. Claimed rows are in flight
-        until marked sent, retried or dead."""
+        """Claim up to ``limit`` due rows of channels on ``platforms``, the earliest due
+        first: each channel's head row only (its oldest row neither sent nor dead, a poll
+        row first), skipping paused, held and ``busy`` channels and any channel with a row
+        in flight. A head row not yet due holds back the rows behind it. Claimed rows are
+        in flight until marked sent, retried or dead."""
         ...
 
     async def next_due(self, platforms: Iterable[str]) -> float | None:
@@ -314,7 +316,8 @@ class PollStore(Protocol):
     async def add_platform_poll(
         self, poll_id: int, channel_id: int, platform: str, platform_poll_id: str, message_id: str
     ) -> None:
-        """Remember the platform poll a chat got (once per poll and channel)."""
+        """Remember the platform poll a chat got: once per poll and channel, and once per
+        platform poll id (a repeat of either changes nothing)."""
         ...
 
     async def platform_poll(self, platform: str, platform_poll_id: str) -> PlatformPoll | None:

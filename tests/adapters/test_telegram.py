@@ -11,7 +11,12 @@ from dataclasses import dataclass
 import pytest
 
 from adapters.telegram import TelegramAdapter, create_adapter
-from adapters.telegram.adapter import ALLOWED_UPDATES, channel_target, parse_command
+from adapters.telegram.adapter import (
+    ALLOWED_UPDATES,
+    POLLING_TASK,
+    channel_target,
+    parse_command,
+)
 from bot.chat import commands
 from bot.clock import ManualClock
 from bot.errors import (
@@ -179,10 +184,36 @@ async def test_create_adapter_builds_a_working_adapter(
     assert sent.message_id
 
 
+async def test_a_stopped_adapter_refuses_sends_as_a_transient_failure(
+    api: FakeTelegramAPI, core: FakeCore
+) -> None:
+    """Before start, or while a restart waits, sends and poll closes fail as transient
+    delivery errors (retried later), never as adapter bugs."""
+    idle = TelegramAdapter(token=api.token, base_url=api.base_url, core=core, clock=ManualClock())
+    with pytest.raises(TransientDeliveryError, match="not connected"):
+        await idle.send(ChatRef("telegram", str(GROUP)), Reply("hello"), "n")
+    with pytest.raises(TransientDeliveryError, match="not connected"):
+        await idle.close_poll(ChatRef("telegram", str(GROUP)), "12")
+    await idle.wait_closed()  # not started: nothing to wait for
+
+
+async def test_a_revoked_token_ends_wait_closed_with_the_reason(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """When Telegram stops accepting the token, PTB's poller gives up and wait_closed says
+    why, so a supervisor notices; the adapter then stops cleanly."""
+    api.revoke_token()
+    with pytest.raises(ConfigError, match="refused the bot token"):
+        await asyncio.wait_for(adapter.wait_closed(), 10)
+    await adapter.stop()
+
+
 async def test_a_refused_token_is_a_config_error(api: FakeTelegramAPI, core: FakeCore) -> None:
     """A token the Bot API refuses stops start() with a ConfigError that does not carry the
     token (PTB's own InvalidToken quotes it, so it is not chained)."""
-    adapter = TelegramAdapter(token="999:WRONGTOKEN", base_url=api.base_url, core=core)
+    adapter = TelegramAdapter(
+        token="999:WRONGTOKEN", base_url=api.base_url, core=core, clock=ManualClock()
+    )
     with pytest.raises(ConfigError) as raised:
         await adapter.start()
     await adapter.stop()
@@ -197,7 +228,9 @@ async def test_webhook_without_the_extra_is_a_config_error(
     api: FakeTelegramAPI, core: FakeCore
 ) -> None:
     """Webhook mode without python-telegram-bot[webhooks] fails clearly and cleans up."""
-    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core)
+    adapter = TelegramAdapter(
+        token=api.token, base_url=api.base_url, core=core, clock=ManualClock()
+    )
     with pytest.raises(ConfigError, match="webhooks"):
         await adapter.start(webhook_url="https://bot.example.org/telegram", port=0)
     with pytest.raises(RuntimeError):
@@ -213,7 +246,9 @@ async def test_token_never_reaches_the_logs(
     secrets = SecretFilter([api.token])
     secrets.install()
     try:
-        adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core)
+        adapter = TelegramAdapter(
+            token=api.token, base_url=api.base_url, core=core, clock=ManualClock()
+        )
         await adapter.start()
         api.queue(api.message(GROUP, "/status", user_id=MEMBER))
         await api.wait_for(sent_to(GROUP))
@@ -661,3 +696,12 @@ def test_channel_target() -> None:
     assert channel_target("-100123 world") == ("-100123", "world")
     assert channel_target("https://e.org") is None
     assert channel_target("@ab x") is None
+
+
+def test_ptb_still_names_its_polling_task_as_we_look_for_it() -> None:
+    """Fails loudly if a PTB upgrade renames the getUpdates loop the supervisor watches."""
+    import inspect
+
+    from telegram.ext import _updater
+
+    assert f'name="{POLLING_TASK}"' in inspect.getsource(_updater)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bot.store.sqlite.db import Connection, Database, Row, fetch_one_in, marks
+from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
 from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, Subscription
 
 _COLUMNS = (
@@ -91,14 +91,15 @@ class SqliteChannels:
     async def _with_feeds(self, rows: Sequence[Row]) -> list[Channel]:
         if not rows:
             return []
-        ids = [r[0] for r in rows]
-        subs = await self._db.fetch_all(
-            f"SELECT channel_id, feed_id FROM subscriptions WHERE channel_id IN ({marks(ids)})",
-            ids,
-        )
         by_channel: dict[int, set[int]] = {}
-        for channel_id, feed_id in subs:
-            by_channel.setdefault(channel_id, set()).add(feed_id)
+        for chunk in chunks([r[0] for r in rows]):
+            subs = await self._db.fetch_all(
+                "SELECT channel_id, feed_id FROM subscriptions "
+                f"WHERE channel_id IN ({marks(chunk)})",
+                chunk,
+            )
+            for channel_id, feed_id in subs:
+                by_channel.setdefault(channel_id, set()).add(feed_id)
         return [_channel(r, frozenset(by_channel.get(r[0], ()))) for r in rows]
 
     async def subscribe(self, channel_id: int, feed_id: int) -> bool:
@@ -128,13 +129,14 @@ class SqliteChannels:
         async with self._db.transaction() as db:
             await db.execute("UPDATE channels SET not_before = ? WHERE id = ?", (when, channel_id))
 
-    async def move(self, old: ChatRef, new: ChatRef) -> None:
+    async def move(self, old: ChatRef, new: ChatRef) -> bool:
         async with self._db.transaction() as db:
-            await db.execute(
+            cursor = await db.execute(
                 "UPDATE channels SET chat_id = ? WHERE platform = ? AND chat_id = ? AND NOT EXISTS "
                 "(SELECT 1 FROM channels WHERE platform = ? AND chat_id = ?)",
                 (new.chat_id, old.platform, old.chat_id, new.platform, new.chat_id),
             )
+            return cursor.rowcount > 0
 
 
 async def _replace_subscription(

@@ -72,15 +72,18 @@ class Database:
         async with self._lock:
             try:
                 await self._w.execute("BEGIN IMMEDIATE")
+            except (sqlite3.Error, ValueError) as e:  # ValueError: the store is closed
+                raise store_error(e) from e
+            try:
                 yield self._w
                 await self._w.execute("COMMIT")
             except BaseException as e:
                 # a cancelled await may still have committed in aiosqlite's thread; then
                 # there is nothing left to roll back
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(sqlite3.Error, ValueError):
                     await self._w.execute("ROLLBACK")
                 if isinstance(e, sqlite3.Error):
-                    raise StoreError(f"database error: {e}") from e
+                    raise store_error(e) from e
                 raise
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -93,7 +96,7 @@ class Database:
             async with self._r.execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
         except (sqlite3.Error, ValueError) as e:
-            raise StoreError(f"database error: {e}") from e
+            raise store_error(e) from e
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a read query, if any.
@@ -119,6 +122,12 @@ async def fetch_one_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> 
     async with db.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     return row
+
+
+def store_error(error: Exception) -> StoreError:
+    """The store's error for a driver error: locked, busy or closed is worth a retry."""
+    transient = isinstance(error, sqlite3.OperationalError | ValueError)
+    return StoreError(f"database error: {error}", transient=transient)
 
 
 def marks(items: Sequence[object]) -> str:

@@ -27,7 +27,9 @@ _PENDING, _SENDING = OutboxState.PENDING.value, OutboxState.SENDING.value
 _HEAD = (
     "o.id = (SELECT o2.id FROM outbox o2 WHERE o2.channel_id = o.channel_id "
     f"AND o2.state IN ('{_PENDING}', '{_SENDING}') "
-    f"ORDER BY CASE WHEN o2.kind = '{OutboxKind.POLL.value}' THEN 0 ELSE 1 END, o2.id LIMIT 1)"
+    f"ORDER BY CASE WHEN o2.kind = '{OutboxKind.POLL.value}' THEN 0 ELSE 1 END, o2.id LIMIT 1) "
+    "AND NOT EXISTS (SELECT 1 FROM outbox o3 WHERE o3.channel_id = o.channel_id "
+    f"AND o3.state = '{_SENDING}')"
 )
 _ROW_COLUMNS = (
     "id, channel_id, article_id, kind, state, attempts, last_error, message_id, platform_poll_id"

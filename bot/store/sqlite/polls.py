@@ -194,6 +194,6 @@ async def add_platform_poll_in(
     """Remember a platform poll inside a transaction (once per poll and channel)."""
     await db.execute(
         "INSERT INTO poll_posts (poll_id, channel_id, platform, platform_poll_id, "
-        "message_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, channel_id) DO NOTHING",
+        "message_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (poll_id, channel_id, platform, platform_poll_id, message_id),
     )

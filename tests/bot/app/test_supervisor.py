@@ -147,3 +147,27 @@ async def test_stop_all_goes_in_reverse_and_logs_every_error(
     assert log == ["start first", "start second", "stop second", "stop first"]
     assert "first: error while stopping" in caplog.text
     assert "socket already gone" in caplog.text
+
+
+async def test_shutdown_while_restarting_leaves_nothing_half_started() -> None:
+    """Cancelling the watch while an adapter is starting again stops that adapter."""
+    clock, health, log = ManualClock(autojump=True), Health(), []
+    starting = asyncio.Event()
+
+    class Slow(FakeAdapter):
+        async def start(self) -> None:
+            await super().start()
+            if len(self.log) > 1:
+                starting.set()
+                await asyncio.Event().wait()  # never ready
+
+    adapter = Slow("chat", log)
+    supervisor = Supervisor([adapter], health, clock)
+    await supervisor.start_all()
+    watch = asyncio.create_task(supervisor.watch())
+    adapter.drop(OSError("reset"))
+    await starting.wait()
+    watch.cancel()
+    await asyncio.wait({watch})
+    await supervisor.stop_all()
+    assert log == ["start chat", "stop chat", "start chat", "stop chat"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.clock import ManualClock
-from bot.delivery.dispatcher import Composer, Dispatcher
+from bot.delivery.dispatcher import Composer, Dispatcher, stop_delivering
 from bot.errors import (
     ChatMigrated,
     ChatUnavailable,
@@ -200,7 +201,8 @@ async def test_store_hiccup_while_composing_is_retried(
     channel = await make_channel(store, "a")
     await store_articles(store, feed, [channel], range(1), clock.now())
     platform = FakePlatform()
-    dispatcher = _dispatcher(store, platform, clock, _BrokenCompose(StoreError("locked"), 1))
+    broken = _BrokenCompose(StoreError("locked", transient=True), 1)
+    dispatcher = _dispatcher(store, platform, clock, broken)
     await dispatcher.drain()
     assert platform.sent == []
     await clock.advance(60)
@@ -222,27 +224,38 @@ async def test_missing_article_is_dead_at_once(store: SqliteStore, clock: Manual
 
 
 class _FlakyOutbox:
-    """The real outbox, except that ``mark_sent`` fails the first ``times`` calls."""
+    """The real outbox, except that ``method`` fails the first ``times`` calls."""
 
-    def __init__(self, real: OutboxStore, times: int) -> None:
-        self._real, self.times = real, times
+    def __init__(self, real: OutboxStore, times: int, error: StoreError, method: str) -> None:
+        self._real, self.times, self.error, self.method = real, times, error, method
 
     def __getattr__(self, name: str) -> object:
-        return getattr(self._real, name)
+        real = getattr(self._real, name)
+        if name != self.method:
+            return real
 
-    async def mark_sent(self, item_id: int, delivered: Delivered, now: float) -> None:
-        if self.times > 0:
-            self.times -= 1
-            raise StoreError("database is locked")
-        await self._real.mark_sent(item_id, delivered, now)
+        async def flaky(*args: object, **kwargs: object) -> object:
+            if self.times > 0:
+                self.times -= 1
+                raise self.error
+            return await real(*args, **kwargs)
+
+        return flaky
 
 
 class _FlakyStore:
-    """A store whose outbox records sends only after a few failures."""
+    """A store whose outbox fails a few times at one method."""
 
-    def __init__(self, real: SqliteStore, times: int) -> None:
+    def __init__(
+        self,
+        real: SqliteStore,
+        times: int,
+        error: StoreError | None = None,
+        method: str = "mark_sent",
+    ) -> None:
         self._real = real
-        self.outbox = _FlakyOutbox(real.outbox, times)
+        locked = StoreError("database is locked", transient=True)
+        self.outbox = _FlakyOutbox(real.outbox, times, error or locked, method)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._real, name)
@@ -283,3 +296,103 @@ async def test_failing_followup_is_recorded_with_reason(
     row = (await store.outbox.rows())[0]
     assert row.state is OutboxState.SENT and len(platform.sent) == 1
     assert row.last_error == "sent, but what follows it failed: no poll for you"
+
+
+async def test_a_post_whose_poll_cannot_be_recorded_is_recorded_alone(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """When the store refuses what follows a sent post for good, the post is recorded as
+    sent with the reason (never sent again), without stalling the chat."""
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    text = "Russia sent planes to Venezuela.\n\nDo you think it is right or wrong to intervene?"
+    await store.articles.save_ingest(
+        FeedUpdate(feed.id, clock.now(), 0), [Routed(article(feed, 1, text), (channel.id,))]
+    )
+    flaky = _FlakyStore(store, times=1, error=StoreError("UNIQUE constraint failed"))
+    parts = core(flaky, clock)  # type: ignore[arg-type]
+    await parts.dispatcher.drain()
+    [row] = await store.outbox.rows()
+    assert row.state is OutboxState.SENT
+    assert row.last_error is not None and "UNIQUE constraint failed" in row.last_error
+    assert [type(m).__name__ for _, m, _ in parts.platform.sent] == ["Post"]
+
+
+async def test_a_failure_that_cannot_be_recorded_at_once_is_recorded_later(
+    store: SqliteStore,
+) -> None:
+    """A locked store while recording a failed send is retried; the row gets its reason and
+    the chat's later posts still go out."""
+    clock = ManualClock(autojump=True)
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    await store_articles(store, feed, [channel], range(2), clock.now())
+    flaky = _FlakyStore(store, times=1, method="mark_retry")
+    platform = FakePlatform(failures={"a": [TransientDeliveryError("HTTP 502")]})
+    dispatcher = Dispatcher(flaky, {"fake": platform}, clock, _compose)  # type: ignore[arg-type]
+    await dispatcher.drain()
+    first, second = await store.outbox.rows()
+    assert (first.state, first.last_error) == (OutboxState.PENDING, "HTTP 502")
+    await clock.advance(60)
+    await dispatcher.drain()
+    assert [r.state for r in await store.outbox.rows()] == [OutboxState.SENT] * 2
+    assert second.id in {r.id for r in await store.outbox.rows()}
+
+
+async def test_migrating_onto_a_configured_chat_pauses_instead_of_looping(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """A group that migrates to an id another channel already has is paused with the
+    reason; the dispatcher does not retry it in a hot loop."""
+    feed = await make_feed(store)
+    group = await make_channel(store, "-100")
+    await make_channel(store, "-1009")
+    await store_articles(store, feed, [group], range(1), clock.now())
+    platform = FakePlatform(failures={"-100": [ChatMigrated("-1009")] * 100})
+    await _dispatcher(store, platform, clock).drain()
+    paused = await store.channels.get(group.id)
+    assert paused is not None and paused.paused_reason is not None
+    assert "configured as another channel" in paused.paused_reason
+    assert len(platform.failures["-100"]) == 99
+
+
+async def test_a_platform_that_is_down_gets_nothing_until_it_is_back(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """While a platform's connection is down its posts wait without an attempt counted;
+    once it is back they go out."""
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    await store_articles(store, feed, [channel], range(2), clock.now())
+    up = False
+    platform = FakePlatform()
+    dispatcher = Dispatcher(store, {"fake": platform}, clock, _compose, available=lambda name: up)
+    assert await dispatcher.drain() == 0
+    assert {(r.state, r.attempts) for r in await store.outbox.rows()} == {(OutboxState.PENDING, 0)}
+    up = True
+    assert await dispatcher.drain() == 2
+    assert len(platform.sent) == 2
+
+
+async def test_abandoned_posts_stay_in_flight_for_the_restart(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """A shutdown out of time abandons the post in flight: its row stays in flight and is
+    sent after the restart (the one repeat the outbox allows)."""
+    feed = await make_feed(store)
+    channel = await make_channel(store, "a")
+    await store_articles(store, feed, [channel], range(1), clock.now())
+    started, hang = asyncio.Event(), asyncio.Event()
+
+    async def slow(item: OutboxItem, channel: Channel) -> Message:
+        started.set()
+        await hang.wait()
+        return Reply("never")
+
+    dispatcher = _dispatcher(store, FakePlatform(), clock, slow)
+    running = asyncio.create_task(dispatcher.run())
+    await started.wait()
+    await stop_delivering(dispatcher, running, grace=0.01)
+    [row] = await store.outbox.rows()
+    assert row.state is OutboxState.SENDING
+    assert await store.outbox.recover_in_flight() == 1

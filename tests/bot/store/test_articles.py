@@ -138,3 +138,16 @@ async def test_recent_story_titles(any_store: Store) -> None:
     titles = await any_store.articles.recent_story_titles(0, 5)
     assert titles == ["Story number 3", "Story number 1"]
     assert await any_store.articles.recent_story_titles(NOW + 2, 5) == ["Story number 3"]
+
+
+async def test_long_lists_are_answered_whole(any_store: Store) -> None:
+    """Lookups over more items than one query can bind still answer for every item."""
+    feed = await make_feed(any_store)
+    numbers = range(1, 1201)
+    ids = await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, n), ()) for n in numbers]
+    )
+    guids = [f"guid-{n}" for n in numbers]
+    urls = [f"https://news.test/{n}" for n in numbers]
+    assert await any_store.articles.known(feed.id, guids, urls) == (set(guids), set(urls))
+    assert set(await any_store.articles.story_sources(ids)) == set(ids)

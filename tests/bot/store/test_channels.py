@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.store.ports import Store
-from bot.types import ChatRef, FeedOrigin, PollPolicy, Subscription
+from bot.types import ChatRef, FeedOrigin, OutboxKind, PollPolicy, Subscription
 from tests.bot.helpers import make_feed
 
 REF = ChatRef("telegram", "-100")
@@ -78,3 +78,20 @@ async def test_pause_hold_and_move(any_store: Store) -> None:
     other = await any_store.channels.upsert(REF, origin=FeedOrigin.CONFIG, now=0)
     await any_store.channels.move(REF, new)  # the new id is taken: nothing changes
     assert (await any_store.channels.by_ref(REF)) == other
+
+
+async def test_a_moved_channel_keeps_its_outbox_and_feeds(any_store: Store) -> None:
+    """Moving a chat carries its subscription and its queued posts; moving a chat that is
+    not there, or onto one that is, says no."""
+    feed = await make_feed(any_store)
+    channel = await any_store.channels.upsert(REF, origin=FeedOrigin.CHAT, now=0)
+    await any_store.channels.subscribe(channel.id, feed.id)
+    await any_store.outbox.enqueue(channel.id, OutboxKind.ARTICLE, "k", "", 0)
+    new = ChatRef("telegram", "-1009")
+    assert await any_store.channels.move(REF, new)
+    moved = await any_store.channels.by_ref(new)
+    assert moved is not None and moved.subscription.feed_ids == {feed.id}
+    assert [r.channel_id for r in await any_store.outbox.rows()] == [moved.id]
+    assert not await any_store.channels.move(REF, ChatRef("telegram", "-1"))
+    await any_store.channels.upsert(REF, origin=FeedOrigin.CHAT, now=0)
+    assert not await any_store.channels.move(REF, new)

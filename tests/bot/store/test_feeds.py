@@ -104,3 +104,15 @@ async def test_remove_unsubscribes_and_pauses_and_upsert_brings_back(any_store: 
     assert reloaded is not None and feed.id not in reloaded.subscription.feed_ids
     back = await _feed(any_store, feed.url)
     assert not back.paused
+
+
+async def test_pausing_keeps_the_failure_state(any_store: Store) -> None:
+    """A pause keeps the failure count and schedule; with every feed paused nothing is due."""
+    feed = await _feed(any_store, "https://a.test/rss")
+    await any_store.feeds.record_failure(feed.id, "HTTP 500", next_due=700.0, pause=False)
+    await any_store.feeds.set_paused(feed.id, True, "operator")
+    paused = await any_store.feeds.get(feed.id)
+    assert paused is not None
+    assert (paused.failures, paused.next_due, paused.last_error) == (1, 700.0, "operator")
+    assert await any_store.feeds.next_due() is None
+    assert await any_store.feeds.due(10_000.0) == []

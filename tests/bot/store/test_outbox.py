@@ -149,3 +149,61 @@ async def test_rows_counts_and_latest_sent_article(any_store: Store) -> None:
     assert [r.channel_id for r in await any_store.outbox.rows(b.id)] == [b.id] * 3
     assert await any_store.outbox.counts(a.id) == OutboxCounts(waiting=0, sent=1, dead=2)
     assert await any_store.outbox.counts() == OutboxCounts(waiting=3, sent=1, dead=2)
+
+
+async def test_a_channel_with_a_row_in_flight_gets_nothing_more(any_store: Store) -> None:
+    """While a channel has a row in flight nothing else of it is claimed or due, not even
+    a poll row queued meanwhile."""
+    [channel] = await _setup(any_store, articles=1)
+    [item] = await any_store.outbox.claim_due(NOW, 5, platforms=["fake"])
+    await any_store.outbox.enqueue(channel.id, OutboxKind.POLL, "poll:1", "{}", NOW)
+    assert await any_store.outbox.claim_due(NOW, 5, platforms=["fake"]) == []
+    assert await any_store.outbox.next_due(["fake"]) is None
+    await any_store.outbox.mark_sent(item.id, Delivered("m"), NOW)
+    [poll] = await any_store.outbox.claim_due(NOW, 5, platforms=["fake"])
+    assert poll.kind is OutboxKind.POLL
+
+
+async def test_a_head_not_yet_due_holds_back_its_channel(any_store: Store) -> None:
+    """Rows wait behind their channel's head until it is due; due heads are claimed the
+    earliest first, at most ``limit`` of them."""
+    a, b, c = await _setup(any_store, ("a", "b", "c"), articles=2)
+    heads = await any_store.outbox.claim_due(NOW, 5, platforms=["fake"])
+    by_channel = {i.channel_id: i for i in heads}
+    await any_store.outbox.mark_retry(by_channel[a.id].id, "later", NOW + 100, True)
+    await any_store.outbox.mark_retry(by_channel[b.id].id, "soon", NOW + 50, True)
+    await any_store.outbox.mark_retry(by_channel[c.id].id, "sooner", NOW + 20, True)
+    assert await any_store.outbox.claim_due(NOW + 10, 5, platforms=["fake"]) == []
+    claimed = await any_store.outbox.claim_due(NOW + 200, 2, platforms=["fake"])
+    assert [i.channel_id for i in claimed] == [c.id, b.id]
+    assert [i.id for i in claimed] == [by_channel[c.id].id, by_channel[b.id].id]
+
+
+async def test_a_key_is_queued_once_ever(any_store: Store) -> None:
+    """A (channel, key) pair sent or dead is never queued again."""
+    [channel] = await _setup(any_store, articles=0)
+    await any_store.outbox.enqueue(channel.id, OutboxKind.ARTICLE, "k1", "", NOW)
+    await any_store.outbox.enqueue(channel.id, OutboxKind.ARTICLE, "k2", "", NOW)
+    (one,) = await any_store.outbox.claim_due(NOW, 1, platforms=["fake"])
+    await any_store.outbox.mark_sent(one.id, Delivered("m"), NOW)
+    (two,) = await any_store.outbox.claim_due(NOW, 1, platforms=["fake"])
+    await any_store.outbox.mark_dead(two.id, "gone")
+    for key in ("k1", "k2"):
+        assert not await any_store.outbox.enqueue(channel.id, OutboxKind.ARTICLE, key, "", NOW)
+    assert len(await any_store.outbox.rows()) == 2
+
+
+async def test_one_poll_per_article_whatever_the_channel(any_store: Store) -> None:
+    """The same article's post sent in two channels opens one reader poll, queued in each;
+    recording a sent row again, or an unknown row, changes nothing."""
+    a, b = await _setup(any_store, ("a", "b"), articles=1)
+    items = await any_store.outbox.claim_due(NOW, 5, platforms=["fake"])
+    for item in items:
+        opening = OpenPoll(item.article_id or 0, PROPOSAL, NOW + 60)
+        await any_store.outbox.mark_sent(item.id, Delivered("m", opens_poll=opening), NOW)
+        await any_store.outbox.mark_sent(item.id, Delivered("m", opens_poll=opening), NOW)
+    await any_store.outbox.mark_sent(9999, Delivered("x"), NOW)
+    polls = await any_store.outbox.claim_due(NOW, 5, platforms=["fake"])
+    assert sorted(p.channel_id for p in polls) == [a.id, b.id]
+    assert {poll_of(p.payload) for p in polls} == {poll_of(polls[0].payload)}
+    assert len(await any_store.outbox.rows()) == 4

@@ -103,3 +103,28 @@ async def test_sent_poll_row_records_its_platform_poll(any_store: Store) -> None
         "m9",
     )
     assert await any_store.polls.latest_for_channel(channel.id) == poll_id
+
+
+async def test_one_vote_per_reader_across_a_platforms_polls(any_store: Store) -> None:
+    """A reader voting in two chats of one platform on the same reader poll counts once
+    (the latest vote); a retraction anywhere removes it."""
+    a, b = await make_channel(any_store, "a"), await make_channel(any_store, "b")
+    poll_id = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 60, NOW)
+    await any_store.polls.add_platform_poll(poll_id, a.id, "fake", "pa", "ma")
+    await any_store.polls.add_platform_poll(poll_id, b.id, "fake", "pb", "mb")
+    await any_store.polls.add_platform_poll(poll_id, b.id, "other", "pa", "mc")  # taken
+    pa = await any_store.polls.platform_poll("fake", "pa")
+    pb = await any_store.polls.platform_poll("fake", "pb")
+    assert pa is not None and pb is not None
+    await any_store.polls.set_vote(pa, "alice", (0,))
+    await any_store.polls.set_vote(pb, "alice", (1,))
+    assert dict(await any_store.polls.votes(poll_id)) == {pb.id: [(1,)]}
+    await any_store.polls.set_vote(pa, "alice", ())
+    assert dict(await any_store.polls.votes(poll_id)) == {}
+
+
+async def test_due_polls_earliest_first(any_store: Store) -> None:
+    """Due polls come earliest close first."""
+    late = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 30, NOW)
+    early = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 10, NOW)
+    assert await any_store.polls.due(NOW + 60) == [early, late]

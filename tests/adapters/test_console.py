@@ -1,0 +1,32 @@
+"""The console: posts to a stream, commands from lines, ids unique across runs."""
+
+from __future__ import annotations
+
+import io
+
+from adapters.console import ConsolePlatform
+from adapters.console.adapter import parse_command
+from bot.types import CONSOLE, Command, Reply
+
+
+async def test_message_ids_are_unique_across_runs() -> None:
+    """Two runs (two platforms) never hand out the same message id for different rows:
+    a poll's id there must not collide with the previous run's."""
+    first, second = ConsolePlatform(io.StringIO()), ConsolePlatform(io.StringIO())
+    one = await first.send(CONSOLE, Reply("a"), "nonce-1")
+    two = await second.send(CONSOLE, Reply("b"), "nonce-2")
+    assert one.message_id != two.message_id
+
+
+async def test_posts_go_to_the_stream_whole() -> None:
+    """A message is written as one block followed by a separator."""
+    out = io.StringIO()
+    await ConsolePlatform(out).send(CONSOLE, Reply("hello", title="Title"), "n")
+    assert out.getvalue().startswith("■ Title\n\nhello\n")
+
+
+def test_lines_become_commands_from_the_local_admin() -> None:
+    """A slash line is a command, a bare line a topic to summarize, a blank line nothing."""
+    assert parse_command("/Status@bot\n") == Command("status", "", CONSOLE, "console", True)
+    assert parse_command("venezuela") == Command("summary", "venezuela", CONSOLE, "console", True)
+    assert parse_command("   ") is None
