@@ -40,8 +40,8 @@ from bot.polls.closer import PollCloser
 from bot.polls.lifecycle import Polls, delivered
 from bot.ports import ChatAdapter, Clock, Fetcher, Platform
 from bot.redact import SecretFilter
+from bot.store import open_store
 from bot.store.ports import Store
-from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
 from bot.types import Delivered, IngestCounts
 from summarizer.base import Summarizer
@@ -187,7 +187,7 @@ async def _open(
     secret_filter = SecretFilter(_secrets(settings))
     secret_filter.install()
     stack.callback(secret_filter.uninstall)
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     stack.push_async_callback(_logged(store.close, "closing the store"))
     await sync_config(store, config, clock.now())
     fetcher = fetcher or HttpFetcher(
