@@ -249,6 +249,29 @@ def feeds_export(
         path.write_text(text, encoding="utf-8")
 
 
+db_app = typer.Typer(help="Database tools.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("copy")
+def db_copy(
+    source: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to copy.")],
+    target: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to fill.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Copy into a target that already holds data.")
+    ] = False,
+) -> None:
+    """Move an install between SQLite and PostgreSQL: every feed, article, summary, channel,
+    outbox row and poll, nothing lost. Stop the bot first."""
+    from bot.app.actions import copy_database
+
+    _setup()
+    with Progress(console=err, disable=not sys.stderr.isatty(), transient=True) as progress:
+        copied = _run(copy_database(source, target, force=force, progress=progress))
+    total = sum(copied.values())
+    typer.echo(f"copied {total} row(s): " + ", ".join(f"{n} {t}" for t, n in copied.items()))
+
+
 discord_app = typer.Typer(help="Discord tools.", no_args_is_help=True)
 app.add_typer(discord_app, name="discord")
 

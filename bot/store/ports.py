@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
+from bot.store.tables import Table
 from bot.types import (
     Article,
     Channel,
@@ -387,6 +388,34 @@ class SummaryCache(Protocol):
         ...
 
 
+class TableRows(Protocol):
+    """Whole tables, row for row: what moves an install between stores (``db copy``).
+
+    Rows are tuples in the :class:`~bot.store.tables.Table`'s column order, booleans as
+    ``bool``. Not for the bot's own work: it bypasses every rule of the other Protocols.
+    """
+
+    async def count(self, table: Table) -> int:
+        """How many rows the table holds."""
+        ...
+
+    async def read(
+        self, table: Table, after: tuple[object, ...] | None, limit: int
+    ) -> list[tuple[object, ...]]:
+        """Up to ``limit`` rows ordered by the table's key, those after key ``after`` (from
+        the start when None)."""
+        ...
+
+    async def write(self, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
+        """Insert the rows, replacing any row with the same key (so a copy can be run
+        again), in one transaction."""
+        ...
+
+    async def finish(self) -> None:
+        """After writing: let new rows get ids after the copied ones."""
+        ...
+
+
 class Store(Protocol):
     """All durable state, one topic per attribute."""
 
@@ -407,6 +436,9 @@ class Store(Protocol):
 
     @property
     def summaries(self) -> SummaryCache: ...
+
+    @property
+    def tables(self) -> TableRows: ...
 
     async def close(self) -> None:
         """Release the connections, after the write in progress. Never raises."""

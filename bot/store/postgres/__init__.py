@@ -10,6 +10,7 @@ from bot.store.postgres.feeds import PgFeeds
 from bot.store.postgres.outbox import PgOutbox
 from bot.store.postgres.polls import PgPolls
 from bot.store.postgres.summaries import PgSummaryCache
+from bot.store.postgres.tables import PgTables
 
 __all__ = ["PostgresStore"]
 
@@ -24,6 +25,7 @@ class PostgresStore:
         self.channels = PgChannels(db)
         self.outbox = PgOutbox(db)
         self.polls = PgPolls(db)
+        self.tables = PgTables(db)
         self.summaries = PgSummaryCache(db)
 
     @classmethod

@@ -12,6 +12,7 @@ from bot.store.sqlite.feeds import SqliteFeeds
 from bot.store.sqlite.outbox import SqliteOutbox
 from bot.store.sqlite.polls import SqlitePolls
 from bot.store.sqlite.summaries import SqliteSummaryCache
+from bot.store.sqlite.tables import SqliteTables
 
 __all__ = ["SqliteStore"]
 
@@ -26,6 +27,7 @@ class SqliteStore:
         self.channels = SqliteChannels(db)
         self.outbox = SqliteOutbox(db)
         self.polls = SqlitePolls(db)
+        self.tables = SqliteTables(db)
         self.summaries = SqliteSummaryCache(db)
 
     @classmethod
