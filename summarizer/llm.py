@@ -27,7 +27,15 @@ from typing import Annotated, Any
 import openai
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from summarizer.base import Clock, Document, PollProposal, Summarizer, Summary
+from summarizer.base import (
+    Clock,
+    Document,
+    Metrics,
+    NoMetrics,
+    PollProposal,
+    Summarizer,
+    Summary,
+)
 from summarizer.sentences import split_sentences, strip_invisible
 
 __all__ = ["LLMSummarizer", "clean_model_text"]
@@ -249,7 +257,9 @@ class LLMSummarizer:
         breaker_cooldown: float = 300.0,
         max_input_tokens: int = 3_000,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or NoMetrics()
         self._client = openai.AsyncOpenAI(
             # Keyless local servers still need a value here: the SDK refuses None.
             api_key=api_key or "unused",
@@ -388,6 +398,7 @@ class LLMSummarizer:
         usage = completion.usage
         used = usage.total_tokens if usage else (len(prompt) + len(content)) // _CHARS_PER_TOKEN
         self._budget.spend(used)
+        self._metrics.inc("newsbrief_llm_tokens_total", used)
         if not content:
             raise _Failure("empty reply")
         return content

@@ -19,12 +19,13 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from adapters.console import ConsolePlatform, serve_console
 from bot.app.config import LoadedConfig, load_config
 from bot.app.config_sync import sync_config
+from bot.app.observe import HealthReport, ObserveServer, PrometheusMetrics, listen_address
 from bot.app.platforms import PLATFORMS, configured, platform_secrets
 from bot.app.settings import Settings
 from bot.app.supervisor import Supervisor
@@ -32,10 +33,12 @@ from bot.chat.service import Service
 from bot.clock import SystemClock
 from bot.delivery.compose import Composer
 from bot.delivery.dispatcher import Dispatcher, stop_delivering
+from bot.errors import NewsbriefError
 from bot.feeds.fetch import HttpFetcher
 from bot.health import Health
 from bot.ingest.pipeline import Ingestor, ProgressCallback
 from bot.ingest.scheduler import IngestScheduler
+from bot.metrics import Metrics, NoMetrics
 from bot.polls.closer import PollCloser
 from bot.polls.lifecycle import Polls, delivered
 from bot.ports import ChatAdapter, Clock, Fetcher, Platform
@@ -50,6 +53,7 @@ from summarizer.registry import SummarizerOptions, make_summarizer
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 8.0  # seconds the posts in flight get to finish at shutdown
+HEALTH_TIMEOUT = 2.0  # seconds the store gets to answer a health check
 
 
 @dataclass
@@ -72,6 +76,9 @@ class Runtime:
     supervisor: Supervisor
     health: Health
     console: ConsolePlatform
+    metrics: Metrics
+    loops: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    observe_port: int = 0  # where /healthz and /metrics answer, when they do
 
     @classmethod
     @asynccontextmanager
@@ -102,7 +109,38 @@ class Runtime:
                 await runtime.dispatcher.recover()
                 stack.push_async_callback(runtime.supervisor.stop_all)
                 await runtime.supervisor.start_all()
+                await runtime._observe(stack)
             yield runtime
+
+    async def _observe(self, stack: AsyncExitStack) -> None:
+        """Serve /healthz and /metrics when ``NEWSBRIEF_METRICS_LISTEN`` asks for them."""
+        if not self.settings.metrics_listen or not isinstance(self.metrics, PrometheusMetrics):
+            return
+        host, port = listen_address(self.settings.metrics_listen)
+        server = ObserveServer(self.metrics, self.check_health, self.refresh_metrics)
+        await server.start(host, port)
+        stack.push_async_callback(server.stop)
+        self.observe_port = server.port
+
+    async def check_health(self) -> HealthReport:
+        """Healthy when the store answers and no loop of this worker has stopped."""
+        stopped = [name for name, task in self.loops.items() if task.done()]
+        if stopped:
+            return HealthReport(False, f"stopped: {', '.join(sorted(stopped))}")
+        try:
+            await asyncio.wait_for(self.store.feeds.counts(), HEALTH_TIMEOUT)
+        except (TimeoutError, NewsbriefError) as e:
+            return HealthReport(False, f"store unreachable: {e or 'timed out'}")
+        down = [a.platform for a in self.health.adapters() if not a.healthy]
+        return HealthReport(True, "ok" + (f" (not connected: {', '.join(down)})" if down else ""))
+
+    async def refresh_metrics(self) -> None:
+        """Set the gauges read from the store (feeds, outbox rows) before a scrape."""
+        feeds = await self.store.feeds.counts()
+        self.metrics.set("newsbrief_feeds", feeds.total - feeds.paused, state="active")
+        self.metrics.set("newsbrief_feeds", feeds.paused, state="paused")
+        for (platform, state), count in (await self.store.outbox.state_counts()).items():
+            self.metrics.set("newsbrief_outbox_rows", count, platform=platform, state=state.value)
 
     @asynccontextmanager
     async def chat_adapter(self, platform: str) -> AsyncIterator[ChatAdapter]:
@@ -157,6 +195,7 @@ class Runtime:
                 group.create_task(self.scheduler.run(), name="scheduler"),
                 group.create_task(self.closer.run(), name="poll-closer"),
             ]
+            self.loops = {t.get_name(): t for t in (watch, delivery, *loops)}
             if stdin is not None:
                 console = serve_console(self.service, stdin, self.console)
                 loops.append(group.create_task(_then_set(console, stop), name="console"))
@@ -166,6 +205,7 @@ class Runtime:
                 task.cancel()
             await stop_delivering(self.dispatcher, delivery, SHUTDOWN_GRACE)
             watch.cancel()
+        self.loops = {}
 
 
 @dataclass(frozen=True)
@@ -178,8 +218,16 @@ class _Resources:
     summarizer: Summarizer
 
 
+def _metrics(settings: Settings) -> Metrics:
+    return PrometheusMetrics() if settings.metrics_listen else NoMetrics()
+
+
 async def _open(
-    stack: AsyncExitStack, settings: Settings, clock: Clock, fetcher: Fetcher | None
+    stack: AsyncExitStack,
+    settings: Settings,
+    clock: Clock,
+    fetcher: Fetcher | None,
+    metrics: Metrics,
 ) -> _Resources:
     """Read the config, filter secrets from the logs, open the store (brought in line with
     the config), the fetcher and the summarizer; register how to close each on ``stack``."""
@@ -194,7 +242,8 @@ async def _open(
         allow_private_hosts=settings.allow_private_hosts, now=clock.now
     )
     stack.push_async_callback(_logged(fetcher.aclose, "closing the HTTP client"))
-    summarizer = make_summarizer(_summarizer_kind(settings), options=_options(settings, clock))
+    options = _options(settings, clock, metrics)
+    summarizer = make_summarizer(_summarizer_kind(settings), options=options)
     stack.push_async_callback(_logged(summarizer.aclose, "closing the summarizer"))
     return _Resources(config, store, fetcher, summarizer)
 
@@ -208,11 +257,12 @@ async def _assemble(
     serving: bool,
 ) -> Runtime:
     """Build every part in dependency order, registering what undoes each on ``stack``."""
-    res = await _open(stack, settings, clock, fetcher)
+    metrics = _metrics(settings)
+    res = await _open(stack, settings, clock, fetcher, metrics)
     store, outbox_ready, health = res.store, asyncio.Event(), Health()
-    summaries = Summaries(store.summaries, res.summarizer, clock)
-    polls = Polls(store, clock, on_queued=outbox_ready.set)
-    ingestor = Ingestor(store, res.fetcher, clock)
+    summaries = Summaries(store.summaries, res.summarizer, clock, metrics=metrics)
+    polls = Polls(store, clock, on_queued=outbox_ready.set, metrics=metrics)
+    ingestor = Ingestor(store, res.fetcher, clock, metrics=metrics)
     scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
     service = Service(
         store,
@@ -239,11 +289,14 @@ async def _assemble(
         service=service,
         ingestor=ingestor,
         scheduler=scheduler,
-        dispatcher=_dispatcher(store, platforms, clock, composer, polls, outbox_ready, health),
+        dispatcher=_dispatcher(
+            store, platforms, clock, composer, polls, outbox_ready, health, metrics
+        ),
         closer=PollCloser(store, polls, platforms, clock),
         supervisor=Supervisor(adapters, health, clock, on_up=outbox_ready.set),
         health=health,
         console=console,
+        metrics=metrics,
     )
 
 
@@ -255,6 +308,7 @@ def _dispatcher(
     polls: Polls,
     wake: asyncio.Event,
     health: Health,
+    metrics: Metrics,
 ) -> Dispatcher:
     """The dispatcher: posts built by the composer; what a sent post opens (its poll) is
     recorded with it, and the poll closer is told; nothing is sent to a platform whose
@@ -277,6 +331,7 @@ def _dispatcher(
         on_delivered=on_delivered,
         wake=wake,
         available=available,
+        metrics=metrics,
     )
 
 
@@ -300,7 +355,7 @@ def _summarizer_kind(settings: Settings) -> str:
     return "llm" if settings.llm_enabled else "extractive"
 
 
-def _options(settings: Settings, clock: Clock) -> SummarizerOptions:
+def _options(settings: Settings, clock: Clock, metrics: Metrics) -> SummarizerOptions:
     return SummarizerOptions(
         max_chars=settings.summary_chars,
         api_key=settings.openai_api_key or None,
@@ -308,6 +363,7 @@ def _options(settings: Settings, clock: Clock) -> SummarizerOptions:
         model=settings.llm_model,
         daily_token_budget=settings.llm_daily_tokens,
         clock=clock,
+        metrics=metrics,
     )
 
 

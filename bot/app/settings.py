@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     allow_private_hosts: bool = Field(default=False, alias="NEWSBRIEF_ALLOW_PRIVATE_HOSTS")
     summary_chars: int = Field(default=450, alias="NEWSBRIEF_SUMMARY_CHARS", ge=80, le=2000)
     log_level: str = Field(default="INFO", alias="NEWSBRIEF_LOG_LEVEL")
+    metrics_listen: str = Field(default="", alias="NEWSBRIEF_METRICS_LISTEN")
 
     @field_validator("config", mode="before")
     @classmethod

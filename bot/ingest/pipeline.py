@@ -15,6 +15,7 @@ from bot.feeds.extract import extract_article
 from bot.feeds.parse import entry_is_teaser, parse_feed
 from bot.ingest import routing, rules
 from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhash
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock, Fetcher, FetchRequest
 from bot.store.ports import Store
 from bot.types import (
@@ -71,8 +72,10 @@ class Ingestor:
         *,
         feed_concurrency: int = 8,
         page_concurrency: int = 4,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or NoMetrics()
         self._fetcher = fetcher
         self._clock = clock
         self._feed_slots = asyncio.Semaphore(feed_concurrency)
@@ -101,12 +104,18 @@ class Ingestor:
         async def one(feed: Feed) -> FeedOutcome:
             async with self._feed_slots:
                 outcome = await self.ingest_feed(feed, channels)
+            self._counted(outcome)
             if progress is not None:
                 progress(outcome)
             return outcome
 
         outcomes = await asyncio.gather(*(one(f) for f in feeds))
         return _count(outcomes)
+
+    def _counted(self, outcome: FeedOutcome) -> None:
+        self._metrics.inc("newsbrief_feed_fetches_total", result=outcome.status.value)
+        if outcome.new_articles:
+            self._metrics.inc("newsbrief_articles_stored_total", outcome.new_articles)
 
     async def ingest_feed(self, feed: Feed, channels: Sequence[Channel]) -> FeedOutcome:
         """Fetch, parse and store one feed; a failure is recorded on the feed, not raised."""

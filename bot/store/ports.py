@@ -294,6 +294,10 @@ class OutboxStore(Protocol):
         """Rows waiting (pending or in flight), sent and dead, for one channel or all."""
         ...
 
+    async def state_counts(self) -> dict[tuple[str, OutboxState], int]:
+        """How many rows each (platform, state) has, for metrics; absent pairs have none."""
+        ...
+
 
 class PollStore(Protocol):
     """Reader polls, the platform polls they run as, and readers' votes."""

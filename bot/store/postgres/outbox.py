@@ -60,6 +60,7 @@ def _item(row: Row) -> OutboxItem:
         payload=row["payload"],
         attempts=row["attempts"],
         nonce=row["nonce"],
+        created_at=row["created_at"],
     )
 
 
@@ -146,7 +147,7 @@ class PgOutbox:
                 "FOR UPDATE OF o SKIP LOCKED) "
                 "UPDATE outbox SET state = $6 FROM due WHERE outbox.id = due.id "
                 "RETURNING outbox.id, outbox.channel_id, outbox.article_id, outbox.kind, "
-                "outbox.payload, outbox.attempts, outbox.nonce, due.next_at",
+                "outbox.payload, outbox.attempts, outbox.nonce, outbox.created_at, due.next_at",
                 _PENDING,
                 now,
                 list(platforms),
@@ -224,6 +225,13 @@ class PgOutbox:
             (channel_id, state.value if state else None, limit),
         )
         return [_row(r) for r in reversed(rows)]
+
+    async def state_counts(self) -> dict[tuple[str, OutboxState], int]:
+        rows = await self._db.fetch_all(
+            "SELECT c.platform, o.state, COUNT(*) FROM outbox o "
+            "JOIN channels c ON c.id = o.channel_id GROUP BY c.platform, o.state"
+        )
+        return {(r[0], OutboxState(r[1])): r[2] for r in rows}
 
     async def counts(self, channel_id: int | None = None) -> OutboxCounts:
         rows = await self._db.fetch_all(

@@ -59,6 +59,7 @@ def _item(row: Row) -> OutboxItem:
         payload=row[4],
         attempts=row[5],
         nonce=row[6],
+        created_at=row[7],
     )
 
 
@@ -114,8 +115,8 @@ class SqliteOutbox:
         exclude = f"AND o.channel_id NOT IN ({marks(busy_ids)})" if busy_ids else ""
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "SELECT o.id, o.channel_id, o.article_id, o.kind, o.payload, o.attempts, o.nonce "
-                "FROM outbox o JOIN channels c ON c.id = o.channel_id "
+                "SELECT o.id, o.channel_id, o.article_id, o.kind, o.payload, o.attempts, o.nonce, "
+                "o.created_at FROM outbox o JOIN channels c ON c.id = o.channel_id "
                 "WHERE o.state = ? AND c.paused_reason IS NULL AND c.not_before <= ? "
                 f"AND c.platform IN ({marks(names)}) {exclude} AND {_HEAD} "
                 "AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?",
@@ -193,6 +194,13 @@ class SqliteOutbox:
             (*params, -1 if limit is None else limit),
         )
         return [_row(r) for r in reversed(rows)]
+
+    async def state_counts(self) -> dict[tuple[str, OutboxState], int]:
+        rows = await self._db.fetch_all(
+            "SELECT c.platform, o.state, COUNT(*) FROM outbox o "
+            "JOIN channels c ON c.id = o.channel_id GROUP BY c.platform, o.state"
+        )
+        return {(platform, OutboxState(state)): count for platform, state, count in rows}
 
     async def counts(self, channel_id: int | None = None) -> OutboxCounts:
         where, params = _where(channel_id, None)
