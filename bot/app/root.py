@@ -47,6 +47,7 @@ from bot.store import open_store
 from bot.store.ports import Store
 from bot.summaries import Summaries
 from bot.types import Delivered, IngestCounts
+from bot.workers import Heartbeat, worker_name
 from summarizer.base import Summarizer
 from summarizer.registry import SummarizerOptions, make_summarizer
 
@@ -77,6 +78,7 @@ class Runtime:
     health: Health
     console: ConsolePlatform
     metrics: Metrics
+    heartbeat: Heartbeat
     loops: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     observe_port: int = 0  # where /healthz and /metrics answer, when they do
 
@@ -106,7 +108,12 @@ class Runtime:
         async with AsyncExitStack() as stack:
             runtime = await _assemble(stack, settings, clock, fetcher, stdout, serving)
             if serving:
-                await runtime.dispatcher.recover()
+                recovered = await runtime.heartbeat.start()
+                if recovered:
+                    log.warning(
+                        "%d post(s) were in flight at a stop; sending them again", recovered
+                    )
+                stack.push_async_callback(_logged(runtime.heartbeat.stop, "leaving the workers"))
                 stack.push_async_callback(runtime.supervisor.stop_all)
                 await runtime.supervisor.start_all()
                 await runtime._observe(stack)
@@ -195,6 +202,8 @@ class Runtime:
                 group.create_task(self.scheduler.run(), name="scheduler"),
                 group.create_task(self.closer.run(), name="poll-closer"),
             ]
+            if self.store.shared:  # other workers learn from the beat that this one lives
+                loops.append(group.create_task(self.heartbeat.run(), name="heartbeat"))
             self.loops = {t.get_name(): t for t in (watch, delivery, *loops)}
             if stdin is not None:
                 console = serve_console(self.service, stdin, self.console)
@@ -257,12 +266,12 @@ async def _assemble(
     serving: bool,
 ) -> Runtime:
     """Build every part in dependency order, registering what undoes each on ``stack``."""
-    metrics = _metrics(settings)
+    metrics, worker = _metrics(settings), worker_name()
     res = await _open(stack, settings, clock, fetcher, metrics)
     store, outbox_ready, health = res.store, asyncio.Event(), Health()
     summaries = Summaries(store.summaries, res.summarizer, clock, metrics=metrics)
     polls = Polls(store, clock, on_queued=outbox_ready.set, metrics=metrics)
-    ingestor = Ingestor(store, res.fetcher, clock, metrics=metrics)
+    ingestor = Ingestor(store, res.fetcher, clock, metrics=metrics, worker=worker)
     scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
     service = Service(
         store,
@@ -290,13 +299,14 @@ async def _assemble(
         ingestor=ingestor,
         scheduler=scheduler,
         dispatcher=_dispatcher(
-            store, platforms, clock, composer, polls, outbox_ready, health, metrics
+            store, platforms, clock, composer, polls, outbox_ready, health, metrics, worker
         ),
         closer=PollCloser(store, polls, platforms, clock),
         supervisor=Supervisor(adapters, health, clock, on_up=outbox_ready.set),
         health=health,
         console=console,
         metrics=metrics,
+        heartbeat=Heartbeat(store, clock, worker),
     )
 
 
@@ -309,6 +319,7 @@ def _dispatcher(
     wake: asyncio.Event,
     health: Health,
     metrics: Metrics,
+    worker: str,
 ) -> Dispatcher:
     """The dispatcher: posts built by the composer; what a sent post opens (its poll) is
     recorded with it, and the poll closer is told; nothing is sent to a platform whose
@@ -332,6 +343,7 @@ def _dispatcher(
         wake=wake,
         available=available,
         metrics=metrics,
+        worker=worker,
     )
 
 

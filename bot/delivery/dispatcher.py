@@ -59,9 +59,11 @@ class Dispatcher:
         wake: asyncio.Event | None = None,
         available: Callable[[str], bool] = lambda platform: True,
         metrics: Metrics | None = None,
+        worker: str = "",
         max_in_flight: int = 16,
     ) -> None:
         self._store = store
+        self._worker = worker  # whose claims the rows in flight are
         self._metrics = metrics or NoMetrics()
         self._platforms = dict(platforms)
         self._clock = clock
@@ -91,12 +93,6 @@ class Dispatcher:
 
     def _platforms_up(self) -> list[str]:
         return [name for name in self._platforms if self._available(name)]
-
-    async def recover(self) -> None:
-        """Put rows a crash left in flight back to pending (they may repeat once)."""
-        count = await self._store.outbox.recover_in_flight()
-        if count:
-            log.warning("%d post(s) were in flight at the last stop; sending them again", count)
 
     async def drain(self) -> int:
         """Send everything due now (and what becomes due while sending); return the number
@@ -136,7 +132,11 @@ class Dispatcher:
         if free <= 0:
             return 0
         items = await self._store.outbox.claim_due(
-            self._clock.now(), free, busy=self._in_flight, platforms=self._platforms_up()
+            self._clock.now(),
+            free,
+            busy=self._in_flight,
+            platforms=self._platforms_up(),
+            owner=self._worker,
         )
         for item in items:
             self._in_flight[item.channel_id] = asyncio.create_task(self._deliver_shielded(item))

@@ -73,8 +73,10 @@ class Ingestor:
         feed_concurrency: int = 8,
         page_concurrency: int = 4,
         metrics: Metrics | None = None,
+        worker: str = "",
     ) -> None:
         self._store = store
+        self._worker = worker
         self._metrics = metrics or NoMetrics()
         self._fetcher = fetcher
         self._clock = clock
@@ -97,7 +99,10 @@ class Ingestor:
     ) -> IngestCounts:
         """One pass over due (or all active) feeds; never raises for a feed's failure."""
         now = self._clock.now()
-        feeds = await (self._store.feeds.due(now) if only_due else self._store.feeds.active())
+        if only_due:  # claimed: another worker sharing the store does not fetch them too
+            feeds = await self._store.feeds.claim_due(now, self._worker)
+        else:
+            feeds = await self._store.feeds.active()
         channels = await self._store.channels.all()
         await self._index()
 

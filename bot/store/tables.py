@@ -33,7 +33,7 @@ TABLES: tuple[Table, ...] = (
         (
             "id", "url", "name", "title", "origin", "every", "backfill", "etag",
             "last_modified", "next_due", "failures", "last_error", "paused", "last_ok_at",
-            "fetched_once", "created_at",
+            "fetched_once", "created_at", "lease_owner",
         ),
         booleans=frozenset({"paused", "fetched_once"}),
     ),
@@ -65,7 +65,7 @@ TABLES: tuple[Table, ...] = (
         (
             "id", "channel_id", "article_id", "kind", "dedup_key", "payload", "state",
             "attempts", "next_at", "last_error", "message_id", "platform_poll_id", "nonce",
-            "created_at", "sent_at",
+            "created_at", "sent_at", "claimed_by",
         ),
     ),
     Table(

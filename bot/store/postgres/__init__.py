@@ -11,6 +11,7 @@ from bot.store.postgres.outbox import PgOutbox
 from bot.store.postgres.polls import PgPolls
 from bot.store.postgres.summaries import PgSummaryCache
 from bot.store.postgres.tables import PgTables
+from bot.store.postgres.workers import AdvisoryLocks, PgWorkers
 
 __all__ = ["PostgresStore"]
 
@@ -27,6 +28,9 @@ class PostgresStore:
         self.polls = PgPolls(db)
         self.tables = PgTables(db)
         self.summaries = PgSummaryCache(db)
+        self.workers = PgWorkers(db)
+        self.locks = AdvisoryLocks(db.url)
+        self.shared = True  # any number of workers may share one PostgreSQL database
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -38,5 +42,6 @@ class PostgresStore:
         return cls(await PgDatabase.open(url))
 
     async def close(self) -> None:
-        """Close the connections once the work in progress is done."""
+        """Close the connections once the work in progress is done (locks released)."""
+        await self.locks.close()
         await self.db.close()

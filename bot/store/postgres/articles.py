@@ -164,7 +164,7 @@ async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:
     await db.execute(
         "UPDATE feeds SET etag = $1, last_modified = $2, title = COALESCE($3, title), "
         "next_due = $4, failures = 0, last_error = NULL, last_ok_at = $5, "
-        "fetched_once = TRUE WHERE id = $6",
+        "fetched_once = TRUE, lease_owner = NULL WHERE id = $6",
         u.etag,
         u.last_modified,
         u.title,

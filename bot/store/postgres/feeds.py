@@ -84,8 +84,23 @@ class PgFeeds:
         )
         return [feed_of(r) for r in rows]
 
+    async def claim_due(self, now: float, owner: str, limit: int | None = None) -> list[Feed]:
+        async with self._db.transaction() as db:
+            rows = await db.fetch(
+                "UPDATE feeds SET lease_owner = $1 WHERE id IN (SELECT id FROM feeds "
+                "WHERE NOT paused AND lease_owner IS NULL AND next_due <= $2 "
+                "ORDER BY next_due, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                f"RETURNING {COLUMNS}",
+                owner,
+                now,
+                limit,
+            )
+        return sorted((feed_of(r) for r in rows), key=lambda f: (f.next_due, f.id))
+
     async def next_due(self) -> float | None:
-        value = await self._db.fetch_value("SELECT MIN(next_due) FROM feeds WHERE NOT paused")
+        value = await self._db.fetch_value(
+            "SELECT MIN(next_due) FROM feeds WHERE NOT paused AND lease_owner IS NULL"
+        )
         return float(value) if value is not None else None
 
     async def counts(self) -> FeedCounts:
@@ -116,7 +131,7 @@ class PgFeeds:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE feeds SET failures = failures + 1, last_error = $1, next_due = $2, "
-                "paused = $3 WHERE id = $4",
+                "paused = $3, lease_owner = NULL WHERE id = $4",
                 reason,
                 next_due,
                 pause,
@@ -127,7 +142,7 @@ class PgFeeds:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE feeds SET failures = 0, last_error = NULL, last_ok_at = $1, "
-                "next_due = $2 WHERE id = $3",
+                "next_due = $2, lease_owner = NULL WHERE id = $3",
                 now,
                 next_due,
                 feed_id,

@@ -144,4 +144,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (poll_id, platform, user_id)
     );
     """,
+    # 2: workers sharing the store: who holds a feed or an outbox row, who is alive
+    """
+    ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    CREATE TABLE workers (id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL);
+    """,
 )

@@ -130,12 +130,21 @@ class PgOutbox:
     async def recover_in_flight(self) -> int:
         async with self._db.transaction() as db:
             status = await db.execute(
-                "UPDATE outbox SET state = $1 WHERE state = $2", _PENDING, _SENDING
+                "UPDATE outbox SET state = $1, claimed_by = NULL WHERE state = $2",
+                _PENDING,
+                _SENDING,
             )
+            await db.execute("UPDATE feeds SET lease_owner = NULL")
         return affected(status)
 
     async def claim_due(
-        self, now: float, limit: int, *, busy: Iterable[int] = (), platforms: Iterable[str]
+        self,
+        now: float,
+        limit: int,
+        *,
+        busy: Iterable[int] = (),
+        platforms: Iterable[str],
+        owner: str = "",
     ) -> list[OutboxItem]:
         async with self._db.transaction() as db:
             rows = await db.fetch(
@@ -145,7 +154,7 @@ class PgOutbox:
                 "AND c.platform = ANY($3::text[]) AND NOT (o.channel_id = ANY($4::bigint[])) "
                 f"AND {_HEAD} AND o.next_at <= $2 ORDER BY o.next_at, o.id LIMIT $5 "
                 "FOR UPDATE OF o SKIP LOCKED) "
-                "UPDATE outbox SET state = $6 FROM due WHERE outbox.id = due.id "
+                "UPDATE outbox SET state = $6, claimed_by = $7 FROM due WHERE outbox.id = due.id "
                 "RETURNING outbox.id, outbox.channel_id, outbox.article_id, outbox.kind, "
                 "outbox.payload, outbox.attempts, outbox.nonce, outbox.created_at, due.next_at",
                 _PENDING,
@@ -154,6 +163,7 @@ class PgOutbox:
                 list(busy),
                 limit,
                 _SENDING,
+                owner,
             )
         return [_item(r) for r in sorted(rows, key=lambda r: (r["next_at"], r["id"]))]
 

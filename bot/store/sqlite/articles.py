@@ -175,8 +175,8 @@ async def _insert_article(db: Connection, a: NewArticle, now: float) -> int | No
 async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:
     await db.execute(
         "UPDATE feeds SET etag = ?, last_modified = ?, title = COALESCE(?, title), "
-        "next_due = ?, failures = 0, last_error = NULL, last_ok_at = ?, fetched_once = 1 "
-        "WHERE id = ?",
+        "next_due = ?, failures = 0, last_error = NULL, last_ok_at = ?, fetched_once = 1, "
+        "lease_owner = NULL WHERE id = ?",
         (u.etag, u.last_modified, u.title, u.next_due, u.now, u.feed_id),
     )
 

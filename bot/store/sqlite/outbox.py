@@ -103,12 +103,20 @@ class SqliteOutbox:
     async def recover_in_flight(self) -> int:
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE outbox SET state = ? WHERE state = ?", (_PENDING, _SENDING)
+                "UPDATE outbox SET state = ?, claimed_by = NULL WHERE state = ?",
+                (_PENDING, _SENDING),
             )
+            await db.execute("UPDATE feeds SET lease_owner = NULL")
             return cursor.rowcount
 
     async def claim_due(
-        self, now: float, limit: int, *, busy: Iterable[int] = (), platforms: Iterable[str]
+        self,
+        now: float,
+        limit: int,
+        *,
+        busy: Iterable[int] = (),
+        platforms: Iterable[str],
+        owner: str = "",
     ) -> list[OutboxItem]:
         busy_ids = list(busy)
         names = list(platforms) or [""]
@@ -124,7 +132,8 @@ class SqliteOutbox:
             )
             items = [_item(row) for row in await cursor.fetchall()]
             await db.executemany(
-                "UPDATE outbox SET state = ? WHERE id = ?", [(_SENDING, i.id) for i in items]
+                "UPDATE outbox SET state = ?, claimed_by = ? WHERE id = ?",
+                [(_SENDING, owner, i.id) for i in items],
             )
         return items
 

@@ -59,7 +59,7 @@ async def test_rows_written_back_replace_and_ids_continue(any_store: Store) -> N
     feeds = next(t for t in TABLES if t.name == "feeds")
     row = (
         41, "https://copied.test/rss", "copied", "", "config", 600.0, 0, None, None, 0.0,
-        0, None, True, None, False, NOW,
+        0, None, True, None, False, NOW, None,
     )  # fmt: skip
     renamed = (*row[:2], "renamed", *row[3:])
     await any_store.tables.write(feeds, [row])
