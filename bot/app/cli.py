@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Coroutine
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -36,6 +37,15 @@ app = typer.Typer(
 feeds_app = typer.Typer(help="Manage feeds (also OPML import/export).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 err = Console(stderr=True)
+
+
+class RoleChoice(StrEnum):
+    """``--role`` values."""
+
+    ALL = "all"
+    INGEST = "ingest"
+    DELIVER = "deliver"
+    CHAT = "chat"
 
 
 def _setup(verbose: bool = False) -> Settings:
@@ -73,9 +83,17 @@ def run(
         bool, typer.Option("--console", help="Read chat commands on stdin.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    role: Annotated[
+        RoleChoice,
+        typer.Option(
+            "--role",
+            help="What this worker does: fetch feeds, deliver posts, answer chats, or all.",
+        ),
+    ] = RoleChoice.ALL,
 ) -> None:
     """Run the bot until stopped (SIGTERM/SIGINT)."""
     from bot.app.runner import run_bot, stdin_is_terminal
+    from bot.app.supervisor import Role
 
     settings = _setup(verbose)
     code = _run(
@@ -85,6 +103,7 @@ def run(
             console_input=console or stdin_is_terminal(),
             stdin=sys.stdin,
             stdout=sys.stdout,
+            roles=Role.parse(role.value),
         )
     )
     raise typer.Exit(code)

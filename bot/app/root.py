@@ -28,7 +28,7 @@ from bot.app.config_sync import sync_config
 from bot.app.observe import HealthReport, ObserveServer, PrometheusMetrics, listen_address
 from bot.app.platforms import PLATFORMS, configured, platform_secrets
 from bot.app.settings import Settings
-from bot.app.supervisor import Supervisor
+from bot.app.supervisor import Role, Supervisor
 from bot.chat.service import Service
 from bot.clock import SystemClock
 from bot.delivery.compose import Composer
@@ -79,6 +79,7 @@ class Runtime:
     console: ConsolePlatform
     metrics: Metrics
     heartbeat: Heartbeat
+    roles: frozenset[Role]
     loops: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     observe_port: int = 0  # where /healthz and /metrics answer, when they do
 
@@ -92,6 +93,7 @@ class Runtime:
         fetcher: Fetcher | None = None,
         serving: bool = True,
         stdout: TextIO | None = None,
+        roles: frozenset[Role] = frozenset(Role),
     ) -> AsyncIterator[Runtime]:
         """Build newsbrief, and take it down again on exit.
 
@@ -106,7 +108,7 @@ class Runtime:
         """
         clock = clock or SystemClock()
         async with AsyncExitStack() as stack:
-            runtime = await _assemble(stack, settings, clock, fetcher, stdout, serving)
+            runtime = await _assemble(stack, settings, clock, fetcher, stdout, serving, roles)
             if serving:
                 recovered = await runtime.heartbeat.start()
                 if recovered:
@@ -118,6 +120,27 @@ class Runtime:
                 await runtime.supervisor.start_all()
                 await runtime._observe(stack)
             yield runtime
+
+    async def _ingest(self) -> None:
+        """The ingest scheduler, when this worker's roles include ingest."""
+        if Role.INGEST in self.roles:
+            await self.scheduler.run()
+        else:
+            await asyncio.Event().wait()  # idle, alive, until stopped
+
+    async def _deliver(self) -> None:
+        """The dispatcher, when this worker's roles include delivering."""
+        if Role.DELIVER in self.roles:
+            await self.dispatcher.run()
+        else:
+            await asyncio.Event().wait()
+
+    async def _close_polls(self) -> None:
+        """The poll closer, when this worker's roles include delivering."""
+        if Role.DELIVER in self.roles:
+            await self.closer.run()
+        else:
+            await asyncio.Event().wait()
 
     async def _observe(self, stack: AsyncExitStack) -> None:
         """Serve /healthz and /metrics when ``NEWSBRIEF_METRICS_LISTEN`` asks for them."""
@@ -197,17 +220,17 @@ class Runtime:
         """
         async with asyncio.TaskGroup() as group:
             watch = group.create_task(self.supervisor.watch(), name="adapters")
-            delivery = group.create_task(self.dispatcher.run(), name="dispatcher")
+            delivery = group.create_task(self._deliver(), name="dispatcher")
             loops = [
-                group.create_task(self.scheduler.run(), name="scheduler"),
-                group.create_task(self.closer.run(), name="poll-closer"),
+                group.create_task(self._ingest(), name="scheduler"),
+                group.create_task(self._close_polls(), name="poll-closer"),
             ]
             if self.store.shared:  # other workers learn from the beat that this one lives
                 loops.append(group.create_task(self.heartbeat.run(), name="heartbeat"))
-            self.loops = {t.get_name(): t for t in (watch, delivery, *loops)}
             if stdin is not None:
                 console = serve_console(self.service, stdin, self.console)
                 loops.append(group.create_task(_then_set(console, stop), name="console"))
+            self.loops = {t.get_name(): t for t in (watch, delivery, *loops)}
             await stop.wait()
             log.info("stopping: finishing the posts in flight")
             for task in loops:
@@ -264,6 +287,7 @@ async def _assemble(
     fetcher: Fetcher | None,
     stdout: TextIO | None,
     serving: bool,
+    roles: frozenset[Role],
 ) -> Runtime:
     """Build every part in dependency order, registering what undoes each on ``stack``."""
     metrics, worker = _metrics(settings), worker_name()
@@ -286,6 +310,9 @@ async def _assemble(
     console = ConsolePlatform(stdout or sys.stdout)
     platforms: dict[str, Platform] = {"console": console, **{a.name: a for a in adapters}}
     composer = Composer(store.articles, summaries, polls)
+    supervisor = Supervisor(
+        adapters, health, clock, locks=store.locks, roles=roles, on_up=outbox_ready.set
+    )
     return Runtime(
         settings=settings,
         config=res.config,
@@ -299,14 +326,17 @@ async def _assemble(
         ingestor=ingestor,
         scheduler=scheduler,
         dispatcher=_dispatcher(
-            store, platforms, clock, composer, polls, outbox_ready, health, metrics, worker
+            store, platforms, clock, composer, polls, outbox_ready, supervisor, metrics, worker
         ),
-        closer=PollCloser(store, polls, platforms, clock),
-        supervisor=Supervisor(adapters, health, clock, on_up=outbox_ready.set),
+        closer=PollCloser(
+            store, polls, platforms, clock, delivers=supervisor.delivers, serves=supervisor.serves
+        ),
+        supervisor=supervisor,
         health=health,
         console=console,
         metrics=metrics,
         heartbeat=Heartbeat(store, clock, worker),
+        roles=roles,
     )
 
 
@@ -317,17 +347,13 @@ def _dispatcher(
     composer: Composer,
     polls: Polls,
     wake: asyncio.Event,
-    health: Health,
+    supervisor: Supervisor,
     metrics: Metrics,
     worker: str,
 ) -> Dispatcher:
     """The dispatcher: posts built by the composer; what a sent post opens (its poll) is
-    recorded with it, and the poll closer is told; nothing is sent to a platform whose
-    connection is down (its posts wait, no attempt counted)."""
-
-    def available(platform: str) -> bool:
-        status = health.get(platform)
-        return status is None or status.healthy
+    recorded with it, and the poll closer is told; only the platforms this worker delivers
+    for get posts (their posts wait while their connection is down, no attempt counted)."""
 
     def on_delivered(outcome: Delivered) -> None:
         if outcome.opens_poll is not None:
@@ -341,7 +367,7 @@ def _dispatcher(
         record=delivered,
         on_delivered=on_delivered,
         wake=wake,
-        available=available,
+        available=supervisor.delivers,
         metrics=metrics,
         worker=worker,
     )
