@@ -15,7 +15,7 @@ from bot.app.root import Runtime
 from bot.app.settings import Settings
 from bot.chat.topics import TopicAnswer
 from bot.errors import FeedError, NotFound, UserInputError
-from bot.feeds.extract import extract_article
+from bot.feeds.extract import extract_article, split_plain_text
 from bot.feeds.opml import OpmlFeed, parse_opml, render_opml
 from bot.ingest.pipeline import FeedOutcome
 from bot.ports import CommandRegistry, FetchRequest
@@ -81,8 +81,8 @@ async def _summarize_one(runtime: Runtime, source: str) -> Summarized:
 async def _load_document(runtime: Runtime, source: str) -> Document:
     if source.lower().endswith(".txt") and "://" not in source:
         text = await asyncio.to_thread(Path(source).read_text, encoding="utf-8")
-        title, _, body = text.strip().partition("\n")
-        return Document(title=title.strip(), text=body.strip(), url=source)
+        article = split_plain_text(text)
+        return Document(title=article.title, text=article.text, url=source)
     result = await runtime.fetcher.fetch(
         FetchRequest(url=source, max_bytes=PAGE_MAX_BYTES, trusted=True)
     )

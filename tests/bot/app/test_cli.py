@@ -200,6 +200,23 @@ async def test_summarize_txt_file_json(tmp_path: Path) -> None:
     assert line["title"] == "Harbour strike ends" and line["method"] == "extractive"
 
 
+async def test_summarize_txt_whose_first_line_is_the_lead(tmp_path: Path) -> None:
+    """A .txt whose first line is the lead sentence has no title and keeps the lead."""
+    write_config(tmp_path, "feed.xml", 0)
+    (tmp_path / "feed.xml").write_text(rss(1))
+    lead = "The strike at the harbour of Rotterdam ended on Monday after nine days."
+    article = tmp_path / "lead.txt"
+    article.write_text(
+        f"{lead}\n\nWorkers accepted a pay rise of four percent, the union said.\n\n"
+        "Ships are moving again.\n\nUnions said talks would continue next year.\n"
+    )
+    code, out, err = await newsbrief(tmp_path, "summarize", str(article), "--json")
+    assert code == 0, err
+    line = json.loads(out)
+    assert line["title"] == ""
+    assert line["sentences"][0] == lead
+
+
 async def test_feeds_add_list_export_import(tmp_path: Path) -> None:
     """Feeds can be added, listed, exported to OPML and imported into another database."""
     write_config(tmp_path, "feed.xml", 0)
