@@ -21,7 +21,6 @@ The scoring is pure and deterministic; the async methods run it in a worker thre
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import math
 import re
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 
 from summarizer.base import Document, Summary
 from summarizer.sentences import Sentence, is_terminated, segment
+from summarizer.terms import term_set
 
 __all__ = ["DEFAULT_MAX_CHARS", "ExtractiveSummarizer", "Tuning"]
 
@@ -39,20 +39,6 @@ __all__ = ["DEFAULT_MAX_CHARS", "ExtractiveSummarizer", "Tuning"]
 DEFAULT_MAX_CHARS = 450
 
 
-def _wordset(words: str) -> frozenset[str]:
-    """A set of words written as one space-separated string."""
-    return frozenset(words.split())
-
-
-_WORD = re.compile(r"\w\w+")
-_STOPWORDS = _wordset(
-    """a an the and or but if of to in on at by for with from as is are was were be been
-    being has have had do does did not no this that these those it its he she they them his
-    her their we our you your i me my there here which who whom whose what when where why
-    how than then so such can could will would shall should may might must said says say
-    also just more most very about into over after before up down out off again once all
-    any both each few other some own same too only now new one two"""
-)
 _CLOSING_MARKS = "\"'”’»)]"
 # A name is a capitalised word after the first; a number is a run of digits ("3.5", "1,200").
 # Sentences come with single spaces, so a name starts after " ".
@@ -233,9 +219,9 @@ def _summary(sentences: tuple[str, ...], cites: tuple[int, ...] = ()) -> Summary
 
 def _score_article(title: str, sentences: Sequence[Sentence], tuning: Tuning) -> list[_Candidate]:
     """Score an article's sentences; sentences that repeat the headline are left out."""
-    term_sets = [_terms(s.text) for s in sentences]
+    term_sets = [term_set(s.text) for s in sentences]
     centroid = _centroid(term_sets)
-    title_terms = _terms(title)
+    title_terms = term_set(title)
     return [
         _Candidate(sentence, terms, _score(sentence, terms, centroid, tuning))
         for sentence, terms in zip(sentences, term_sets, strict=True)
@@ -250,9 +236,9 @@ def _score_topic(topic: str, docs: Sequence[Document], tuning: Tuning) -> list[_
     rise; sentences that use the reader's words rise too.
     """
     flat = [(i, s) for i, doc in enumerate(docs) for s in segment(doc.text)[:_TOPIC_LEAD]]
-    term_sets = [_terms(s.text) for _, s in flat]
+    term_sets = [term_set(s.text) for _, s in flat]
     centroid = _centroid(term_sets)
-    topic_terms = _terms(topic)
+    topic_terms = term_set(topic)
     return [
         _Candidate(s, terms, _topic_score(s, terms, centroid, topic_terms, tuning), doc=i)
         for (i, s), terms in zip(flat, term_sets, strict=True)
@@ -339,23 +325,6 @@ def _truncate(text: str, limit: int) -> str:
         return text
     cut = text[: max(limit - 1, 0)].rsplit(" ", 1)[0].rstrip(",;:—–- ")
     return f"{cut}…"
-
-
-def _terms(text: str) -> frozenset[str]:
-    """The set of lower-cased, lightly stemmed content words of a text."""
-    return frozenset(map(_stem, set(_WORD.findall(text.lower())) - _STOPWORDS))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    """Strip the commonest English suffixes so "attack", "attacks" and "attacked" match.
-
-    Cached: news repeats its words.
-    """
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
 
 
 def _centroid(term_sets: Sequence[frozenset[str]]) -> _Centroid:
