@@ -113,6 +113,12 @@ class _Story:
     last_seen: float = -math.inf
 
 
+# Document frequencies start as if this many articles without the term had been seen, so
+# that on a fresh install the first few articles do not make every word they share look
+# common (with one article seen, every shared word would); a busy index outgrows it.
+_PRIOR_DOCUMENTS = 30
+
+
 class _Frequencies:
     """Document frequencies over the articles seen within a time horizon."""
 
@@ -125,7 +131,7 @@ class _Frequencies:
     def idf(self, term: str, extra: int = 0) -> float:
         """Smoothed inverse document frequency, counting ``extra`` more documents that
         hold the term (the article being weighed)."""
-        n = len(self._seen) + extra
+        n = len(self._seen) + extra + _PRIOR_DOCUMENTS
         return math.log((n + 1) / (self._df[term] + extra + 0.5))
 
     def add(self, terms: frozenset[str], when: float) -> None:
