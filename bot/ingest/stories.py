@@ -6,8 +6,8 @@ the TF-IDF vector of the content words (``summarizer.terms``) of its title and l
 first ``lead_words`` content words: where news says what happened); each open story by
 the sum of its articles' unit vectors (a centroid). A new article joins the open story
 whose centroid is most similar (cosine) if that similarity reaches ``threshold``, else it
-starts a story. A story is open while its latest article is at most ``window`` seconds
-older than the new one.
+starts a story. A story is open to an article published at most ``window`` seconds after
+its latest article (or before its first).
 
 Chosen by measurement (``python -m bench stories``, numbers in ``docs/benchmarks.md``): on
 a labelled stream of 71 events told by 263 items among 3,834 real feed entries, held-out
@@ -48,12 +48,15 @@ class StoryRules:
             days: a product rule, not tuned).
         lead_words: How many content words of title and text represent an article.
         df_horizon: Seconds of articles that document frequencies are counted over.
+        min_terms: Fewest distinct terms an article needs to join a story: two one-word
+            headlines ("Update", "Live") say nothing about being one event.
     """
 
     threshold: float = 0.175
     window: float = 2 * 86400.0
     lead_words: int = 120
     df_horizon: float = 7 * 86400.0
+    min_terms: int = 5
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -168,8 +171,11 @@ class StoryIndex:
             published: The article's time, epoch seconds.
 
         Returns:
-            The story and the similarity, or None.
+            The story and the similarity, or None (always for an article with fewer than
+            ``min_terms`` distinct terms).
         """
+        if len(set(terms)) < self.rules.min_terms:
+            return None
         vector = self._vector(terms, extra=1)
         return best_match(self._similarities(vector, published), self.rules.threshold)
 
@@ -212,12 +218,19 @@ class StoryIndex:
         for term, weight in vector.items():
             for story_id, centroid_weight in self._postings.get(term, {}).items():
                 dots[story_id] = dots.get(story_id, 0.0) + weight * centroid_weight
-        oldest = published - self.rules.window
         return {
             story_id: dot / self._stories[story_id].norm
             for story_id, dot in dots.items()
-            if self._stories[story_id].last_seen >= oldest and self._stories[story_id].norm
+            if self._is_open(self._stories[story_id], published)
         }
+
+    def _is_open(self, story: _Story, published: float) -> bool:
+        """Whether an article of this time may join: within ``window`` of the story's
+        span (an old article found late does not join today's story)."""
+        window = self.rules.window
+        return (
+            bool(story.norm) and story.first_seen - window <= published <= story.last_seen + window
+        )
 
     def _join(self, story_id: int, story: _Story, vector: Mapping[str, float]) -> None:
         """Add a unit vector to a story's centroid and postings, keeping its norm."""

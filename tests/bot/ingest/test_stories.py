@@ -69,6 +69,13 @@ def test_story_closes_after_its_window() -> None:
     assert len(index) == 1
 
 
+def test_an_old_article_found_late_does_not_join_a_new_story() -> None:
+    """An article published long before a story began starts its own."""
+    index = _index((1, QUAKE_A, 30 * 86400.0))
+    assert index.find(_terms(QUAKE_B), 0.0) is None
+    assert index.find(_terms(QUAKE_B), 30 * 86400.0 - HOUR) is not None
+
+
 def test_a_new_article_keeps_its_story_open() -> None:
     """Each article joining a story moves its window on."""
     index = _index((1, QUAKE_A, 0.0), (1, QUAKE_B, 40 * HOUR))
@@ -95,6 +102,13 @@ def test_terms_are_the_title_then_the_lead() -> None:
     terms = story_terms("Quake hits Chile", "The quake struck Talca on Tuesday.", 4)
     assert terms == ("quake", "hits", "chile", "quake")
     assert story_terms("", "Floods closed the schools.") == ("flood", "clos", "school")
+
+
+def test_too_few_words_join_nothing() -> None:
+    """Two near-empty items sharing their one word are not one event."""
+    index = StoryIndex()
+    index.add(1, story_terms("Live updates", ""), 0.0)
+    assert index.find(story_terms("Live updates", ""), HOUR) is None
 
 
 def test_best_match_prefers_the_most_similar_then_the_oldest() -> None:
@@ -135,7 +149,7 @@ def test_any_stream_joins_only_open_stories_it_has_seen(stream: list[tuple[str, 
         match = index.find(terms, when)
         if match is not None:
             assert match.story_id in last_seen
-            assert when - last_seen[match.story_id] <= rules.window
+            assert when - last_seen[match.story_id] <= rules.window + 1e-6
             assert rules.threshold <= match.similarity <= 1.0 + 1e-9
         story = match.story_id if match else n
         index.add(story, terms, when)
