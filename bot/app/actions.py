@@ -19,11 +19,12 @@ from bot.feeds.extract import extract_article, split_plain_text
 from bot.feeds.opml import OpmlFeed, parse_opml, render_opml
 from bot.ingest.pipeline import FeedOutcome
 from bot.ports import CommandRegistry, FetchRequest
-from bot.types import Feed, FeedOrigin, IngestCounts
+from bot.types import Feed, FeedOrigin, IngestCounts, Story
 from summarizer.base import Document
 
 PAGE_MAX_BYTES = 5 * 1024 * 1024
 CLI_FEED_EVERY = 15 * 60.0
+MAX_STORIES_LISTED = 1000  # `newsbrief stories` lists at most this many, latest first
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ async def topic_summary(settings: Settings, topic: str, days: float) -> TopicAns
     """The ``/summary`` answer for the CLI."""
     async with tool(settings) as runtime:
         return await runtime.service.topic(topic, days)
+
+
+async def list_stories(settings: Settings, days: float) -> list[Story]:
+    """Stories with an article published in the last ``days`` days, latest first."""
+    async with tool(settings) as runtime:
+        since = runtime.clock.now() - days * 86400.0
+        return await runtime.store.articles.stories_since(since, MAX_STORIES_LISTED)
 
 
 async def summarize_sources(settings: Settings, sources: list[str]) -> list[Summarized]:
