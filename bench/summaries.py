@@ -405,10 +405,10 @@ def render_cv(cv: CrossValidation) -> str:
         "|---|---:|---:|---:|",
     ]
     for name in systems:
-        lines.append(f"| {name} | " + " | ".join(str(spread(per[name][:, m])) for m in range(3)))
-    lines.append(
-        "| extractive − Lead-3 | " + " | ".join(_signed(spread(edge[:, m])) for m in range(3))
-    )
+        cells = " | ".join(str(spread(per[name][:, m])) for m in range(3))
+        lines.append(f"| {name} | {cells} |")
+    cells = " | ".join(_signed(spread(edge[:, m])) for m in range(3))
+    lines.append(f"| extractive − Lead-3 | {cells} |")
     wins = [int((edge[:, m] > 0).sum()) for m in range(3)]
     lines += [
         "",

@@ -28,7 +28,7 @@ them, and are deterministic: the same articles in the same order give the same s
 from __future__ import annotations
 
 import math
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -120,6 +120,7 @@ class _Story:
 # that on a fresh install the first few articles do not make every word they share look
 # common (with one article seen, every shared word would); a busy index outgrows it.
 _PRIOR_DOCUMENTS = 30
+_NO_POSTINGS: dict[int, float] = {}  # never written to: the postings of an unseen term
 
 
 class _Frequencies:
@@ -214,14 +215,16 @@ class StoryIndex:
 
     def _similarities(self, vector: Mapping[str, float], published: float) -> dict[int, float]:
         """Cosine between the vector and every open story sharing a term with it."""
-        dots: dict[int, float] = {}
+        dots: defaultdict[int, float] = defaultdict(float)
+        postings = self._postings
         for term, weight in vector.items():
-            for story_id, centroid_weight in self._postings.get(term, {}).items():
-                dots[story_id] = dots.get(story_id, 0.0) + weight * centroid_weight
+            for story_id, centroid_weight in postings.get(term, _NO_POSTINGS).items():
+                dots[story_id] += weight * centroid_weight
+        stories = self._stories
         return {
-            story_id: dot / self._stories[story_id].norm
+            story_id: dot / stories[story_id].norm
             for story_id, dot in dots.items()
-            if self._is_open(self._stories[story_id], published)
+            if self._is_open(stories[story_id], published)
         }
 
     def _is_open(self, story: _Story, published: float) -> bool:
