@@ -22,15 +22,17 @@ instead of NLTK's, whose data would have to be downloaded.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import itertools
 import json
 import math
+import statistics
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -434,6 +436,49 @@ def _fields(tuning: Tuning) -> str:
     return str(tuple(getattr(tuning, f.name) for f in fields(tuning)))
 
 
+def length_sensitivity(examples: Sequence[Example]) -> str:
+    """How the edge over Lead-3 moves with the length of the reference summaries.
+
+    The dev references average about 290 characters; news elsewhere may be summarized
+    longer or shorter. Scores the product configuration and Lead-3 (and the product with
+    longer targets, for comparison) against: the best of all references (the dev metric),
+    the longest reference alone, the first two references joined (long summaries), and
+    the first sentence of the first reference (one-line summaries). Nothing is chosen
+    here: it shows what the chosen length risks.
+
+    Returns:
+        A Markdown table of ROUGE-1/2/L per regime and system.
+    """
+    regimes = {
+        "best of all references": [list(e.references) for e in examples],
+        "longest reference": [[max(e.references, key=len)] for e in examples],
+        "two references joined": [[" ".join(e.references[:2])] for e in examples],
+        "first sentence of one": [[split_sentences(e.references[0])[0]] for e in examples],
+    }
+    systems = {"Lead-3": lead_3, "extractive (product)": extractive}
+    for target in (300, 350):
+        longer = ExtractiveSummarizer(tuning=replace(Tuning(), target_chars=target))
+        systems[f"extractive, target {target}"] = functools.partial(_summarize_with, longer)
+    outputs = {name: [fn(e.article) for e in examples] for name, fn in systems.items()}
+    scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
+    lines = [
+        "| references (mean chars) | system | ROUGE-1 | ROUGE-2 | ROUGE-L |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for regime, refs in regimes.items():
+        chars = statistics.fmean(statistics.fmean(len(r) for r in rs) for rs in refs)
+        for name, outs in outputs.items():
+            best = [scorer.score_multi(rs, out) for rs, out in zip(refs, outs, strict=True)]
+            means = [100 * statistics.fmean(b[m].fmeasure for b in best) for m in _METRICS]
+            cells = " | ".join(f"{v:.2f}" for v in means)
+            lines.append(f"| {regime} ({chars:.0f}) | {name} | {cells} |")
+    return "\n".join(lines)
+
+
+def _summarize_with(summarizer: ExtractiveSummarizer, text: str) -> str:
+    return summarizer.summarize_text("", text).text
+
+
 def render(scores: dict[str, Score], n: int) -> str:
     """Render scores as a Markdown table with the speed ratio against LexRank."""
     lines = [
@@ -472,6 +517,8 @@ def main(argv: Sequence[str] = ()) -> int:
         return 2
     examples = load_examples(args.corpus)
     print(render_cv(cross_validate(examples)))
+    print()
+    print(length_sensitivity(examples))
     print()
     scores = compare(systems(), examples, rounds=_ROUNDS)
     print(render(scores, len(examples)))
