@@ -18,6 +18,7 @@ from bench.summaries import (
     extractive,
     lead_3,
     lead_to_length,
+    length_sensitivity,
     load_examples,
 )
 from summarizer.extractive import Tuning
@@ -64,3 +65,13 @@ def test_lead_to_length_stops_at_the_target() -> None:
     text = "One short sentence here. " * 3 + "A fourth one follows. And a fifth."
     assert lead_to_length(text, 30) == "One short sentence here. One short sentence here."
     assert len(lead_to_length(text, 1000, max_chars=60)) <= 60
+
+
+def test_length_sensitivity_scores_every_system_in_every_regime() -> None:
+    """The reference-length table has one row per (regime, system), scores in range."""
+    if not CORPUS.is_file():
+        pytest.skip(f"corpus not available at {CORPUS} (it is beside the repo in CI)")
+    table = length_sensitivity(load_examples(CORPUS)[:6]).splitlines()
+    rows = table[2:]
+    assert len(rows) == 4 * 4
+    assert all(0 < float(cell) < 100 for row in rows for cell in row.strip("| ").split(" | ")[2:])
