@@ -1,4 +1,4 @@
-"""``python -m bench ingest|summaries|fanout|all``."""
+"""``python -m bench ingest|summaries|stories|topics|fanout|all``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 BENCHES = {
     "ingest": "bench.ingest",
     "summaries": "bench.summaries",
+    "stories": "bench.stories",
     "topics": "bench.topics",
     "fanout": "bench.fanout",
 }

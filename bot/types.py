@@ -154,6 +154,32 @@ class NewArticle:
     simhash: int
     duplicate_of: int | None = None  # story id of an earlier telling of the same story
     post: bool = False  # route to channels (False on a first fetch without backfill)
+    story: int | None = None  # story it joins: the same event from another writer, still posted
+
+
+@dataclass(frozen=True)
+class StoryLead:
+    """What story clustering reads of a stored article: its story, headline and lead."""
+
+    story_id: int
+    title: str
+    lead: str  # the text's first ``LEAD_CHARS`` characters
+    published: float
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles from any feeds that report one event, first telling first.
+
+    ``id`` is the story's first article's id; ``title`` is that article's title;
+    ``first_seen`` and ``last_seen`` are the earliest and latest publication times.
+    """
+
+    id: int
+    title: str
+    articles: tuple[Article, ...]
+    first_seen: float
+    last_seen: float
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,19 @@ from bot.app.root import Runtime
 from bot.app.settings import Settings
 from bot.chat.topics import TopicAnswer
 from bot.errors import FeedError, NotFound, UserInputError
-from bot.feeds.extract import extract_article
+from bot.feeds.extract import extract_article, split_plain_text
 from bot.feeds.opml import OpmlFeed, parse_opml, render_opml
 from bot.ingest.pipeline import FeedOutcome
 from bot.ports import CommandRegistry, FetchRequest
 from bot.store import open_store
 from bot.store.ports import Store
 from bot.store.tables import TABLES, Table
-from bot.types import Feed, FeedOrigin, IngestCounts
+from bot.types import Feed, FeedOrigin, IngestCounts, Story
 from summarizer.base import Document
 
 PAGE_MAX_BYTES = 5 * 1024 * 1024
 CLI_FEED_EVERY = 15 * 60.0
+MAX_STORIES_LISTED = 1000  # `newsbrief stories` lists at most this many, latest first
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,13 @@ async def topic_summary(settings: Settings, topic: str, days: float) -> TopicAns
         return await runtime.service.topic(topic, days)
 
 
+async def list_stories(settings: Settings, days: float) -> list[Story]:
+    """Stories with an article published in the last ``days`` days, latest first."""
+    async with tool(settings) as runtime:
+        since = runtime.clock.now() - days * 86400.0
+        return await runtime.store.articles.stories_since(since, MAX_STORIES_LISTED)
+
+
 async def summarize_sources(settings: Settings, sources: list[str]) -> list[Summarized]:
     """Summarize each URL / .html / .txt; a failure is reported per source, never fatal."""
     async with tool(settings) as runtime:
@@ -84,8 +92,8 @@ async def _summarize_one(runtime: Runtime, source: str) -> Summarized:
 async def _load_document(runtime: Runtime, source: str) -> Document:
     if source.lower().endswith(".txt") and "://" not in source:
         text = await asyncio.to_thread(Path(source).read_text, encoding="utf-8")
-        title, _, body = text.strip().partition("\n")
-        return Document(title=title.strip(), text=body.strip(), url=source)
+        article = split_plain_text(text)
+        return Document(title=article.title, text=article.text, url=source)
     result = await runtime.fetcher.fetch(
         FetchRequest(url=source, max_bytes=PAGE_MAX_BYTES, trusted=True)
     )

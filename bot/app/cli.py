@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -25,6 +26,7 @@ from bot.errors import NewsbriefError
 
 if TYPE_CHECKING:
     from bot.app.actions import Summarized
+    from bot.types import Story
 
 T = TypeVar("T")
 
@@ -186,6 +188,43 @@ def _summarized_json(result: Summarized) -> dict[str, Any]:
         "sentences": list(result.sentences),
         "method": result.method,
     }
+
+
+@app.command()
+def stories(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    days: Annotated[float, typer.Option("--days", min=0.01, help="Time window.")] = 2.0,
+) -> None:
+    """Current stories: articles from any feeds that report the same event."""
+    from bot.app.actions import list_stories
+
+    found = _run(list_stories(_setup(), days))
+    if as_json:
+        payload = {"stories": [_story_json(story) for story in found]}
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    for story in found:
+        span = f"{_iso(story.first_seen)} – {_iso(story.last_seen)}"
+        typer.echo(f"■ {story.title}\n  {len(story.articles)} article(s), {span}")
+        for article in story.articles:
+            typer.echo(f"  - {article.feed_name}: {article.title} {article.url}")
+        typer.echo("")
+
+
+def _story_json(story: Story) -> dict[str, Any]:
+    articles = [{"title": a.title, "url": a.url, "feed": a.feed_name} for a in story.articles]
+    return {
+        "id": story.id,
+        "title": story.title,
+        "articles": articles,
+        "first_seen": _iso(story.first_seen),
+        "last_seen": _iso(story.last_seen),
+    }
+
+
+def _iso(when: float) -> str:
+    """A time as ISO 8601 in UTC, to the second ("2026-05-01T12:00:00Z")."""
+    return datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @feeds_app.command("add")

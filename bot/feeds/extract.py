@@ -19,6 +19,9 @@ fast                          0.947  0.978  0.962
 
 Precision wins: boilerplate in the text leaks into summaries, while the few sentences it
 costs rarely matter. Tables stay (they carry numbers news relies on); comments go.
+
+Plain-text articles (``newsbrief summarize FILE.txt``) go through :func:`split_plain_text`:
+their first line is a title only when it looks like one.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.settings import Document
 
-__all__ = ["MAX_PAGE_BYTES", "MIN_CHARS", "ExtractedPage", "extract_article"]
+from summarizer.sentences import is_terminated, strip_invisible
+
+__all__ = ["MAX_PAGE_BYTES", "MIN_CHARS", "ExtractedPage", "extract_article", "split_plain_text"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,9 @@ MAX_PAGE_BYTES = 2_000_000
 # Counted in characters, not words: Chinese and Japanese do not separate words by spaces.
 MIN_CHARS = 80
 _TITLE_MAX_CHARS = 500
+# A plain-text headline is one line of at most this many characters; news headlines run
+# to about 100, tabloid ones to nearly 200, and a lead sentence that short ends in a stop.
+_PLAIN_TITLE_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -116,3 +124,31 @@ def _paragraphs(text: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def split_plain_text(text: str) -> ExtractedPage:
+    """Tell a plain-text article's title from its body.
+
+    The first non-blank line is the title only when it looks like one: at most 200
+    characters, not ending like a sentence (``.``, ``!``, ``?``, ``…``, perhaps before
+    closing quotes), and followed by a blank line. Otherwise it is the body's first line
+    (often the lead sentence, the most important one) and the title is empty.
+
+    Args:
+        text: The file's text.
+
+    Returns:
+        The title ("" when there is none) and the body, both stripped.
+    """
+    lines = strip_invisible(text).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    followed_by_blank = len(lines) > 2 and not lines[1].strip()
+    if followed_by_blank and _looks_like_title(first):
+        return ExtractedPage(title=_one_line(first), text="\n".join(lines[2:]).strip())
+    return ExtractedPage(title="", text="\n".join(lines).strip())
+
+
+def _looks_like_title(line: str) -> bool:
+    """Short, with a letter, and not ending like a sentence."""
+    short = len(line) <= _PLAIN_TITLE_MAX_CHARS
+    return short and any(c.isalpha() for c in line) and not is_terminated(line)

@@ -15,6 +15,7 @@ from bot.feeds.extract import extract_article
 from bot.feeds.parse import entry_is_teaser, parse_feed
 from bot.ingest import routing, rules
 from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhash
+from bot.ingest.stories import StoryIndex, story_terms
 from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock, Fetcher, FetchRequest
 from bot.store.ports import Store
@@ -27,6 +28,7 @@ from bot.types import (
     IngestCounts,
     NewArticle,
     Routed,
+    StoryLead,
 )
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class Ingestor:
         self._feed_slots = asyncio.Semaphore(feed_concurrency)
         self._page_slots = asyncio.Semaphore(page_concurrency)
         self._near: NearDuplicateIndex | None = None
+        self._stories: StoryIndex | None = None
         self._save_lock = asyncio.Lock()
 
     async def _index(self) -> NearDuplicateIndex:
@@ -93,6 +96,16 @@ class Ingestor:
                 index.add(value, story_id)
             self._near = index
         return self._near
+
+    async def _story_index(self) -> StoryIndex:
+        """The open stories, warmed once from the store's recent articles (off the loop)."""
+        if self._stories is None:
+            index = StoryIndex()
+            since = self._clock.now() - index.rules.df_horizon
+            leads = await self._store.articles.story_leads_since(since)
+            await asyncio.to_thread(_warm_stories, index, leads)
+            self._stories = index
+        return self._stories
 
     async def run(
         self, *, only_due: bool = True, progress: ProgressCallback | None = None
@@ -152,6 +165,7 @@ class Ingestor:
         fresh = [full.get(e.guid, e) for e in fresh]
         # fingerprints are CPU work: computed off the loop, before taking the lock
         prints = await asyncio.to_thread(_fingerprints, fresh)
+        terms = await asyncio.to_thread(_story_terms, fresh)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
@@ -165,8 +179,10 @@ class Ingestor:
         async with self._save_lock:
             fresh, canonical = await self._fresh(feed, fresh)
             routed, duplicates = await self._route(feed, fresh, canonical, channels, now, prints)
+            routed = await self._join_stories(routed, terms)
             ids = await self._store.articles.save_ingest(update, routed)
             await self._remember(routed, ids)
+            await self._remember_stories(routed, ids, terms)
         queued = sum(len(r.channel_ids) for r in routed)
         return FeedOutcome(feed, FetchStatus.OK, len(parsed.entries), len(ids), duplicates, queued)
 
@@ -221,6 +237,30 @@ class Ingestor:
             if _dedupable(item.article) and item.article.duplicate_of is None:
                 index.add(item.article.simhash, article_id)
 
+    async def _join_stories(
+        self, routed: Sequence[Routed], terms: dict[str, tuple[str, ...]]
+    ) -> list[Routed]:
+        """Articles that are not near-copies join the open story of the same event, if any;
+        they are still stored and posted (near-copies keep joining as duplicates)."""
+        index = await self._story_index()
+        joined = []
+        for item in routed:
+            a = item.article
+            match = None if a.duplicate_of else index.find(terms[a.guid], a.published)
+            joined.append(
+                replace(item, article=replace(a, story=match.story_id)) if match else item
+            )
+        return joined
+
+    async def _remember_stories(
+        self, routed: Sequence[Routed], ids: Sequence[int], terms: dict[str, tuple[str, ...]]
+    ) -> None:
+        index = await self._story_index()
+        for item, article_id in zip(routed, ids, strict=False):
+            a = item.article
+            story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
+            index.add(story, terms[a.guid], a.published)
+
     async def _full_text(self, feed: Feed, entry: FeedEntry) -> FeedEntry:
         """Fetch the page of a teaser-only entry and extract its body; keep the teaser on
         any failure (logged, never fatal)."""
@@ -267,6 +307,18 @@ def _title(entry: FeedEntry) -> str:
 def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
     """Per GUID: the content hash and the near-duplicate fingerprint."""
     return {e.guid: (content_hash(_title(e), e.text), simhash(e.text)) for e in entries}
+
+
+def _story_terms(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, ...]]:
+    """Per GUID: the terms story clustering compares articles by."""
+    return {e.guid: story_terms(_title(e), e.text) for e in entries}
+
+
+def _warm_stories(index: StoryIndex, leads: Sequence[StoryLead]) -> None:
+    """Fill a fresh story index with stored articles, oldest first."""
+    index.extend(
+        (lead.story_id, story_terms(lead.title, lead.lead), lead.published) for lead in leads
+    )
 
 
 def _new_article(

@@ -37,15 +37,29 @@ from bot.types import (
     PollPolicy,
     Routed,
     SearchHit,
+    Story,
+    StoryLead,
     Subscription,
 )
 from summarizer.base import PollProposal
+
+# How much of an article's text story clustering reads: its lead (120 content words are
+# about 1,200 characters of news prose; the rest is margin).
+LEAD_CHARS = 2000
 
 
 def poll_row(kind: OutboxKind, poll_id: int) -> tuple[str, str]:
     """The dedup key and payload of a poll or results outbox row: one per poll and
     channel, the payload naming the poll."""
     return f"{kind.value}:{poll_id}", json.dumps({"poll_id": poll_id})
+
+
+def story_of(story_id: int, articles: Sequence[Article]) -> Story:
+    """A story from all its articles, first telling first: its title is its first
+    article's, its times span their publication times."""
+    times = [a.published for a in articles]
+    title = next((a.title for a in articles if a.id == story_id), articles[0].title)
+    return Story(story_id, title, tuple(articles), min(times), max(times))
 
 
 def poll_of(payload: str) -> int:
@@ -147,8 +161,21 @@ class ArticleStore(Protocol):
 
         Returns the new article ids, in order. An article whose GUID is already stored for
         the feed is skipped (a concurrent pass stored it first), and so are its rows. An
-        article with ``duplicate_of`` joins that story; any other starts its own.
+        article with ``duplicate_of`` joins that story, else one with ``story`` joins that
+        one; any other starts its own.
         """
+        ...
+
+    async def story_leads_since(self, since: float) -> list[StoryLead]:
+        """Story, title and the first ``LEAD_CHARS`` characters of the text of every
+        article published since ``since``, oldest first (ties by id): what story
+        clustering reads at start-up."""
+        ...
+
+    async def stories_since(self, since: float, limit: int) -> list[Story]:
+        """Stories with an article published since ``since``, the latest published first
+        (ties: the higher story id), at most ``limit``; each with all its articles, first
+        telling first."""
         ...
 
     async def get(self, article_id: int) -> Article | None:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from bot.store.ports import LEAD_CHARS, story_of
 from bot.store.sqlite.db import Connection, Database, Row, chunks, marks
 from bot.store.sqlite.outbox import insert_row
-from bot.types import Article, FeedUpdate, NewArticle, OutboxKind, Routed, SearchHit
+from bot.types import (
+    Article,
+    FeedUpdate,
+    NewArticle,
+    OutboxKind,
+    Routed,
+    SearchHit,
+    Story,
+    StoryLead,
+)
 
 _COLUMNS = (
     "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
@@ -133,6 +143,25 @@ class SqliteArticles:
                 stories.setdefault(article.story_id, []).append(article)
         return stories
 
+    async def story_leads_since(self, since: float) -> list[StoryLead]:
+        rows = await self._db.fetch_all(
+            "SELECT story_id, title, substr(text, 1, ?), published FROM articles "
+            "WHERE published >= ? ORDER BY published, id",
+            (LEAD_CHARS, since),
+        )
+        return [StoryLead(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def stories_since(self, since: float, limit: int) -> list[Story]:
+        rows = await self._db.fetch_all(
+            "SELECT story_id, MAX(published) AS latest FROM articles WHERE story_id IN "
+            "(SELECT story_id FROM articles WHERE published >= ?) "
+            "GROUP BY story_id ORDER BY latest DESC, story_id DESC LIMIT ?",
+            (since, limit),
+        )
+        ids = [r[0] for r in rows]
+        members = await self.story_sources(ids)
+        return [story_of(story_id, members[story_id]) for story_id in ids]
+
     async def recent_story_titles(self, since: float, limit: int) -> list[str]:
         rows = await self._db.fetch_all(
             "SELECT title FROM articles WHERE published >= ? AND id = story_id "
@@ -167,7 +196,7 @@ async def _insert_article(db: Connection, a: NewArticle, now: float) -> int | No
     if cursor.rowcount == 0 or cursor.lastrowid is None:
         return None
     article_id = cursor.lastrowid
-    story = a.duplicate_of if a.duplicate_of is not None else article_id
+    story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
     await db.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story, article_id))
     return article_id
 

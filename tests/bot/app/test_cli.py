@@ -230,6 +230,76 @@ async def test_summarize_txt_file_json(tmp_path: Path) -> None:
     assert line["title"] == "Harbour strike ends" and line["method"] == "extractive"
 
 
+async def test_summarize_txt_whose_first_line_is_the_lead(tmp_path: Path) -> None:
+    """A .txt whose first line is the lead sentence has no title and keeps the lead."""
+    write_config(tmp_path, "feed.xml", 0)
+    (tmp_path / "feed.xml").write_text(rss(1))
+    lead = "The strike at the harbour of Rotterdam ended on Monday after nine days."
+    article = tmp_path / "lead.txt"
+    article.write_text(
+        f"{lead}\n\nWorkers accepted a pay rise of four percent, the union said.\n\n"
+        "Ships are moving again.\n\nUnions said talks would continue next year.\n"
+    )
+    code, out, err = await newsbrief(tmp_path, "summarize", str(article), "--json")
+    assert code == 0, err
+    line = json.loads(out)
+    assert line["title"] == ""
+    assert line["sentences"][0] == lead
+
+
+def _feed_file(path: Path, items: list[tuple[str, str, str]]) -> None:
+    """An RSS file of (guid, title, description) items without dates (published now)."""
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t}</title><link>https://news.test/{g}</link>"
+        f"<description>{d}</description></item>"
+        for g, t, d in items
+    )
+    path.write_text(f'<?xml version="1.0"?><rss version="2.0"><channel>{body}</channel></rss>')
+
+
+async def test_stories_json_lists_one_event_from_two_outlets_as_one_story(tmp_path: Path) -> None:
+    """`stories --json` shows two outlets' reports of one quake as one story, in the
+    documented shape, and another event as its own."""
+    _feed_file(
+        tmp_path / "one.xml",
+        [
+            ("a1", "Earthquake kills dozens in central Chile", QUAKE_ONE),
+            ("a2", "Germany agrees 2026 budget after coalition talks", BUDGET),
+        ],
+    )
+    _feed_file(tmp_path / "two.xml", [("b1", "Chile quake: death toll rises in Talca", QUAKE_TWO)])
+    (tmp_path / "newsbrief.toml").write_text(
+        '[[feeds]]\nurl = "one.xml"\nname = "one"\n[[feeds]]\nurl = "two.xml"\nname = "two"\n'
+        '[[channels]]\nto = "console"\n'
+    )
+    assert (await newsbrief(tmp_path, "ingest"))[0] == 0
+    code, out, err = await newsbrief(tmp_path, "stories", "--json", "--days", "1")
+    assert code == 0, err
+    stories = json.loads(out)["stories"]
+    assert all(set(s) == {"id", "title", "articles", "first_seen", "last_seen"} for s in stories)
+    quake = next(s for s in stories if "Chile" in s["title"])
+    assert sorted(a["feed"] for a in quake["articles"]) == ["one", "two"]
+    assert set(quake["articles"][0]) == {"title", "url", "feed"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", quake["first_seen"])
+    assert len(stories) == 2
+    code, text, _ = await newsbrief(tmp_path, "stories")
+    assert code == 0 and "2 article(s)" in text
+
+
+QUAKE_ONE = (
+    "A magnitude 7.1 earthquake struck central Chile near Talca on Tuesday, killing at least "
+    "34 people and destroying hundreds of homes, the interior ministry said."
+)
+QUAKE_TWO = (
+    "Rescuers in Talca searched collapsed homes after Tuesday's 7.1 magnitude earthquake in "
+    "central Chile; officials said the death toll had risen to 34."
+)
+BUDGET = (
+    "The German coalition agreed a budget for 2026 on Friday, raising defence spending and "
+    "cutting subsidies for electric cars, the finance minister told reporters in Berlin."
+)
+
+
 async def test_feeds_add_list_export_import(tmp_path: Path) -> None:
     """Feeds can be added, listed, exported to OPML and imported into another database."""
     write_config(tmp_path, "feed.xml", 0)

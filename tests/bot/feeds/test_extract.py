@@ -10,8 +10,11 @@ import statistics
 from collections import Counter
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.feeds.extract import MAX_PAGE_BYTES, ExtractedPage, extract_article
+from bot.feeds.extract import MAX_PAGE_BYTES, ExtractedPage, extract_article, split_plain_text
+from summarizer.sentences import strip_invisible
 from tests.conftest import corpus_or_skip
 from tests.fakes.http_server import LocalServer
 
@@ -171,3 +174,46 @@ def test_benchmark_f1_on_real_pages() -> None:
     f1 = 2 * mean_p * mean_r / (mean_p + mean_r)
     assert f1 >= 0.90, (mean_p, mean_r, f1)  # 0.971 measured (P 0.966, R 0.976)
     assert missed == []
+
+
+LEAD = "The strike at the harbour ended on Monday after workers accepted a pay rise."
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Harbour strike ends\n\nThe strike ended. Ships move.", "Harbour strike ends"),
+        ("  Harbour strike ends  \r\n\r\nThe strike ended.", "Harbour strike ends"),
+        (f"{LEAD}\n\nShips are moving again.", ""),  # a lead sentence, not a title
+        ("Harbour strike ends\nThe strike ended. Ships move.", ""),  # no blank line after
+        ("Is the strike over?\n\nThe strike ended.", ""),  # sentence-final punctuation
+        ('"It is over," unions say.\n\nThe strike ended.', ""),
+        ("Strike " * 40 + "\n\nThe strike ended.", ""),  # too long for a headline
+        ("Harbour strike ends\n\n", ""),  # nothing after it: it is the text
+        ("", ""),
+    ],
+)
+def test_plain_text_title_only_when_it_looks_like_one(text: str, title: str) -> None:
+    """The first line is the title only when short, unpunctuated and followed by a blank."""
+    assert split_plain_text(text).title == title
+
+
+def test_plain_text_without_title_keeps_its_first_line_in_the_body() -> None:
+    """A first line that is the lead sentence stays the body's first line."""
+    page = split_plain_text(f"{LEAD}\n\nShips are moving again.\n")
+    assert page.text == f"{LEAD}\n\nShips are moving again."
+
+
+def test_plain_text_title_is_removed_from_the_body() -> None:
+    """A recognised title is not repeated in the body."""
+    page = split_plain_text(f"Harbour strike ends\n\n{LEAD}\n\nShips are moving again.")
+    assert page.text == f"{LEAD}\n\nShips are moving again."
+
+
+@given(st.text())
+def test_plain_text_split_loses_no_words(text: str) -> None:
+    """Whatever the text, title and body together hold its words, and a title is one line."""
+    page = split_plain_text(text)
+    assert "\n" not in page.title and not page.title.endswith((".", "!", "?"))
+    kept = f"{page.title} {page.text}".split()
+    assert kept == strip_invisible(text).split()

@@ -176,3 +176,66 @@ async def test_every_corpus_feed_ingests(
     }
     assert short == {}
     assert len(outcomes) == len(index)
+
+
+QUAKE_ONE = (
+    "Earthquake kills dozens in central Chile",
+    "A magnitude 7.1 earthquake struck central Chile near Talca on Tuesday, killing at least "
+    "34 people and destroying hundreds of homes, the interior ministry said. Rescue teams "
+    "worked through the night.",
+)
+QUAKE_TWO = (
+    "Chile quake: death toll rises in Talca",
+    "Rescuers in Talca searched collapsed homes after Tuesday's 7.1 magnitude earthquake in "
+    "central Chile; officials said the death toll had risen to 34 and more were missing.",
+)
+BUDGET = (
+    "Germany agrees 2026 budget after coalition talks",
+    "The German coalition agreed a budget for 2026 on Friday, raising defence spending and "
+    "cutting subsidies for electric cars, the finance minister told reporters in Berlin.",
+)
+
+
+async def _two_feeds(store: SqliteStore, server: LocalServer) -> None:
+    """Two feeds fetched once (nothing posted), ready for new entries."""
+    await _feed(store, server.route("/one.xml", rss([("a0", "Old", "x")])))
+    await _feed(store, server.route("/two.xml", rss([("b0", "Old too", "y")])))
+
+
+async def test_same_event_from_another_outlet_joins_the_story_and_is_posted(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """Two outlets' own words about one quake make one story of two posted articles;
+    another event stays its own story."""
+    await make_channel(store, "a")
+    await _two_feeds(store, server)
+    await ingestor.run(only_due=False)
+    server.route("/one.xml", rss([("a0", "Old", "x"), ("a1", *QUAKE_ONE), ("a2", *BUDGET)]))
+    await ingestor.run(only_due=False)
+    server.route("/two.xml", rss([("b0", "Old too", "y"), ("b1", *QUAKE_TWO)]))
+    counts = await ingestor.run(only_due=False)
+    assert (counts.new_articles, counts.duplicates, counts.queued_posts) == (1, 0, 1)
+    stories = await store.articles.stories_since(0.0, 10)
+    quake = next(s for s in stories if s.title == QUAKE_ONE[0])
+    assert [a.title for a in quake.articles] == [QUAKE_ONE[0], QUAKE_TWO[0]]
+    budget = next(s for s in stories if s.title == BUDGET[0])
+    assert len(budget.articles) == 1
+    assert len(await store.outbox.rows()) == 3
+
+
+async def test_stories_survive_a_restart(
+    store: SqliteStore, clock: ManualClock, server: LocalServer
+) -> None:
+    """A new ingestor (a restart) finds the stories stored before it and joins them."""
+    await _two_feeds(store, server)
+    fetcher = HttpFetcher(allow_private_hosts=True)
+    try:
+        await Ingestor(store, fetcher, clock).run(only_due=False)
+        server.route("/one.xml", rss([("a0", "Old", "x"), ("a1", *QUAKE_ONE)]))
+        await Ingestor(store, fetcher, clock).run(only_due=False)
+        server.route("/two.xml", rss([("b0", "Old too", "y"), ("b1", *QUAKE_TWO)]))
+        await Ingestor(store, fetcher, clock).run(only_due=False)
+    finally:
+        await fetcher.aclose()
+    stories = await store.articles.stories_since(0.0, 10)
+    assert [len(s.articles) for s in stories if s.title == QUAKE_ONE[0]] == [2]

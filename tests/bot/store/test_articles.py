@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.store.ports import Store
+from bot.store.ports import LEAD_CHARS, Store
 from bot.types import FeedUpdate, OutboxKind, Routed
 from tests.bot.helpers import article, make_channel, make_feed
 
@@ -83,6 +83,52 @@ async def test_duplicates_join_the_story_and_fingerprints_read_back(any_store: S
     sources = await any_store.articles.story_sources([story])
     assert [a.id for a in sources[story]] == [story, copy_id]
     assert [a.id for a in await any_store.articles.latest(10)] == [story]
+
+
+async def test_same_event_joins_its_story_and_stories_list_with_their_articles(
+    any_store: Store,
+) -> None:
+    """An article with ``story`` joins that story (a near-copy's ``duplicate_of`` wins);
+    stories with an article since a time list latest first, with every article."""
+    feed = await make_feed(any_store)
+    other = await make_feed(any_store, "https://other.test/rss")
+    save = any_store.articles.save_ingest
+    [quake] = await save(FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, 1), ())])
+    [budget] = await save(FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, 5), ())])
+    retold = replace(article(other, 9, title="Quake, retold"), story=quake)
+    copy = replace(article(other, 3), duplicate_of=quake, story=budget)
+    [retold_id, copy_id] = await save(
+        FeedUpdate(other.id, NOW, NOW), [Routed(retold, ()), Routed(copy, ())]
+    )
+    stories = await any_store.articles.stories_since(NOW + 2, 10)
+    assert [s.id for s in stories] == [quake, budget]
+    first = stories[0]
+    assert first.title == "Story number 1"
+    assert [a.id for a in first.articles] == [quake, retold_id, copy_id]
+    assert [a.feed_id for a in first.articles] == [feed.id, other.id, other.id]
+    assert (first.first_seen, first.last_seen) == (NOW + 1, NOW + 9)
+    assert [s.id for s in await any_store.articles.stories_since(NOW + 6, 10)] == [quake]
+    assert [s.id for s in await any_store.articles.stories_since(NOW, 1)] == [quake]
+    assert await any_store.articles.stories_since(NOW + 10, 10) == []
+
+
+async def test_story_leads_read_back_oldest_first_with_a_capped_lead(any_store: Store) -> None:
+    """Leads come back with their story ids, oldest first, cut at ``LEAD_CHARS``."""
+    feed = await make_feed(any_store)
+    long_text = "word " * LEAD_CHARS
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW),
+        [Routed(article(feed, 4, text=long_text), ()), Routed(article(feed, 2), ())],
+    )
+    leads = await any_store.articles.story_leads_since(NOW + 3)
+    assert [(lead.title, len(lead.lead), lead.published) for lead in leads] == [
+        ("Story number 4", LEAD_CHARS, NOW + 4)
+    ]
+    both = await any_store.articles.story_leads_since(0.0)
+    assert [lead.title for lead in both] == ["Story number 2", "Story number 4"]
+    assert both[0].lead == article(feed, 2).text
+    stored = await any_store.articles.get(both[0].story_id)
+    assert stored is not None and stored.title == "Story number 2"
 
 
 async def test_latest_newest_first_and_by_feed(any_store: Store) -> None:

@@ -1,0 +1,60 @@
+"""Content words: what both the summarizer and story clustering compare texts by.
+
+Lower-cased words of two or more letters or digits, common English function words left
+out, the commonest suffixes stripped so "attack", "attacks" and "attacked" match. One
+definition, so a sentence's terms and an article's terms mean the same thing everywhere.
+Pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+__all__ = ["STOPWORDS", "content_words", "stem", "term_set"]
+
+_WORD = re.compile(r"\w\w+")
+
+
+def _wordset(words: str) -> frozenset[str]:
+    """A set of words written as one space-separated string."""
+    return frozenset(words.split())
+
+
+STOPWORDS = _wordset(
+    """a an the and or but if of to in on at by for with from as is are was were be been
+    being has have had do does did not no this that these those it its he she they them his
+    her their we our you your i me my there here which who whom whose what when where why
+    how than then so such can could will would shall should may might must said says say
+    also just more most very about into over after before up down out off again once all
+    any both each few other some own same too only now new one two"""
+)
+
+
+def content_words(text: str) -> list[str]:
+    """The text's content words in order, stemmed (repeats kept).
+
+    Args:
+        text: Any text.
+
+    Returns:
+        Lower-cased, stemmed words of two or more characters, stopwords removed.
+    """
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def term_set(text: str) -> frozenset[str]:
+    """The set of the text's content words (see :func:`content_words`)."""
+    return frozenset(map(stem, set(_WORD.findall(text.lower())) - STOPWORDS))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """Strip the commonest English suffixes ("ing", "ed", "es", "s") from a long word.
+
+    Cached: news repeats its words.
+    """
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word

@@ -1,0 +1,172 @@
+"""Story clustering: same event joins, different events stay apart, stories close in time."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.ingest.stories import Match, StoryIndex, StoryRules, best_match, story_terms
+
+HOUR = 3600.0
+
+QUAKE_A = (
+    "Earthquake kills dozens in central Chile",
+    "A magnitude 7.1 earthquake struck central Chile near Talca on Tuesday, killing at "
+    "least 34 people and destroying hundreds of homes, the interior ministry said.",
+)
+QUAKE_B = (
+    "Chile quake: death toll rises in Talca",
+    "Rescuers in Talca searched collapsed homes after Tuesday's 7.1 magnitude earthquake in "
+    "central Chile; officials said the death toll had risen to 34.",
+)
+BUDGET = (
+    "Germany agrees 2026 budget after coalition talks",
+    "The German coalition agreed a budget for 2026 on Friday, raising defence spending and "
+    "cutting subsidies for electric cars, the finance minister told reporters in Berlin.",
+)
+FLOODS = (
+    "Floods close schools across Valencia",
+    "Heavy rain flooded streets in Valencia and closed schools on Monday, Spanish weather "
+    "officials said, warning of more storms along the eastern coast this week.",
+)
+
+
+def _terms(article: tuple[str, str]) -> tuple[str, ...]:
+    return story_terms(*article)
+
+
+def _index(*articles: tuple[int, tuple[str, str], float]) -> StoryIndex:
+    """An index holding the given (story id, article, time) triples."""
+    index = StoryIndex()
+    for story_id, article, when in articles:
+        index.add(story_id, _terms(article), when)
+    return index
+
+
+def test_same_event_in_other_words_joins_the_story() -> None:
+    """A second outlet's report of the same quake joins the first one's story."""
+    index = _index((1, QUAKE_A, 0.0), (2, BUDGET, 0.0), (3, FLOODS, 0.0))
+    match = index.find(_terms(QUAKE_B), 2 * HOUR)
+    assert match is not None and match.story_id == 1
+    assert 0.175 <= match.similarity <= 1.0
+
+
+def test_different_event_starts_its_own_story() -> None:
+    """A report of another event joins none of the open stories."""
+    index = _index((1, QUAKE_A, 0.0), (3, FLOODS, 0.0))
+    assert index.find(_terms(BUDGET), HOUR) is None
+
+
+def test_story_closes_after_its_window() -> None:
+    """Two days after its latest article a story takes no new ones, and is forgotten."""
+    rules = StoryRules(window=48 * HOUR)
+    index = StoryIndex(rules)
+    index.add(1, _terms(QUAKE_A), 0.0)
+    assert index.find(_terms(QUAKE_B), 47 * HOUR) is not None
+    assert index.find(_terms(QUAKE_B), 49 * HOUR) is None
+    index.add(2, _terms(BUDGET), 49 * HOUR)
+    assert len(index) == 1
+
+
+def test_an_old_article_found_late_does_not_join_a_new_story() -> None:
+    """An article published long before a story began starts its own."""
+    index = _index((1, QUAKE_A, 30 * 86400.0))
+    assert index.find(_terms(QUAKE_B), 0.0) is None
+    assert index.find(_terms(QUAKE_B), 30 * 86400.0 - HOUR) is not None
+
+
+def test_a_new_article_keeps_its_story_open() -> None:
+    """Each article joining a story moves its window on."""
+    index = _index((1, QUAKE_A, 0.0), (1, QUAKE_B, 40 * HOUR))
+    assert index.find(_terms(QUAKE_A), 80 * HOUR) == index.find(_terms(QUAKE_A), 41 * HOUR)
+    assert index.find(_terms(QUAKE_A), 80 * HOUR) is not None
+
+
+def test_find_changes_nothing() -> None:
+    """Asking twice gives the same answer, and asking adds no story."""
+    index = _index((1, QUAKE_A, 0.0), (2, BUDGET, 0.0))
+    first = index.find(_terms(QUAKE_B), HOUR)
+    assert index.find(_terms(QUAKE_B), HOUR) == first
+    assert len(index) == 2
+
+
+def test_empty_index_and_empty_article_join_nothing() -> None:
+    """No stories, or an article without words, gives no match."""
+    assert StoryIndex().find(_terms(QUAKE_A), 0.0) is None
+    assert _index((1, QUAKE_A, 0.0)).find((), 0.0) is None
+
+
+def test_terms_are_the_title_then_the_lead() -> None:
+    """Title words come first, stopwords go, and the lead is cut at ``lead_words``."""
+    terms = story_terms("Quake hits Chile", "The quake struck Talca on Tuesday.", 4)
+    assert terms == ("quake", "hits", "chile", "quake")
+    assert story_terms("", "Floods closed the schools.") == ("flood", "clos", "school")
+
+
+def test_too_few_words_join_nothing() -> None:
+    """Two near-empty items sharing their one word are not one event."""
+    index = StoryIndex()
+    index.add(1, story_terms("Live updates", ""), 0.0)
+    assert index.find(story_terms("Live updates", ""), HOUR) is None
+
+
+def test_best_match_prefers_the_most_similar_then_the_oldest() -> None:
+    """The highest similarity wins; ties go to the lower (older) story id."""
+    assert best_match({5: 0.3, 2: 0.3, 9: 0.1}, 0.2) == Match(2, 0.3)
+    assert best_match({5: 0.1}, 0.2) is None
+    assert best_match({}, 0.2) is None
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"threshold": 0.0}, {"threshold": 1.5}, {"window": 0.0}, {"lead_words": 0}],
+)
+def test_rules_refuse_nonsense(kwargs: dict[str, float]) -> None:
+    """A threshold outside (0, 1] or a non-positive window or lead is refused."""
+    with pytest.raises(ValueError):
+        StoryRules(**kwargs)  # type: ignore[arg-type]
+
+
+_WORDS = st.sampled_from(
+    ["quake", "chile", "talca", "budget", "berlin", "floods", "valencia", "schools", "rain"]
+)
+_ARTICLE = st.tuples(
+    st.lists(_WORDS, max_size=30).map(" ".join), st.floats(min_value=0, max_value=10 * 86400)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ARTICLE, max_size=25))
+def test_any_stream_joins_only_open_stories_it_has_seen(stream: list[tuple[str, float]]) -> None:
+    """Whatever arrives, a match names a story added before, within the window, at a
+    similarity between the threshold and 1."""
+    rules = StoryRules()
+    index = StoryIndex(rules)
+    last_seen: dict[int, float] = {}
+    for n, (text, when) in enumerate(stream):
+        terms = story_terms("", text)
+        match = index.find(terms, when)
+        if match is not None:
+            assert match.story_id in last_seen
+            assert when - last_seen[match.story_id] <= rules.window + 1e-6
+            assert rules.threshold <= match.similarity <= 1.0 + 1e-9
+        story = match.story_id if match else n
+        index.add(story, terms, when)
+        last_seen[story] = max(last_seen.get(story, when), when)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_ARTICLE, max_size=20))
+def test_same_stream_same_stories(stream: list[tuple[str, float]]) -> None:
+    """Clustering is deterministic: the same articles in the same order, the same stories."""
+
+    def run() -> list[int]:
+        index, stories = StoryIndex(), []
+        for n, (text, when) in enumerate(stream):
+            match = index.find(story_terms("", text), when)
+            stories.append(match.story_id if match else n)
+            index.add(stories[-1], story_terms("", text), when)
+        return stories
+
+    assert run() == run()
