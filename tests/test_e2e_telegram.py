@@ -181,6 +181,21 @@ async def test_poll_anonymous_in_channel_votes_and_close(
     assert {c.chat_id for c in photos} == {GROUP, CHANNEL}
 
 
+async def test_votes_racing_the_poll_being_recorded_are_all_counted(
+    settings: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """Twenty votes that reach the bot in the instant Telegram answers sendPoll, before the
+    bot has recorded the poll, are all counted by /results."""
+    api.vote_on_send_poll(GROUP, range(1000, 1020), option=0)
+    async with running_bot(settings, server, clock) as bot:
+        await bot.tick()
+        server.route("/feed.xml", _feed(("v1", "Planes land in Venezuela", SEED_TEXT)))
+        await bot.tick()
+        results = Command("results", "", ChatRef("telegram", str(GROUP)), "1", False)
+        await _until_text(bot, results, "20 votes")
+    assert len(api.calls_to("sendPoll", GROUP)) == 1
+
+
 async def _until_text(bot: object, command: Command, text: str) -> None:
     """Let the queued updates reach the core (bounded by a timeout, never a sleep)."""
     import asyncio

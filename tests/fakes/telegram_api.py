@@ -22,7 +22,7 @@ import html
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,6 +253,7 @@ class FakeTelegramAPI:
         self.floods = 0
         self.base_url = ""
         self.revoked = False
+        self._racing_votes: dict[int, tuple[list[int], int]] = {}
 
     async def __aenter__(self) -> FakeTelegramAPI:
         await self.start()
@@ -338,6 +339,12 @@ class FakeTelegramAPI:
             ids.append(update["update_id"])
         self._updates_ready.set()
         return ids
+
+    def vote_on_send_poll(self, chat_id: int, user_ids: Iterable[int], option: int = 0) -> None:
+        """The next poll sent to ``chat_id`` gets a vote from each user in the instant it is
+        answered: the votes are queued, and the bot has fetched them with getUpdates before
+        the sendPoll answer leaves (what a busy group does to a fresh poll)."""
+        self._racing_votes[chat_id] = (list(user_ids), option)
 
     def calls_to(self, method: str, chat_id: Any = None) -> list[Call]:
         """Recorded calls of ``method`` (to ``chat_id`` if given)."""
@@ -572,7 +579,22 @@ class FakeTelegramAPI:
         poll.message_id = message["message_id"]
         message["poll"] = poll.to_json()
         self.polls[poll.id] = poll
+        racing = self._racing_votes.pop(chat_id, None)
+        if racing is not None:
+            users, option = racing
+            ids = self.queue(*(self.poll_answer(poll.id, user, [option]) for user in users))
+            await self._until_fetched(ids[-1])
         return message
+
+    async def _until_fetched(self, update_id: int) -> None:
+        """Wait until the bot asked for updates past ``update_id`` (it has them, then)."""
+
+        def fetched() -> bool:
+            offsets = (c.params.get("offset") for c in self.calls if c.method == "getUpdates")
+            return any(int(o or 0) > update_id for o in offsets)
+
+        async with asyncio.timeout(WAIT_LIMIT), self._calls_changed:
+            await self._calls_changed.wait_for(fetched)
 
     async def _api_stopPoll(self, params: dict[str, Any]) -> Any:
         chat_id = self._known_chat(params["chat_id"])

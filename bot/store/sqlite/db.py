@@ -117,6 +117,12 @@ class Database:
         return row[0] if row else None
 
 
+async def fetch_all_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    """Every row of a query inside a transaction."""
+    async with db.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
 async def fetch_one_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:
     """The first row of a query inside a transaction."""
     async with db.execute(sql, params) as cursor:

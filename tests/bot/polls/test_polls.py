@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.chat.service import Service
 from bot.clock import ManualClock
 from bot.errors import UserInputError
 from bot.polls.chart import HEIGHT_PX, WIDTH_PX, build_figure, render_chart
@@ -26,11 +27,13 @@ from bot.types import (
     Command,
     FeedOrigin,
     FeedUpdate,
+    Message,
     PollCounts,
     PollPolicy,
     PollPost,
     ResultsPost,
     Routed,
+    Sent,
     Subscription,
     VoteEvent,
 )
@@ -126,7 +129,9 @@ GROUP = ChatRef("fake", "group")
 CHANNEL = ChatRef("fake", "channel")
 
 
-async def _setup(store: SqliteStore, clock: ManualClock) -> CoreParts:
+async def _setup(
+    store: SqliteStore, clock: ManualClock, platform: FakePlatform | None = None
+) -> CoreParts:
     feed = await make_feed(store)
     channels = [
         await store.channels.upsert(
@@ -142,7 +147,7 @@ async def _setup(store: SqliteStore, clock: ManualClock) -> CoreParts:
     text = f"Russia sent planes to Venezuela. The US objected.\n\n{SEED_QUESTION}"
     routed = [Routed(article(feed, 1, text, "Planes in Venezuela"), tuple(c.id for c in channels))]
     await store.articles.save_ingest(FeedUpdate(feed.id, clock.now(), 0), routed)
-    return core(store, clock)
+    return core(store, clock, platform=platform)
 
 
 def _poll_ids(platform: FakePlatform) -> dict[str, str]:
@@ -178,6 +183,35 @@ async def test_post_carries_poll_and_votes_are_counted_once(
     reply = await service.handle(Command("results", "", GROUP, "x", False))
     assert "6  " in reply.text or " 6 " in reply.text
     assert "8 votes · poll open" in reply.text
+
+
+class _VotesBeforeTheAnswer(FakePlatform):
+    """A platform that delivers readers' votes on a poll before its send has returned,
+    as Telegram can: the votes reach the core before the poll is recorded."""
+
+    voters: tuple[str, ...] = ()
+    service: Service | None = None
+
+    async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
+        sent = await super().send(chat, message, nonce)
+        if isinstance(message, PollPost) and chat == GROUP and self.service is not None:
+            for voter in self.voters:
+                await self.service.record_vote(VoteEvent("fake", sent.poll_id, voter, (1,)))
+        return sent
+
+
+async def test_votes_that_race_the_poll_being_recorded_all_count(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """Twenty votes delivered before the poll's send is recorded are held, then counted
+    when the poll is recorded: none is lost."""
+    racing = _VotesBeforeTheAnswer()
+    racing.voters = tuple(f"reader{i}" for i in range(20))
+    parts = await _setup(store, clock, platform=racing)
+    racing.service = parts.service
+    await parts.dispatcher.drain()
+    reply = await parts.service.handle(Command("results", "", GROUP, "x", False))
+    assert "20 votes · poll open" in reply.text
 
 
 async def test_poll_closes_after_restart_and_results_post_once(
