@@ -1,4 +1,4 @@
-"""``python -m bench ingest|summaries|fanout|all``."""
+"""``python -m bench ingest|summaries|topics|fanout|retry|soak|all``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ BENCHES = {
     "summaries": "bench.summaries",
     "topics": "bench.topics",
     "fanout": "bench.fanout",
+    "retry": "bench.retry",
 }
 
 
