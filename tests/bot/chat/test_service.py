@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.chat.service import Service
 from bot.clock import ManualClock
+from bot.feeds.fetch import HttpFetcher
+from bot.ingest.pipeline import Ingestor
 from bot.store.sqlite import SqliteStore
 from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed
 from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed
@@ -201,3 +205,25 @@ async def test_latest_and_feeds_for_a_chat(
     assert latest.ok and len(latest.sources) == 2
     feeds = await service.handle(_cmd("feeds"))
     assert feeds.text.startswith("1. test")
+
+
+async def test_a_local_feed_error_shown_in_chat_never_quotes_the_file(
+    store: SqliteStore, clock: ManualClock, service: Service, tmp_path: Path
+) -> None:
+    """A local feed file that is not a feed fails with a reason that quotes its start;
+    /feeds and /status say it failed but never show the file's content, while the
+    operator's reason (feeds list) keeps it."""
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:SECRET-LINE:/root:/bin/bash\n" * 5)
+    await store.feeds.upsert(
+        str(secret), name="", origin=FeedOrigin.CLI, every=600, backfill=0, now=0
+    )
+    await make_channel(store, "-100", platform="telegram")
+    async with HttpFetcher() as fetcher:
+        await Ingestor(store, fetcher, clock).run(only_due=False)
+    [feed] = await store.feeds.all()
+    assert feed.last_error is not None and "root:x" in feed.last_error
+    for command in ("feeds", "status"):
+        reply = await service.handle(_cmd(command))
+        assert "could not be read as a feed" in reply.text
+        assert "root:x" not in reply.text and "SECRET" not in reply.text
