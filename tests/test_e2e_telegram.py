@@ -230,6 +230,23 @@ async def test_restart_repeats_nothing_and_token_never_logged(
     assert not [r for r in caplog.records if secret in r.getMessage()]
 
 
+async def test_no_update_is_handled_twice_across_a_restart(
+    settings: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """A command handled before a stop is confirmed to Telegram (the update offset), so
+    the restarted bot does not fetch and answer it again; it answers only the new one."""
+    async with running_bot(settings, server, clock):
+        api.queue(api.message(GROUP, "/help", user_id=MEMBER))
+        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP)
+    async with running_bot(settings, server, clock):
+        api.queue(api.message(GROUP, "/feeds", user_id=MEMBER))
+        # updates are handled in order: once /feeds is answered, a repeat of /help would
+        # have been answered before it
+        await api.wait_for(lambda c: c.chat_id == GROUP and "wire" in c.visible_text)
+    answers = [c.visible_text for c in api.calls_to("sendMessage", GROUP)]
+    assert len(answers) == 2 and "/summary" in answers[0] and "wire" in answers[1]
+
+
 async def test_a_revoked_token_is_noticed_and_reported_in_status(
     settings: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
 ) -> None:

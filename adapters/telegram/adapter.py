@@ -334,7 +334,9 @@ class TelegramAdapter:
     ) -> None:
         assert app.updater is not None
         if webhook_url is None:
-            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await app.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed
+            )
             self._receiver = _polling_task()
             return
         try:
@@ -401,7 +403,10 @@ class TelegramAdapter:
 
     async def _on_error(self, update: object, context: _Context) -> None:
         error = context.error
-        _log.error("telegram: handling an update failed: %r", error, exc_info=error)
+        if isinstance(error, TelegramError | DeliveryError):  # refused, or we are stopping
+            _log.warning("telegram: handling an update failed: %s", _reason(error))
+        else:  # a bug: the traceback shows where
+            _log.error("telegram: handling an update failed: %r", error, exc_info=error)
         message = update.effective_message if isinstance(update, Update) else None
         if message is None or not (message.text or "").startswith("/"):
             return
@@ -573,6 +578,44 @@ async def _html_or_plain(
         return await send(plain_text(chunk), None)
 
 
+def _polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates (a 5xx, a dropped connection): an expected fault PTB retries
+    with backoff, so one line says why, without a traceback."""
+    _log.warning("telegram: fetching updates failed (%s); retrying", _reason(error))
+
+
+class _ExpectedFaults(logging.Filter):
+    """Turns PTB's own log records about Telegram errors (a failed last getUpdates at
+    shutdown, a token refused while polling) into one WARNING line with the reason; a
+    record about any other exception (a bug) keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, TelegramError):
+            record.msg = f"{record.getMessage()} ({_reason(error)})"
+            record.args = None
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_PTB_LOGGERS = ("telegram.ext", "telegram.ext.Updater", "telegram.ext.Application")
+
+
+def quiet_expected_faults() -> Callable[[], None]:
+    """Install the filter for PTB's expected-fault records (process-wide: the platform
+    registry does it once); returns what removes it."""
+    quiet = _ExpectedFaults()
+    for name in _PTB_LOGGERS:
+        logging.getLogger(name).addFilter(quiet)
+
+    def undo() -> None:
+        for name in _PTB_LOGGERS:
+            logging.getLogger(name).removeFilter(quiet)
+
+    return undo
+
+
 def _polling_task() -> asyncio.Task[Any] | None:
     """PTB's getUpdates loop, found by the name PTB gives it (a test pins the name), so a
     supervisor learns when the loop gives up; None if a PTB upgrade renamed it."""
@@ -586,7 +629,9 @@ def _polling_task() -> asyncio.Task[Any] | None:
 def _reason(error: BaseException | None) -> str:
     if error is None:
         return "the loop stopped"
-    return error.message if isinstance(error, TelegramError) else repr(error)
+    if isinstance(error, TelegramError | DeliveryError):
+        return error.message if isinstance(error, TelegramError) else error.reason
+    return repr(error)
 
 
 def _delivery_error(error: TelegramError) -> DeliveryError:

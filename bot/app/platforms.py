@@ -57,14 +57,20 @@ class PlatformEntry:
 
 
 def _telegram_setup(settings: Settings) -> Callable[[], None]:
+    from adapters.telegram.adapter import quiet_expected_faults
+
+    # PTB logs Telegram's expected faults (a 5xx at shutdown, a revoked token) with a
+    # traceback on its own loggers; one WARNING line each is what an operator needs
+    unquiet = quiet_expected_faults()
     # PTB 22 warns on every RetryAfter it builds unless durations are timedeltas (its
     # 23 default, read from the environment); the adapter reads both forms
     if "PTB_TIMEDELTA" in os.environ:
-        return _nothing_to_undo
+        return unquiet
     os.environ["PTB_TIMEDELTA"] = "true"
 
     def undo() -> None:
         os.environ.pop("PTB_TIMEDELTA", None)
+        unquiet()
 
     return undo
 

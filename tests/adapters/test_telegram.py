@@ -16,6 +16,7 @@ from adapters.telegram.adapter import (
     POLLING_TASK,
     channel_target,
     parse_command,
+    quiet_expected_faults,
 )
 from bot.chat import commands
 from bot.clock import ManualClock
@@ -705,3 +706,53 @@ def test_ptb_still_names_its_polling_task_as_we_look_for_it() -> None:
     from telegram.ext import _updater
 
     assert f'name="{POLLING_TASK}"' in inspect.getsource(_updater)
+
+
+async def test_bot_api_5xx_while_polling_is_one_warning_each_and_polling_goes_on(
+    api: FakeTelegramAPI, core: FakeCore, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram answering 500 to getUpdates is an expected fault: each failure is one
+    WARNING line with the reason, no traceback is logged, and commands are answered once
+    Telegram is back."""
+    caplog.set_level(logging.DEBUG)
+    api.fail_method("getUpdates", Failure(500, "Internal Server Error"), times=2)
+    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core, clock=clock)
+    undo = quiet_expected_faults()
+    try:
+        await adapter.start()
+        api.queue(api.message(DM, "/help", user_id=DM))
+        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == DM)
+        await adapter.stop()
+    finally:
+        undo()
+    failed = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "Internal Server Error" in r.getMessage()
+    ]
+    assert [r.levelno for r in failed] == [logging.WARNING] * 2
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+
+
+async def test_telegram_errors_in_ptb_logs_lose_their_traceback_others_keep_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A record PTB logs about a Telegram error (here: its last getUpdates at shutdown
+    failing) becomes one WARNING line with the reason; a record about another exception
+    (a bug) keeps its traceback and level."""
+    from telegram.error import NetworkError
+
+    undo = quiet_expected_faults()
+    try:
+        logger = logging.getLogger("telegram.ext.Updater")
+        for error in (NetworkError("Bad Gateway"), KeyError("bug")):
+            try:
+                raise error
+            except Exception:
+                logger.exception("Error while calling `get_updates` one more time")
+    finally:
+        undo()
+    expected, bug = caplog.records[-2:]
+    assert (expected.levelno, expected.exc_info) == (logging.WARNING, None)
+    assert "Bad Gateway" in expected.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None

@@ -239,6 +239,7 @@ class FakeTelegramAPI:
         self.allowed_updates: list[str] | None = None
         self.webhook: dict[str, Any] = {}
         self._failures: dict[int, list[_Injected]] = {}
+        self._method_failures: dict[str, list[_Injected]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
         self._next_message = 1000
@@ -305,6 +306,11 @@ class FakeTelegramAPI:
         """Answer calls addressed to ``chat_id`` with ``failure``: let ``after`` calls through
         first, then fail ``times`` calls (``None``: every call, until :meth:`heal`)."""
         self._failures.setdefault(chat_id, []).append(_Injected(failure, times, after))
+
+    def fail_method(self, method: str, failure: Failure, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` (any chat, ``getUpdates`` too)
+        with ``failure``: a Bot API having a bad minute."""
+        self._method_failures.setdefault(method, []).append(_Injected(failure, times, 0))
 
     def enforce_limits(self, per_second: int = 30, per_chat_per_minute: int = 20) -> None:
         """Answer sends over Telegram's limits with 429 (a rolling second overall, a rolling
@@ -461,6 +467,7 @@ class FakeTelegramAPI:
         if handler is None:
             return _error(Failure(404, "Not Found"))
         try:
+            self._maybe_fail_method(method)
             self._maybe_fail(method, params.get("chat_id"))
             self._check_limits(method, params.get("chat_id"))
             result = await handler(params)
@@ -472,6 +479,16 @@ class FakeTelegramAPI:
         async with self._calls_changed:
             self.calls.append(call)
             self._calls_changed.notify_all()
+
+    def _maybe_fail_method(self, method: str) -> None:
+        injected = self._method_failures.get(method)
+        if not injected:
+            return
+        first = injected[0]
+        first.times = (first.times or 1) - 1
+        if first.times <= 0:
+            injected.pop(0)
+        raise _Refused(first.failure)
 
     def _maybe_fail(self, method: str, chat_ref: Any) -> None:
         if method not in _CHAT_METHODS or chat_ref is None:
