@@ -21,14 +21,15 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Annotated, Any, cast
 
 import openai
+from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from summarizer.base import Clock, Document, PollProposal, Summarizer, Summary
-from summarizer.sentences import split_sentences, strip_invisible
+from summarizer.sentences import split_plain, strip_invisible
 
 __all__ = ["LLMSummarizer", "clean_model_text"]
 
@@ -39,6 +40,8 @@ _CHARS_PER_TOKEN = 4  # rough for English; only used to cap input and to estimat
 _SECONDS_PER_DAY = 86_400
 _MAX_OUTPUT_TOKENS = 800  # room for the JSON; a runaway reply costs no more than this
 _BACKOFF = 1.0  # first wait before retrying a 5xx or a dropped connection, then doubled
+_MAX_REPLY_BYTES = 256 * 1024  # a reply of _MAX_OUTPUT_TOKENS is a few KiB; more is junk
+_MIN_SENTENCE = 10  # characters: a shorter piece of a one-string summary joins its neighbour
 
 _SYSTEM_PROMPT = """\
 You write short, faithful news summaries for a chat channel.
@@ -62,6 +65,55 @@ in 2 to 5 sentences. Each sentence must rest on one source and give its number. 
 JSON of this shape:
 {"headline": "<at most 12 words>",
  "sentences": [{"text": "<sentence>", "source": <number>}]}"""
+
+# The same shapes as JSON schemas, for servers with structured outputs (strict mode wants
+# every property required and no others; the optional poll is "or null").
+_POLL_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["question", "options"],
+    "properties": {
+        "question": {"type": "string"},
+        "options": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_ARTICLE_SCHEMA: dict[str, Any] = {
+    "name": "article_summary",
+    "strict": True,
+    "schema": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["headline", "summary", "poll"],
+        "properties": {
+            "headline": {"type": "string"},
+            "summary": {"type": "array", "items": {"type": "string"}},
+            "poll": {"anyOf": [_POLL_SCHEMA, {"type": "null"}]},
+        },
+    },
+}
+_TOPIC_SCHEMA: dict[str, Any] = {
+    "name": "topic_summary",
+    "strict": True,
+    "schema": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["headline", "sentences"],
+        "properties": {
+            "headline": {"type": "string"},
+            "sentences": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["text", "source"],
+                    "properties": {"text": {"type": "string"}, "source": {"type": "integer"}},
+                },
+            },
+        },
+    },
+}
+# What a server says when it does not take the json_schema form of response_format.
+_SCHEMA_REFUSAL = re.compile(r"response_format|json_schema|structured output|schema", re.I)
 
 # Model output is cleaned before it is validated. Links and mentions are removed whole:
 # the reader gets the article's own link from newsbrief, never one a page talked a model
@@ -89,6 +141,10 @@ class _Failure(Exception):
     """The model could not give a usable answer; the fallback summary is used."""
 
 
+class _SchemaRefused(_Failure):
+    """The server does not take ``response_format`` of type ``json_schema``."""
+
+
 def clean_model_text(value: object) -> str:
     """Strip links, mentions, markup and invisible characters from model output.
 
@@ -112,21 +168,30 @@ def clean_model_text(value: object) -> str:
 
 
 _Clean = BeforeValidator(clean_model_text)
-_Headline = Annotated[str, _Clean, Field(min_length=3, max_length=160)]
 _SentenceText = Annotated[str, _Clean, Field(min_length=10, max_length=400)]
 # Discord allows 55 characters per poll answer, Telegram 100: the stricter one wins.
 _Option = Annotated[str, _Clean, Field(min_length=1, max_length=55)]
 
 
 def _as_sentences(value: object) -> object:
-    """Accept a summary given as one string by splitting it into sentences."""
-    return list(split_sentences(value)) if isinstance(value, str) else value
+    """Accept a summary given as one string: its sentences, every word kept (a piece
+    too short to stand alone joins its neighbour)."""
+    if not isinstance(value, str):
+        return value
+    merged: list[str] = []
+    for piece in split_plain(value):
+        if merged and (len(piece) < _MIN_SENTENCE or len(merged[-1]) < _MIN_SENTENCE):
+            merged[-1] = f"{merged[-1]} {piece}"
+        else:
+            merged.append(piece)
+    return merged
 
 
 class _ArticleReply(BaseModel):
-    """The JSON asked for one article (the poll is checked on its own)."""
+    """The JSON asked for one article (the poll is checked on its own). The summary may
+    come as a list of sentences or as one string; the headline and poll may be missing."""
 
-    headline: _Headline
+    headline: Annotated[str, _Clean, Field(max_length=160)] = ""
     summary: Annotated[
         list[_SentenceText],
         BeforeValidator(_as_sentences),
@@ -266,6 +331,7 @@ class LLMSummarizer:
         self._breaker = _Breaker(breaker_threshold, breaker_cooldown, clock)
         self._budget = _Budget(daily_token_budget, clock)
         self._clock = clock
+        self._structured = True  # ask for a JSON schema until this server refuses one
 
     @property
     def key(self) -> str:
@@ -288,7 +354,7 @@ class LLMSummarizer:
         if not doc.text.strip():
             return await self._fallback.summarize(doc)
         prompt = _article_prompt(doc, self._max_input_chars)
-        summary = await self._ask(prompt, _article_summary, doc.title)
+        summary = await self._ask(prompt, _article_summary, doc.title, _ARTICLE_SCHEMA)
         if summary is None:
             return await self._fallback.summarize(doc)
         return summary
@@ -306,13 +372,18 @@ class LLMSummarizer:
         if not docs:
             return await self._fallback.summarize_topic(topic, docs)
         prompt = _topic_prompt(topic, docs, self._max_input_chars)
-        summary = await self._ask(prompt, lambda reply: _topic_summary(reply, len(docs)), topic)
+        read = lambda reply: _topic_summary(reply, len(docs))  # noqa: E731
+        summary = await self._ask(prompt, read, topic, _TOPIC_SCHEMA)
         if summary is None:
             return await self._fallback.summarize_topic(topic, docs)
         return summary
 
     async def _ask(
-        self, prompt: str, read: Callable[[dict[str, Any]], Summary], subject: str
+        self,
+        prompt: str,
+        read: Callable[[dict[str, Any]], Summary],
+        subject: str,
+        schema: dict[str, Any],
     ) -> Summary | None:
         """Send one prompt and read the reply, keeping the breaker and the budget.
 
@@ -329,7 +400,7 @@ class LLMSummarizer:
             log.info("LLM daily token budget spent; fallback summary for %r", subject[:80])
             return None
         try:
-            summary = read(_parse_json(await self._complete(prompt)))
+            summary = read(_parse_json(await self._complete(prompt, schema)))
         except _Failure as e:
             log.warning("LLM summary of %r failed, using fallback: %s", subject[:80], e)
         except Exception:
@@ -341,15 +412,33 @@ class LLMSummarizer:
         self._breaker.failed()
         return None
 
-    async def _complete(self, prompt: str) -> str:
+    async def _complete(self, prompt: str, schema: dict[str, Any]) -> str:
+        """Ask for the reply in ``schema`` (structured outputs); a server that answers
+        that it does not take a schema is asked again at once for any JSON object, and
+        from then on always (remembered for this server).
+
+        Raises:
+            _Failure: When no usable reply came.
+        """
+        if self._structured:
+            structured = cast(ResponseFormat, {"type": "json_schema", "json_schema": schema})
+            try:
+                return await self._attempts(prompt, structured)
+            except _SchemaRefused as e:
+                self._structured = False
+                log.warning("LLM server does not take JSON schemas (%s); asking for JSON", e)
+        return await self._attempts(prompt, {"type": "json_object"})
+
+    async def _attempts(self, prompt: str, response_format: ResponseFormat) -> str:
         """Call the model, retrying 429s (after Retry-After), 5xx and lost connections.
 
         Raises:
+            _SchemaRefused: The server refused ``response_format`` of type json_schema.
             _Failure: When the attempts are used up or the error is not worth a retry.
         """
         for attempt in range(self._max_retries + 1):
             try:
-                return await self._request(prompt)
+                return await self._request(prompt, response_format)
             except (openai.RateLimitError, openai.InternalServerError) as e:
                 asked = _retry_after(e.response, self._clock.now())
                 wait = _BACKOFF * 2**attempt if asked is None else asked
@@ -362,43 +451,98 @@ class LLMSummarizer:
                 wait = _BACKOFF * 2**attempt
                 if attempt == self._max_retries:
                     raise _Failure("connection failed") from e
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
+                if response_format["type"] == "json_schema" and _SCHEMA_REFUSAL.search(str(e)):
+                    raise _SchemaRefused(f"HTTP {e.status_code}") from e
+                raise _Failure(f"HTTP {e.status_code} {type(e).__name__}") from e
             except openai.OpenAIError as e:
                 raise _Failure(type(e).__name__) from e
             await self._clock.sleep(wait)
         raise _Failure("no attempt made")  # unreachable: the loop returns or raises
 
-    async def _request(self, prompt: str) -> str:
-        """One Chat Completions call within the total timeout; counts its tokens.
+    async def _request(self, prompt: str, response_format: ResponseFormat) -> str:
+        """One Chat Completions call within the total timeout, its body read here (capped,
+        so a runaway or hostile server cannot fill memory); counts its tokens.
 
         Raises:
-            _Failure: If the reply has no text.
+            _Failure: If the answer is too large, not a chat completion, or has no text.
         """
+        create = self._client.chat.completions.with_streaming_response.create
         async with asyncio.timeout(self._timeout):
-            completion = await self._client.chat.completions.create(
+            async with create(
                 model=self._model,
                 messages=[
                     {"role": "system", "content": _SYSTEM_PROMPT},
                     {"role": "user", "content": prompt},
                 ],
-                response_format={"type": "json_object"},
+                response_format=response_format,
                 temperature=0.2,
                 max_tokens=_MAX_OUTPUT_TOKENS,
-            )
-        content = _content(completion)
-        usage = completion.usage
-        used = usage.total_tokens if usage else (len(prompt) + len(content)) // _CHARS_PER_TOKEN
-        self._budget.spend(used)
+                extra_headers={"Accept-Encoding": "identity"},  # the cap counts real bytes
+            ) as response:
+                body = await _read_body(response.iter_bytes())
+        content, used = _completion(body)
+        self._budget.spend(used or (len(prompt) + len(content)) // _CHARS_PER_TOKEN)
         if not content:
             raise _Failure("empty reply")
         return content
 
 
-def _content(completion: Any) -> str:
-    """The text of a completion's first choice ("" when a lax server leaves it out)."""
-    choices = getattr(completion, "choices", None) or []
-    message = getattr(choices[0], "message", None) if choices else None
-    content = getattr(message, "content", None)
-    return content if isinstance(content, str) else ""
+async def _read_body(chunks: AsyncIterator[bytes]) -> bytes:
+    """The answer's body, capped.
+
+    Raises:
+        _Failure: The body is too large, or broke off (cut short, connection reset).
+    """
+    try:
+        return await _read_capped(chunks, _MAX_REPLY_BYTES)
+    except _Failure:
+        raise
+    except Exception as e:  # the SDK wraps no error raised while a body streams; these
+        # are its HTTP library's read errors (the openai package picks that library)
+        raise _Failure(f"the answer broke off ({type(e).__name__})") from e
+
+
+async def _read_capped(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The body, refused as soon as it passes ``limit`` bytes.
+
+    Raises:
+        _Failure: The body is larger than ``limit``.
+    """
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise _Failure(f"answer larger than {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _completion(body: bytes) -> tuple[str, int | None]:
+    """The text of a chat completion's first choice ("" when a lax server leaves it out)
+    and the tokens it reports using.
+
+    Raises:
+        _Failure: The body is not a JSON chat completion, or the model refused.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        raise _Failure("the server's answer is not JSON") from e
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+        raise _Failure("the server's answer is not a chat completion")
+    choice = data["choices"][0] if data["choices"] else {}
+    message = choice.get("message") if isinstance(choice, dict) else None
+    message = message if isinstance(message, dict) else {}
+    if isinstance(message.get("refusal"), str) and message["refusal"]:
+        raise _Failure("the model refused")
+    content = message.get("content")
+    usage = data.get("usage")
+    used = usage.get("total_tokens") if isinstance(usage, dict) else None
+    return (content if isinstance(content, str) else ""), (
+        used if isinstance(used, int) and not isinstance(used, bool) else None
+    )
 
 
 def _retry_after(response: Any, now: float) -> float | None:
@@ -425,7 +569,7 @@ def _parse_json(content: str) -> dict[str, Any]:
     """
     try:
         data = json.loads(_FENCE.sub("", content.strip()))
-    except json.JSONDecodeError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: nesting a thousand deep
         raise _Failure("reply is not JSON") from e
     if not isinstance(data, dict):
         raise _Failure("reply is not a JSON object")

@@ -391,7 +391,8 @@ class HttpFetcher:
         except httpx.TimeoutException as e:
             raise FetchTimeout(shown, f"timed out ({type(e).__name__})") from e
         except httpx.HTTPError as e:
-            raise FetchError(shown, f"{type(e).__name__}: {e}") from e
+            detail = str(e) or "the connection was closed or reset"
+            raise FetchError(shown, f"{type(e).__name__}: {detail}") from e
 
     async def _answer(
         self, response: httpx.Response, target: httpx.URL, request: FetchRequest
