@@ -349,7 +349,7 @@ class DiscordAdapter:
     def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
         if self._client is None or self._client.is_closed():
             raise TransientDeliveryError("the Discord client is not running")
-        if not chat.chat_id.isdigit():
+        if not (chat.chat_id.isascii() and chat.chat_id.isdigit()):
             raise ChatUnavailable(f"{chat.chat_id!r} is not a Discord channel id")
         return self._client.get_partial_messageable(int(chat.chat_id))
 

@@ -96,6 +96,7 @@ ADMIN_TTL = 60.0  # seconds an administrator check is trusted
 
 _CHANNEL_MANAGED = frozenset({"subscribe", "unsubscribe"})  # may name a channel from a DM
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?\Z", re.DOTALL)
+_CHAT_NUMBER = re.compile(r"-?[0-9]{1,20}")
 _CHANNEL_ARG = re.compile(r"(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d+)(?:\s+(.*))?\Z", re.DOTALL)
 _ADMINS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 _GONE = ("message to stop not found", "message not found", "poll has already been closed")
@@ -651,7 +652,7 @@ def _retry_seconds(error: RetryAfter) -> float:
 
 def _target(chat: ChatRef) -> int | str:
     """What the Bot API takes as chat_id: a number, or ``@name`` for public chats."""
-    return int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
+    return int(chat.chat_id) if _CHAT_NUMBER.fullmatch(chat.chat_id) else chat.chat_id
 
 
 def _ref(chat_id: int | str) -> ChatRef:

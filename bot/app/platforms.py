@@ -93,7 +93,7 @@ def _telegram_webhook(settings: Settings) -> Webhook | None:
     from adapters.telegram.adapter import Webhook
 
     host, _, port = settings.telegram_webhook_listen.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not (port.isascii() and port.isdigit()):
         raise ConfigError("TELEGRAM_WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443")
     secret = settings.telegram_webhook_secret or None
     return Webhook(settings.telegram_webhook_url, host, int(port), secret)
@@ -126,7 +126,7 @@ def discord_sync_state(settings: Settings) -> Path:
 
 
 def _discord_chat(chat_id: str) -> str | None:
-    return None if chat_id.isdigit() else "a Discord channel id is a number"
+    return None if chat_id.isascii() and chat_id.isdigit() else "a Discord channel id is a number"
 
 
 PLATFORMS: dict[str, PlatformEntry] = {

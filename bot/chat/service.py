@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from bot.chat import commands
@@ -40,6 +41,7 @@ TOPIC_HITS = 50
 TOPIC_DAYS = 7.0
 LATEST_COUNT = 5
 SUBSCRIBE_MAX_BYTES = 10 * 1024 * 1024
+_NUMBER = re.compile(r"[0-9]{1,9}")  # a list position a reader types
 
 
 class Service:
@@ -288,7 +290,7 @@ def _cited_text(sentences: tuple[str, ...], cites: tuple[int, ...]) -> str:
 def _pick_feed(feeds: list[Feed], wanted: str) -> Feed:
     if not wanted:
         raise UserInputError("Usage: /unsubscribe <feed>: its number in /feeds, name or URL.")
-    if wanted.isdigit() and 1 <= int(wanted) <= len(feeds):
+    if _NUMBER.fullmatch(wanted) and 1 <= int(wanted) <= len(feeds):
         return feeds[int(wanted) - 1]
     for feed in feeds:
         if wanted in (feed.url, feed.name) or wanted.lower() == feed.title.lower():

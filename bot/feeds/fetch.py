@@ -493,7 +493,12 @@ async def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> 
     """
     decoder = _decoder(response.headers.get("content-encoding", ""), shown)
     declared = response.headers.get("content-length", "")
-    if isinstance(decoder, _Identity) and declared.isdigit() and int(declared) > max_bytes:
+    if (
+        isinstance(decoder, _Identity)
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > max_bytes
+    ):
         raise TooLarge(shown, f"the body is {declared} bytes, over {max_bytes}")
     parts: list[bytes] = []
     total = 0

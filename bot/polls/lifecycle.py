@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Sequence
 
 from bot.errors import NotFound, UserInputError
@@ -37,6 +38,7 @@ from summarizer.base import PollProposal
 
 log = logging.getLogger(__name__)
 
+_POLL_NUMBER = re.compile(r"[0-9]{1,12}")  # what /results takes: a poll number, not 10**30
 HOLD_VOTES_FOR = 24 * 3600.0  # how long a vote waits for its platform poll to be recorded
 
 
@@ -214,7 +216,7 @@ class Polls:
             NotFound: no such poll, or none ran in this chat.
         """
         wanted = args.strip()
-        if wanted and not wanted.isdigit():
+        if wanted and not _POLL_NUMBER.fullmatch(wanted):
             raise UserInputError("Usage: /results [poll number]")
         poll_id = int(wanted) if wanted else None
         if poll_id is None and channel is not None:

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.telegram import TelegramAdapter, create_adapter
 from adapters.telegram.adapter import (
@@ -697,6 +699,43 @@ def test_channel_target() -> None:
     assert channel_target("-100123 world") == ("-100123", "world")
     assert channel_target("https://e.org") is None
     assert channel_target("@ab x") is None
+
+
+_COMMAND_TEXT = st.one_of(
+    st.text(max_size=300),
+    st.builds(
+        lambda name, at, rest: f"/{name}{at}{rest}",
+        st.sampled_from([*commands.names(), "START", "x", "summary_"]),
+        st.sampled_from(["", "@newsbrief_bot", "@NEWSBRIEF_BOT", "@other", "@"]),
+        st.text(max_size=300),
+    ),
+)
+
+
+@settings(deadline=None)  # a busy CI machine must not fail a pure property
+@given(_COMMAND_TEXT)
+def test_any_message_is_a_known_command_with_its_own_text_or_nothing(text: str) -> None:
+    """Any message text: None, or a command from the table whose argument is the text
+    after the command, stripped (nothing added, nothing lost but the ends' spaces)."""
+    parsed = parse_command(text, "newsbrief_bot")
+    if parsed is None:
+        return
+    name, args = parsed
+    assert name in commands.names()
+    assert args == "" or (args == args.strip() and text.rstrip().endswith(args))
+    assert len(args) <= len(text)
+
+
+@settings(deadline=None)
+@given(st.text(max_size=200))
+def test_any_argument_names_a_channel_and_keeps_the_rest_or_nothing(args: str) -> None:
+    """channel_target on any text: None, or a channel name it starts with and the rest of
+    the text after it."""
+    target = channel_target(args)
+    if target is not None:
+        channel, rest = target
+        assert args.startswith(channel) and args.endswith(rest)
+        assert channel.startswith(("@", "-100"))
 
 
 def test_ptb_still_names_its_polling_task_as_we_look_for_it() -> None:

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.chat.service import Service
@@ -255,3 +255,22 @@ async def test_custom_poll_needs_admin_and_valid_form(
     await dispatcher.drain()
     custom = [m for c, m, _ in platform.sent if isinstance(m, PollPost) and c == GROUP]
     assert "Tea or coffee?" in [p.question for p in custom]
+
+
+_PARTS = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="|"), max_size=70)
+
+
+@settings(deadline=None)  # a busy CI machine must not fail a pure property
+@given(st.one_of(st.text(max_size=600), st.lists(_PARTS, max_size=12).map(" | ".join)))
+def test_any_custom_poll_argument_is_a_poll_of_its_parts_or_a_usage_line(args: str) -> None:
+    """/poll with any text: a UserInputError saying what a poll needs, or a poll whose
+    question and options are exactly the text's |-separated parts, within both platforms'
+    limits."""
+    try:
+        proposal = parse_custom_poll(args)
+    except UserInputError as e:
+        assert 0 < len(str(e)) <= 200
+        return
+    assert [proposal.question, *proposal.options] == [p.strip() for p in args.split("|")]
+    assert len(proposal.question) <= 300 and 2 <= len(proposal.options) <= 10
+    assert all(0 < len(o) <= 55 for o in proposal.options)
