@@ -11,6 +11,7 @@ BENCHES = {
     "topics": "bench.topics",
     "fanout": "bench.fanout",
     "retry": "bench.retry",
+    "soak": "bench.soak",
 }
 
 

@@ -124,7 +124,7 @@ async def test_sigkill_during_delivery_loses_nothing(tmp_path: Path, server: Loc
 
 
 async def test_sigterm_stops_run_cleanly(tmp_path: Path, server: LocalServer) -> None:
-    """`newsbrief run` exits 0 within 10 s of SIGTERM."""
+    """`newsbrief run` exits 0 within 10 s of SIGTERM, with no traceback or error logged."""
     url = server.route("/feed.xml", rss(2), content_type="application/rss+xml")
     write_config(tmp_path, url, backfill=1)
     proc = await asyncio.create_subprocess_exec(
@@ -144,7 +144,9 @@ async def test_sigterm_stops_run_cleanly(tmp_path: Path, server: LocalServer) ->
     proc.send_signal(signal.SIGTERM)
     code = await asyncio.wait_for(proc.wait(), 10)
     assert proc.stderr is not None
-    assert code == 0, (await proc.stderr.read()).decode()
+    err = (await proc.stderr.read()).decode()
+    assert code == 0, err
+    assert "Traceback" not in err and "ERROR" not in err
 
 
 async def test_default_run_answers_summary_on_console(tmp_path: Path) -> None:
