@@ -57,6 +57,7 @@ from adapters.telegram.render import (
     render_reply,
     render_results,
 )
+from bot import quiet
 from bot.chat import commands
 from bot.errors import (
     ChatMigrated,
@@ -585,36 +586,15 @@ def _polling_failed(error: TelegramError) -> None:
     _log.warning("telegram: fetching updates failed (%s); retrying", _reason(error))
 
 
-class _ExpectedFaults(logging.Filter):
-    """Turns PTB's own log records about Telegram errors (a failed last getUpdates at
-    shutdown, a token refused while polling) into one WARNING line with the reason; a
-    record about any other exception (a bug) keeps its traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, TelegramError):
-            record.msg = f"{record.getMessage()} ({_reason(error)})"
-            record.args = None
-            record.exc_info = record.exc_text = None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
 _PTB_LOGGERS = ("telegram.ext", "telegram.ext.Updater", "telegram.ext.Application")
 
 
 def quiet_expected_faults() -> Callable[[], None]:
-    """Install the filter for PTB's expected-fault records (process-wide: the platform
-    registry does it once); returns what removes it."""
-    quiet = _ExpectedFaults()
-    for name in _PTB_LOGGERS:
-        logging.getLogger(name).addFilter(quiet)
-
-    def undo() -> None:
-        for name in _PTB_LOGGERS:
-            logging.getLogger(name).removeFilter(quiet)
-
-    return undo
+    """PTB's own records about Telegram errors (a failed last getUpdates at shutdown, a
+    token refused while polling) become one WARNING line with the reason; records about
+    any other exception keep their traceback. Process-wide: the platform registry installs
+    it once; returns what removes it."""
+    return quiet.quiet_expected_faults(_PTB_LOGGERS, (TelegramError,), _reason)
 
 
 def _polling_task() -> asyncio.Task[Any] | None:

@@ -100,13 +100,20 @@ def _telegram_webhook(settings: Settings) -> Webhook | None:
 
 
 def _discord_setup(settings: Settings) -> Callable[[], None]:
-    from adapters.discord import point_discord_at
+    from adapters.discord import point_discord_at, quiet_expected_faults
 
     # discord.py has no per-client REST or gateway address; pointing it elsewhere (a
     # Discord-compatible server, a test fake) is process-wide, so it is done here, once
-    return point_discord_at(
+    restore = point_discord_at(
         settings.discord_api_base_url or None, settings.discord_gateway_url or None
     )
+    unquiet = quiet_expected_faults()  # a reconnect is one warning line, not a traceback
+
+    def undo() -> None:
+        unquiet()
+        restore()
+
+    return undo
 
 
 def _discord(settings: Settings, core: Core, clock: Clock) -> ChatAdapter:
