@@ -1,4 +1,4 @@
-"""``python -m bench ingest|summaries|stories|topics|fanout|all``."""
+"""``python -m bench ingest|summaries|stories|topics|fanout|retry|soak|all``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ BENCHES = {
     "stories": "bench.stories",
     "topics": "bench.topics",
     "fanout": "bench.fanout",
+    "retry": "bench.retry",
+    "soak": "bench.soak",
 }
 
 

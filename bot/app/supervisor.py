@@ -81,7 +81,7 @@ class Supervisor:
     async def _watch(self, adapter: ChatAdapter) -> None:
         while adapter in self._running:
             reason = await self._until_closed(adapter)
-            log.error("%s: connection ended (%s); restarting it", adapter.name, reason)
+            log.warning("%s: connection ended (%s); restarting it", adapter.name, reason)
             self._running.remove(adapter)
             await self._stop(adapter)
             if not await self._restart(adapter, reason):

@@ -157,4 +157,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX outbox_channel ON outbox (channel_id, state, id);
     """,
+    # 4: votes that arrive before their platform poll is recorded, held until it is
+    """
+    CREATE TABLE held_votes (
+        platform TEXT NOT NULL,
+        platform_poll_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        options TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (platform, platform_poll_id, user_id)
+    );
+    CREATE INDEX held_votes_received ON held_votes (received_at);
+    """,
 )
