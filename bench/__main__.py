@@ -7,6 +7,7 @@ import sys
 
 BENCHES = {
     "ingest": "bench.ingest",
+    "fingerprints": "bench.fingerprints",
     "summaries": "bench.summaries",
     "topics": "bench.topics",
     "fanout": "bench.fanout",

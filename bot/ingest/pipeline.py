@@ -14,7 +14,7 @@ from bot.feeds.canon import canonical_url
 from bot.feeds.extract import extract_article
 from bot.feeds.parse import entry_is_teaser, parse_feed
 from bot.ingest import routing, rules
-from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhash
+from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhashes
 from bot.ports import Clock, Fetcher, FetchRequest
 from bot.store.ports import Store
 from bot.types import (
@@ -251,8 +251,12 @@ def _title(entry: FeedEntry) -> str:
 
 
 def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
-    """Per GUID: the content hash and the near-duplicate fingerprint."""
-    return {e.guid: (content_hash(_title(e), e.text), simhash(e.text)) for e in entries}
+    """Per GUID: the content hash and the near-duplicate fingerprint (made in one batch)."""
+    prints = simhashes([e.text for e in entries])
+    return {
+        e.guid: (content_hash(_title(e), e.text), value)
+        for e, value in zip(entries, prints, strict=True)
+    }
 
 
 def _new_article(
