@@ -12,7 +12,7 @@ from enum import StrEnum
 from bot.errors import FeedError, HTTPStatusError, NewsbriefError
 from bot.feeds.canon import canonical_url
 from bot.feeds.extract import extract_article
-from bot.feeds.parse import entry_is_teaser, parse_feed
+from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
 from bot.ingest import routing, rules
 from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhashes
 from bot.ports import Clock, Fetcher, FetchRequest
@@ -132,8 +132,10 @@ class Ingestor:
                 feed.id, now, rules.feed_next_due(feed, now)
             )
             return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
-        parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
-        fresh, _ = await self._fresh(feed, parsed.entries)
+        parsed = await asyncio.to_thread(read_feed, result.body, result.url)
+        unseen, _ = await self._fresh(feed, parsed.entries)
+        # only entries not seen before have their HTML converted to text, off the loop
+        fresh = await asyncio.to_thread(_converted, unseen)
         full = await self._with_full_text(feed, fresh)
         fresh = [full.get(e.guid, e) for e in fresh]
         # fingerprints are CPU work: computed off the loop, before taking the lock
@@ -157,8 +159,8 @@ class Ingestor:
         return FeedOutcome(feed, FetchStatus.OK, len(parsed.entries), len(ids), duplicates, queued)
 
     async def _fresh(
-        self, feed: Feed, entries: Sequence[FeedEntry]
-    ) -> tuple[list[FeedEntry], dict[str, str]]:
+        self, feed: Feed, entries: Sequence[rules.Entry]
+    ) -> tuple[list[rules.Entry], dict[str, str]]:
         canonical = {e.guid: canonical_url(e.url) if e.url else "" for e in entries}
         guids, urls = await self._store.articles.known(
             feed.id, canonical.keys(), [u for u in canonical.values() if u]
@@ -248,6 +250,10 @@ def _dedupable(article: NewArticle) -> bool:
 
 def _title(entry: FeedEntry) -> str:
     return (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
+
+
+def _converted(entries: Sequence[RawEntry]) -> list[FeedEntry]:
+    return [raw.entry() for raw in entries]
 
 
 def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
