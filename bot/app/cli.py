@@ -19,6 +19,7 @@ from rich.logging import RichHandler
 from rich.progress import Progress
 from rich.table import Table
 
+from bot.app.memory import limit_malloc_arenas
 from bot.app.settings import Settings, load_settings
 from bot.errors import NewsbriefError
 
@@ -264,4 +265,5 @@ def discord_sync() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    limit_malloc_arenas()
     app()

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import ParamSpec, TypeVar
 
 from bot.errors import FeedError, HTTPStatusError, NewsbriefError
 from bot.feeds.canon import canonical_url
@@ -29,6 +30,8 @@ from bot.types import (
 )
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 FEED_MAX_BYTES = 10 * 1024 * 1024
 PAGE_MAX_BYTES = 5 * 1024 * 1024
@@ -71,12 +74,16 @@ class Ingestor:
         *,
         feed_concurrency: int = 8,
         page_concurrency: int = 4,
+        cpu_concurrency: int = 1,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
         self._clock = clock
         self._feed_slots = asyncio.Semaphore(feed_concurrency)
         self._page_slots = asyncio.Semaphore(page_concurrency)
+        # CPU work (parsing, HTML to text, fingerprints, page extraction) holds the GIL:
+        # more of it in flight only holds more documents in memory at once.
+        self._cpu_slots = asyncio.Semaphore(cpu_concurrency)
         self._near: NearDuplicateIndex | None = None
         self._save_lock = asyncio.Lock()
 
@@ -132,14 +139,14 @@ class Ingestor:
                 feed.id, now, rules.feed_next_due(feed, now)
             )
             return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
-        parsed = await asyncio.to_thread(read_feed, result.body, result.url)
+        parsed = await self._off_loop(read_feed, result.body, result.url)
         unseen, _ = await self._fresh(feed, parsed.entries)
         # only entries not seen before have their HTML converted to text, off the loop
-        fresh = await asyncio.to_thread(_converted, unseen)
+        fresh = await self._off_loop(_converted, unseen)
         full = await self._with_full_text(feed, fresh)
         fresh = [full.get(e.guid, e) for e in fresh]
         # fingerprints are CPU work: computed off the loop, before taking the lock
-        prints = await asyncio.to_thread(_fingerprints, fresh)
+        prints = await self._off_loop(_fingerprints, fresh)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
@@ -157,6 +164,11 @@ class Ingestor:
             await self._remember(routed, ids)
         queued = sum(len(r.channel_ids) for r in routed)
         return FeedOutcome(feed, FetchStatus.OK, len(parsed.entries), len(ids), duplicates, queued)
+
+    async def _off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run CPU work in a worker thread, at most ``cpu_concurrency`` at a time."""
+        async with self._cpu_slots:
+            return await asyncio.to_thread(work, *args, **kwargs)
 
     async def _fresh(
         self, feed: Feed, entries: Sequence[rules.Entry]
@@ -218,7 +230,7 @@ class Ingestor:
         try:
             async with self._page_slots:
                 page = await self._fetcher.fetch(request)
-            extracted = await asyncio.to_thread(extract_article, page.body, page.url)
+            extracted = await self._off_loop(extract_article, page.body, page.url)
         except NewsbriefError as e:
             log.info("page for %s not fetched: %s", entry.url, e)
             return entry
