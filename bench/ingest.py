@@ -51,10 +51,14 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(REPO), **extra}
 
 
+def _write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text)
+
+
 async def _newsbrief(folder: Path, urls: list[str], *command: str) -> tuple[float, float, str]:
-    folder.mkdir()
     feeds = "".join(f'[[feeds]]\nurl = "{url}"\n\n' for url in urls)
-    (folder / "newsbrief.toml").write_text(feeds)
+    await asyncio.to_thread(_write, folder, "newsbrief.toml", feeds)
     env = _env(
         NEWSBRIEF_DB=str(folder / "nb.db"),
         NEWSBRIEF_CONFIG=str(folder / "newsbrief.toml"),
@@ -65,8 +69,7 @@ async def _newsbrief(folder: Path, urls: list[str], *command: str) -> tuple[floa
 
 
 async def _reader(folder: Path, urls: list[str]) -> tuple[float, float, str]:
-    folder.mkdir()
-    (folder / "urls.txt").write_text("\n".join(urls))
+    await asyncio.to_thread(_write, folder, "urls.txt", "\n".join(urls))
     args = [sys.executable, "-m", "bench.reader_ingest", str(folder / "r.db"), "urls.txt"]
     return await asyncio.to_thread(_child, args, _env(), folder)
 
