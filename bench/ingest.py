@@ -20,7 +20,7 @@ import feedparser
 
 from bench import Rows, run_table
 from bot.feeds.parse import read_feed
-from bot.ingest.fingerprint import content_hash, simhashes
+from bot.ingest.fingerprint import fingerprints
 from bot.store.sqlite import SqliteStore
 from bot.types import FeedEntry, FeedOrigin, FeedUpdate, NewArticle, Routed
 from tests.fakes.http_server import LocalServer
@@ -106,9 +106,7 @@ def _convert(bodies: list[bytes]) -> list[list[FeedEntry]]:
 
 def _fingerprints(feeds: list[list[FeedEntry]]) -> int:
     for entries in feeds:
-        simhashes([e.text for e in entries])
-        for e in entries:
-            content_hash(e.title, e.text)
+        fingerprints([(e.title, e.text) for e in entries])
     return sum(len(entries) for entries in feeds)
 
 

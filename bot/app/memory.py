@@ -2,8 +2,9 @@
 
 glibc gives every thread that allocates its own malloc arena (up to 8 per core), and an
 arena keeps the memory its thread freed. Ingest parses in worker threads and SQLite writes
-in another, so a cold ingest of 137 feeds held 20 MiB more with the default arenas than
-with two (``python -m bench ingest`` shows the peak RSS). Elsewhere this does nothing.
+in another, so a cold ingest of 137 feeds peaked 30 MiB higher with the default arenas than
+with one (144 against 111 MiB; ``python -m bench ingest`` shows the peak RSS), at the same
+speed: the threads take turns on the GIL anyway. Elsewhere this does nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import ctypes
 import ctypes.util
 
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
-MALLOC_ARENAS = 2
+MALLOC_ARENAS = 1
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:

@@ -32,7 +32,14 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FINGERPRINT_CHARS", "MIN_WORDS", "NO_FINGERPRINT", "content_hash", "simhashes"]
+__all__ = [
+    "FINGERPRINT_CHARS",
+    "MIN_WORDS",
+    "NO_FINGERPRINT",
+    "content_hash",
+    "fingerprints",
+    "simhashes",
+]
 
 MIN_WORDS = 50
 NO_FINGERPRINT = 0
@@ -87,8 +94,7 @@ _BYTE_BITS = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(np.float64)
 def content_hash(title: str, text: str) -> str:
     """Hex sha256 of the normalized words of title and text (case, punctuation, spacing
     do not count)."""
-    normalized = b" ".join(_words(title)) + b"\n" + b" ".join(_words(text))
-    return hashlib.sha256(normalized).hexdigest()
+    return _digest(_lowered(title), _lowered(text))
 
 
 def simhashes(texts: Sequence[str]) -> list[int]:
@@ -97,17 +103,38 @@ def simhashes(texts: Sequence[str]) -> list[int]:
     The value depends only on the text (the same in every process, on every machine and in
     any batch). Pass bodies only: headlines differ between outlets.
     """
-    fingerprints: list[int] = []
-    for first in range(0, len(texts), _BATCH_TEXTS):
-        fingerprints += _simhashes(texts[first : first + _BATCH_TEXTS])
-    return fingerprints
+    return _simhashes_of([_lowered(text[:FINGERPRINT_CHARS]) for text in texts])
 
 
-def _simhashes(texts: Sequence[str]) -> list[int]:
-    fingerprints = [NO_FINGERPRINT] * len(texts)
-    words, text_of = _batch_words(texts)
+def fingerprints(articles: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+    """Per (title, body): ``content_hash(title, body)`` and the body's simhash, for a batch
+    (each text is normalized once for both)."""
+    hashes, heads = [], []
+    for title, text in articles:
+        lowered = _lowered(text)
+        hashes.append(_digest(_lowered(title), lowered))
+        short = len(text) <= FINGERPRINT_CHARS
+        heads.append(lowered if short else _lowered(text[:FINGERPRINT_CHARS]))
+    return list(zip(hashes, _simhashes_of(heads), strict=True))
+
+
+def _digest(title: bytes, text: bytes) -> str:
+    words = b" ".join(title.translate(_FINAL).split())
+    return hashlib.sha256(words + b"\n" + b" ".join(text.translate(_FINAL).split())).hexdigest()
+
+
+def _simhashes_of(lowered: Sequence[bytes]) -> list[int]:
+    values: list[int] = []
+    for first in range(0, len(lowered), _BATCH_TEXTS):
+        values += _simhashes(lowered[first : first + _BATCH_TEXTS])
+    return values
+
+
+def _simhashes(lowered: Sequence[bytes]) -> list[int]:
+    fingerprints = [NO_FINGERPRINT] * len(lowered)
+    words, text_of = _batch_words(lowered)
     if len(words) >= 3:
-        counted = np.flatnonzero(np.bincount(text_of, minlength=len(texts)) >= MIN_WORDS)
+        counted = np.flatnonzero(np.bincount(text_of, minlength=len(lowered)) >= MIN_WORDS)
         for index, value in zip(counted.tolist(), _vote(words, text_of, counted), strict=True):
             fingerprints[index] = value or 1  # 0 means "none"; a real 0 is one in 2**64
     return fingerprints
@@ -124,10 +151,6 @@ def _lowered(text: str) -> bytes:
             if old in text:
                 text = text.replace(old, new)
     return text.encode("utf-8", "surrogatepass").translate(_CLEAN)
-
-
-def _words(text: str) -> list[bytes]:
-    return _lowered(text).translate(_FINAL).split()
 
 
 class _Members:
@@ -149,9 +172,9 @@ class _Members:
         return hits
 
 
-def _batch_words(texts: Sequence[str]) -> tuple[U64, npt.NDArray[np.intp]]:
+def _batch_words(lowered: Sequence[bytes]) -> tuple[U64, npt.NDArray[np.intp]]:
     """Hashes of the words that count in each text, and the index of the text of each."""
-    joined = b" \x03 ".join(_lowered(text[:FINGERPRINT_CHARS]) for text in texts)
+    joined = b" \x03 ".join(lowered)
     joined = joined.replace(b"\n\n", b" \x02 ")
     if b"\n \n" in joined:
         joined = joined.replace(b"\n \n", b" \x02 ")

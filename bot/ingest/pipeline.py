@@ -15,7 +15,8 @@ from bot.feeds.canon import canonical_url
 from bot.feeds.extract import extract_article
 from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
 from bot.ingest import routing, rules
-from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhashes
+from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex
+from bot.ingest.fingerprint import fingerprints
 from bot.ports import Clock, Fetcher, FetchRequest
 from bot.store.ports import Store
 from bot.types import (
@@ -270,11 +271,8 @@ def _converted(entries: Sequence[RawEntry]) -> list[FeedEntry]:
 
 def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
     """Per GUID: the content hash and the near-duplicate fingerprint (made in one batch)."""
-    prints = simhashes([e.text for e in entries])
-    return {
-        e.guid: (content_hash(_title(e), e.text), value)
-        for e, value in zip(entries, prints, strict=True)
-    }
+    prints = fingerprints([(_title(e), e.text) for e in entries])
+    return {e.guid: pair for e, pair in zip(entries, prints, strict=True)}
 
 
 def _new_article(

@@ -23,6 +23,7 @@ from bot.ingest.dedup import (
     simhashes,
     to_signed64,
 )
+from bot.ingest.fingerprint import fingerprints
 from tests.bot.ingest.labelled_copies import corpus_articles, labelled_pairs
 from tests.conftest import corpus_or_skip
 
@@ -296,3 +297,11 @@ def test_corpus_copies_match_and_different_articles_do_not() -> None:
     assert share["last paragraph dropped"] >= 0.80  # 0.85
     assert share["re-wrapped"] >= 0.95  # 0.98
     assert share["different articles"] == share["halves"] == 0.0
+
+
+def test_fingerprints_of_a_batch_equal_each_one_alone() -> None:
+    """The batch gives each (title, body) exactly its content hash and its simhash, long
+    bodies (past the fingerprinted opening) included."""
+    long = (STORY + "\n\n") * 8
+    articles = [("Tram", STORY), ("", ""), ("Other", OTHER_STORY), ("Long", long)]
+    assert fingerprints(articles) == [(content_hash(t, b), simhash(b)) for t, b in articles]
