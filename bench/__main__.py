@@ -8,6 +8,7 @@ import sys
 BENCHES = {
     "ingest": "bench.ingest",
     "fingerprints": "bench.fingerprints",
+    "bigfeed": "bench.bigfeed",
     "summaries": "bench.summaries",
     "topics": "bench.topics",
     "fanout": "bench.fanout",

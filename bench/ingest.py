@@ -27,6 +27,7 @@ from tests.fakes.http_server import LocalServer
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 REPO = Path(__file__).resolve().parents[1]
+COPIES = 7  # the corpus served at this many paths: about 1,000 feeds
 
 
 # --- whole processes --------------------------------------------------------------------
@@ -148,13 +149,16 @@ async def _run(tmp: Path) -> Rows:
     files = sorted(CORPUS.glob("*.xml"))
     bodies = [f.read_bytes() for f in files]
     async with LocalServer() as server:
-        server.serve_directory("/feeds", CORPUS)
-        urls = [server.url(f"/feeds/{f.name}") for f in files]
+        for copy in range(COPIES):
+            server.serve_directory(f"/feeds{copy}", CORPUS)
+        urls = [server.url(f"/feeds0/{f.name}") for f in files]
+        many = [server.url(f"/feeds{c}/{f.name}") for c in range(COPIES) for f in files]
         help_s, help_rss, _ = await asyncio.to_thread(
             _child, [sys.executable, "-m", "bot", "--help"], _env(), tmp
         )
         nb_s, nb_rss, nb_out = await _newsbrief(tmp / "nb", urls, "ingest", "--json")
         run_s, run_rss, _ = await _newsbrief(tmp / "run", urls, "run", "--once")
+        many_s, many_rss, _ = await _newsbrief(tmp / "many", many, "ingest", "--json")
         rd_s, rd_rss, rd_out = await _reader(tmp / "reader", urls)
     counts: dict[str, Any] = json.loads(nb_out)
     reader: dict[str, Any] = json.loads(rd_out)
@@ -182,6 +186,10 @@ async def _run(tmp: Path) -> Rows:
         ("  peak RSS", f"{nb_rss:.0f} MiB"),
         ("  reader's entry links not stored by newsbrief", f"{missing} of {len(theirs)}"),
         ("newsbrief run --once (same feeds, cold)", f"{run_s:.2f} s, peak RSS {run_rss:.0f} MiB"),
+        (
+            f"newsbrief ingest, {len(many)} feeds (each file at {COPIES} URLs)",
+            f"{many_s:.2f} s, peak RSS {many_rss:.0f} MiB",
+        ),
         ("newsbrief --help (start-up)", f"{help_s:.2f} s, peak RSS {help_rss:.0f} MiB"),
         ("reader / newsbrief ingest", f"{rd_s / nb_s:.1f}x"),
         ("stages, in one process (best of 2)", ""),

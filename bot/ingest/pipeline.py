@@ -142,12 +142,13 @@ class Ingestor:
             return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
         parsed = await self._off_loop(read_feed, result.body, result.url)
         unseen, _ = await self._fresh(feed, parsed.entries)
-        # only entries not seen before have their HTML converted to text, off the loop
-        fresh = await self._off_loop(_converted, unseen)
+        # only entries not seen before get their text and fingerprints (CPU work, one trip
+        # off the loop), and again the few whose page text replaced a teaser
+        fresh, prints = await self._off_loop(_prepared, unseen)
         full = await self._with_full_text(feed, fresh)
-        fresh = [full.get(e.guid, e) for e in fresh]
-        # fingerprints are CPU work: computed off the loop, before taking the lock
-        prints = await self._off_loop(_fingerprints, fresh)
+        if full:
+            fresh = [full.get(e.guid, e) for e in fresh]
+            prints |= await self._off_loop(_fingerprints, list(full.values()))
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
@@ -265,8 +266,12 @@ def _title(entry: FeedEntry) -> str:
     return (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
 
 
-def _converted(entries: Sequence[RawEntry]) -> list[FeedEntry]:
-    return [raw.entry() for raw in entries]
+def _prepared(
+    entries: Sequence[RawEntry],
+) -> tuple[list[FeedEntry], dict[str, tuple[str, int]]]:
+    """The entries with their text, and their fingerprints."""
+    converted = [raw.entry() for raw in entries]
+    return converted, _fingerprints(converted)
 
 
 def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
