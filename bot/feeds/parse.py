@@ -261,7 +261,9 @@ def html_to_text(markup: str) -> str:
     """
     if not _TAG.search(markup):
         return _plain_paragraphs(_BAD_CHARS.sub("", html.unescape(markup)))
-    root = _html_root(markup.replace(_PARA, "").replace(_BREAK, ""))
+    if _PARA in markup or _BREAK in markup:
+        markup = markup.replace(_PARA, "").replace(_BREAK, "")
+    root = _html_root(markup)
     if root is None:
         return _plain_paragraphs(_BAD_CHARS.sub("", html.unescape(_ANY_TAG.sub(" ", markup))))
     _drop_invisible(root, markup)
