@@ -28,6 +28,7 @@ from tests.fakes.http_server import LocalServer
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 REPO = Path(__file__).resolve().parents[1]
 COPIES = 7  # the corpus served at this many paths: about 1,000 feeds
+ROUNDS = 2
 
 
 # --- whole processes --------------------------------------------------------------------
@@ -156,14 +157,18 @@ async def _run(tmp: Path) -> Rows:
         help_s, help_rss, _ = await asyncio.to_thread(
             _child, [sys.executable, "-m", "bot", "--help"], _env(), tmp
         )
-        nb_s, nb_rss, nb_out = await _newsbrief(tmp / "nb", urls, "ingest", "--json")
+        # alternated, best of each: other jobs on the machine slow one run or another
+        nb_runs, rd_runs = [], []
+        for n in range(ROUNDS):
+            nb_runs.append(await _newsbrief(tmp / f"nb{n}", urls, "ingest", "--json"))
+            rd_runs.append(await _reader(tmp / f"reader{n}", urls))
         run_s, run_rss, _ = await _newsbrief(tmp / "run", urls, "run", "--once")
         many_s, many_rss, _ = await _newsbrief(tmp / "many", many, "ingest", "--json")
-        rd_s, rd_rss, rd_out = await _reader(tmp / "reader", urls)
+    (nb_s, nb_rss, nb_out), (rd_s, rd_rss, rd_out) = min(nb_runs), min(rd_runs)
     counts: dict[str, Any] = json.loads(nb_out)
     reader: dict[str, Any] = json.loads(rd_out)
-    ours = _links(tmp / "nb" / "nb.db", "SELECT url FROM articles")
-    theirs = _links(tmp / "reader" / "r.db", "SELECT link FROM entries")
+    ours = _links(tmp / "nb0" / "nb.db", "SELECT url FROM articles")
+    theirs = _links(tmp / "reader0" / "r.db", "SELECT link FROM entries")
     missing = len(theirs - ours)
 
     ffp_s, ffp_n = _timed(lambda: _ffp(bodies))
@@ -176,6 +181,14 @@ async def _run(tmp: Path) -> Rows:
     fp_s, fp_n = _timed(lambda: sum(len(feedparser.parse(b).entries) for b in bodies), rounds=1)
     return [
         ("feeds (loopback HTTP, cold, whole process)", f"{len(files)}"),
+        (
+            "runs of each, alternated (best shown)",
+            f"{ROUNDS}: newsbrief "
+            + " / ".join(f"{r[0]:.2f}" for r in nb_runs)
+            + " s, reader "
+            + " / ".join(f"{r[0]:.2f}" for r in rd_runs)
+            + " s",
+        ),
         ("reader 3.x: update_feeds + update_search", f"{rd_s:.2f} s, {reader['entries']} entries"),
         (
             "  update_feeds / update_search",
