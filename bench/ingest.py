@@ -146,48 +146,42 @@ async def _store_cost(db: Path, feeds: list[list[FeedEntry]], with_fts: bool) ->
 # --- the table ----------------------------------------------------------------------------
 
 
-async def _run(tmp: Path) -> Rows:
-    files = sorted(CORPUS.glob("*.xml"))
-    bodies = [f.read_bytes() for f in files]
+Run = tuple[float, float, str]  # wall seconds, peak RSS MiB, stdout
+
+
+async def _processes(tmp: Path, files: list[Path]) -> dict[str, list[Run]]:
+    """Every whole-process run, against one loopback server."""
     async with LocalServer() as server:
         for copy in range(COPIES):
             server.serve_directory(f"/feeds{copy}", CORPUS)
         urls = [server.url(f"/feeds0/{f.name}") for f in files]
         many = [server.url(f"/feeds{c}/{f.name}") for c in range(COPIES) for f in files]
-        help_s, help_rss, _ = await asyncio.to_thread(
-            _child, [sys.executable, "-m", "bot", "--help"], _env(), tmp
-        )
+        args = [sys.executable, "-m", "bot", "--help"]
+        runs: dict[str, list[Run]] = {"help": [await asyncio.to_thread(_child, args, _env(), tmp)]}
         # alternated, best of each: other jobs on the machine slow one run or another
-        nb_runs, rd_runs = [], []
         for n in range(ROUNDS):
-            nb_runs.append(await _newsbrief(tmp / f"nb{n}", urls, "ingest", "--json"))
-            rd_runs.append(await _reader(tmp / f"reader{n}", urls))
-        run_s, run_rss, _ = await _newsbrief(tmp / "run", urls, "run", "--once")
-        many_s, many_rss, _ = await _newsbrief(tmp / "many", many, "ingest", "--json")
-    (nb_s, nb_rss, nb_out), (rd_s, rd_rss, rd_out) = min(nb_runs), min(rd_runs)
+            runs.setdefault("ingest", []).append(
+                await _newsbrief(tmp / f"nb{n}", urls, "ingest", "--json")
+            )
+            runs.setdefault("reader", []).append(await _reader(tmp / f"reader{n}", urls))
+        runs["run"] = [await _newsbrief(tmp / "run", urls, "run", "--once")]
+        runs["many"] = [await _newsbrief(tmp / "many", many, "ingest", "--json")]
+    return runs
+
+
+def _process_rows(tmp: Path, files: list[Path], runs: dict[str, list[Run]]) -> Rows:
+    (nb_s, nb_rss, nb_out), (rd_s, rd_rss, rd_out) = min(runs["ingest"]), min(runs["reader"])
     counts: dict[str, Any] = json.loads(nb_out)
     reader: dict[str, Any] = json.loads(rd_out)
     ours = _links(tmp / "nb0" / "nb.db", "SELECT url FROM articles")
     theirs = _links(tmp / "reader0" / "r.db", "SELECT link FROM entries")
-    missing = len(theirs - ours)
-
-    ffp_s, ffp_n = _timed(lambda: _ffp(bodies))
-    read_s, read_n = _timed(lambda: _read(bodies))
-    convert_s, _ = _timed(lambda: len(_convert(bodies)))
-    feeds = _convert(bodies)
-    prints_s, prints_n = _timed(lambda: _fingerprints(feeds))
-    plain_s = await _store_cost(tmp / "plain.db", feeds, with_fts=False)
-    fts_s = await _store_cost(tmp / "fts.db", feeds, with_fts=True)
-    fp_s, fp_n = _timed(lambda: sum(len(feedparser.parse(b).entries) for b in bodies), rounds=1)
+    (run_s, run_rss, _), (many_s, many_rss, _) = runs["run"][0], runs["many"][0]
+    help_s, help_rss, _ = runs["help"][0]
     return [
         ("feeds (loopback HTTP, cold, whole process)", f"{len(files)}"),
         (
             "runs of each, alternated (best shown)",
-            f"{ROUNDS}: newsbrief "
-            + " / ".join(f"{r[0]:.2f}" for r in nb_runs)
-            + " s, reader "
-            + " / ".join(f"{r[0]:.2f}" for r in rd_runs)
-            + " s",
+            f"newsbrief {_seconds(runs['ingest'])} s, reader {_seconds(runs['reader'])} s",
         ),
         ("reader 3.x: update_feeds + update_search", f"{rd_s:.2f} s, {reader['entries']} entries"),
         (
@@ -197,14 +191,34 @@ async def _run(tmp: Path) -> Rows:
         ("  peak RSS", f"{rd_rss:.0f} MiB"),
         ("newsbrief ingest", f"{nb_s:.2f} s, {counts['new_articles']} articles"),
         ("  peak RSS", f"{nb_rss:.0f} MiB"),
-        ("  reader's entry links not stored by newsbrief", f"{missing} of {len(theirs)}"),
+        (
+            "  reader's entry links not stored by newsbrief",
+            f"{len(theirs - ours)} of {len(theirs)}",
+        ),
         ("newsbrief run --once (same feeds, cold)", f"{run_s:.2f} s, peak RSS {run_rss:.0f} MiB"),
         (
-            f"newsbrief ingest, {len(many)} feeds (each file at {COPIES} URLs)",
+            f"newsbrief ingest, {COPIES * len(files)} feeds (each file at {COPIES} URLs)",
             f"{many_s:.2f} s, peak RSS {many_rss:.0f} MiB",
         ),
         ("newsbrief --help (start-up)", f"{help_s:.2f} s, peak RSS {help_rss:.0f} MiB"),
         ("reader / newsbrief ingest", f"{rd_s / nb_s:.1f}x"),
+    ]
+
+
+def _seconds(runs: list[Run]) -> str:
+    return " / ".join(f"{run[0]:.2f}" for run in runs)
+
+
+async def _stage_rows(tmp: Path, bodies: list[bytes]) -> Rows:
+    ffp_s, ffp_n = _timed(lambda: _ffp(bodies))
+    read_s, read_n = _timed(lambda: _read(bodies))
+    convert_s, _ = _timed(lambda: len(_convert(bodies)))
+    feeds = _convert(bodies)
+    prints_s, prints_n = _timed(lambda: _fingerprints(feeds))
+    plain_s = await _store_cost(tmp / "plain.db", feeds, with_fts=False)
+    fts_s = await _store_cost(tmp / "fts.db", feeds, with_fts=True)
+    fp_s, fp_n = _timed(lambda: sum(len(feedparser.parse(b).entries) for b in bodies), rounds=1)
+    return [
         ("stages, in one process (best of 2)", ""),
         ("  fastfeedparser alone, parse", f"{ffp_s:.3f} s ({ffp_n} entries)"),
         (
@@ -220,6 +234,13 @@ async def _run(tmp: Path) -> Rows:
         ("  indexing (FTS5 triggers on top)", f"{max(0.0, fts_s - plain_s):.3f} s"),
         ("  feedparser alone, parse", f"{fp_s:.2f} s ({fp_n} entries)"),
     ]
+
+
+async def _run(tmp: Path) -> Rows:
+    files = sorted(CORPUS.glob("*.xml"))
+    runs = await _processes(tmp, files)
+    bodies = [f.read_bytes() for f in files]
+    return _process_rows(tmp, files, runs) + await _stage_rows(tmp, bodies)
 
 
 def main() -> int:
