@@ -7,6 +7,8 @@ import sys
 
 BENCHES = {
     "ingest": "bench.ingest",
+    "fingerprints": "bench.fingerprints",
+    "bigfeed": "bench.bigfeed",
     "summaries": "bench.summaries",
     "stories": "bench.stories",
     "topics": "bench.topics",

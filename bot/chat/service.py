@@ -11,7 +11,7 @@ from bot.chat import commands
 from bot.chat.topics import TopicAnswer, rank_stories, topic_terms
 from bot.errors import BlockedURL, FeedError, NewsbriefError, NotFound, UserInputError
 from bot.feeds.netguard import check_url, local_path
-from bot.feeds.parse import parse_feed
+from bot.feeds.parse import read_feed
 from bot.health import AdapterState, AdapterStatus, Health
 from bot.ingest.routing import follows_feed
 from bot.polls.lifecycle import Polls
@@ -205,7 +205,7 @@ class Service:
             result = await self._fetcher.fetch(
                 FetchRequest(url=url, max_bytes=SUBSCRIBE_MAX_BYTES, trusted=False)
             )
-            parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
+            parsed = await asyncio.to_thread(read_feed, result.body, result.url)
         except FeedError as e:
             raise UserInputError(f"I can't follow that: {e.reason}") from e
         return parsed.title

@@ -17,16 +17,20 @@ URL_LINE = re.compile(r"^https://news\.test/(\S+)$", re.MULTILINE)
 
 
 def rss(n: int, start: int = 0, words: int = 60) -> str:
-    """A feed of ``n`` items numbered from ``start``, each with a paragraph of text."""
-    text = " ".join(f"Word{i} in a sentence about item news." for i in range(words // 8))
+    """A feed of ``n`` items numbered from ``start``, each with a paragraph of its own
+    text (not near-duplicates of each other)."""
     items = "".join(
         f"<item><guid>g{i}</guid><title>Item {i} headline</title>"
-        f"<link>https://news.test/{i}</link><description>{text} Item {i} ends here.</description>"
+        f"<link>https://news.test/{i}</link><description>{_text(i, words)}</description>"
         f"<pubDate>Mon, 23 Nov 2026 {i // 60 % 24:02d}:{i % 60:02d}:00 GMT</pubDate></item>"
         for i in range(start, start + n)
     )
     head = '<?xml version="1.0"?><rss version="2.0"><channel><title>Loop</title>'
     return f"{head}{items}</channel></rss>"
+
+
+def _text(item: int, words: int) -> str:
+    return " ".join(f"Word{item}x{n} in sentence {n} about item {item}." for n in range(words // 6))
 
 
 def env_for(tmp: Path) -> dict[str, str]:

@@ -44,8 +44,14 @@ async def test_every_cli_error_is_one_line_and_a_non_zero_exit(tmp_path: Path) -
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "newsbrief.toml").write_text('[[channels]]\nto = "console"\n')
     base = env_for(tmp_path)
+    # each case on a database of its own: fifteen processes on one SQLite file wait on
+    # each other's locks, which is not what these cases are about
+    envs = [
+        base | {"NEWSBRIEF_DB": str(tmp_path / f"case{n}.db")} | extra
+        for n, (_, _, extra, _, _) in enumerate(CASES)
+    ]
     runs = await asyncio.gather(
-        *(newsbrief(tmp_path, *args, env=base | extra) for _, args, extra, _, _ in CASES)
+        *(newsbrief(tmp_path, *case[1], env=env) for case, env in zip(CASES, envs, strict=True))
     )
     problems = []
     for (name, _, _, code, words), (got, _out, err) in zip(CASES, runs, strict=True):
