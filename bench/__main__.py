@@ -1,4 +1,4 @@
-"""``python -m bench ingest|summaries|stories|topics|fanout|all``."""
+"""``python -m bench ingest|summaries|stories|topics|fanout|retry|soak|all``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import sys
 
 BENCHES = {
     "ingest": "bench.ingest",
+    "fingerprints": "bench.fingerprints",
+    "bigfeed": "bench.bigfeed",
     "summaries": "bench.summaries",
     "stories": "bench.stories",
     "topics": "bench.topics",
     "fanout": "bench.fanout",
+    "retry": "bench.retry",
+    "soak": "bench.soak",
 }
 
 

@@ -14,7 +14,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Sentence", "is_terminated", "segment", "split_sentences", "strip_invisible"]
+__all__ = [
+    "Sentence",
+    "is_terminated",
+    "segment",
+    "split_plain",
+    "split_sentences",
+    "strip_invisible",
+]
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,24 @@ def split_sentences(text: str) -> tuple[str, ...]:
         The sentences in article order.
     """
     return tuple(s.text for s in segment(text))
+
+
+def split_plain(text: str) -> tuple[str, ...]:
+    """Split text that is not a web page (a model's reply, say) into sentences, keeping
+    every piece: nothing is dropped as boilerplate or as too short.
+
+    Args:
+        text: Plain text; line breaks end a sentence too.
+
+    Returns:
+        The pieces in order, whitespace-normalised.
+    """
+    pieces: list[str] = []
+    for line in strip_invisible(text).splitlines():
+        line = " ".join(line.split())
+        if line:
+            pieces += _split_paragraph(line)[0]
+    return tuple(pieces)
 
 
 def segment(text: str) -> tuple[Sentence, ...]:

@@ -181,6 +181,21 @@ async def test_poll_anonymous_in_channel_votes_and_close(
     assert {c.chat_id for c in photos} == {GROUP, CHANNEL}
 
 
+async def test_votes_racing_the_poll_being_recorded_are_all_counted(
+    settings: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """Twenty votes that reach the bot in the instant Telegram answers sendPoll, before the
+    bot has recorded the poll, are all counted by /results."""
+    api.vote_on_send_poll(GROUP, range(1000, 1020), option=0)
+    async with running_bot(settings, server, clock) as bot:
+        await bot.tick()
+        server.route("/feed.xml", _feed(("v1", "Planes land in Venezuela", SEED_TEXT)))
+        await bot.tick()
+        results = Command("results", "", ChatRef("telegram", str(GROUP)), "1", False)
+        await _until_text(bot, results, "20 votes")
+    assert len(api.calls_to("sendPoll", GROUP)) == 1
+
+
 async def _until_text(bot: object, command: Command, text: str) -> None:
     """Let the queued updates reach the core (bounded by a timeout, never a sleep)."""
     import asyncio
@@ -213,6 +228,23 @@ async def test_restart_repeats_nothing_and_token_never_logged(
     assert len(api.calls_to("sendMessage", GROUP)) == 1
     secret = api.token.split(":", 1)[1]
     assert not [r for r in caplog.records if secret in r.getMessage()]
+
+
+async def test_no_update_is_handled_twice_across_a_restart(
+    settings: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """A command handled before a stop is confirmed to Telegram (the update offset), so
+    the restarted bot does not fetch and answer it again; it answers only the new one."""
+    async with running_bot(settings, server, clock):
+        api.queue(api.message(GROUP, "/help", user_id=MEMBER))
+        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP)
+    async with running_bot(settings, server, clock):
+        api.queue(api.message(GROUP, "/feeds", user_id=MEMBER))
+        # updates are handled in order: once /feeds is answered, a repeat of /help would
+        # have been answered before it
+        await api.wait_for(lambda c: c.chat_id == GROUP and "wire" in c.visible_text)
+    answers = [c.visible_text for c in api.calls_to("sendMessage", GROUP)]
+    assert len(answers) == 2 and "/summary" in answers[0] and "wire" in answers[1]
 
 
 async def test_a_revoked_token_is_noticed_and_reported_in_status(

@@ -5,9 +5,12 @@ core. Every module is checked, not a list of names."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -95,3 +98,31 @@ def test_only_the_sqlite_store_imports_its_driver() -> None:
 def test_adapters_use_the_core_not_the_app() -> None:
     """Adapters speak the core's ports and types; they never reach into the app."""
     assert _offenders("adapters", ("bot.app",)) == {}
+
+
+def _loaded_by(*args: str, tmp: Path) -> set[str]:
+    """Top-level modules a ``newsbrief`` command imports, from ``python -X importtime``."""
+    (tmp / "newsbrief.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))}
+    env.update(NEWSBRIEF_DB=str(tmp / "nb.db"), NEWSBRIEF_CONFIG=str(tmp / "newsbrief.toml"))
+    env.pop("OPENAI_API_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp,
+        check=False,  # summary exits 1 when nothing matches; the imports are what counts
+    )
+    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+
+
+@pytest.mark.parametrize("args", [("ingest", "--json"), ("summary", "tram", "--json")])
+def test_ingest_and_summary_load_no_chat_library(args: tuple[str, ...], tmp_path: Path) -> None:
+    """``newsbrief ingest`` and ``summary`` import neither the chat libraries, the LLM SDK,
+    the chart library, the page extractor nor feedparser: they load when used."""
+    loaded = _loaded_by(*args, tmp=tmp_path)
+    assert "bot" in loaded
+    unwanted = {"telegram", "discord", "openai", "matplotlib", "trafilatura", "feedparser"}
+    assert loaded & unwanted == set()

@@ -10,6 +10,11 @@ with warnings.catch_warnings():
     )
     import discord  # noqa: F401
 
-from adapters.discord.adapter import DiscordAdapter, create_adapter, point_discord_at
+from adapters.discord.adapter import (
+    DiscordAdapter,
+    create_adapter,
+    point_discord_at,
+    quiet_expected_faults,
+)
 
-__all__ = ["DiscordAdapter", "create_adapter", "point_discord_at"]
+__all__ = ["DiscordAdapter", "create_adapter", "point_discord_at", "quiet_expected_faults"]

@@ -33,6 +33,7 @@ from adapters.discord.commands import (
     add_commands,
     command_hash,
 )
+from bot import quiet
 from bot.errors import (
     ChatUnavailable,
     ConfigError,
@@ -108,6 +109,28 @@ def point_discord_at(api_base_url: str | None, gateway_url: str | None) -> Calla
         route.BASE, socket.DEFAULT_GATEWAY = old_base, old_gateway
 
     return restore
+
+
+_DISCORD_LOGGERS = ("discord.client", "discord.gateway", "discord.http")
+_NETWORK_FAULTS = (
+    OSError,  # asyncio.TimeoutError and ConnectionResetError among them
+    aiohttp.ClientError,
+    discord.HTTPException,
+    discord.GatewayNotFound,
+    discord.ConnectionClosed,
+)
+
+
+def quiet_expected_faults() -> Callable[[], None]:
+    """discord.py's own records about network faults (it logs "Attempting a reconnect"
+    with a traceback after a 5xx or a dropped gateway) become one WARNING line with the
+    reason; records about any other exception keep their traceback. Process-wide: the
+    platform registry installs it once; returns what removes it."""
+    return quiet.quiet_expected_faults(_DISCORD_LOGGERS, _NETWORK_FAULTS, _fault_reason)
+
+
+def _fault_reason(error: BaseException) -> str:
+    return str(error) or type(error).__name__
 
 
 class _Client(discord.Client):
@@ -364,7 +387,7 @@ class DiscordAdapter:
     def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
         if self._client is None or self._client.is_closed():
             raise TransientDeliveryError("the Discord client is not running")
-        if not chat.chat_id.isdigit():
+        if not (chat.chat_id.isascii() and chat.chat_id.isdigit()):
             raise ChatUnavailable(f"{chat.chat_id!r} is not a Discord channel id")
         return self._client.get_partial_messageable(int(chat.chat_id))
 

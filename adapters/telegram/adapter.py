@@ -57,6 +57,7 @@ from adapters.telegram.render import (
     render_reply,
     render_results,
 )
+from bot import quiet
 from bot.chat import commands
 from bot.errors import (
     ChatMigrated,
@@ -96,6 +97,7 @@ ADMIN_TTL = 60.0  # seconds an administrator check is trusted
 
 _CHANNEL_MANAGED = frozenset({"subscribe", "unsubscribe"})  # may name a channel from a DM
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?\Z", re.DOTALL)
+_CHAT_NUMBER = re.compile(r"-?[0-9]{1,20}")
 _CHANNEL_ARG = re.compile(r"(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d+)(?:\s+(.*))?\Z", re.DOTALL)
 _ADMINS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 _GONE = ("message to stop not found", "message not found", "poll has already been closed")
@@ -338,7 +340,9 @@ class TelegramAdapter:
     ) -> None:
         assert app.updater is not None
         if webhook_url is None:
-            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await app.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed
+            )
             self._receiver = _polling_task()
             return
         try:
@@ -405,7 +409,10 @@ class TelegramAdapter:
 
     async def _on_error(self, update: object, context: _Context) -> None:
         error = context.error
-        _log.error("telegram: handling an update failed: %r", error, exc_info=error)
+        if isinstance(error, TelegramError | DeliveryError):  # refused, or we are stopping
+            _log.warning("telegram: handling an update failed: %s", _reason(error))
+        else:  # a bug: the traceback shows where
+            _log.error("telegram: handling an update failed: %r", error, exc_info=error)
         message = update.effective_message if isinstance(update, Update) else None
         if message is None or not (message.text or "").startswith("/"):
             return
@@ -577,6 +584,23 @@ async def _html_or_plain(
         return await send(plain_text(chunk), None)
 
 
+def _polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates (a 5xx, a dropped connection): an expected fault PTB retries
+    with backoff, so one line says why, without a traceback."""
+    _log.warning("telegram: fetching updates failed (%s); retrying", _reason(error))
+
+
+_PTB_LOGGERS = ("telegram.ext", "telegram.ext.Updater", "telegram.ext.Application")
+
+
+def quiet_expected_faults() -> Callable[[], None]:
+    """PTB's own records about Telegram errors (a failed last getUpdates at shutdown, a
+    token refused while polling) become one WARNING line with the reason; records about
+    any other exception keep their traceback. Process-wide: the platform registry installs
+    it once; returns what removes it."""
+    return quiet.quiet_expected_faults(_PTB_LOGGERS, (TelegramError,), _reason)
+
+
 def _polling_task() -> asyncio.Task[Any] | None:
     """PTB's getUpdates loop, found by the name PTB gives it (a test pins the name), so a
     supervisor learns when the loop gives up; None if a PTB upgrade renamed it."""
@@ -590,7 +614,9 @@ def _polling_task() -> asyncio.Task[Any] | None:
 def _reason(error: BaseException | None) -> str:
     if error is None:
         return "the loop stopped"
-    return error.message if isinstance(error, TelegramError) else repr(error)
+    if isinstance(error, TelegramError | DeliveryError):
+        return error.message if isinstance(error, TelegramError) else error.reason
+    return repr(error)
 
 
 def _delivery_error(error: TelegramError) -> DeliveryError:
@@ -610,7 +636,7 @@ def _retry_seconds(error: RetryAfter) -> float:
 
 def _target(chat: ChatRef) -> int | str:
     """What the Bot API takes as chat_id: a number, or ``@name`` for public chats."""
-    return int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
+    return int(chat.chat_id) if _CHAT_NUMBER.fullmatch(chat.chat_id) else chat.chat_id
 
 
 def _ref(chat_id: int | str) -> ChatRef:

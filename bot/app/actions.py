@@ -16,6 +16,7 @@ from bot.app.settings import Settings
 from bot.chat.topics import TopicAnswer
 from bot.errors import FeedError, NotFound, UserInputError
 from bot.feeds.extract import extract_article, split_plain_text
+from bot.feeds.netguard import is_web_url
 from bot.feeds.opml import OpmlFeed, parse_opml, render_opml
 from bot.ingest.pipeline import FeedOutcome
 from bot.ports import CommandRegistry, FetchRequest
@@ -83,16 +84,20 @@ async def summarize_sources(settings: Settings, sources: list[str]) -> list[Summ
 async def _summarize_one(runtime: Runtime, source: str) -> Summarized:
     try:
         doc = await _load_document(runtime, source)
-    except (FeedError, UserInputError, OSError) as e:
+    except (FeedError, UserInputError) as e:
         return Summarized(source, error=str(e))
     summary = await runtime.summarizer.summarize(doc)
+    if not summary.text.strip():
+        return Summarized(source, error="no sentences to summarize in it")
     return Summarized(source, doc.title, summary.text, summary.sentences, summary.method)
 
 
 async def _load_document(runtime: Runtime, source: str) -> Document:
     if source.lower().endswith(".txt") and "://" not in source:
-        text = await asyncio.to_thread(Path(source).read_text, encoding="utf-8")
+        text = await read_text_file(Path(source), "text file")
         article = split_plain_text(text)
+        if not article.text.strip():
+            raise UserInputError("the file has no text to summarize")
         return Document(title=article.title, text=article.text, url=source)
     result = await runtime.fetcher.fetch(
         FetchRequest(url=source, max_bytes=PAGE_MAX_BYTES, trusted=True)
@@ -144,12 +149,41 @@ async def remove_feed(settings: Settings, wanted: str) -> Feed:
     raise NotFound(f"no active feed {wanted!r} (see: newsbrief feeds list)")
 
 
-async def import_opml(settings: Settings, path: Path) -> int:
-    """Add the feeds of an OPML file; returns how many were listed."""
-    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-    listed = parse_opml(text)
+async def read_text_file(path: Path, what: str) -> str:
+    """A UTF-8 text file the operator named, read off the loop.
+
+    Raises:
+        UserInputError: it cannot be read, or is not UTF-8 text.
+    """
+    try:
+        return await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise UserInputError(f"{path} is not a UTF-8 {what}") from e
+    except OSError as e:
+        raise UserInputError(f"cannot read {path}: {e.strerror or e}") from e
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an OPML import did: feeds added, and entries refused (not http(s) URLs)."""
+
+    added: int
+    refused: tuple[str, ...] = ()
+
+
+async def import_opml(settings: Settings, path: Path) -> Imported:
+    """Add the http(s) feeds of an OPML file; any other entry (a path, ``file:``,
+    ``javascript:``...) is refused: an OPML file is data from elsewhere, never a way to
+    make newsbrief read a local file.
+
+    Raises:
+        UserInputError: the file cannot be read or is not OPML.
+    """
+    listed = parse_opml(await read_text_file(path, "OPML file"))
+    accepted = [item for item in listed if is_web_url(item.url)]
+    refused = tuple(item.url for item in listed if not is_web_url(item.url))
     async with tool(settings) as runtime:
-        for item in listed:
+        for item in accepted:
             await runtime.store.feeds.upsert(
                 item.url,
                 name="",
@@ -158,14 +192,14 @@ async def import_opml(settings: Settings, path: Path) -> int:
                 backfill=0,
                 now=runtime.clock.now(),
             )
-    return len(listed)
+    return Imported(len(accepted), refused)
 
 
 async def export_opml(settings: Settings) -> str:
-    """The active feeds as OPML."""
+    """The active http(s) feeds as OPML (local files are this machine's, not shareable)."""
     async with tool(settings) as runtime:
         feeds = await runtime.store.feeds.active()
-    return render_opml([OpmlFeed(f.url, f.name or f.title) for f in feeds])
+    return render_opml([OpmlFeed(f.url, f.name or f.title) for f in feeds if is_web_url(f.url)])
 
 
 async def sync_discord_commands(settings: Settings) -> int:

@@ -20,7 +20,9 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
+from bot.app.memory import limit_malloc_arenas
 from bot.app.settings import Settings, load_settings
 from bot.errors import NewsbriefError
 
@@ -65,11 +67,19 @@ def _setup(verbose: bool = False) -> Settings:
     return settings
 
 
+def print_error(message: str, *, label: str = "error") -> None:
+    """One line on stderr, ``label: message``; the message is shown as written (never
+    read as markup) with its line breaks folded."""
+    line = Text(f"{label}:", style="red")
+    line.append(" " + " ".join(message.split()))
+    err.print(line, highlight=False, soft_wrap=True)
+
+
 def _or_exit(func: Any, *args: Any) -> Any:
     try:
         return func(*args)
     except NewsbriefError as e:
-        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        print_error(str(e))
         raise typer.Exit(1) from e
 
 
@@ -130,7 +140,7 @@ def ingest(
     Console().print(table)
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})
 def summary(
     topic: Annotated[str, typer.Argument(help="What to summarize, e.g. venezuela.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -172,7 +182,7 @@ def summarize(
         if as_json:
             typer.echo(json.dumps(_summarized_json(result), ensure_ascii=False))
         elif result.error:
-            err.print(f"[red]{result.source}:[/red] {result.error}", highlight=False)
+            print_error(result.error, label=result.source)
         else:
             typer.echo(f"■ {result.title}\n\n{result.summary}\n")
     raise typer.Exit(1 if failed else 0)
@@ -286,11 +296,18 @@ def feeds_remove(feed: Annotated[str, typer.Argument(help="Feed id, name or URL.
 
 @feeds_app.command("import")
 def feeds_import(path: Annotated[Path, typer.Argument(help="OPML file.")]) -> None:
-    """Add every feed listed in an OPML file."""
+    """Add every http(s) feed listed in an OPML file (other entries are refused)."""
     from bot.app.actions import import_opml
 
-    added = _run(import_opml(_setup(), path))
-    typer.echo(f"imported {added} feed(s)")
+    imported = _run(import_opml(_setup(), path))
+    typer.echo(f"imported {imported.added} feed(s)")
+    if imported.refused:
+        shown = ", ".join(url[:80] for url in imported.refused[:3])
+        more = f" and {len(imported.refused) - 3} more" if len(imported.refused) > 3 else ""
+        print_error(
+            f"refused {len(imported.refused)} entries that are not http(s) URLs: {shown}{more}"
+        )
+        raise typer.Exit(1)
 
 
 @feeds_app.command("export")
@@ -303,8 +320,12 @@ def feeds_export(
     text = _run(export_opml(_setup()))
     if path is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    try:
         path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        print_error(f"cannot write {path}: {e.strerror or e}")
+        raise typer.Exit(1) from e
 
 
 db_app = typer.Typer(help="Database tools.", no_args_is_help=True)
@@ -344,5 +365,25 @@ def discord_sync() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: every error is one line on stderr and a non-zero exit
+    (2 for a malformed command line, 130 when interrupted)."""
+    limit_malloc_arenas()
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as e:
+        if type(e).__name__ != "NoArgsIsHelpError":  # a bare group printed its help already
+            print_error(_usage_error(e))
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print_error("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(error: typer.TyperException) -> str:
+    """A command-line mistake on one line, with where to read the usage."""
+    message = " ".join(error.format_message().split())
+    ctx = getattr(error, "ctx", None)
+    if ctx is None:
+        return message
+    return f"{message} (see: {ctx.command_path} --help)"

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from bot.app.platforms import check_chat
-from bot.errors import ConfigError
+from bot.errors import BlockedURL, ConfigError
+from bot.feeds.netguard import operator_feed_location
 from bot.types import ChatRef, PollPolicy
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -55,6 +56,15 @@ class FeedConfig(BaseModel):
     name: str = ""
     every: Annotated[float, _duration_at_least(MIN_EVERY)] = DEFAULT_EVERY
     backfill: int = Field(default=0, ge=0, le=1000)
+
+    @field_validator("url")
+    @classmethod
+    def _http_or_path(cls, value: str) -> str:
+        try:
+            operator_feed_location(value, Path("."))
+        except BlockedURL as e:
+            raise ValueError(f"{e.reason}: use an http(s) URL or a local file path") from e
+        return value
 
 
 class ChannelConfig(BaseModel):
@@ -154,8 +164,10 @@ def default_config() -> AppConfig:
 
 
 def resolve_feed_url(url: str, base_dir: Path) -> str:
-    """Make a config feed location absolute: URLs stay, relative paths resolve from the file."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-        return url
-    path = Path(url).expanduser()
-    return str(path if path.is_absolute() else (base_dir / path).resolve())
+    """Make an operator's feed location absolute: http(s) URLs stay, relative paths
+    resolve from ``base_dir``.
+
+    Raises:
+        BlockedURL: a URL of another scheme (``javascript:``, ``ftp:``...).
+    """
+    return operator_feed_location(url, base_dir)

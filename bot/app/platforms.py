@@ -57,14 +57,20 @@ class PlatformEntry:
 
 
 def _telegram_setup(settings: Settings) -> Callable[[], None]:
+    from adapters.telegram.adapter import quiet_expected_faults
+
+    # PTB logs Telegram's expected faults (a 5xx at shutdown, a revoked token) with a
+    # traceback on its own loggers; one WARNING line each is what an operator needs
+    unquiet = quiet_expected_faults()
     # PTB 22 warns on every RetryAfter it builds unless durations are timedeltas (its
     # 23 default, read from the environment); the adapter reads both forms
     if "PTB_TIMEDELTA" in os.environ:
-        return _nothing_to_undo
+        return unquiet
     os.environ["PTB_TIMEDELTA"] = "true"
 
     def undo() -> None:
         os.environ.pop("PTB_TIMEDELTA", None)
+        unquiet()
 
     return undo
 
@@ -87,20 +93,27 @@ def _telegram_webhook(settings: Settings) -> Webhook | None:
     from adapters.telegram.adapter import Webhook
 
     host, _, port = settings.telegram_webhook_listen.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not (port.isascii() and port.isdigit()):
         raise ConfigError("TELEGRAM_WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443")
     secret = settings.telegram_webhook_secret or None
     return Webhook(settings.telegram_webhook_url, host, int(port), secret)
 
 
 def _discord_setup(settings: Settings) -> Callable[[], None]:
-    from adapters.discord import point_discord_at
+    from adapters.discord import point_discord_at, quiet_expected_faults
 
     # discord.py has no per-client REST or gateway address; pointing it elsewhere (a
     # Discord-compatible server, a test fake) is process-wide, so it is done here, once
-    return point_discord_at(
+    restore = point_discord_at(
         settings.discord_api_base_url or None, settings.discord_gateway_url or None
     )
+    unquiet = quiet_expected_faults()  # a reconnect is one warning line, not a traceback
+
+    def undo() -> None:
+        unquiet()
+        restore()
+
+    return undo
 
 
 def _discord(settings: Settings, core: Core, clock: Clock) -> ChatAdapter:
@@ -124,7 +137,7 @@ def discord_sync_state(settings: Settings) -> Path:
 
 
 def _discord_chat(chat_id: str) -> str | None:
-    return None if chat_id.isdigit() else "a Discord channel id is a number"
+    return None if chat_id.isascii() and chat_id.isdigit() else "a Discord channel id is a number"
 
 
 PLATFORMS: dict[str, PlatformEntry] = {

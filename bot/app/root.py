@@ -358,6 +358,8 @@ def _dispatcher(
     def on_delivered(outcome: Delivered) -> None:
         if outcome.opens_poll is not None:
             polls.changed.set()
+        if outcome.poll_id is not None:  # votes held for the platform poll now count
+            polls.recorded.set()
 
     return Dispatcher(
         store,

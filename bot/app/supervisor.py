@@ -186,7 +186,7 @@ class Supervisor:
         assert slot.closed is not None
         error = slot.closed.exception() if not slot.closed.cancelled() else None
         reason = describe(error)
-        log.error("%s: connection ended (%s); restarting it", slot.adapter.name, reason)
+        log.warning("%s: connection ended (%s); restarting it", slot.adapter.name, reason)
         await self._stop(slot)
         self._failed(slot, reason)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from bot.chat import commands
 from bot.chat.topics import TopicAnswer, rank_stories, topic_terms
-from bot.errors import FeedError, NewsbriefError, NotFound, UserInputError
-from bot.feeds.netguard import check_url
-from bot.feeds.parse import parse_feed
+from bot.errors import BlockedURL, FeedError, NewsbriefError, NotFound, UserInputError
+from bot.feeds.netguard import check_url, local_path
+from bot.feeds.parse import read_feed
 from bot.health import AdapterState, AdapterStatus, Health
 from bot.ingest.routing import follows_feed
 from bot.polls.lifecycle import Polls
@@ -40,6 +41,7 @@ TOPIC_HITS = 50
 TOPIC_DAYS = 7.0
 LATEST_COUNT = 5
 SUBSCRIBE_MAX_BYTES = 10 * 1024 * 1024
+_NUMBER = re.compile(r"[0-9]{1,9}")  # a list position a reader types
 
 
 class Service:
@@ -203,7 +205,7 @@ class Service:
             result = await self._fetcher.fetch(
                 FetchRequest(url=url, max_bytes=SUBSCRIBE_MAX_BYTES, trusted=False)
             )
-            parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
+            parsed = await asyncio.to_thread(read_feed, result.body, result.url)
         except FeedError as e:
             raise UserInputError(f"I can't follow that: {e.reason}") from e
         return parsed.title
@@ -288,7 +290,7 @@ def _cited_text(sentences: tuple[str, ...], cites: tuple[int, ...]) -> str:
 def _pick_feed(feeds: list[Feed], wanted: str) -> Feed:
     if not wanted:
         raise UserInputError("Usage: /unsubscribe <feed>: its number in /feeds, name or URL.")
-    if wanted.isdigit() and 1 <= int(wanted) <= len(feeds):
+    if _NUMBER.fullmatch(wanted) and 1 <= int(wanted) <= len(feeds):
         return feeds[int(wanted) - 1]
     for feed in feeds:
         if wanted in (feed.url, feed.name) or wanted.lower() == feed.title.lower():
@@ -299,12 +301,30 @@ def _pick_feed(feeds: list[Feed], wanted: str) -> Feed:
 def _feed_line(feed: Feed) -> str:
     state = "ok"
     if feed.paused:
-        state = f"paused: {feed.last_error or 'by the operator'}"
+        state = f"paused: {_shown_error(feed) or 'by the operator'}"
     elif feed.failures:
-        state = f"failing ({feed.failures} in a row): {feed.last_error}"
+        state = f"failing ({feed.failures} in a row): {_shown_error(feed)}"
     elif not feed.fetched_once:
         state = "not fetched yet"
     return f"{feed.label} ({state})"
+
+
+def _shown_error(feed: Feed) -> str | None:
+    """A feed's last error as a chat may see it. An error about a local file can quote
+    the file (a parser shows what it found), so a chat only learns that the file failed;
+    the operator reads the whole reason in ``newsbrief feeds list``."""
+    if feed.last_error is None or not _is_local(feed.url):
+        return feed.last_error
+    if feed.paused and feed.failures == 0:  # paused by the operator, with their reason
+        return feed.last_error
+    return "the operator's local feed file could not be read as a feed"
+
+
+def _is_local(url: str) -> bool:
+    try:
+        return local_path(url) is not None
+    except BlockedURL:
+        return True  # a file:// URL naming another host: a file all the same
 
 
 def _adapter_line(status: AdapterStatus) -> str:

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import trafilatura
-from trafilatura.settings import Document
+if TYPE_CHECKING:  # trafilatura loads only when a page is extracted (50 ms, 10 MB)
+    from trafilatura.settings import Document
 
 from summarizer.sentences import is_terminated, strip_invisible
 
@@ -90,6 +91,9 @@ def extract_article(html: bytes | str, url: str = "") -> ExtractedPage | None:
 
 def _extract(html: bytes | str, url: str) -> Document | None:
     """trafilatura's document, or None when it finds none or breaks on the page."""
+    import trafilatura  # loaded on first use, see the import at the top
+    from trafilatura.settings import Document
+
     try:
         result = trafilatura.bare_extraction(
             html,

@@ -391,7 +391,8 @@ class HttpFetcher:
         except httpx.TimeoutException as e:
             raise FetchTimeout(shown, f"timed out ({type(e).__name__})") from e
         except httpx.HTTPError as e:
-            raise FetchError(shown, f"{type(e).__name__}: {e}") from e
+            detail = str(e) or "the connection was closed or reset"
+            raise FetchError(shown, f"{type(e).__name__}: {detail}") from e
 
     async def _answer(
         self, response: httpx.Response, target: httpx.URL, request: FetchRequest
@@ -492,7 +493,12 @@ async def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> 
     """
     decoder = _decoder(response.headers.get("content-encoding", ""), shown)
     declared = response.headers.get("content-length", "")
-    if isinstance(decoder, _Identity) and declared.isdigit() and int(declared) > max_bytes:
+    if (
+        isinstance(decoder, _Identity)
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > max_bytes
+    ):
         raise TooLarge(shown, f"the body is {declared} bytes, over {max_bytes}")
     parts: list[bytes] = []
     total = 0

@@ -164,6 +164,36 @@ def local_path(url: str) -> Path | None:
     return None
 
 
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL with a host: what an OPML file may list. Paths,
+    ``file:``, ``javascript:`` and every other scheme are not."""
+    try:
+        if local_path(url) is not None:
+            return False
+        check_url(url, trusted=True, allow_private=True)
+    except BlockedURL:
+        return False
+    return True
+
+
+def operator_feed_location(url: str, base_dir: Path) -> str:
+    """Where an operator's feed lives: an http(s) URL as given, or a local path (a
+    ``file://`` URL, or a path made absolute from ``base_dir``).
+
+    Raises:
+        BlockedURL: any other scheme (``javascript:``, ``ftp:``, ``data:``...), a
+            malformed URL, or a ``file://`` URL naming another host.
+    """
+    path = local_path(url)
+    if path is None:
+        check_url(url, trusted=True, allow_private=True)
+        return url
+    if _split(url).scheme.lower() == "file":
+        return url
+    path = path.expanduser()
+    return str(path if path.is_absolute() else (base_dir / path).resolve())
+
+
 def check_url(url: str, *, trusted: bool, allow_private: bool) -> None:
     """Refuse a URL before any DNS lookup: bad scheme, local file, or a private literal host.
 

@@ -1,6 +1,9 @@
 """Feed parsing: RSS 0.9x/1.0/2.0, Atom and JSON Feed, from bytes only.
 
-``parse_feed`` is synchronous and pure; callers run it in a worker thread. It never hands a
+``read_feed`` reads a document's structure and gives ``RawEntry``s whose text is not yet
+converted; ``RawEntry.entry()`` converts it (HTML to plain text), so ingest converts only
+the entries it has not seen, once each. ``parse_feed`` does both for every entry. Both are
+synchronous and pure; callers run them in a worker thread. It never hands a
 ``str`` to a parser library: fastfeedparser fetches a ``str`` that looks like a URL and
 feedparser opens one that names a file, so the core passes bytes (to fastfeedparser) or a
 ``BytesIO`` (to feedparser), and nothing else.
@@ -15,9 +18,13 @@ entries where the bytes plainly hold some. Two guards keep hostile bytes cheap:
 - feedparser's tolerant parser spends about 23 µs per tag on tag soup, so it only gets
   documents with at most ``_FALLBACK_MAX_TAGS`` tags (about 2 s at worst).
 
-Billion-laughs entities are not expanded (lxml: ``resolve_entities=False``; feedparser
-strips the DOCTYPE's entity declarations and expat >= 2.4 caps amplification), and
-external entities and DTDs are never loaded.
+Work is bounded by the entry cap: a document over 1 MiB with more than ``MAX_ENTRIES``
+entries is cut before its next entry (and closed with the document's own closing tags)
+before any parser sees it, so a 10 MB feed of 55,000 items costs what its first 1,000 cost.
+
+Entities are never expanded and DTDs never loaded: the DOCTYPE's internal subset is removed
+before parsing, and references to the entities it declared are dropped, so a
+billion-laughs or external-entity trick loses only itself, not the entry it sits in.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import contextlib
 import hashlib
 import html
 import io
+import itertools
 import json
 import re
 import time
@@ -35,11 +43,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import Enum
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import fastfeedparser
-import feedparser
 from lxml import etree  # lxml ships no type hints
 
 from bot.errors import ParseError
@@ -51,9 +59,12 @@ __all__ = [
     "TEASER_MAX_CHARS",
     "TEXT_MAX_CHARS",
     "TITLE_MAX_CHARS",
+    "RawEntry",
+    "RawFeed",
     "entry_is_teaser",
     "html_to_text",
     "parse_feed",
+    "read_feed",
 ]
 
 MAX_ENTRIES = 1000  # kept in document order; real feeds carry 10-300
@@ -64,6 +75,7 @@ TEASER_MAX_CHARS = 600
 _MAX_DEPTH = 2048  # libxml2's depth limit with XML_PARSE_HUGE (huge_tree)
 _FALLBACK_MAX_TAGS = 100_000
 _HEAD_BYTES = 4096
+_PROLOGUE_BYTES = 65536  # where a DOCTYPE may stand
 
 _PARA = "\ue000"  # private-use marks for block and <br> boundaries while flattening HTML
 _BREAK = "\ue001"
@@ -121,6 +133,17 @@ _FEED_LINK = re.compile(
     r"<link\b[^>]*type=[\"']application/(?:rss|atom|feed)\+(?:xml|json)[\"'][^>]*>", re.I
 )
 _HREF = re.compile(r"href=[\"']([^\"']+)[\"']", re.I)
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+# An absolute http(s) URL urljoin would return unchanged: no dot segments, no brackets.
+_PLAIN_ABSOLUTE = re.compile(
+    r"(?!.*/\.)https?://[\w.-]+(?::\d{1,5})?(?:/[^\s\[\]\\#]*)?(?:#\S*)?\Z", re.I
+)
+_TAIL_BYTES = 65536  # where the document's closing tags are looked for
+_BOUND_FROM_BYTES = 1 << 20  # a smaller document is parsed whole (about 25 ms at worst)
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.S)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY\s+(?:%\s+)?([^\s%;>]+)")
+_ENTITY_REFERENCE = re.compile(rb"&([A-Za-z_][\w.:-]*);")
 
 _TEASER_END = re.compile(
     r"(?:\.\.\.|…|\[…\]|\[\.\.\.\]|\(more…?\)|read more|continue reading|keep reading|"
@@ -134,8 +157,56 @@ _TEASER_END = re.compile(
 _APPEARED_FIRST = re.compile(r"(?:^|\n)the post [^\n]{1,300} appeared first on [^\n]{1,200}$", re.I)
 
 
+class _Body(Enum):
+    """What an entry's body is before conversion."""
+
+    HTML = "html"
+    PLAIN = "plain"  # literal text (Atom type="text", JSON content_text, media text)
+    TEXT = "text"  # already converted
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """An entry as read: clean guid, URL, title, date and author; its body not yet
+    converted to text (``entry()`` does that)."""
+
+    guid: str
+    url: str
+    title: str
+    published: float | None
+    author: str
+    body: str
+    body_kind: _Body = _Body.HTML
+
+    def entry(self) -> FeedEntry:
+        """The entry with its body as plain text (at most ``TEXT_MAX_CHARS``)."""
+        text = _body_text(self.body, self.body_kind)
+        title = self.title or _title_from_text(text)
+        return FeedEntry(self.guid, self.url, title, text, self.published, self.author)
+
+
+@dataclass(frozen=True)
+class RawFeed:
+    """What a feed said about itself, and its entries before text conversion."""
+
+    title: str
+    link: str
+    entries: tuple[RawEntry, ...]
+
+
 def parse_feed(data: bytes, base_url: str = "") -> ParsedFeed:
-    """Parse a feed document.
+    """Parse a feed document, converting every entry's text (see ``read_feed``).
+
+    Raises:
+        ParseError: the bytes are not a feed (see ``read_feed``).
+        TypeError: ``data`` is not bytes.
+    """
+    feed = read_feed(data, base_url)
+    return ParsedFeed(feed.title, feed.link, tuple(raw.entry() for raw in feed.entries))
+
+
+def read_feed(data: bytes, base_url: str = "") -> RawFeed:
+    """Read a feed document's structure; entries' texts are converted later, on demand.
 
     Args:
         data: the document as fetched, in any encoding its prologue or BOM declares.
@@ -143,9 +214,9 @@ def parse_feed(data: bytes, base_url: str = "") -> ParsedFeed:
             empty, against the feed's own link). Also names the feed in errors.
 
     Returns:
-        The feed's title and absolute link, and at most ``MAX_ENTRIES`` entries with
-        absolute http(s) URLs (or "" when an entry has none), plain-text titles and
-        texts, and publication times in epoch seconds.
+        The feed's title and absolute link, and at most ``MAX_ENTRIES`` entries (the first
+        ones, in document order) with absolute http(s) URLs (or "" when an entry has
+        none), plain-text titles, publication times in epoch seconds and a guid always.
 
     Raises:
         ParseError: the bytes are not a feed (empty, an HTML page, JSON that is not a JSON
@@ -154,13 +225,14 @@ def parse_feed(data: bytes, base_url: str = "") -> ParsedFeed:
             take one for a URL to fetch or a path to open.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"parse_feed takes bytes, not {type(data).__name__}")
+        raise TypeError(f"read_feed takes bytes, not {type(data).__name__}")
     body = bytes(data)
     head = _head(body)
     if not head:
         raise ParseError(base_url, "empty document")
     if head.startswith(("{", "[")):
         return _parse_json_feed(body, base_url)
+    body = _bounded(_without_internal_subset(body))
     _refuse_non_feed(body, head, base_url)
     return _from_library(_parse_markup(body, head, base_url), base_url)
 
@@ -189,9 +261,12 @@ def html_to_text(markup: str) -> str:
     """
     if not _TAG.search(markup):
         return _plain_paragraphs(_BAD_CHARS.sub("", html.unescape(markup)))
-    root = _html_root(markup.replace(_PARA, "").replace(_BREAK, ""))
+    if _PARA in markup or _BREAK in markup:
+        markup = markup.replace(_PARA, "").replace(_BREAK, "")
+    root = _html_root(markup)
     if root is None:
         return _plain_paragraphs(_BAD_CHARS.sub("", html.unescape(_ANY_TAG.sub(" ", markup))))
+    _drop_invisible(root, markup)
     _mark_boundaries(root)
     flat = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
     # Control characters go after parsing: the text is smaller than the markup.
@@ -264,6 +339,37 @@ def _nests_too_deep(body: bytes) -> bool:
     return any("excessive depth" in error.message.lower() for error in parser.error_log)
 
 
+def _bounded(body: bytes) -> bytes:
+    """The document without its entries after the first ``MAX_ENTRIES``: cut where the
+    next entry starts, and closed with what follows the document's last entry."""
+    if len(body) <= _BOUND_FROM_BYTES:  # parsing all of it costs less than looking
+        return body
+    if body.count(b"item") + body.count(b"entry") <= MAX_ENTRIES:  # every entry tag has one
+        return body
+    starts = _ENTRY_START.finditer(body)
+    extra = next(itertools.islice(starts, MAX_ENTRIES, None), None)
+    if extra is None:
+        return body
+    tail = b""
+    for end in _ENTRY_END.finditer(body, max(extra.start(), len(body) - _TAIL_BYTES)):
+        tail = body[end.end() :]
+    return body[: extra.start()] + tail
+
+
+def _without_internal_subset(body: bytes) -> bytes:
+    """The document without its DOCTYPE's internal subset, and without references to the
+    entities declared there (a billion laughs, an external file): they become nothing."""
+    start = body.find(b"<!DOCTYPE", 0, _PROLOGUE_BYTES)
+    doctype = _DOCTYPE.match(body, start) if start >= 0 else None
+    if doctype is None:
+        return body
+    declared = frozenset(_ENTITY_DECLARATION.findall(doctype.group(1)))
+    rest = body[doctype.end() :]
+    if declared:
+        rest = _ENTITY_REFERENCE.sub(lambda m: b"" if m.group(1) in declared else m.group(0), rest)
+    return body[:start] + rest
+
+
 def _has_entry_tags(body: bytes) -> bool:
     return any(tag in body for tag in (b"<item", b"<entry", b":item", b":entry"))
 
@@ -300,6 +406,8 @@ def _may_fall_back(body: bytes, head: str) -> bool:
 
 def _parse_with_feedparser(body: bytes) -> Mapping[str, Any] | None:
     """feedparser's result if it recognized a feed, else None."""
+    import feedparser
+
     try:
         # A file object, never bytes or str: feedparser opens a str or bytes naming a file.
         result: Mapping[str, Any] = feedparser.parse(io.BytesIO(body), sanitize_html=True)
@@ -319,14 +427,14 @@ def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0]
 
 
-def _from_library(result: Mapping[str, Any], base_url: str) -> ParsedFeed:
-    """Turn fastfeedparser's or feedparser's result (the same shape) into a ParsedFeed."""
+def _from_library(result: Mapping[str, Any], base_url: str) -> RawFeed:
+    """Turn fastfeedparser's or feedparser's result (the same shape) into a RawFeed."""
     info = result.get("feed") or {}
     link = _absolute(_text_field(info, "link"), base_url)
     base = base_url or link
     raw_entries = list(result.get("entries") or [])[:MAX_ENTRIES]
-    entries = tuple(_entry(_library_fields(raw), base) for raw in raw_entries)
-    return ParsedFeed(title=_clean_title(_text_field(info, "title")), link=link, entries=entries)
+    entries = tuple(_raw_entry(_library_fields(raw), base) for raw in raw_entries)
+    return RawFeed(title=_clean_title(_text_field(info, "title")), link=link, entries=entries)
 
 
 @dataclass(frozen=True)
@@ -336,7 +444,7 @@ class _Fields:
     id: str
     link: str
     title: str
-    text: str  # already plain text
+    body: tuple[str, _Body]
     published: float | None
     author: str
 
@@ -346,7 +454,7 @@ def _library_fields(raw: Mapping[str, Any]) -> _Fields:
         id=_text_field(raw, "id"),
         link=_text_field(raw, "link"),
         title=_text_field(raw, "title"),
-        text=_library_text(raw),
+        body=_library_body(raw),
         published=_library_date(raw),
         author=_library_author(raw),
     )
@@ -357,31 +465,25 @@ def _text_field(mapping: Mapping[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _library_text(raw: Mapping[str, Any]) -> str:
+def _library_body(raw: Mapping[str, Any]) -> tuple[str, _Body]:
     """The longest full content; else the summary; else a media description (YouTube)."""
     contents = raw.get("content")
-    texts = [_content_text(c) for c in contents if isinstance(c, Mapping)] if contents else []
-    best = max(texts, key=len, default="")
-    if best:
-        return best
+    found = [c for c in contents if isinstance(c, Mapping)] if contents else []
+    best = max(found, key=lambda c: len(_text_field(c, "value")), default=None)
+    if best is not None and _text_field(best, "value"):
+        plain = _text_field(best, "type") in ("text", "text/plain")  # Atom says "text"
+        return _text_field(best, "value"), _Body.PLAIN if plain else _Body.HTML
     summary = _text_field(raw, "description") or _text_field(raw, "summary")
-    return html_to_text(summary) if summary else _media_text(raw)
+    return (summary, _Body.HTML) if summary else _media_body(raw)
 
 
-def _content_text(content: Mapping[str, Any]) -> str:
-    value = _text_field(content, "value")
-    if _text_field(content, "type") in ("text", "text/plain"):  # Atom says "text"
-        return _plain_paragraphs(_BAD_CHARS.sub("", value))
-    return html_to_text(value)
-
-
-def _media_text(raw: Mapping[str, Any]) -> str:
+def _media_body(raw: Mapping[str, Any]) -> tuple[str, _Body]:
     media = raw.get("media_content")
     if isinstance(media, list):
         for item in media:
             if isinstance(item, Mapping) and _text_field(item, "description"):
-                return _plain_paragraphs(_BAD_CHARS.sub("", item["description"]))
-    return html_to_text(_text_field(raw, "media_description"))
+                return item["description"], _Body.PLAIN
+    return _text_field(raw, "media_description"), _Body.HTML
 
 
 def _library_date(raw: Mapping[str, Any]) -> float | None:
@@ -413,7 +515,7 @@ def _library_author(raw: Mapping[str, Any]) -> str:
 # --- JSON Feed ------------------------------------------------------------------------
 
 
-def _parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
+def _parse_json_feed(body: bytes, base_url: str) -> RawFeed:
     """Parse a JSON Feed 1.0/1.1, checking every field's type (the bytes are untrusted).
 
     Raises:
@@ -428,8 +530,8 @@ def _parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
     link = _absolute(_text_field(document, "home_page_url"), base_url)
     base = base_url or link
     items = [item for item in document["items"] if isinstance(item, dict)][:MAX_ENTRIES]
-    entries = tuple(_entry(_json_fields(item), base) for item in items)
-    return ParsedFeed(_clean_title(_text_field(document, "title")), link, entries)
+    entries = tuple(_raw_entry(_json_fields(item), base) for item in items)
+    return RawFeed(_clean_title(_text_field(document, "title")), link, entries)
 
 
 def _json_fields(item: Mapping[str, Any]) -> _Fields:
@@ -438,18 +540,18 @@ def _json_fields(item: Mapping[str, Any]) -> _Fields:
         id=str(raw_id) if isinstance(raw_id, str | int) else "",
         link=_text_field(item, "url") or _text_field(item, "external_url"),
         title=_text_field(item, "title"),
-        text=_json_text(item),
+        body=_json_body(item),
         published=_first_date(item, ("date_published", "date_modified")),
         author=_json_author(item),
     )
 
 
-def _json_text(item: Mapping[str, Any]) -> str:
+def _json_body(item: Mapping[str, Any]) -> tuple[str, _Body]:
     if _text_field(item, "content_html"):
-        return html_to_text(item["content_html"])
+        return item["content_html"], _Body.HTML
     if _text_field(item, "content_text"):
-        return _plain_paragraphs(_BAD_CHARS.sub("", item["content_text"]))
-    return html_to_text(_text_field(item, "summary"))
+        return item["content_text"], _Body.PLAIN
+    return _text_field(item, "summary"), _Body.HTML
 
 
 def _json_author(item: Mapping[str, Any]) -> str:
@@ -464,19 +566,32 @@ def _json_author(item: Mapping[str, Any]) -> str:
 # --- entries --------------------------------------------------------------------------
 
 
-def _entry(fields: _Fields, base: str) -> FeedEntry:
-    """Clean an entry's fields: absolute URL, plain title and text, a guid always."""
+def _raw_entry(fields: _Fields, base: str) -> RawEntry:
+    """Clean an entry's fields: absolute URL, plain title, a guid always. The body is
+    converted here only when the entry has no title (its text stands in for one)."""
     url = _absolute(fields.link, base)
     guid = _clean_line(fields.id)[:1000]
     if url and guid == _clean_line(fields.link):
         guid = url  # the library filled a missing id with the link, maybe a relative one
     if not url and guid.startswith(("http://", "https://")):
         url = _absolute(guid, base)  # RSS guid isPermaLink
-    text = _truncate_text(fields.text)
-    title = _clean_title(fields.title) or _title_from_text(text)
-    guid = guid or url or _hash_guid(title, fields.published, text)
+    title = _clean_title(fields.title)
+    body, kind = fields.body
+    if not title:
+        body, kind = _body_text(body, kind), _Body.TEXT
+        title = _title_from_text(body)
+    guid = guid or url or _hash_guid(title, fields.published, body if kind is _Body.TEXT else "")
     author = _clip(_clean_line(html_to_text(fields.author)), AUTHOR_MAX_CHARS)
-    return FeedEntry(guid, url, title, text, fields.published, author)
+    return RawEntry(guid, url, title, fields.published, author, body, kind)
+
+
+def _body_text(body: str, kind: _Body) -> str:
+    """An entry body as plain text, at most ``TEXT_MAX_CHARS``."""
+    if kind is _Body.TEXT:
+        return body
+    if kind is _Body.PLAIN:
+        return _truncate_text(_plain_paragraphs(_BAD_CHARS.sub("", body)))
+    return _truncate_text(html_to_text(body))
 
 
 def _hash_guid(title: str, published: float | None, text: str) -> str:
@@ -489,6 +604,8 @@ def _absolute(link: str, base: str) -> str:
     link = _BAD_CHARS.sub("", link).strip()
     if not link:
         return ""
+    if _PLAIN_ABSOLUTE.match(link):  # most links: nothing to resolve (urljoin is 30 µs)
+        return link
     try:
         url = urljoin(base, link) if base else link
         scheme = urlsplit(url).scheme.lower()
@@ -573,9 +690,32 @@ def _html_root(markup: str) -> Any:
         return None
 
 
+def _drop_invisible(root: Any, markup: str) -> None:
+    """Drop scripts, styles and other invisible elements with their content, except one
+    the markup never closes (or never opened: the parser implied it): the parser gives such
+    an element the rest of the text (an escaped, unclosed ``<script>`` must not empty a
+    post), so only its tag goes."""
+    present = {element.tag for element in root.iter(*_SKIP_TAGS)}
+    if not present:
+        return
+    lowered = markup.lower()
+    closed = {tag for tag in present if 0 < _opened(lowered, tag) <= _closed(lowered, tag)}
+    if present - closed:
+        etree.strip_tags(root, *(present - closed))
+    if closed:
+        etree.strip_elements(root, *closed, with_tail=False)
+
+
+def _opened(lowered: str, tag: str) -> int:
+    return len(re.findall(f"<{tag}[\\s/>]", lowered))
+
+
+def _closed(lowered: str, tag: str) -> int:
+    return len(re.findall(f"</{tag}\\s*>", lowered))
+
+
 def _mark_boundaries(root: Any) -> None:
-    """Drop invisible elements; mark paragraph and line boundaries with private-use marks."""
-    etree.strip_elements(root, *_SKIP_TAGS, with_tail=False)
+    """Mark paragraph and line boundaries with private-use marks."""
     for element in root.iter("br"):
         element.tail = _BREAK + (element.tail or "")
     for element in root.iter(*_CELL_TAGS):

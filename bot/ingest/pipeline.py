@@ -8,13 +8,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import ParamSpec, TypeVar
 
 from bot.errors import FeedError, HTTPStatusError, NewsbriefError
 from bot.feeds.canon import canonical_url
 from bot.feeds.extract import extract_article
-from bot.feeds.parse import entry_is_teaser, parse_feed
+from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
 from bot.ingest import routing, rules
-from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex, content_hash, simhash
+from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex
+from bot.ingest.fingerprint import fingerprints
 from bot.ingest.stories import StoryIndex, story_terms
 from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock, Fetcher, FetchRequest
@@ -32,6 +34,8 @@ from bot.types import (
 )
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 FEED_MAX_BYTES = 10 * 1024 * 1024
 PAGE_MAX_BYTES = 5 * 1024 * 1024
@@ -74,6 +78,7 @@ class Ingestor:
         *,
         feed_concurrency: int = 8,
         page_concurrency: int = 4,
+        cpu_concurrency: int = 1,
         metrics: Metrics | None = None,
         worker: str = "",
     ) -> None:
@@ -84,6 +89,9 @@ class Ingestor:
         self._clock = clock
         self._feed_slots = asyncio.Semaphore(feed_concurrency)
         self._page_slots = asyncio.Semaphore(page_concurrency)
+        # CPU work (parsing, HTML to text, fingerprints, page extraction) holds the GIL:
+        # more of it in flight only holds more documents in memory at once.
+        self._cpu_slots = asyncio.Semaphore(cpu_concurrency)
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
         self._save_lock = asyncio.Lock()
@@ -159,13 +167,16 @@ class Ingestor:
                 feed.id, now, rules.feed_next_due(feed, now)
             )
             return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
-        parsed = await asyncio.to_thread(parse_feed, result.body, result.url)
-        fresh, _ = await self._fresh(feed, parsed.entries)
+        parsed = await self._off_loop(read_feed, result.body, result.url)
+        unseen, _ = await self._fresh(feed, parsed.entries)
+        # only entries not seen before get their text and fingerprints (CPU work, one trip
+        # off the loop), and again the few whose page text replaced a teaser
+        fresh, prints = await self._off_loop(_prepared, unseen)
         full = await self._with_full_text(feed, fresh)
-        fresh = [full.get(e.guid, e) for e in fresh]
-        # fingerprints are CPU work: computed off the loop, before taking the lock
-        prints = await asyncio.to_thread(_fingerprints, fresh)
-        terms = await asyncio.to_thread(_story_terms, fresh)
+        if full:
+            fresh = [full.get(e.guid, e) for e in fresh]
+            prints |= await self._off_loop(_fingerprints, list(full.values()))
+        terms = await self._off_loop(_story_terms, fresh)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
@@ -186,9 +197,14 @@ class Ingestor:
         queued = sum(len(r.channel_ids) for r in routed)
         return FeedOutcome(feed, FetchStatus.OK, len(parsed.entries), len(ids), duplicates, queued)
 
+    async def _off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run CPU work in a worker thread, at most ``cpu_concurrency`` at a time."""
+        async with self._cpu_slots:
+            return await asyncio.to_thread(work, *args, **kwargs)
+
     async def _fresh(
-        self, feed: Feed, entries: Sequence[FeedEntry]
-    ) -> tuple[list[FeedEntry], dict[str, str]]:
+        self, feed: Feed, entries: Sequence[rules.Entry]
+    ) -> tuple[list[rules.Entry], dict[str, str]]:
         canonical = {e.guid: canonical_url(e.url) if e.url else "" for e in entries}
         guids, urls = await self._store.articles.known(
             feed.id, canonical.keys(), [u for u in canonical.values() if u]
@@ -270,7 +286,7 @@ class Ingestor:
         try:
             async with self._page_slots:
                 page = await self._fetcher.fetch(request)
-            extracted = await asyncio.to_thread(extract_article, page.body, page.url)
+            extracted = await self._off_loop(extract_article, page.body, page.url)
         except NewsbriefError as e:
             log.info("page for %s not fetched: %s", entry.url, e)
             return entry
@@ -304,9 +320,18 @@ def _title(entry: FeedEntry) -> str:
     return (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
 
 
+def _prepared(
+    entries: Sequence[RawEntry],
+) -> tuple[list[FeedEntry], dict[str, tuple[str, int]]]:
+    """The entries with their text, and their fingerprints."""
+    converted = [raw.entry() for raw in entries]
+    return converted, _fingerprints(converted)
+
+
 def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
-    """Per GUID: the content hash and the near-duplicate fingerprint."""
-    return {e.guid: (content_hash(_title(e), e.text), simhash(e.text)) for e in entries}
+    """Per GUID: the content hash and the near-duplicate fingerprint (made in one batch)."""
+    prints = fingerprints([(_title(e), e.text) for e in entries])
+    return {e.guid: pair for e, pair in zip(entries, prints, strict=True)}
 
 
 def _story_terms(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, ...]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from bot.types import Feed, FeedEntry
 
@@ -26,15 +27,28 @@ def feed_should_pause(failures: int) -> bool:
     return failures >= FEED_PAUSE_AFTER
 
 
+class EntryKey(Protocol):
+    """What tells entries apart: a parsed entry, before or after its text is converted."""
+
+    @property
+    def guid(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+Entry = TypeVar("Entry", bound=EntryKey)
+
+
 def new_entries(
-    entries: Sequence[FeedEntry],
+    entries: Sequence[Entry],
     known_guids: set[str],
     known_urls: set[str],
     canonical: dict[str, str],
-) -> list[FeedEntry]:
+) -> list[Entry]:
     """Entries not stored yet: unknown GUID in this feed and unknown canonical URL anywhere;
     also drops repeats inside the same fetch."""
-    fresh: list[FeedEntry] = []
+    fresh: list[Entry] = []
     seen_guids, seen_urls = set(known_guids), set(known_urls)
     for entry in entries:
         url = canonical.get(entry.guid, "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Sequence
 
 from bot.errors import NotFound, UserInputError
@@ -38,6 +39,9 @@ from summarizer.base import PollProposal
 
 log = logging.getLogger(__name__)
 
+_POLL_NUMBER = re.compile(r"[0-9]{1,12}")  # what /results takes: a poll number, not 10**30
+HOLD_VOTES_FOR = 24 * 3600.0  # how long a vote waits for its platform poll to be recorded
+
 
 def delivered(channel: Channel, message: Message, sent: Sent, now: float) -> Delivered:
     """What a sent message leaves behind: a post with a poll opens it (closing after the
@@ -47,6 +51,10 @@ def delivered(channel: Channel, message: Message, sent: Sent, now: float) -> Del
         opens = OpenPoll(message.article_id, message.poll, now + channel.poll_duration)
     poll_id = message.poll_id if isinstance(message, PollPost) else None
     return Delivered(sent.message_id, sent.poll_id, opens_poll=opens, poll_id=poll_id)
+
+
+def _poll_ref(vote: VoteEvent) -> tuple[str, str]:
+    return vote.platform, vote.platform_poll_id[:40]
 
 
 def _counted(
@@ -122,20 +130,38 @@ class Polls:
     # -- votes ------------------------------------------------------------------------------
 
     async def record_vote(self, vote: VoteEvent) -> None:
-        """Upsert, replace or retract one reader's vote; repeats change nothing."""
-        polls = self._store.polls
-        platform_poll = await polls.platform_poll(vote.platform, vote.platform_poll_id)
+        """Upsert, replace or retract one reader's vote; repeats change nothing. A vote for
+        a platform poll not recorded yet (it can arrive before the send that opened the
+        poll is recorded) is held and counted once the poll is recorded."""
+        platform_poll = await self._platform_poll_or_hold(vote)
         if platform_poll is None:
-            log.debug("vote for unknown %s poll %s ignored", vote.platform, vote.platform_poll_id)
+            log.debug("vote for %s poll %s held until the poll is recorded", *_poll_ref(vote))
+            self.recorded.set()
             return
         poll = await self.poll(platform_poll.poll_id)
         if poll.closed:
             log.info("vote on closed poll %d ignored", poll.id)
             return
         valid = tuple(sorted({i for i in vote.option_ids if 0 <= i < len(poll.options)}))
-        await polls.set_vote(platform_poll, vote.user, valid)
+        await self._store.polls.set_vote(platform_poll, vote.user, valid)
         self._metrics.inc("newsbrief_poll_votes_total", platform=vote.platform)
         self.recorded.set()
+
+    async def _platform_poll_or_hold(self, vote: VoteEvent) -> PlatformPoll | None:
+        """The platform poll the vote is for, or None after holding the vote for it."""
+        polls = self._store.polls
+        found = await polls.platform_poll(vote.platform, vote.platform_poll_id)
+        if found is not None:
+            return found
+        now = self._clock.now()
+        return await polls.hold_vote(
+            vote.platform,
+            vote.platform_poll_id,
+            vote.user,
+            vote.option_ids,
+            now,
+            forget_before=now - HOLD_VOTES_FOR,
+        )
 
     async def record_counts(self, counts: PollCounts) -> None:
         """Store a counts-only platform poll's latest counts."""
@@ -198,7 +224,7 @@ class Polls:
             NotFound: no such poll, or none ran in this chat.
         """
         wanted = args.strip()
-        if wanted and not wanted.isdigit():
+        if wanted and not _POLL_NUMBER.fullmatch(wanted):
             raise UserInputError("Usage: /results [poll number]")
         poll_id = int(wanted) if wanted else None
         if poll_id is None and channel is not None:

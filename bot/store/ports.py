@@ -306,7 +306,8 @@ class OutboxStore(Protocol):
         """Final: the platform has the message; the row is never sent again. In the same
         transaction: the reader poll the post opens is created (once per article) and
         queued under it in that channel, and a platform poll is remembered for its reader
-        poll. ``delivered.note`` is kept as the row's last error for the operator."""
+        poll, with the votes held for it (:meth:`PollStore.hold_vote`) attached.
+        ``delivered.note`` is kept as the row's last error for the operator."""
         ...
 
     async def mark_retry(self, item_id: int, reason: str, next_at: float, counted: bool) -> None:
@@ -364,7 +365,32 @@ class PollStore(Protocol):
         self, poll_id: int, channel_id: int, platform: str, platform_poll_id: str, message_id: str
     ) -> None:
         """Remember the platform poll a chat got: once per poll and channel, and once per
-        platform poll id (a repeat of either changes nothing)."""
+        platform poll id (a repeat of either changes nothing). Votes held for it
+        (:meth:`hold_vote`) are attached in the same transaction."""
+        ...
+
+    async def hold_vote(
+        self,
+        platform: str,
+        platform_poll_id: str,
+        user: str,
+        options: Sequence[int],
+        now: float,
+        *,
+        forget_before: float,
+    ) -> PlatformPoll | None:
+        """A vote for a platform poll that may not be recorded yet: a platform can deliver
+        votes before the send that opened the poll has been recorded.
+
+        In one transaction: if the platform poll is recorded, nothing is held and it is
+        returned (the caller records the vote with :meth:`set_vote`). Otherwise the vote is
+        held, one per (platform, platform poll id, user), a later one replacing it (empty
+        ``options`` is a retraction), and returns None. Held votes are attached when that
+        platform poll is recorded (:meth:`add_platform_poll`,
+        :meth:`OutboxStore.mark_sent`) as :meth:`set_vote` would record them, except that
+        option indexes the poll does not have are dropped and a closed poll takes none.
+        Held votes received before ``forget_before`` are forgotten: a platform poll
+        recorded that much later is not one they were cast on in time."""
         ...
 
     async def platform_poll(self, platform: str, platform_poll_id: str) -> PlatformPoll | None:

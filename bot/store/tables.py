@@ -86,5 +86,10 @@ TABLES: tuple[Table, ...] = (
         ("poll_id", "platform", "user_id", "poll_post_id", "options"),
         key=("poll_id", "platform", "user_id"),
     ),
+    Table(
+        "held_votes",
+        ("platform", "platform_poll_id", "user_id", "options", "received_at"),
+        key=("platform", "platform_poll_id", "user_id"),
+    ),
 )
 # fmt: on

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from adapters.discord import DiscordAdapter, create_adapter
+from adapters.discord import DiscordAdapter, create_adapter, quiet_expected_faults
 from adapters.discord.adapter import (
     DiscordStartError,
     api_url,
@@ -638,3 +638,25 @@ async def test_the_token_never_reaches_the_logs(
     assert caplog.records
     assert TOKEN not in caplog.text
     assert "leaked header: Bot [redacted]" in caplog.text
+
+
+def test_discord_py_reconnect_records_are_one_warning_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """discord.py logs a reconnect after a network fault with a traceback; installed by
+    the platform setup, the filter makes it one WARNING line with the reason, while a bug
+    in an event handler keeps its traceback."""
+    undo = quiet_expected_faults()
+    try:
+        logger = logging.getLogger("discord.client")
+        for error in (ConnectionResetError("gateway reset"), ValueError("bug in a handler")):
+            try:
+                raise error
+            except Exception:
+                logger.exception("Attempting a reconnect in 1.00s")
+    finally:
+        undo()
+    fault, bug = caplog.records[-2:]
+    assert (fault.levelno, fault.exc_info) == (logging.WARNING, None)
+    assert "gateway" in fault.getMessage().lower()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.telegram import TelegramAdapter, create_adapter
 from adapters.telegram.adapter import (
@@ -16,6 +18,7 @@ from adapters.telegram.adapter import (
     POLLING_TASK,
     channel_target,
     parse_command,
+    quiet_expected_faults,
 )
 from bot.chat import commands
 from bot.clock import ManualClock
@@ -698,6 +701,43 @@ def test_channel_target() -> None:
     assert channel_target("@ab x") is None
 
 
+_COMMAND_TEXT = st.one_of(
+    st.text(max_size=300),
+    st.builds(
+        lambda name, at, rest: f"/{name}{at}{rest}",
+        st.sampled_from([*commands.names(), "START", "x", "summary_"]),
+        st.sampled_from(["", "@newsbrief_bot", "@NEWSBRIEF_BOT", "@other", "@"]),
+        st.text(max_size=300),
+    ),
+)
+
+
+@settings(deadline=None)  # a busy CI machine must not fail a pure property
+@given(_COMMAND_TEXT)
+def test_any_message_is_a_known_command_with_its_own_text_or_nothing(text: str) -> None:
+    """Any message text: None, or a command from the table whose argument is the text
+    after the command, stripped (nothing added, nothing lost but the ends' spaces)."""
+    parsed = parse_command(text, "newsbrief_bot")
+    if parsed is None:
+        return
+    name, args = parsed
+    assert name in commands.names()
+    assert args == "" or (args == args.strip() and text.rstrip().endswith(args))
+    assert len(args) <= len(text)
+
+
+@settings(deadline=None)
+@given(st.text(max_size=200))
+def test_any_argument_names_a_channel_and_keeps_the_rest_or_nothing(args: str) -> None:
+    """channel_target on any text: None, or a channel name it starts with and the rest of
+    the text after it."""
+    target = channel_target(args)
+    if target is not None:
+        channel, rest = target
+        assert args.startswith(channel) and args.endswith(rest)
+        assert channel.startswith(("@", "-100"))
+
+
 def test_ptb_still_names_its_polling_task_as_we_look_for_it() -> None:
     """Fails loudly if a PTB upgrade renames the getUpdates loop the supervisor watches."""
     import inspect
@@ -705,3 +745,53 @@ def test_ptb_still_names_its_polling_task_as_we_look_for_it() -> None:
     from telegram.ext import _updater
 
     assert f'name="{POLLING_TASK}"' in inspect.getsource(_updater)
+
+
+async def test_bot_api_5xx_while_polling_is_one_warning_each_and_polling_goes_on(
+    api: FakeTelegramAPI, core: FakeCore, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram answering 500 to getUpdates is an expected fault: each failure is one
+    WARNING line with the reason, no traceback is logged, and commands are answered once
+    Telegram is back."""
+    caplog.set_level(logging.DEBUG)
+    api.fail_method("getUpdates", Failure(500, "Internal Server Error"), times=2)
+    adapter = TelegramAdapter(token=api.token, base_url=api.base_url, core=core, clock=clock)
+    undo = quiet_expected_faults()
+    try:
+        await adapter.start()
+        api.queue(api.message(DM, "/help", user_id=DM))
+        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == DM)
+        await adapter.stop()
+    finally:
+        undo()
+    failed = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "Internal Server Error" in r.getMessage()
+    ]
+    assert [r.levelno for r in failed] == [logging.WARNING] * 2
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+
+
+async def test_telegram_errors_in_ptb_logs_lose_their_traceback_others_keep_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A record PTB logs about a Telegram error (here: its last getUpdates at shutdown
+    failing) becomes one WARNING line with the reason; a record about another exception
+    (a bug) keeps its traceback and level."""
+    from telegram.error import NetworkError
+
+    undo = quiet_expected_faults()
+    try:
+        logger = logging.getLogger("telegram.ext.Updater")
+        for error in (NetworkError("Bad Gateway"), KeyError("bug")):
+            try:
+                raise error
+            except Exception:
+                logger.exception("Error while calling `get_updates` one more time")
+    finally:
+        undo()
+    expected, bug = caplog.records[-2:]
+    assert (expected.levelno, expected.exc_info) == (logging.WARNING, None)
+    assert "Bad Gateway" in expected.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None

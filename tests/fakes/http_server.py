@@ -22,6 +22,11 @@ What it offers:
   precomputed deflate block, so a 10 GiB bomb costs the server almost nothing to send.
 - ``serve_directory``: files under a URL prefix, with ETag/Last-Modified from the file and
   ``*.gz`` files sent as their inner type with ``Content-Encoding: gzip`` (the corpus pages).
+- ``faulty``: a path that misbehaves, one :class:`Fault` per request, then answers
+  normally (or keeps misbehaving): :func:`hang`, :func:`slow_drip`, :func:`reset`,
+  :func:`bomb`, :func:`wrong_length`, :func:`redirect_loop`, :func:`rate_limited` (429
+  with Retry-After) and :func:`server_error` (5xx; a list of them is a burst). The
+  fetcher, ingest and LLM tests share these.
 - ``handle``: any aiohttp handler, for what the above does not cover.
 - ``hits[path]`` counts requests per path and ``requests`` records each one (method, path,
   query, headers), so a test can prove a URL was never reached or check which validators
@@ -45,7 +50,7 @@ import struct
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
@@ -70,6 +75,59 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class Fault:
+    """One way a server misbehaves on one request; build one with the functions below."""
+
+    kind: str
+    status: int = 0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    size: int = 0
+    interval: float = 0.0
+    body: bytes = b""
+
+
+def hang() -> Fault:
+    """Read the request, then answer nothing until the server stops."""
+    return Fault("hang")
+
+
+def slow_drip(interval: float = 0.05) -> Fault:
+    """Send headers at once, then one byte every ``interval`` seconds (a slow loris)."""
+    return Fault("drip", interval=interval)
+
+
+def reset() -> Fault:
+    """Reset the connection (TCP RST) instead of answering."""
+    return Fault("reset")
+
+
+def bomb(size: int = 10 * 1024**3) -> Fault:
+    """A gzip-encoded body of ``size`` zero bytes (10 GiB by default, ~10 MB on the wire)."""
+    return Fault("bomb", size=size)
+
+
+def wrong_length(body: bytes = b'{"partial": ', declared: int = 10_000) -> Fault:
+    """Declare ``Content-Length: declared``, send the shorter ``body``, close."""
+    return Fault("wrong_length", size=declared, body=body)
+
+
+def redirect_loop() -> Fault:
+    """A 302 back to the same path."""
+    return Fault("redirect", status=302)
+
+
+def rate_limited(retry_after: str = "1") -> Fault:
+    """429 Too Many Requests with ``Retry-After`` (seconds or an HTTP date)."""
+    return Fault("status", status=429, headers={"Retry-After": retry_after})
+
+
+def server_error(status: int = 500, retry_after: str | None = None) -> Fault:
+    """A 5xx answer (``Retry-After`` if given); a list of these is a burst."""
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    return Fault("status", status=status, headers=headers)
+
+
+@dataclass(frozen=True)
 class _Mount:
     prefix: str
     directory: Path
@@ -80,6 +138,7 @@ class LocalServer:
 
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.hits: Counter[str] = Counter()
+        self.fault_hits: Counter[str] = Counter()
         self.requests: list[Recorded] = []
         self.server_names: list[str | None] = []  # TLS SNI of each handshake
         self._ssl = ssl_context
@@ -89,6 +148,7 @@ class LocalServer:
         self._mounts: list[_Mount] = []
         self._runner: web.ServerRunner | None = None
         self._port = 0
+        self._closing = asyncio.Event()  # releases hanging handlers at shutdown
 
     async def __aenter__(self) -> LocalServer:
         self._runner = web.ServerRunner(web.Server(self._dispatch), shutdown_timeout=1.0)
@@ -104,6 +164,7 @@ class LocalServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closing.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -194,6 +255,52 @@ class LocalServer:
 
         return self.handle(path, handler)
 
+    def faulty(
+        self,
+        path: str,
+        faults: Sequence[Fault],
+        *,
+        then: bytes | str | None = None,
+        content_type: str = "application/json",
+    ) -> str:
+        """Answer the next requests to ``path`` with ``faults``, one each, in order; after
+        them, ``then`` (a 200 body), or, when ``then`` is None, the last fault again and
+        again. ``fault_hits[path]`` counts the faults served. Returns the URL of ``path``."""
+        queue = list(faults)
+        body = then.encode() if isinstance(then, str) else then
+
+        async def handler(request: web.BaseRequest) -> web.StreamResponse:
+            if not queue or (len(queue) == 1 and body is None):
+                fault = queue[0] if queue else None
+            else:
+                fault = queue.pop(0)
+            if fault is None:
+                return web.Response(body=body, headers={"Content-Type": content_type})
+            self.fault_hits[path] += 1
+            return await self._misbehave(request, fault)
+
+        return self.handle(path, handler)
+
+    async def _misbehave(self, request: web.BaseRequest, fault: Fault) -> web.StreamResponse:
+        if fault.kind == "hang":
+            await self._closing.wait()
+            return web.Response(status=503)
+        if fault.kind == "drip":
+            return await _drip(request, fault.interval, self._closing)
+        if fault.kind == "reset":
+            return _reset(request)
+        if fault.kind == "bomb":
+            return await _bomb(request, fault.size)
+        if fault.kind == "wrong_length":
+            return await _short_body(request, fault.body, fault.size)
+        if fault.kind == "redirect":
+            return web.Response(status=fault.status, headers={"Location": request.path})
+        return web.json_response(
+            {"error": {"message": f"HTTP {fault.status}", "type": "fault"}},
+            status=fault.status,
+            headers=fault.headers,
+        )
+
     def serve_directory(self, prefix: str, directory: Path) -> None:
         """Serve the files of ``directory`` under ``prefix`` (``/feeds`` → ``/feeds/a.xml``)."""
         self._mounts.append(_Mount(prefix.rstrip("/") + "/", directory.resolve()))
@@ -213,6 +320,53 @@ class LocalServer:
             if request.path.startswith(mount.prefix):
                 return _serve_file(request, mount, request.path[len(mount.prefix) :])
         return web.Response(status=404, text="not found")
+
+
+async def _drip(
+    request: web.BaseRequest, interval: float, closing: asyncio.Event
+) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    try:
+        while not closing.is_set():
+            await response.write(b" ")
+            await asyncio.sleep(interval)  # the server's pace, not a test waiting
+    except ConnectionError:
+        pass  # the client gave up, which is what the test wants
+    return response
+
+
+def _reset(request: web.BaseRequest) -> web.StreamResponse:
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # linger 0: close() sends RST, not FIN
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return web.Response(status=500)  # never reaches the client
+
+
+async def _bomb(request: web.BaseRequest, size: int) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+    await response.prepare(request)
+    try:
+        for piece in _batched(gzip_zeros(size), 64 * 1024):
+            await response.write(piece)
+    except ConnectionError:
+        pass  # the client hung up early: the point of a bomb
+    return response
+
+
+async def _short_body(request: web.BaseRequest, body: bytes, declared: int) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.content_length = declared
+    await response.prepare(request)
+    await response.write(body)
+    if request.transport is not None:
+        request.transport.close()  # the rest never comes
+    return response
 
 
 def fake_resolver(

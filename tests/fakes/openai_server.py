@@ -12,7 +12,8 @@ Usage::
         assert server.calls == 2
 
 Replies: :func:`completion` (a valid chat completion whose message is the given JSON or
-text), :func:`rate_limited` (429 with Retry-After), :func:`server_error` (500) and
+text), :func:`rate_limited` (429 with Retry-After), :func:`server_error` (500),
+:func:`schema_unsupported` (400 for a JSON-schema ``response_format``) and
 :func:`hang` (accepts the request and never answers until the server stops; use it with a
 small client timeout).
 """
@@ -80,6 +81,14 @@ def rate_limited(retry_after: float) -> Reply:
 def server_error() -> Reply:
     """500 Internal Server Error."""
     return _error(500, "The server had an error")
+
+
+def schema_unsupported() -> Reply:
+    """400 as a server without structured outputs answers ``response_format`` of type
+    ``json_schema`` (the wording of OpenAI's older models)."""
+    return _error(
+        400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported"
+    )
 
 
 def hang() -> Reply:

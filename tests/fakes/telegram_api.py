@@ -22,7 +22,7 @@ import html
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,6 +239,7 @@ class FakeTelegramAPI:
         self.allowed_updates: list[str] | None = None
         self.webhook: dict[str, Any] = {}
         self._failures: dict[int, list[_Injected]] = {}
+        self._method_failures: dict[str, list[_Injected]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
         self._next_message = 1000
@@ -253,6 +254,7 @@ class FakeTelegramAPI:
         self.floods = 0
         self.base_url = ""
         self.revoked = False
+        self._racing_votes: dict[int, tuple[list[int], int]] = {}
 
     async def __aenter__(self) -> FakeTelegramAPI:
         await self.start()
@@ -305,6 +307,11 @@ class FakeTelegramAPI:
         first, then fail ``times`` calls (``None``: every call, until :meth:`heal`)."""
         self._failures.setdefault(chat_id, []).append(_Injected(failure, times, after))
 
+    def fail_method(self, method: str, failure: Failure, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` (any chat, ``getUpdates`` too)
+        with ``failure``: a Bot API having a bad minute."""
+        self._method_failures.setdefault(method, []).append(_Injected(failure, times, 0))
+
     def enforce_limits(self, per_second: int = 30, per_chat_per_minute: int = 20) -> None:
         """Answer sends over Telegram's limits with 429 (a rolling second overall, a rolling
         minute per chat), as the real Bot API does under load; :attr:`floods` counts them."""
@@ -338,6 +345,12 @@ class FakeTelegramAPI:
             ids.append(update["update_id"])
         self._updates_ready.set()
         return ids
+
+    def vote_on_send_poll(self, chat_id: int, user_ids: Iterable[int], option: int = 0) -> None:
+        """The next poll sent to ``chat_id`` gets a vote from each user in the instant it is
+        answered: the votes are queued, and the bot has fetched them with getUpdates before
+        the sendPoll answer leaves (what a busy group does to a fresh poll)."""
+        self._racing_votes[chat_id] = (list(user_ids), option)
 
     def calls_to(self, method: str, chat_id: Any = None) -> list[Call]:
         """Recorded calls of ``method`` (to ``chat_id`` if given)."""
@@ -454,6 +467,7 @@ class FakeTelegramAPI:
         if handler is None:
             return _error(Failure(404, "Not Found"))
         try:
+            self._maybe_fail_method(method)
             self._maybe_fail(method, params.get("chat_id"))
             self._check_limits(method, params.get("chat_id"))
             result = await handler(params)
@@ -465,6 +479,16 @@ class FakeTelegramAPI:
         async with self._calls_changed:
             self.calls.append(call)
             self._calls_changed.notify_all()
+
+    def _maybe_fail_method(self, method: str) -> None:
+        injected = self._method_failures.get(method)
+        if not injected:
+            return
+        first = injected[0]
+        first.times = (first.times or 1) - 1
+        if first.times <= 0:
+            injected.pop(0)
+        raise _Refused(first.failure)
 
     def _maybe_fail(self, method: str, chat_ref: Any) -> None:
         if method not in _CHAT_METHODS or chat_ref is None:
@@ -572,7 +596,22 @@ class FakeTelegramAPI:
         poll.message_id = message["message_id"]
         message["poll"] = poll.to_json()
         self.polls[poll.id] = poll
+        racing = self._racing_votes.pop(chat_id, None)
+        if racing is not None:
+            users, option = racing
+            ids = self.queue(*(self.poll_answer(poll.id, user, [option]) for user in users))
+            await self._until_fetched(ids[-1])
         return message
+
+    async def _until_fetched(self, update_id: int) -> None:
+        """Wait until the bot asked for updates past ``update_id`` (it has them, then)."""
+
+        def fetched() -> bool:
+            offsets = (c.params.get("offset") for c in self.calls if c.method == "getUpdates")
+            return any(int(o or 0) > update_id for o in offsets)
+
+        async with asyncio.timeout(WAIT_LIMIT), self._calls_changed:
+            await self._calls_changed.wait_for(fetched)
 
     async def _api_stopPoll(self, params: dict[str, Any]) -> Any:
         chat_id = self._known_chat(params["chat_id"])

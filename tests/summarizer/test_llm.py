@@ -7,6 +7,8 @@ timeout is a fraction of a second.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -17,11 +19,15 @@ from hypothesis import strategies as st
 from summarizer.base import Document
 from summarizer.extractive import ExtractiveSummarizer
 from summarizer.llm import LLMSummarizer, clean_model_text
+from tests.fakes import http_server as faults
+from tests.fakes.http_server import Fault, LocalServer
 from tests.fakes.openai_server import (
     FakeOpenAI,
+    Reply,
     completion,
     hang,
     rate_limited,
+    schema_unsupported,
     server_error,
 )
 
@@ -406,3 +412,147 @@ def test_no_link_or_at_sign_survives_cleaning(before: str, url: str, after: str)
     cleaned = clean_model_text(f"{before} {url} @{after}")
     assert url.lower() not in cleaned.lower()
     assert "@" not in cleaned and "＠" not in cleaned
+
+
+# -- reply shapes models vary in ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "sentences"),
+    [
+        (
+            {"headline": "Floods", "summary": "Floods forced 3,000 people from Carlisle homes"},
+            ("Floods forced 3,000 people from Carlisle homes",),
+        ),
+        (
+            {"headline": "Floods", "summary": "Floods. Army sent 200 soldiers. Schools shut."},
+            ("Floods. Army sent 200 soldiers.", "Schools shut."),
+        ),
+        (
+            {"summary": ["The River Eden burst its banks in Carlisle on Sunday."]},
+            ("The River Eden burst its banks in Carlisle on Sunday.",),
+        ),
+        (
+            {"headline": "Floods", "summary": GOOD_REPLY["summary"], "poll": None},
+            tuple(GOOD_REPLY["summary"]),
+        ),
+    ],
+)
+async def test_reasonable_reply_shapes_are_accepted(
+    server: FakeOpenAI, make: Make, reply: dict[str, Any], sentences: tuple[str, ...]
+) -> None:
+    """A summary given as one string (even one short sentence without a full stop), a
+    missing headline, a missing or null poll: each is still an LLM summary, every word
+    the model wrote kept."""
+    server.script(completion(reply))
+    summary = await make().summarize(ARTICLE)
+    assert (summary.method, summary.sentences, summary.poll) == ("llm", sentences, None)
+
+
+async def test_json_schema_is_asked_then_json_object_once_refused_and_remembered(
+    server: FakeOpenAI, make: Make
+) -> None:
+    """The first request asks for the reply's exact JSON schema; a server that answers
+    that it takes no schema is asked again at once for a JSON object, and the next
+    article goes straight to that form."""
+    server.script(schema_unsupported(), completion(GOOD_REPLY), completion(GOOD_REPLY))
+    summarizer = make()
+    first = await summarizer.summarize(ARTICLE)
+    second = await summarizer.summarize(ARTICLE)
+    assert (first.method, second.method) == ("llm", "llm")
+    formats = [r["response_format"] for r in server.requests]
+    assert formats[0]["type"] == "json_schema"
+    assert formats[0]["json_schema"]["schema"]["required"] == ["headline", "summary", "poll"]
+    assert [f["type"] for f in formats[1:]] == ["json_object", "json_object"]
+
+
+async def test_topic_requests_ask_for_the_topic_schema(server: FakeOpenAI, make: Make) -> None:
+    """A topic summary asks for the cited-sentences schema."""
+    server.script(completion("not json"))
+    await make().summarize_topic("carlisle", TOPIC_DOCS)
+    schema = server.requests[0]["response_format"]["json_schema"]
+    assert schema["name"] == "topic_summary"
+
+
+async def test_another_400_is_a_failure_and_keeps_asking_for_the_schema(
+    server: FakeOpenAI, make: Make
+) -> None:
+    """A 400 that is not about the schema falls back without switching forms."""
+    server.script(Reply(400, {"error": {"message": "context length exceeded"}}))
+    server.script(completion(GOOD_REPLY))
+    summarizer = make()
+    assert (await summarizer.summarize(ARTICLE)).method == "extractive"
+    assert (await summarizer.summarize(ARTICLE)).method == "llm"
+    assert [r["response_format"]["type"] for r in server.requests] == ["json_schema"] * 2
+
+
+# -- a misbehaving server: one WARNING line, the extractive summary, no traceback -----------
+
+COMPLETIONS = "/v1/chat/completions"
+
+
+def _json(reply: Reply) -> str:
+    return json.dumps(reply.body)
+
+
+@pytest.mark.parametrize(
+    ("served", "then", "method"),
+    [
+        ([faults.hang()], None, "extractive"),
+        ([faults.slow_drip(0.01)], None, "extractive"),
+        ([faults.reset()], None, "extractive"),
+        ([faults.bomb(64 * 1024**2)], None, "extractive"),
+        ([faults.wrong_length()], None, "extractive"),
+        ([faults.redirect_loop()], None, "extractive"),
+        ([faults.server_error(502)] * 3, None, "extractive"),
+        ([faults.server_error(502)] * 2, _json(completion(GOOD_REPLY)), "llm"),
+        ([faults.rate_limited("2")], _json(completion(GOOD_REPLY)), "llm"),
+    ],
+)
+async def test_server_faults_end_in_a_summary_and_one_warning(
+    served: list[Fault],
+    then: str | None,
+    method: str,
+    make: Make,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Hang, drip, reset, a gzip bomb, a short body, a redirect loop and a 5xx burst give
+    the extractive summary with one WARNING line saying why; a short burst or a 429 is
+    retried into an LLM summary. No traceback in either case."""
+    caplog.set_level(logging.INFO)
+    async with LocalServer() as web:
+        web.faulty(COMPLETIONS, served, then=then)
+        summary = await make(base_url=web.url("/v1"), timeout=0.5).summarize(ARTICLE)
+    assert summary.method == method
+    ours = [r for r in caplog.records if r.name == "summarizer.llm"]
+    assert len([r for r in ours if r.levelno == logging.WARNING]) == (method != "llm")
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"Sure! Here is your summary.", "text/plain"),
+        (b"<html><body>Bad gateway</body></html>", "text/html"),
+        (b"not json at all", "application/json"),
+        (b"[" * 100_000, "application/json"),
+        (b"\xff\xfe junk", "application/json"),
+        (b'{"choices": "many"}', "application/json"),
+        (b'{"choices": [{"message": {"content": 5}}]}', "application/json"),
+        (json.dumps(completion("[" * 100_000).body).encode(), "application/json"),
+    ],
+)
+async def test_junk_answers_are_one_warning_never_a_traceback(
+    body: bytes, content_type: str, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An answer that is not a chat completion, or whose message is not JSON (even JSON
+    nested a hundred thousand deep), is an expected fault: the extractive summary and one
+    WARNING line, no ERROR and no traceback."""
+    caplog.set_level(logging.INFO)
+    async with LocalServer() as web:
+        web.route(COMPLETIONS, body, content_type=content_type)
+        summary = await make(base_url=web.url("/v1")).summarize(ARTICLE)
+    assert summary.method == "extractive"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].name == "summarizer.llm"
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []

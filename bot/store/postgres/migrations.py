@@ -150,4 +150,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     CREATE TABLE workers (id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL);
     """,
+    # 3: votes that arrive before their platform poll is recorded, held until it is
+    """
+    CREATE TABLE held_votes (
+        platform TEXT NOT NULL,
+        platform_poll_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        options TEXT NOT NULL,
+        received_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (platform, platform_poll_id, user_id)
+    );
+    CREATE INDEX held_votes_received ON held_votes (received_at);
+    """,
 )

@@ -89,6 +89,61 @@ async def add_platform_poll_in(
         platform_poll_id,
         message_id,
     )
+    await _attach_held_votes(db, platform, platform_poll_id)
+
+
+async def _attach_held_votes(db: Connection, platform: str, platform_poll_id: str) -> None:
+    """Turn the votes held for a platform poll into votes (none on a closed poll)."""
+    held = await db.fetch(
+        "DELETE FROM held_votes WHERE platform = $1 AND platform_poll_id = $2 "
+        "RETURNING user_id, options",
+        platform,
+        platform_poll_id,
+    )
+    if not held:
+        return
+    target = await db.fetchrow(
+        "SELECT pp.id, pp.poll_id, p.closed_at, "
+        "(SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = pp.poll_id) AS options "
+        "FROM poll_posts pp JOIN polls p ON p.id = pp.poll_id "
+        "WHERE pp.platform = $1 AND pp.platform_poll_id = $2",
+        platform,
+        platform_poll_id,
+    )
+    if target is None or target["closed_at"] is not None:
+        return
+    for user, raw in held:
+        options = sorted({i for i in json.loads(raw) if 0 <= i < target["options"]})
+        await _set_vote_in(db, target["poll_id"], platform, user, target["id"], options)
+
+
+async def _set_vote_in(
+    db: Connection,
+    poll_id: int,
+    platform: str,
+    user: str,
+    platform_poll_row: int,
+    options: Sequence[int],
+) -> None:
+    """Record, replace or (with no options) retract a vote inside a transaction."""
+    if not options:
+        await db.execute(
+            "DELETE FROM votes WHERE poll_id = $1 AND platform = $2 AND user_id = $3",
+            poll_id,
+            platform,
+            user,
+        )
+        return
+    await db.execute(
+        "INSERT INTO votes (poll_id, platform, user_id, poll_post_id, options) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (poll_id, platform, user_id) DO UPDATE "
+        "SET options = excluded.options, poll_post_id = excluded.poll_post_id",
+        poll_id,
+        platform,
+        user,
+        platform_poll_row,
+        json.dumps(list(options)),
+    )
 
 
 class PgPolls:
@@ -143,27 +198,45 @@ class PgPolls:
         )
         return [_platform_poll(r) for r in rows]
 
+    async def hold_vote(
+        self,
+        platform: str,
+        platform_poll_id: str,
+        user: str,
+        options: Sequence[int],
+        now: float,
+        *,
+        forget_before: float,
+    ) -> PlatformPoll | None:
+        async with self._db.transaction() as db:
+            row = await db.fetchrow(
+                f"SELECT {_PLATFORM_COLUMNS} FROM poll_posts "
+                "WHERE platform = $1 AND platform_poll_id = $2",
+                platform,
+                platform_poll_id,
+            )
+            if row is not None:
+                return _platform_poll(row)
+            await db.execute("DELETE FROM held_votes WHERE received_at < $1", forget_before)
+            await db.execute(
+                "INSERT INTO held_votes (platform, platform_poll_id, user_id, options, "
+                "received_at) VALUES ($1, $2, $3, $4, $5) "
+                "ON CONFLICT (platform, platform_poll_id, user_id) DO UPDATE SET "
+                "options = excluded.options, received_at = excluded.received_at",
+                platform,
+                platform_poll_id,
+                user,
+                json.dumps(list(options)),
+                now,
+            )
+        return None
+
     async def set_vote(
         self, platform_poll: PlatformPoll, user: str, options: Sequence[int]
     ) -> None:
         async with self._db.transaction() as db:
-            if not options:
-                await db.execute(
-                    "DELETE FROM votes WHERE poll_id = $1 AND platform = $2 AND user_id = $3",
-                    platform_poll.poll_id,
-                    platform_poll.platform,
-                    user,
-                )
-                return
-            await db.execute(
-                "INSERT INTO votes (poll_id, platform, user_id, poll_post_id, options) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (poll_id, platform, user_id) DO UPDATE "
-                "SET options = excluded.options, poll_post_id = excluded.poll_post_id",
-                platform_poll.poll_id,
-                platform_poll.platform,
-                user,
-                platform_poll.id,
-                json.dumps(list(options)),
+            await _set_vote_in(
+                db, platform_poll.poll_id, platform_poll.platform, user, platform_poll.id, options
             )
 
     async def set_counts(self, platform_poll_id: int, counts: Sequence[int], final: bool) -> None:

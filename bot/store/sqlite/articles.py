@@ -5,18 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.store.ports import LEAD_CHARS, story_of
-from bot.store.sqlite.db import Connection, Database, Row, chunks, marks
-from bot.store.sqlite.outbox import insert_row
-from bot.types import (
-    Article,
-    FeedUpdate,
-    NewArticle,
-    OutboxKind,
-    Routed,
-    SearchHit,
-    Story,
-    StoryLead,
-)
+from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
+from bot.store.sqlite.outbox import insert_article_rows
+from bot.types import Article, FeedUpdate, NewArticle, Routed, SearchHit, Story, StoryLead
 
 _COLUMNS = (
     "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
@@ -81,25 +72,19 @@ class SqliteArticles:
         return [(_unsigned(r[0]), r[1]) for r in rows]
 
     async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
-        ids: list[int] = []
+        # Batched: ids are given out here (one writer, inside its transaction), so every
+        # article is one row of one executemany with its story id already set.
         async with self._db.transaction() as db:
-            for item in routed:
-                article_id = await _insert_article(db, item.article, update.now)
-                if article_id is None:
-                    continue
-                ids.append(article_id)
-                for channel_id in item.channel_ids:
-                    await insert_row(
-                        db,
-                        channel_id,
-                        OutboxKind.ARTICLE,
-                        f"article:{article_id}",
-                        "",
-                        update.now,
-                        article_id,
-                    )
+            ids = await _insert_articles(db, [item.article for item in routed], update.now)
+            rows = [
+                (channel_id, article_id)
+                for item, article_id in zip(routed, ids, strict=True)
+                if article_id is not None
+                for channel_id in item.channel_ids
+            ]
+            await insert_article_rows(db, rows, update.now)
             await _apply_feed_update(db, update)
-        return ids
+        return [article_id for article_id in ids if article_id is not None]
 
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} {_FROM} WHERE a.id = ?", (article_id,))
@@ -175,30 +160,45 @@ class SqliteArticles:
         return int(value or 0)
 
 
-async def _insert_article(db: Connection, a: NewArticle, now: float) -> int | None:
-    cursor = await db.execute(
-        "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, published, "
-        "fetched_at, story_id, content_hash, simhash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) "
-        "ON CONFLICT (feed_id, guid) DO NOTHING",
-        (
-            a.feed_id,
-            a.guid,
-            a.url,
-            a.canonical_url,
-            a.title,
-            a.text,
-            a.published,
-            now,
-            a.content_hash,
-            _signed(a.simhash),
-        ),
+async def _insert_articles(
+    db: Connection, articles: Sequence[NewArticle], now: float
+) -> list[int | None]:
+    """Insert the articles not stored yet; per article its new id, or None if its
+    (feed, guid) was stored already."""
+    if not articles:
+        return []
+    row = await fetch_one_in(db, "SELECT COALESCE(MAX(id), 0) FROM articles")
+    first = int(row[0]) + 1 if row else 1
+    planned = list(range(first, first + len(articles)))
+    await db.executemany(
+        "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, published, "
+        "fetched_at, story_id, content_hash, simhash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, guid) DO NOTHING",
+        [_article_row(article_id, a, now) for article_id, a in zip(planned, articles, strict=True)],
     )
-    if cursor.rowcount == 0 or cursor.lastrowid is None:
-        return None
-    article_id = cursor.lastrowid
+    stored = await db.execute_fetchall(
+        "SELECT id FROM articles WHERE id >= ? AND id < ?", (first, first + len(articles))
+    )
+    inserted = {r[0] for r in stored}
+    return [article_id if article_id in inserted else None for article_id in planned]
+
+
+def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ...]:
     story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
-    await db.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story, article_id))
-    return article_id
+    return (
+        article_id,
+        a.feed_id,
+        a.guid,
+        a.url,
+        a.canonical_url,
+        a.title,
+        a.text,
+        a.published,
+        now,
+        story,
+        a.content_hash,
+        _signed(a.simhash),
+    )
 
 
 async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:

@@ -41,6 +41,7 @@ class Database:
             StoreError: the file cannot be opened or migrated.
         """
         try:
+            await asyncio.to_thread(_probe, path)
             writer = await _connect(path)
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open database {path}: {e}") from e
@@ -117,6 +118,12 @@ class Database:
         return row[0] if row else None
 
 
+async def fetch_all_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    """Every row of a query inside a transaction."""
+    async with db.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
 async def fetch_one_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:
     """The first row of a query inside a transaction."""
     async with db.execute(sql, params) as cursor:
@@ -138,6 +145,18 @@ def marks(items: Sequence[object]) -> str:
 def chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
     """``items`` in slices short enough for SQLite's bound-parameter limit."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _probe(path: Path | str) -> None:
+    """Open and close the file with the plain driver (in a worker thread). A file that
+    cannot be opened fails here: aiosqlite, when its connect fails, stops its worker
+    thread without waiting for it, and the thread then outlives the event loop and prints
+    a traceback ("Event loop is closed") after our error message.
+
+    Raises:
+        sqlite3.Error: the file cannot be opened.
+    """
+    sqlite3.connect(str(path)).close()
 
 
 async def _connect(path: Path | str) -> Connection:

@@ -157,7 +157,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX outbox_channel ON outbox (channel_id, state, id);
     """,
-    # 4: workers sharing a store: who holds a feed or an outbox row, who is alive
+    # 4: votes that arrive before their platform poll is recorded, held until it is
+    """
+    CREATE TABLE held_votes (
+        platform TEXT NOT NULL,
+        platform_poll_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        options TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (platform, platform_poll_id, user_id)
+    );
+    CREATE INDEX held_votes_received ON held_votes (received_at);
+    """,
+    # 5: workers sharing a store: who holds a feed or an outbox row, who is alive
     """
     ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;

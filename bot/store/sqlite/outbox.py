@@ -8,7 +8,7 @@ order with at most one in flight.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.store.ports import poll_row
 from bot.store.sqlite.db import Connection, Database, Row, fetch_one_in, marks
@@ -80,6 +80,29 @@ async def insert_row(
         (channel_id, article_id, kind.value, dedup_key, payload, now, secrets.token_hex(12), now),
     )
     return cursor.rowcount > 0
+
+
+async def insert_article_rows(db: Connection, rows: Sequence[tuple[int, int]], now: float) -> None:
+    """Queue one article row per (channel id, article id) inside a transaction, in one
+    statement; a pair queued already is left as it is."""
+    if rows:
+        await db.executemany(
+            "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, next_at, "
+            "nonce, created_at) VALUES (?, ?, ?, ?, '', ?, ?, ?) "
+            "ON CONFLICT (channel_id, dedup_key) DO NOTHING",
+            [
+                (
+                    channel,
+                    article,
+                    OutboxKind.ARTICLE.value,
+                    f"article:{article}",
+                    now,
+                    secrets.token_hex(12),
+                    now,
+                )
+                for channel, article in rows
+            ],
+        )
 
 
 class SqliteOutbox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bot.store.sqlite.db import Connection, Database, Row, fetch_one_in
+from bot.store.sqlite.db import Connection, Database, Row, fetch_all_in, fetch_one_in
 from bot.types import PlatformPoll, Poll, PollOrigin
 from summarizer.base import PollProposal
 
@@ -84,27 +84,41 @@ class SqlitePolls:
         )
         return [_platform_poll(r) for r in rows]
 
+    async def hold_vote(
+        self,
+        platform: str,
+        platform_poll_id: str,
+        user: str,
+        options: Sequence[int],
+        now: float,
+        *,
+        forget_before: float,
+    ) -> PlatformPoll | None:
+        async with self._db.transaction() as db:
+            row = await fetch_one_in(
+                db,
+                f"SELECT {_PLATFORM_COLUMNS} FROM poll_posts "
+                "WHERE platform = ? AND platform_poll_id = ?",
+                (platform, platform_poll_id),
+            )
+            if row is not None:
+                return _platform_poll(row)
+            await db.execute("DELETE FROM held_votes WHERE received_at < ?", (forget_before,))
+            await db.execute(
+                "INSERT INTO held_votes (platform, platform_poll_id, user_id, options, "
+                "received_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, platform_poll_id, user_id) DO UPDATE SET "
+                "options = excluded.options, received_at = excluded.received_at",
+                (platform, platform_poll_id, user, json.dumps(list(options)), now),
+            )
+        return None
+
     async def set_vote(
         self, platform_poll: PlatformPoll, user: str, options: Sequence[int]
     ) -> None:
         async with self._db.transaction() as db:
-            if not options:
-                await db.execute(
-                    "DELETE FROM votes WHERE poll_id = ? AND platform = ? AND user_id = ?",
-                    (platform_poll.poll_id, platform_poll.platform, user),
-                )
-                return
-            await db.execute(
-                "INSERT INTO votes (poll_id, platform, user_id, poll_post_id, options) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) DO UPDATE SET "
-                "options = excluded.options, poll_post_id = excluded.poll_post_id",
-                (
-                    platform_poll.poll_id,
-                    platform_poll.platform,
-                    user,
-                    platform_poll.id,
-                    json.dumps(list(options)),
-                ),
+            await _set_vote_in(
+                db, platform_poll.poll_id, platform_poll.platform, user, platform_poll.id, options
             )
 
     async def set_counts(self, platform_poll_id: int, counts: Sequence[int], final: bool) -> None:
@@ -191,9 +205,62 @@ async def add_platform_poll_in(
     platform_poll_id: str,
     message_id: str,
 ) -> None:
-    """Remember a platform poll inside a transaction (once per poll and channel)."""
+    """Remember a platform poll inside a transaction (once per poll and channel), and
+    attach the votes held for it."""
     await db.execute(
         "INSERT INTO poll_posts (poll_id, channel_id, platform, platform_poll_id, "
         "message_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (poll_id, channel_id, platform, platform_poll_id, message_id),
+    )
+    await _attach_held_votes(db, platform, platform_poll_id)
+
+
+async def _attach_held_votes(db: Connection, platform: str, platform_poll_id: str) -> None:
+    """Turn the votes held for a platform poll into votes (none on a closed poll)."""
+    held = await fetch_all_in(
+        db,
+        "SELECT user_id, options FROM held_votes WHERE platform = ? AND platform_poll_id = ?",
+        (platform, platform_poll_id),
+    )
+    if not held:
+        return
+    target = await fetch_one_in(
+        db,
+        "SELECT pp.id, pp.poll_id, p.closed_at, "
+        "(SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = pp.poll_id) "
+        "FROM poll_posts pp JOIN polls p ON p.id = pp.poll_id "
+        "WHERE pp.platform = ? AND pp.platform_poll_id = ?",
+        (platform, platform_poll_id),
+    )
+    if target is not None and target[2] is None:
+        post_id, poll_id, _, option_count = target
+        for user, raw in held:
+            options = sorted({i for i in json.loads(raw) if 0 <= i < option_count})
+            await _set_vote_in(db, poll_id, platform, user, post_id, options)
+    await db.execute(
+        "DELETE FROM held_votes WHERE platform = ? AND platform_poll_id = ?",
+        (platform, platform_poll_id),
+    )
+
+
+async def _set_vote_in(
+    db: Connection,
+    poll_id: int,
+    platform: str,
+    user: str,
+    platform_poll_row: int,
+    options: Sequence[int],
+) -> None:
+    """Record, replace or (with no options) retract a vote inside a transaction."""
+    if not options:
+        await db.execute(
+            "DELETE FROM votes WHERE poll_id = ? AND platform = ? AND user_id = ?",
+            (poll_id, platform, user),
+        )
+        return
+    await db.execute(
+        "INSERT INTO votes (poll_id, platform, user_id, poll_post_id, options) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) DO UPDATE SET "
+        "options = excluded.options, poll_post_id = excluded.poll_post_id",
+        (poll_id, platform, user, platform_poll_row, json.dumps(list(options))),
     )

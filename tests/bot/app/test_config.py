@@ -49,6 +49,8 @@ def test_full_config_parses(tmp_path: Path) -> None:
         ({"channels": [{"to": "console", "feeds": ["nope"]}]}, "unknown feed"),
         ({"feeds": [{"url": "x", "colour": "red"}]}, "Extra inputs"),
         ({"channels": [{"to": "console", "polls": "sometimes"}]}, "polls"),
+        ({"feeds": [{"url": "javascript:alert(1)"}]}, "use an http(s) URL or a local file"),
+        ({"feeds": [{"url": "ftp://example.org/feed"}]}, "only http and https"),
     ],
 )
 def test_bad_config_says_what_and_where(raw: dict[str, object], message: str) -> None:

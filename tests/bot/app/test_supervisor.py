@@ -88,9 +88,13 @@ class History(Health):
         return status
 
 
-async def test_dropped_connection_restarts_with_growing_backoff() -> None:
-    """A connection that ends is logged, shown as restarting with when it is retried,
-    restarted after the backoff (longer after each failed try), and back up."""
+async def test_dropped_connection_restarts_with_growing_backoff(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A connection that ends is logged (an expected fault: one WARNING line), shown as
+    restarting with when it is retried, restarted after the backoff (longer after each
+    failed try), and back up."""
+    caplog.set_level(logging.INFO)
     clock, health, log = ManualClock(autojump=True), History(), []
     adapter = FakeAdapter("chat", log, start_errors=[])
     supervisor = Supervisor([adapter], health, clock)
@@ -109,6 +113,8 @@ async def test_dropped_connection_restarts_with_growing_backoff() -> None:
     assert up.reason == "reconnected"
     await supervisor.stop_all()
     assert log == ["start chat", "stop chat", "start chat", "stop chat", "start chat", "stop chat"]
+    ended = [r for r in caplog.records if "connection ended" in r.getMessage()]
+    assert [(r.levelno, r.exc_info) for r in ended] == [(logging.WARNING, None)]
 
 
 async def test_refused_token_on_restart_stops_for_good() -> None:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.chat import commands
 from bot.chat.service import Service
 from bot.clock import ManualClock
+from bot.errors import FetchError
+from bot.feeds.fetch import HttpFetcher
+from bot.ingest.pipeline import Ingestor
+from bot.ports import FetchRequest, FetchResult
 from bot.store.sqlite import SqliteStore
 from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed
 from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed
@@ -201,3 +210,62 @@ async def test_latest_and_feeds_for_a_chat(
     assert latest.ok and len(latest.sources) == 2
     feeds = await service.handle(_cmd("feeds"))
     assert feeds.text.startswith("1. test")
+
+
+async def test_a_local_feed_error_shown_in_chat_never_quotes_the_file(
+    store: SqliteStore, clock: ManualClock, service: Service, tmp_path: Path
+) -> None:
+    """A local feed file that is not a feed fails with a reason that quotes its start;
+    /feeds and /status say it failed but never show the file's content, while the
+    operator's reason (feeds list) keeps it."""
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:SECRET-LINE:/root:/bin/bash\n" * 5)
+    await store.feeds.upsert(
+        str(secret), name="", origin=FeedOrigin.CLI, every=600, backfill=0, now=0
+    )
+    await make_channel(store, "-100", platform="telegram")
+    async with HttpFetcher() as fetcher:
+        await Ingestor(store, fetcher, clock).run(only_due=False)
+    [feed] = await store.feeds.all()
+    assert feed.last_error is not None and "root:x" in feed.last_error
+    for command in ("feeds", "status"):
+        reply = await service.handle(_cmd(command))
+        assert "could not be read as a feed" in reply.text
+        assert "root:x" not in reply.text and "SECRET" not in reply.text
+
+
+class _OfflineFetcher:
+    """A fetcher for a machine with no network: every fetch fails as a fetch does."""
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        raise FetchError(request.url, "the network is unreachable")
+
+    async def aclose(self) -> None:
+        return None
+
+
+@settings(
+    deadline=None,
+    max_examples=150,
+    # the store is made once per test, not per example: every command meets the state
+    # the earlier ones left, which is what a chat does to the bot
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.sampled_from([*commands.names(), "nope", "SUMMARY"]),
+    args=st.one_of(
+        st.text(max_size=3000),
+        st.sampled_from(["1", "0", "-1", "99999999999999999999", " | | ", "?|a|a"]),
+    ),
+    admin=st.booleans(),
+)
+async def test_any_command_with_any_argument_gets_a_bounded_reply(
+    store: SqliteStore, clock: ManualClock, name: str, args: str, admin: bool
+) -> None:
+    """Every command from the table (and unknown ones), with any argument, from admins
+    and members: a Reply, never an exception, of bounded size whatever the argument's."""
+    await make_channel(store, "-100", platform="telegram")
+    parts = core(store, clock, fetcher=_OfflineFetcher())
+    reply = await parts.service.handle(Command(name, args, CHAT, "42", admin))
+    assert isinstance(reply, Reply) and reply.text
+    assert len(reply.text) <= 2000 and len(reply.sources) <= 10

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.chat import topics
+from bot.errors import UserInputError
 
 
 def test_ranking_prefers_recent_and_one_per_story() -> None:
@@ -12,3 +16,19 @@ def test_ranking_prefers_recent_and_one_per_story() -> None:
     ranked = topics.rank_stories(hits, now, 5)
     assert [r.story_id for r in ranked] == [2, 1]
     assert ranked[0].article_id == 20
+
+
+@settings(deadline=None)  # a busy CI machine must not fail a pure property
+@given(st.text(max_size=400))
+def test_any_topic_gives_a_clear_refusal_or_a_few_plain_words(topic: str) -> None:
+    """Whatever a reader types after /summary: either a refusal in one short line, or 1 to
+    MAX_TERMS words, each lowercased from the topic, short, and free of search syntax."""
+    try:
+        terms = topics.topic_terms(topic)
+    except UserInputError as e:
+        assert 0 < len(str(e)) <= 200 and "\n" not in str(e)
+        return
+    assert 1 <= len(terms) <= topics.MAX_TERMS
+    for term in terms:
+        assert 0 < len(term) <= topics.MAX_TERM_CHARS and term in topic.lower()
+        assert not set(term) & set("\"'*:^()-+ ")

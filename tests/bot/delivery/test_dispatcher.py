@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from bot.clock import ManualClock
+from bot.delivery import rules
 from bot.delivery.dispatcher import Composer, Dispatcher, stop_delivering
 from bot.errors import (
     ChatMigrated,
@@ -396,3 +397,87 @@ async def test_abandoned_posts_stay_in_flight_for_the_restart(
     [row] = await store.outbox.rows()
     assert row.state is OutboxState.SENDING
     assert await store.outbox.recover_in_flight() == 1
+
+
+# -- a chat waiting to retry costs nothing -------------------------------------------------
+
+
+class _WatchedClock(ManualClock):
+    """A manual clock that tells when someone starts waiting for a later time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.waiting.set()
+        await super().sleep(seconds)
+
+
+class _CountingOutbox:
+    """The real outbox, counting claims; ``spinning`` is set past ``limit`` of them."""
+
+    def __init__(self, real: OutboxStore, limit: int) -> None:
+        self._real, self._limit = real, limit
+        self.claims = 0
+        self.spinning = asyncio.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    async def claim_due(self, *args: object, **kwargs: object) -> list[OutboxItem]:
+        self.claims += 1
+        if self.claims > self._limit:
+            self.spinning.set()
+        return await self._real.claim_due(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class _CountingStore:
+    """A store whose outbox counts claims."""
+
+    def __init__(self, real: SqliteStore, limit: int) -> None:
+        self._real = real
+        self.outbox = _CountingOutbox(real.outbox, limit)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+async def _parked_or_spinning(clock: _WatchedClock, outbox: _CountingOutbox) -> None:
+    """Return once the dispatcher waits for a later time, or once it has claimed too often
+    without time passing (a busy loop)."""
+    waits = {
+        asyncio.ensure_future(clock.waiting.wait()),
+        asyncio.ensure_future(outbox.spinning.wait()),
+    }
+    _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    clock.waiting.clear()
+    assert not outbox.spinning.is_set(), f"{outbox.claims} claims with no time passing"
+
+
+async def test_a_chat_waiting_to_retry_sleeps_until_its_head_post_is_due(
+    store: SqliteStore,
+) -> None:
+    """Three posts for one chat, the first refused with a 500: while it waits out its
+    backoff the posts behind it cannot go, and the dispatcher sleeps until the retry
+    instead of waking at once to claim nothing (a busy loop). Over the whole simulated
+    wait it claims a handful of times, and then all three posts go out in order."""
+    clock = _WatchedClock()
+    feed = await make_feed(store)
+    chat = await make_channel(store, "a")
+    await store_articles(store, feed, [chat], range(3), clock.now())
+    platform = FakePlatform(failures={"a": [TransientDeliveryError("HTTP 500")]})
+    counting = _CountingStore(store, limit=50)
+    dispatcher = Dispatcher(counting, {"fake": platform}, clock, _compose)  # type: ignore[arg-type]
+    running = asyncio.create_task(dispatcher.run())
+    await _parked_or_spinning(clock, counting.outbox)
+    assert platform.sent == [] and counting.outbox.claims <= 3
+    await clock.advance(rules.delivery_backoff(1))
+    await _parked_or_spinning(clock, counting.outbox)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    assert [m.text for m in platform.to("a")] == ["article 1", "article 2", "article 3"]  # type: ignore[union-attr]
+    assert counting.outbox.claims <= 8

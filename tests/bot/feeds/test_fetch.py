@@ -22,7 +22,20 @@ from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, To
 from bot.feeds.fetch import HttpFetcher, parse_retry_after
 from bot.ports import FetchRequest
 from tests.conftest import CORPUS
-from tests.fakes.http_server import LocalServer, dial_to, fake_resolver
+from tests.fakes.http_server import (
+    Fault,
+    LocalServer,
+    bomb,
+    dial_to,
+    fake_resolver,
+    hang,
+    rate_limited,
+    redirect_loop,
+    reset,
+    server_error,
+    slow_drip,
+    wrong_length,
+)
 
 PUBLIC = "93.184.216.34"
 MiB = 1 << 20
@@ -536,3 +549,48 @@ async def test_corpus_feed_and_gzipped_page_come_through_whole(
     assert got_feed.body == feed.read_bytes()
     assert got_page.body == gzip.decompress(page.read_bytes())
     assert got_page.content_type.startswith("text/html")
+
+
+# --- the fault server: every way a server misbehaves ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "reason"),
+    [
+        (hang(), FetchTimeout, "no complete answer within 0.5 s"),
+        (slow_drip(0.01), FetchTimeout, "no complete answer within 0.5 s"),
+        (reset(), FetchError, "the connection was closed or reset"),
+        (bomb(), TooLarge, "passed 1048576 bytes"),
+        (wrong_length(b"<rss>", 10_000), FetchError, "peer closed connection"),
+        (redirect_loop(), BlockedURL, "more than 5 redirects"),
+        (rate_limited("7"), HTTPStatusError, "HTTP 429"),
+        (server_error(503), HTTPStatusError, "HTTP 503"),
+    ],
+)
+async def test_every_server_fault_is_one_typed_error_within_the_deadline(
+    server: LocalServer, fault: Fault, error: type[FetchError], reason: str
+) -> None:
+    """Hang, drip, reset, bomb, short body, redirect loop, 429 and 5xx: each ends the
+    fetch within its total deadline as one error of the fetcher's contract, with a reason
+    an operator can read."""
+    url = server.faulty("/f", [fault])
+    async with HttpFetcher(
+        total_timeout=0.5, resolver=fake_resolver(DNS), dial=dial_to(server)
+    ) as fetcher:
+        with pytest.raises(error) as raised:
+            await fetcher.fetch(req(public(server, "/f")))
+    assert reason in raised.value.reason
+    assert url.endswith("/f") and server.fault_hits["/f"] >= 1
+
+
+async def test_a_5xx_burst_then_the_feed_again(server: LocalServer, guarded: HttpFetcher) -> None:
+    """A burst of 500s fails each fetch on its own (no hidden retries); the next fetch
+    after the burst gets the body, and a 429's Retry-After reaches the caller."""
+    server.faulty("/b", [server_error(), server_error(), rate_limited("30")], then="<rss/>")
+    outcomes = []
+    for _ in range(4):
+        try:
+            outcomes.append((await guarded.fetch(req(public(server, "/b")))).body)
+        except HTTPStatusError as e:
+            outcomes.append((e.status, e.retry_after))
+    assert outcomes == [(500, None), (500, None), (429, 30.0), b"<rss/>"]

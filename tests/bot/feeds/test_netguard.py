@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import BlockedURL
-from bot.feeds.netguard import check_url, is_public_address, local_path, parse_host_ip, redact_url
+from bot.feeds.netguard import (
+    check_url,
+    is_public_address,
+    is_web_url,
+    local_path,
+    operator_feed_location,
+    parse_host_ip,
+    redact_url,
+)
 
 PRIVATE_V4 = [IPv4Network(n) for n in ("127.0.0.0/8", "10.0.0.0/8", "192.168.0.0/16")]
 PRIVATE_V4.append(IPv4Network("172.16.0.0/12"))
@@ -220,3 +228,33 @@ def test_redact_url_drops_secrets() -> None:
     url = "https://user:secret@example.org:8443/feed?token=abc#top"
     assert redact_url(url) == "https://example.org:8443/feed?[...]"
     assert redact_url("http://example.org/feed") == "http://example.org/feed"
+
+
+@pytest.mark.parametrize(
+    ("url", "web"),
+    [
+        ("https://news.example/feed.xml", True),
+        ("http://127.0.0.1:8080/feed", True),  # private hosts are the fetch guard's call
+        ("javascript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ("/etc/passwd", False),
+        ("feeds/world.xml", False),
+        ("data:text/xml,<rss/>", False),
+        ("ftp://example.org/feed", False),
+        ("https://", False),
+    ],
+)
+def test_only_http_urls_with_a_host_are_web_urls(url: str, web: bool) -> None:
+    """What an OPML file may list: http(s) URLs with a host, nothing else."""
+    assert is_web_url(url) is web
+
+
+def test_operator_feed_locations_are_http_urls_or_paths(tmp_path: Path) -> None:
+    """An operator's feed is an http(s) URL (kept), a file URL (kept) or a path (made
+    absolute); any other scheme is refused."""
+    assert operator_feed_location("https://a.example/f", tmp_path) == "https://a.example/f"
+    assert operator_feed_location("file:///srv/f.xml", tmp_path) == "file:///srv/f.xml"
+    assert operator_feed_location("f.xml", tmp_path) == str(tmp_path / "f.xml")
+    for url in ("javascript:alert(1)", "ftp://a.example/f", "data:,x"):
+        with pytest.raises(BlockedURL):
+            operator_feed_location(url, tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 from hypothesis import given, settings
@@ -14,9 +15,12 @@ from bot.errors import ParseError
 from bot.feeds.parse import (
     MAX_ENTRIES,
     TEASER_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    TITLE_MAX_CHARS,
     entry_is_teaser,
     html_to_text,
     parse_feed,
+    read_feed,
 )
 from bot.types import FeedEntry
 from tests.conftest import corpus_or_skip
@@ -532,3 +536,153 @@ def test_html_to_text_never_raises_and_has_no_marks(markup: str) -> None:
     assert not any(ord(c) < 32 and c != "\n" for c in text)
     assert "\n\n\n" not in text
     assert text == text.strip()
+
+
+# --- bounded work (issue 14, defect 3) -----------------------------------------------------
+
+
+def many_items(count: int, after: str = "") -> bytes:
+    """An RSS feed of ``count`` small items, with ``after`` following the items."""
+    items = "".join(
+        f"<item><title>Item {n}</title><link>https://x.test/{n}</link>"
+        f"<description>&lt;p&gt;Body {n}&lt;/p&gt;</description></item>"
+        for n in range(count)
+    )
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>'
+    return f"{head}{items}{after}</channel></rss>".encode()
+
+
+def test_a_55000_item_feed_is_read_up_to_the_cap_only() -> None:
+    """A 55,000-item feed under the byte cap yields its first MAX_ENTRIES entries in order,
+    read but not converted: bodies stay markup until an entry is used."""
+    feed = read_feed(many_items(55_000), BASE)
+    assert len(feed.entries) == MAX_ENTRIES
+    assert [e.title for e in feed.entries[:2]] == ["Item 0", "Item 1"]
+    assert feed.entries[-1].title == f"Item {MAX_ENTRIES - 1}"
+    assert feed.entries[0].body == "<p>Body 0</p>"
+    assert feed.entries[0].entry().text == "Body 0"
+
+
+def test_entries_past_the_cap_never_reach_a_parser() -> None:
+    """What follows the MAX_ENTRIES-th entry is cut before parsing: broken markup and 50,000
+    more items there cost nothing and break nothing."""
+    junk = "<item><title>late</title>" * 50_000 + "<<<&&&</rss>"
+    feed = read_feed(many_items(MAX_ENTRIES + 1, after=junk), BASE)
+    assert len(feed.entries) == MAX_ENTRIES
+    assert all(e.title != "late" for e in feed.entries)
+
+
+# --- hostile markup loses only itself (issue 14, defect 7) ---------------------------------
+
+
+def test_billion_laughs_loses_no_entry_and_no_link() -> None:
+    """A billion-laughs DOCTYPE: both items come through with their links and texts; only
+    the entity references are gone."""
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">{entities}]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>First &lol9;</title><link>https://x.test/1</link>"
+        "<description>First body. &lol9;</description></item>"
+        "<item><title>Second</title><link>https://x.test/2</link>"
+        "<description>Second &lol3; body.</description></item></channel></rss>"
+    ).encode()
+    entries = parse_feed(data, BASE).entries
+    assert [(e.title, e.url, e.text) for e in entries] == [
+        ("First", "https://x.test/1", "First body."),
+        ("Second", "https://x.test/2", "Second body."),
+    ]
+
+
+def test_external_entity_loses_only_itself() -> None:
+    """An XXE reference disappears; the text around it stays and no file is read."""
+    data = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        b'<rss version="2.0"><channel><title>t</title><item><title>XXE</title>'
+        b"<link>https://x.test/3</link><description>Before &xxe; after.</description>"
+        b"</item></channel></rss>"
+    )
+    entry = only_entry(data)
+    assert (entry.url, entry.text) == ("https://x.test/3", "Before after.")
+
+
+@pytest.mark.parametrize(
+    ("description", "text"),
+    [
+        ("&lt;script&gt;alert(1) Real news text.", "alert(1) Real news text."),
+        ("&lt;p&gt;Intro.&lt;/p&gt;&lt;style&gt;p {} More text.", "Intro.\n\np {} More text."),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;Real news text.", "Real news text."),
+        ("&lt;noscript&gt;Enable JS&lt;/noscript&gt;&lt;p&gt;Story.&lt;/p&gt;", "Story."),
+    ],
+)
+def test_an_unclosed_script_or_style_does_not_empty_the_text(description: str, text: str) -> None:
+    """An escaped script or style the markup never closes loses its tag, not the text after
+    it; a closed one is dropped with its content as before."""
+    data = (
+        '<rss version="2.0"><channel><title>t</title><item><title>S</title>'
+        f"<link>https://x.test/4</link><description>{description}</description></item>"
+        "</channel></rss>"
+    ).encode()
+    assert only_entry(data).text == text
+
+
+# --- properties --------------------------------------------------------------------------
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäéø", min_size=1, max_size=12)
+WORDS = st.lists(WORD, min_size=1, max_size=40)
+INLINE = st.sampled_from(["b", "i", "a", "span", "em", "strong"])
+BLOCK = st.sampled_from(["p", "div", "li", "h2", "blockquote", "td"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(BLOCK, INLINE, WORDS), min_size=1, max_size=8))
+def test_html_to_text_keeps_every_word_in_order(blocks: list[tuple[str, str, list[str]]]) -> None:
+    """Words inside any nesting of block and inline tags come out, all of them, in order."""
+    markup = "".join(
+        f"<{block}><{inline}>{words[0]}</{inline}> {' '.join(words[1:])}</{block}>"
+        for block, inline, words in blocks
+    )
+    expected = [word for _, _, words in blocks for word in words]
+    assert html_to_text(markup).split() == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=3000))
+def test_html_to_text_output_is_bounded_by_its_input(markup: str) -> None:
+    """Conversion never makes text longer than the markup it came from."""
+    assert len(html_to_text(markup)) <= len(markup)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=80), st.text(max_size=300)), max_size=30))
+def test_any_item_text_reads_as_a_bounded_feed(items: list[tuple[str, str]]) -> None:
+    """Items with any title and description text (escaped as a publisher would) read as a
+    feed: every item kept, bounded fields, a guid always, descriptions' words preserved."""
+    body = "".join(
+        f"<item><title>{xml_escape(title)}</title><description>{xml_escape(text)}"
+        "</description></item>"
+        for title, text in items
+    )
+    data = f'<rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
+    try:
+        feed = parse_feed(data, BASE)
+    except ParseError:
+        return
+    assert len(feed.entries) <= len(items)
+    for entry in feed.entries:
+        assert entry.guid
+        assert len(entry.title) <= TITLE_MAX_CHARS
+        assert len(entry.text) <= TEXT_MAX_CHARS
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=20))
+def test_plain_item_words_are_preserved(items: list[tuple[list[str], list[str]]]) -> None:
+    """Every item of plain words is read with exactly its title's and text's words."""
+    body = "".join(
+        f"<item><title>{' '.join(title)}</title><description>{' '.join(text)}</description></item>"
+        for title, text in items
+    )
+    data = f'<rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
+    feed = parse_feed(data, BASE)
+    assert [(e.title.split(), e.text.split()) for e in feed.entries] == items

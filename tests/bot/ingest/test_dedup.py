@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import subprocess
@@ -21,8 +20,11 @@ from bot.ingest.dedup import (
     from_signed64,
     hamming,
     simhash,
+    simhashes,
     to_signed64,
 )
+from bot.ingest.fingerprint import fingerprints
+from tests.bot.ingest.labelled_copies import corpus_articles, labelled_pairs
 from tests.conftest import corpus_or_skip
 
 STORY = """Riverton's city council voted 7-2 on Tuesday to approve a new tram line that will link \
@@ -125,7 +127,7 @@ def test_boilerplate_alone_does_not_count_as_text() -> None:
 
 def test_simhash_is_pinned() -> None:
     """The fingerprint of a fixed text never changes: stored fingerprints depend on it."""
-    assert simhash(STORY) == 0xE802_8B95_F8C0_1BC5
+    assert simhash(STORY) == 0xC4B8_3502_03B4_79E5
 
 
 def test_simhash_is_the_same_in_another_process() -> None:
@@ -273,33 +275,33 @@ def test_index_with_100k_entries_is_fast_and_exact() -> None:
 # --- real articles ----------------------------------------------------------------------
 
 
-def corpus_articles() -> list[str]:
-    """News articles and page bodies from the corpus with at least 150 words."""
-    summaries = corpus_or_skip("summaries", "dev.jsonl").read_text().splitlines()
-    gold = corpus_or_skip("pages", "gold.jsonl").read_text().splitlines()
-    texts = [json.loads(line)["article"] for line in summaries]
-    texts += [json.loads(line)["gold"] for line in gold]
-    return [text for text in texts if len(text.split()) >= 150]
-
-
-def syndicate(text: str) -> str:
-    """The corpus text as a second outlet might run it."""
-    paragraphs = [p for p in text.split("\n\n") if p.strip()]
-    paragraphs.insert(len(paragraphs) // 2, "Advertisement")
-    return (
-        "Here is what we know so far about this developing story.\n\n"
-        + "\n\n".join(paragraphs)
-        + "\n\nThis story has been updated with additional details."
-    )
+def test_a_batch_gives_each_text_its_own_fingerprint() -> None:
+    """Fingerprints made in one batch equal those made one text at a time."""
+    texts = [STORY, SHORT, "", OTHER_STORY, SYNDICATED, STORY]
+    assert simhashes(texts) == [simhash(text) for text in texts]
+    assert simhashes([]) == []
 
 
 def test_corpus_copies_match_and_different_articles_do_not() -> None:
-    """On real news: most syndicated copies match, no two different articles do."""
-    texts = corpus_articles()
-    fingerprints = [simhash(text) for text in texts]
-    copies = [hamming(f, simhash(syndicate(t))) for f, t in zip(fingerprints, texts, strict=True)]
-    assert sum(d <= 7 for d in copies) / len(copies) >= 0.85  # 0.91 measured
-    index = NearDuplicateIndex()
-    for story_id, fingerprint in enumerate(fingerprints):
-        assert index.find(fingerprint) is None, texts[story_id][:80]
-        index.add(fingerprint, story_id)
+    """On the labelled corpus set: most edited copies match, no different articles or
+    halves of one article do (``python -m bench fingerprints`` prints the full table)."""
+    pairs = labelled_pairs(corpus_articles(corpus_or_skip("summaries").parent))
+    values = simhashes([text for pair in pairs for text in (pair.first, pair.second)])
+    matched: dict[str, list[bool]] = {}
+    for n, pair in enumerate(pairs):
+        a, b = values[2 * n], values[2 * n + 1]
+        matched.setdefault(pair.kind, []).append(bool(a and b and hamming(a, b) <= 7))
+    share = {kind: sum(hits) / len(hits) for kind, hits in matched.items()}
+    assert share["syndicated"] >= 0.85  # 0.90 measured
+    assert share["wire"] >= 0.95  # 1.00
+    assert share["last paragraph dropped"] >= 0.80  # 0.85
+    assert share["re-wrapped"] >= 0.95  # 0.98
+    assert share["different articles"] == share["halves"] == 0.0
+
+
+def test_fingerprints_of_a_batch_equal_each_one_alone() -> None:
+    """The batch gives each (title, body) exactly its content hash and its simhash, long
+    bodies (past the fingerprinted opening) included."""
+    long = (STORY + "\n\n") * 8
+    articles = [("Tram", STORY), ("", ""), ("Other", OTHER_STORY), ("Long", long)]
+    assert fingerprints(articles) == [(content_hash(t, b), simhash(b)) for t, b in articles]

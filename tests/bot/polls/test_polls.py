@@ -6,9 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.chat.service import Service
 from bot.clock import ManualClock
 from bot.errors import UserInputError
 from bot.polls.chart import HEIGHT_PX, WIDTH_PX, build_figure, render_chart
@@ -26,11 +27,13 @@ from bot.types import (
     Command,
     FeedOrigin,
     FeedUpdate,
+    Message,
     PollCounts,
     PollPolicy,
     PollPost,
     ResultsPost,
     Routed,
+    Sent,
     Subscription,
     VoteEvent,
 )
@@ -126,7 +129,9 @@ GROUP = ChatRef("fake", "group")
 CHANNEL = ChatRef("fake", "channel")
 
 
-async def _setup(store: SqliteStore, clock: ManualClock) -> CoreParts:
+async def _setup(
+    store: SqliteStore, clock: ManualClock, platform: FakePlatform | None = None
+) -> CoreParts:
     feed = await make_feed(store)
     channels = [
         await store.channels.upsert(
@@ -142,7 +147,7 @@ async def _setup(store: SqliteStore, clock: ManualClock) -> CoreParts:
     text = f"Russia sent planes to Venezuela. The US objected.\n\n{SEED_QUESTION}"
     routed = [Routed(article(feed, 1, text, "Planes in Venezuela"), tuple(c.id for c in channels))]
     await store.articles.save_ingest(FeedUpdate(feed.id, clock.now(), 0), routed)
-    return core(store, clock)
+    return core(store, clock, platform=platform)
 
 
 def _poll_ids(platform: FakePlatform) -> dict[str, str]:
@@ -178,6 +183,35 @@ async def test_post_carries_poll_and_votes_are_counted_once(
     reply = await service.handle(Command("results", "", GROUP, "x", False))
     assert "6  " in reply.text or " 6 " in reply.text
     assert "8 votes · poll open" in reply.text
+
+
+class _VotesBeforeTheAnswer(FakePlatform):
+    """A platform that delivers readers' votes on a poll before its send has returned,
+    as Telegram can: the votes reach the core before the poll is recorded."""
+
+    voters: tuple[str, ...] = ()
+    service: Service | None = None
+
+    async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
+        sent = await super().send(chat, message, nonce)
+        if isinstance(message, PollPost) and chat == GROUP and self.service is not None:
+            for voter in self.voters:
+                await self.service.record_vote(VoteEvent("fake", sent.poll_id, voter, (1,)))
+        return sent
+
+
+async def test_votes_that_race_the_poll_being_recorded_all_count(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """Twenty votes delivered before the poll's send is recorded are held, then counted
+    when the poll is recorded: none is lost."""
+    racing = _VotesBeforeTheAnswer()
+    racing.voters = tuple(f"reader{i}" for i in range(20))
+    parts = await _setup(store, clock, platform=racing)
+    racing.service = parts.service
+    await parts.dispatcher.drain()
+    reply = await parts.service.handle(Command("results", "", GROUP, "x", False))
+    assert "20 votes · poll open" in reply.text
 
 
 async def test_poll_closes_after_restart_and_results_post_once(
@@ -221,3 +255,22 @@ async def test_custom_poll_needs_admin_and_valid_form(
     await dispatcher.drain()
     custom = [m for c, m, _ in platform.sent if isinstance(m, PollPost) and c == GROUP]
     assert "Tea or coffee?" in [p.question for p in custom]
+
+
+_PARTS = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="|"), max_size=70)
+
+
+@settings(deadline=None)  # a busy CI machine must not fail a pure property
+@given(st.one_of(st.text(max_size=600), st.lists(_PARTS, max_size=12).map(" | ".join)))
+def test_any_custom_poll_argument_is_a_poll_of_its_parts_or_a_usage_line(args: str) -> None:
+    """/poll with any text: a UserInputError saying what a poll needs, or a poll whose
+    question and options are exactly the text's |-separated parts, within both platforms'
+    limits."""
+    try:
+        proposal = parse_custom_poll(args)
+    except UserInputError as e:
+        assert 0 < len(str(e)) <= 200
+        return
+    assert [proposal.question, *proposal.options] == [p.strip() for p in args.split("|")]
+    assert len(proposal.question) <= 300 and 2 <= len(proposal.options) <= 10
+    assert all(0 < len(o) <= 55 for o in proposal.options)

@@ -41,6 +41,37 @@ async def test_save_ingest_stores_articles_rows_and_feed_state_together(
     assert len(await any_store.outbox.rows()) == 3
 
 
+async def test_save_ingest_of_a_mixed_batch_gives_ids_to_new_articles_only(
+    any_store: Store,
+) -> None:
+    """In one batch, a GUID stored before and a GUID repeated within the batch are skipped
+    (no id, no rows); new articles get ids in order, their story ids and their rows."""
+    feed = await make_feed(any_store)
+    a = await make_channel(any_store, "a")
+    update = FeedUpdate(feed.id, NOW, NOW + 600)
+    [first] = await any_store.articles.save_ingest(update, [Routed(article(feed, 1), (a.id,))])
+    batch = [
+        Routed(article(feed, 2), (a.id,)),
+        Routed(article(feed, 1), (a.id,)),
+        Routed(article(feed, 3), ()),
+        Routed(article(feed, 2), (a.id,)),
+        Routed(replace(article(feed, 4), duplicate_of=first), ()),
+    ]
+    ids = await any_store.articles.save_ingest(update, batch)
+    assert len(ids) == 3
+    assert ids == sorted(ids)
+    assert first not in ids
+    stories = [(await any_store.articles.get(i)) for i in ids]
+    assert [(s.guid, s.story_id) for s in stories if s is not None] == [
+        ("guid-2", ids[0]),
+        ("guid-3", ids[1]),
+        ("guid-4", first),
+    ]
+    rows = await any_store.outbox.rows()
+    assert [r.article_id for r in rows] == [first, ids[0]]
+    assert await any_store.articles.count() == 4
+
+
 async def test_get_known_and_count(any_store: Store) -> None:
     """An article reads back whole with its feed's name; known GUIDs are per feed, known
     canonical URLs are global."""

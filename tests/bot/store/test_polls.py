@@ -128,3 +128,71 @@ async def test_due_polls_earliest_first(any_store: Store) -> None:
     late = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 30, NOW)
     early = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 10, NOW)
     assert await any_store.polls.due(NOW + 60) == [early, late]
+
+
+async def test_votes_held_before_the_platform_poll_is_recorded_are_attached(
+    any_store: Store,
+) -> None:
+    """Votes for a platform poll not recorded yet are held (the latest per user, a
+    retraction included) and become votes when it is recorded; options the poll does not
+    have are dropped."""
+    channel = await make_channel(any_store, "a")
+    poll_id = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 60, NOW)
+    polls = any_store.polls
+    for user, options in [("alice", (0,)), ("alice", (1,)), ("bob", (2, 7)), ("carol", (0,))]:
+        assert await polls.hold_vote("fake", "p1", user, options, NOW, forget_before=0) is None
+    assert await polls.hold_vote("fake", "p1", "carol", (), NOW, forget_before=0) is None
+    assert dict(await polls.votes(poll_id)) == {}
+    await polls.add_platform_poll(poll_id, channel.id, "fake", "p1", "m1")
+    recorded = await polls.platform_poll("fake", "p1")
+    assert recorded is not None
+    assert {k: sorted(v) for k, v in (await polls.votes(poll_id)).items()} == {
+        recorded.id: [(1,), (2,)]
+    }
+
+
+async def test_a_vote_for_a_recorded_platform_poll_is_not_held(any_store: Store) -> None:
+    """Once the platform poll is recorded, hold_vote holds nothing and returns it, so the
+    caller records the vote; recording the poll again attaches nothing twice."""
+    channel = await make_channel(any_store, "a")
+    poll_id = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 60, NOW)
+    await any_store.polls.add_platform_poll(poll_id, channel.id, "fake", "p1", "m1")
+    found = await any_store.polls.hold_vote("fake", "p1", "alice", (0,), NOW, forget_before=0)
+    assert found is not None and found.poll_id == poll_id
+    await any_store.polls.add_platform_poll(poll_id, channel.id, "fake", "p1", "m1")
+    assert dict(await any_store.polls.votes(poll_id)) == {}
+
+
+async def test_held_votes_attach_when_the_poll_row_is_marked_sent(any_store: Store) -> None:
+    """A poll row marked sent records its platform poll and the votes held for it in the
+    same step; votes held for another platform or poll id stay held."""
+    channel = await make_channel(any_store, "a")
+    poll_id = await any_store.polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 60, NOW)
+    await any_store.polls.hold_vote("fake", "p9", "alice", (0,), NOW, forget_before=0)
+    await any_store.polls.hold_vote("other", "p9", "bob", (1,), NOW, forget_before=0)
+    await any_store.outbox.enqueue(channel.id, OutboxKind.POLL, "poll:x", "{}", NOW)
+    [item] = await any_store.outbox.claim_due(NOW, 1, platforms=["fake"])
+    await any_store.outbox.mark_sent(item.id, Delivered("m9", "p9", poll_id=poll_id), NOW)
+    recorded = await any_store.polls.platform_poll("fake", "p9")
+    assert recorded is not None
+    assert dict(await any_store.polls.votes(poll_id)) == {recorded.id: [(0,)]}
+
+
+async def test_old_held_votes_are_forgotten_and_closed_polls_take_none(any_store: Store) -> None:
+    """Held votes received before ``forget_before`` are forgotten; a closed poll takes no
+    held vote; a recent held vote still counts."""
+    channel = await make_channel(any_store, "a")
+    polls = any_store.polls
+    first, second, closed = [
+        await polls.create(None, PROPOSAL, PollOrigin.CUSTOM, NOW + 60, NOW) for _ in range(3)
+    ]
+    await polls.hold_vote("fake", "old", "alice", (0,), NOW, forget_before=0)
+    await polls.hold_vote("fake", "late", "bob", (0,), NOW + 100, forget_before=NOW + 50)
+    await polls.hold_vote("fake", "new", "carol", (1,), NOW + 100, forget_before=NOW + 50)
+    await polls.mark_closed(closed, NOW + 100)
+    await polls.add_platform_poll(first, channel.id, "fake", "old", "m1")
+    await polls.add_platform_poll(closed, channel.id, "fake", "late", "m2")
+    await polls.add_platform_poll(second, channel.id, "fake", "new", "m3")
+    assert dict(await polls.votes(first)) == {}
+    assert dict(await polls.votes(closed)) == {}
+    assert [v for v in (await polls.votes(second)).values()] == [[(1,)]]

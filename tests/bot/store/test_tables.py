@@ -31,6 +31,8 @@ async def populate(store: Store) -> None:
     assert platform_poll is not None
     await store.polls.set_vote(platform_poll, "alice", (1,))
     await store.polls.set_counts(platform_poll.id, (0, 1), final=True)
+    held = await store.polls.hold_vote("fake", "p-later", "bob", (0,), NOW, forget_before=0)
+    assert held is None  # kept until that platform poll is recorded
     await store.summaries.save_article_summary("h", "extractive-1", "{}", NOW)
     await store.summaries.save_topic_summary("k", "{}", NOW)
 
