@@ -31,6 +31,7 @@ class ManualClock:
         self._now = start
         self._autojump = autojump
         self._changed = asyncio.Condition()
+        self._deadlines: list[float] = []  # of the sleepers waiting now
 
     def now(self) -> float:
         """The clock's current time."""
@@ -42,7 +43,18 @@ class ManualClock:
         if self._autojump and deadline > self._now:
             await self.advance(deadline - self._now)
         async with self._changed:
-            await self._changed.wait_for(lambda: self._now >= deadline)
+            self._deadlines.append(deadline)
+            self._changed.notify_all()
+            try:
+                await self._changed.wait_for(lambda: self._now >= deadline)
+            finally:
+                self._deadlines.remove(deadline)
+
+    async def sleeping_until(self, deadline: float) -> None:
+        """Wait until something sleeps on this clock until ``deadline`` or later (so a test
+        can advance time knowing who it wakes)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: any(d >= deadline for d in self._deadlines))
 
     async def advance(self, seconds: float) -> None:
         """Move time forward and wake every sleeper whose deadline passed."""

@@ -17,6 +17,7 @@ class AdapterState(StrEnum):
     UP = "up"
     RESTARTING = "restarting"  # the connection ended; a restart is scheduled
     STOPPED = "stopped"  # ended for good (a refused token): needs the operator
+    STANDBY = "standby"  # another worker sharing the store serves this platform
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class AdapterStatus:
 
     @property
     def healthy(self) -> bool:
-        """Connected and receiving."""
-        return self.state is AdapterState.UP
+        """Connected here, or served by another worker: nothing for an operator to do."""
+        return self.state in (AdapterState.UP, AdapterState.STANDBY)
 
 
 class Health:

@@ -133,8 +133,9 @@ class ChatAdapter(Platform, Protocol):
     ended).
     """
 
-    async def start(self) -> None:
-        """Connect and begin receiving updates; returns once ready.
+    async def start(self, *, receive: bool = True) -> None:
+        """Connect and begin receiving updates; returns once ready. Without ``receive`` it
+        connects for sending only (another worker receives this platform's updates).
 
         Raises:
             ConfigError: the platform refused the token (a restart cannot help).

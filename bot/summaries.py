@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock
 from bot.store.ports import SummaryCache
 from bot.types import Article
@@ -60,8 +61,16 @@ def document(article: Article) -> Document:
 class Summaries:
     """Summaries of articles and topics, cached in the store."""
 
-    def __init__(self, cache: SummaryCache, summarizer: Summarizer, clock: Clock) -> None:
+    def __init__(
+        self,
+        cache: SummaryCache,
+        summarizer: Summarizer,
+        clock: Clock,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._cache = cache
+        self._metrics = metrics or NoMetrics()
         self._summarizer = summarizer
         self._clock = clock
         # one summary in the making per article: channels composing the same article at
@@ -102,11 +111,17 @@ class Summaries:
         if cached is not None:
             return summary_from_json(cached)
         summary = await self._summarizer.summarize(document(article))
+        self._count(summary)
         if not self._is_fallback(summary):
             await self._cache.save_article_summary(
                 article.content_hash, self.key, summary_to_json(summary), self._clock.now()
             )
         return summary
+
+    def _count(self, summary: Summary) -> None:
+        if self.key.startswith("llm"):
+            result = "fallback" if self._is_fallback(summary) else "ok"
+            self._metrics.inc("newsbrief_llm_calls_total", result=result)
 
     def _is_fallback(self, summary: Summary) -> bool:
         """An LLM summarizer that fell back to extractive: not cached under the LLM's key,
@@ -121,6 +136,7 @@ class Summaries:
         if cached is not None:
             return summary_from_json(cached)
         summary = await self._summarizer.summarize_topic(topic, [document(a) for a in articles])
+        self._count(summary)
         if not self._is_fallback(summary):
             await self._cache.save_topic_summary(key, summary_to_json(summary), self._clock.now())
         return summary

@@ -265,6 +265,7 @@ class OutboxItem:
     payload: str
     attempts: int
     nonce: str
+    created_at: float = 0.0  # when it was queued
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,36 @@ class Clock(Protocol):
         ...
 
 
+class Metrics(Protocol):
+    """Counting what happens, by metric name and labels (the catalogue is
+    ``bot.metrics.CATALOGUE``). Never raises; a name it does not know is ignored."""
+
+    def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        """Add to a counter."""
+        ...
+
+    def set(self, name: str, value: float, **labels: str) -> None:
+        """Set a gauge."""
+        ...
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        """Record one value of a histogram."""
+        ...
+
+
+class NoMetrics:
+    """Metrics that go nowhere (the default)."""
+
+    def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        return None
+
+    def set(self, name: str, value: float, **labels: str) -> None:
+        return None
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class Document:
     """An article handed to a summarizer: its title, plain text and where it came from."""

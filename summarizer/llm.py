@@ -26,7 +26,7 @@ from typing import Any, cast
 import openai
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from summarizer.base import Clock, Document, Summarizer, Summary
+from summarizer.base import Clock, Document, Metrics, NoMetrics, Summarizer, Summary
 from summarizer.replies import (
     ARTICLE_SCHEMA,
     SYSTEM_PROMPT,
@@ -156,7 +156,9 @@ class LLMSummarizer:
         breaker_cooldown: float = 300.0,
         max_input_tokens: int = 3_000,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or NoMetrics()
         self._client = openai.AsyncOpenAI(
             # Keyless local servers still need a value here: the SDK refuses None.
             api_key=api_key or "unused",
@@ -324,7 +326,9 @@ class LLMSummarizer:
             ) as response:
                 body = await _read_body(response.iter_bytes())
         content, used = read_completion(body)
-        self._budget.spend(used or (len(prompt) + len(content)) // _CHARS_PER_TOKEN)
+        tokens = used or (len(prompt) + len(content)) // _CHARS_PER_TOKEN
+        self._budget.spend(tokens)
+        self._metrics.inc("newsbrief_llm_tokens_total", tokens)
         if not content:
             raise _Failure("empty reply")
         return content

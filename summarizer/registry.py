@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from summarizer.base import Clock, Summarizer
+from summarizer.base import Clock, Metrics, Summarizer
 from summarizer.extractive import DEFAULT_MAX_CHARS, ExtractiveSummarizer
 
 __all__ = ["SummarizerOptions", "known_kinds", "make_summarizer"]
@@ -28,6 +28,7 @@ class SummarizerOptions:
         timeout: Seconds one LLM request may take in total.
         daily_token_budget: LLM tokens per UTC day before falling back; None for no limit.
         clock: The bot's clock (the LLM summarizer needs it).
+        metrics: Where the LLM summarizer counts the tokens it uses.
     """
 
     max_chars: int = DEFAULT_MAX_CHARS
@@ -38,6 +39,7 @@ class SummarizerOptions:
     timeout: float = 30.0
     daily_token_budget: int | None = 200_000
     clock: Clock | None = None
+    metrics: Metrics | None = None
 
 
 Factory = Callable[[SummarizerOptions], Summarizer]
@@ -61,6 +63,7 @@ def _llm(options: SummarizerOptions) -> Summarizer:
         timeout=options.timeout,
         daily_token_budget=options.daily_token_budget,
         clock=options.clock,
+        metrics=options.metrics,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.store.sqlite import SqliteStore
 from tests.fakes.http_server import LocalServer
+from tests.fakes.postgres import Databases, running_cluster, server_bin
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -22,6 +25,20 @@ def corpus_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"corpus not available at {path} (it is beside the repo in CI)")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Databases]:
+    """A real PostgreSQL server for the session (started as the ``postgres`` user when the
+    tests run as root); tests that need it are skipped where no server is installed."""
+    if server_bin() is None:
+        pytest.skip("no PostgreSQL server installed (initdb, pg_ctl)")
+    base = Path(tempfile.mkdtemp(prefix="newsbrief-pg-"))
+    try:
+        with running_cluster(base) as cluster:
+            yield Databases(cluster)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

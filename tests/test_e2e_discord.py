@@ -135,7 +135,7 @@ async def test_forbidden_pauses_the_channel(
 async def _rows(settings: Settings) -> list[dict[str, object]]:
     from bot.store.sqlite import SqliteStore
 
-    store = await SqliteStore.open(settings.db)
+    store = await SqliteStore.open(settings.db_path)
     rows = await store.outbox.rows()
     await store.close()
     return rows

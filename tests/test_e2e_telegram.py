@@ -282,6 +282,8 @@ async def test_a_poller_that_comes_back_is_restarted(
         waiting = await _health_becomes(health, "telegram", lambda s: s.retry_at is not None)
         assert waiting.state is AdapterState.RESTARTING
         api.revoked = False
+        assert waiting.retry_at is not None
+        await clock.sleeping_until(waiting.retry_at)  # the supervisor waits for it
         await clock.advance(waiting.retry_at - clock.now())
         await _health_becomes(health, "telegram", lambda s: s.healthy)
         api.queue(api.message(GROUP, "/help", user_id=MEMBER))

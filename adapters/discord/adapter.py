@@ -192,6 +192,7 @@ class DiscordAdapter:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._sync_on_login = True
+        self._receiving = True
 
     @property
     def name(self) -> str:
@@ -203,8 +204,10 @@ class DiscordAdapter:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Log in, sync commands if they changed, connect, and return once ready.
+    async def start(self, *, receive: bool = True) -> None:
+        """Log in, sync commands if they changed, connect, and return once ready. Without
+        ``receive`` it only logs in: posts and polls go out over REST, and no gateway
+        connection receives commands or votes (another worker holds the gateway).
 
         Raises:
             ConfigError: Discord rejected the token.
@@ -213,8 +216,10 @@ class DiscordAdapter:
         if self._task is not None:
             raise RuntimeError("the Discord adapter is already started")
         self._ready = asyncio.Event()
+        self._sync_on_login = self._receiving = receive
         self._client = client = self._make_client()
-        self._task = task = asyncio.create_task(self._run(client), name="discord-client")
+        run = self._run(client) if receive else self._send_only(client)
+        self._task = task = asyncio.create_task(run, name="discord-client")
         ready = asyncio.create_task(self._ready.wait())
         try:
             await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
@@ -231,10 +236,13 @@ class DiscordAdapter:
     async def stop(self) -> None:
         """Close the connection and wait for the client task; safe to call twice."""
         client, task, self._client, self._task = self._client, self._task, None, None
+        self._sync_on_login = True
         try:
             if client is not None:
                 await client.close()
         finally:
+            if task is not None and not self._receiving:
+                task.cancel()  # logged in only: nothing else ends it
             if task is not None:
                 await asyncio.wait({task})
                 if not task.cancelled() and not isinstance(task.exception(), NewsbriefError):
@@ -290,6 +298,13 @@ class DiscordAdapter:
         add_commands(client.tree, self._run_command)
         client.tree.error(self._on_command_error)
         return client
+
+    async def _send_only(self, client: _Client) -> None:
+        """Logged in over REST until stopped: sends work, nothing is received."""
+        async with client:
+            await self._login(client)
+            self._ready.set()
+            await asyncio.Event().wait()  # until stop() cancels it
 
     async def _run(self, client: _Client) -> None:
         async with client:

@@ -196,6 +196,7 @@ class TelegramAdapter:
     async def start(
         self,
         *,
+        receive: bool = True,
         webhook_url: str | None = None,
         listen: str = "127.0.0.1",
         port: int = 8443,
@@ -204,6 +205,7 @@ class TelegramAdapter:
         """Connect, register the command menu and start receiving updates: long polling, or
         a webhook on ``listen:port`` when ``webhook_url`` is given (needs the
         ``python-telegram-bot[webhooks]`` extra; Telegram must reach ``webhook_url``).
+        Without ``receive`` it only connects for sending: another worker holds the updates.
 
         Raises:
             ConfigError: the token was refused, or webhooks are asked for without the extra.
@@ -222,6 +224,8 @@ class TelegramAdapter:
             raise
         self._app = app
         self._closed = asyncio.Event()
+        if not receive:
+            return
         try:
             await app.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu()])
             await app.start()

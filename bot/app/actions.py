@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,9 @@ from bot.feeds.netguard import is_web_url
 from bot.feeds.opml import OpmlFeed, parse_opml, render_opml
 from bot.ingest.pipeline import FeedOutcome
 from bot.ports import CommandRegistry, FetchRequest
+from bot.store import open_store
+from bot.store.ports import Store
+from bot.store.tables import TABLES, Table
 from bot.types import Feed, FeedOrigin, IngestCounts, Story
 from summarizer.base import Document
 
@@ -211,3 +214,54 @@ async def sync_discord_commands(settings: Settings) -> int:
         if not isinstance(adapter, CommandRegistry):
             raise UserInputError("this Discord adapter cannot sync commands")
         return await adapter.sync_commands()
+
+
+COPY_BATCH = 500
+
+
+async def copy_database(
+    source: str, target: str, *, force: bool, progress: Progress
+) -> dict[str, int]:
+    """Copy every table of the store at ``source`` into the store at ``target`` (SQLite
+    paths or PostgreSQL URLs, either way), row for row; returns the rows copied per table.
+
+    Raises:
+        UserInputError: the two are the same, or the target holds data and ``force`` is
+            not given.
+        StoreError: either database failed.
+    """
+    if source == target:
+        raise UserInputError("the source and the target are the same database")
+    src = await open_store(source)
+    try:
+        dst = await open_store(target)
+        try:
+            return await _copy_tables(src, dst, force, progress)
+        finally:
+            await dst.close()
+    finally:
+        await src.close()
+
+
+async def _copy_tables(src: Store, dst: Store, force: bool, progress: Progress) -> dict[str, int]:
+    if not force and any([await dst.tables.count(t) for t in TABLES]):
+        raise UserInputError(
+            "the target already holds data; pass --force to copy into it anyway "
+            "(rows with the same keys are replaced, so a copy can be run again)"
+        )
+    totals = {t.name: await src.tables.count(t) for t in TABLES}
+    task = progress.add_task("copying", total=sum(totals.values()))
+    for table in TABLES:
+        progress.update(task, description=table.name)
+        await _copy_table(src, dst, table, lambda n: progress.advance(task, n))
+    await dst.tables.finish()
+    return totals
+
+
+async def _copy_table(src: Store, dst: Store, table: Table, advance: Callable[[int], None]) -> None:
+    positions = [table.columns.index(k) for k in table.key]
+    after: tuple[object, ...] | None = None
+    while rows := await src.tables.read(table, after, COPY_BATCH):
+        await dst.tables.write(table, rows)
+        after = tuple(rows[-1][i] for i in positions)
+        advance(len(rows))

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -40,6 +41,15 @@ app = typer.Typer(
 feeds_app = typer.Typer(help="Manage feeds (also OPML import/export).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 err = Console(stderr=True)
+
+
+class RoleChoice(StrEnum):
+    """``--role`` values."""
+
+    ALL = "all"
+    INGEST = "ingest"
+    DELIVER = "deliver"
+    CHAT = "chat"
 
 
 def _setup(verbose: bool = False) -> Settings:
@@ -85,9 +95,17 @@ def run(
         bool, typer.Option("--console", help="Read chat commands on stdin.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    role: Annotated[
+        RoleChoice,
+        typer.Option(
+            "--role",
+            help="What this worker does: fetch feeds, deliver posts, answer chats, or all.",
+        ),
+    ] = RoleChoice.ALL,
 ) -> None:
     """Run the bot until stopped (SIGTERM/SIGINT)."""
     from bot.app.runner import run_bot, stdin_is_terminal
+    from bot.app.supervisor import Role
 
     settings = _setup(verbose)
     code = _run(
@@ -97,6 +115,7 @@ def run(
             console_input=console or stdin_is_terminal(),
             stdin=sys.stdin,
             stdout=sys.stdout,
+            roles=Role.parse(role.value),
         )
     )
     raise typer.Exit(code)
@@ -307,6 +326,29 @@ def feeds_export(
     except OSError as e:
         print_error(f"cannot write {path}: {e.strerror or e}")
         raise typer.Exit(1) from e
+
+
+db_app = typer.Typer(help="Database tools.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("copy")
+def db_copy(
+    source: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to copy.")],
+    target: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to fill.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Copy into a target that already holds data.")
+    ] = False,
+) -> None:
+    """Move an install between SQLite and PostgreSQL: every feed, article, summary, channel,
+    outbox row and poll, nothing lost. Stop the bot first."""
+    from bot.app.actions import copy_database
+
+    _setup()
+    with Progress(console=err, disable=not sys.stderr.isatty(), transient=True) as progress:
+        copied = _run(copy_database(source, target, force=force, progress=progress))
+    total = sum(copied.values())
+    typer.echo(f"copied {total} row(s): " + ", ".join(f"{n} {t}" for t, n in copied.items()))
 
 
 discord_app = typer.Typer(help="Discord tools.", no_args_is_help=True)

@@ -128,8 +128,12 @@ def _discord(settings: Settings, core: Core, clock: Clock) -> ChatAdapter:
 
 
 def discord_sync_state(settings: Settings) -> Path:
-    """Where the Discord adapter remembers the last command set it synced."""
-    return settings.db.with_name(settings.db.name + ".discord-commands")
+    """Where the Discord adapter remembers the last command set it synced: beside the SQLite
+    file, or in the working folder when the store is PostgreSQL."""
+    if settings.uses_postgres:
+        return Path("newsbrief.discord-commands")
+    path = settings.db_path
+    return path.with_name(path.name + ".discord-commands")
 
 
 def _discord_chat(chat_id: str) -> str | None:

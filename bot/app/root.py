@@ -19,37 +19,42 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from adapters.console import ConsolePlatform, serve_console
 from bot.app.config import LoadedConfig, load_config
 from bot.app.config_sync import sync_config
+from bot.app.observe import HealthReport, ObserveServer, PrometheusMetrics, listen_address
 from bot.app.platforms import PLATFORMS, configured, platform_secrets
 from bot.app.settings import Settings
-from bot.app.supervisor import Supervisor
+from bot.app.supervisor import Role, Supervisor
 from bot.chat.service import Service
 from bot.clock import SystemClock
 from bot.delivery.compose import Composer
 from bot.delivery.dispatcher import Dispatcher, stop_delivering
+from bot.errors import NewsbriefError
 from bot.feeds.fetch import HttpFetcher
 from bot.health import Health
 from bot.ingest.pipeline import Ingestor, ProgressCallback
 from bot.ingest.scheduler import IngestScheduler
+from bot.metrics import Metrics, NoMetrics
 from bot.polls.closer import PollCloser
 from bot.polls.lifecycle import Polls, delivered
 from bot.ports import ChatAdapter, Clock, Fetcher, Platform
 from bot.redact import SecretFilter
+from bot.store import open_store
 from bot.store.ports import Store
-from bot.store.sqlite import SqliteStore
 from bot.summaries import Summaries
 from bot.types import Delivered, IngestCounts
+from bot.workers import Heartbeat, worker_name
 from summarizer.base import Summarizer
 from summarizer.registry import SummarizerOptions, make_summarizer
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 8.0  # seconds the posts in flight get to finish at shutdown
+HEALTH_TIMEOUT = 2.0  # seconds the store gets to answer a health check
 
 
 @dataclass
@@ -72,6 +77,11 @@ class Runtime:
     supervisor: Supervisor
     health: Health
     console: ConsolePlatform
+    metrics: Metrics
+    heartbeat: Heartbeat
+    roles: frozenset[Role]
+    loops: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    observe_port: int = 0  # where /healthz and /metrics answer, when they do
 
     @classmethod
     @asynccontextmanager
@@ -83,6 +93,7 @@ class Runtime:
         fetcher: Fetcher | None = None,
         serving: bool = True,
         stdout: TextIO | None = None,
+        roles: frozenset[Role] = frozenset(Role),
     ) -> AsyncIterator[Runtime]:
         """Build newsbrief, and take it down again on exit.
 
@@ -97,12 +108,69 @@ class Runtime:
         """
         clock = clock or SystemClock()
         async with AsyncExitStack() as stack:
-            runtime = await _assemble(stack, settings, clock, fetcher, stdout, serving)
+            runtime = await _assemble(stack, settings, clock, fetcher, stdout, serving, roles)
             if serving:
-                await runtime.dispatcher.recover()
+                recovered = await runtime.heartbeat.start()
+                if recovered:
+                    log.warning(
+                        "%d post(s) were in flight at a stop; sending them again", recovered
+                    )
+                stack.push_async_callback(_logged(runtime.heartbeat.stop, "leaving the workers"))
                 stack.push_async_callback(runtime.supervisor.stop_all)
                 await runtime.supervisor.start_all()
+                await runtime._observe(stack)
             yield runtime
+
+    async def _ingest(self) -> None:
+        """The ingest scheduler, when this worker's roles include ingest."""
+        if Role.INGEST in self.roles:
+            await self.scheduler.run()
+        else:
+            await asyncio.Event().wait()  # idle, alive, until stopped
+
+    async def _deliver(self) -> None:
+        """The dispatcher, when this worker's roles include delivering."""
+        if Role.DELIVER in self.roles:
+            await self.dispatcher.run()
+        else:
+            await asyncio.Event().wait()
+
+    async def _close_polls(self) -> None:
+        """The poll closer, when this worker's roles include delivering."""
+        if Role.DELIVER in self.roles:
+            await self.closer.run()
+        else:
+            await asyncio.Event().wait()
+
+    async def _observe(self, stack: AsyncExitStack) -> None:
+        """Serve /healthz and /metrics when ``NEWSBRIEF_METRICS_LISTEN`` asks for them."""
+        if not self.settings.metrics_listen or not isinstance(self.metrics, PrometheusMetrics):
+            return
+        host, port = listen_address(self.settings.metrics_listen)
+        server = ObserveServer(self.metrics, self.check_health, self.refresh_metrics)
+        await server.start(host, port)
+        stack.push_async_callback(server.stop)
+        self.observe_port = server.port
+
+    async def check_health(self) -> HealthReport:
+        """Healthy when the store answers and no loop of this worker has stopped."""
+        stopped = [name for name, task in self.loops.items() if task.done()]
+        if stopped:
+            return HealthReport(False, f"stopped: {', '.join(sorted(stopped))}")
+        try:
+            await asyncio.wait_for(self.store.feeds.counts(), HEALTH_TIMEOUT)
+        except (TimeoutError, NewsbriefError) as e:
+            return HealthReport(False, f"store unreachable: {e or 'timed out'}")
+        down = [a.platform for a in self.health.adapters() if not a.healthy]
+        return HealthReport(True, "ok" + (f" (not connected: {', '.join(down)})" if down else ""))
+
+    async def refresh_metrics(self) -> None:
+        """Set the gauges read from the store (feeds, outbox rows) before a scrape."""
+        feeds = await self.store.feeds.counts()
+        self.metrics.set("newsbrief_feeds", feeds.total - feeds.paused, state="active")
+        self.metrics.set("newsbrief_feeds", feeds.paused, state="paused")
+        for (platform, state), count in (await self.store.outbox.state_counts()).items():
+            self.metrics.set("newsbrief_outbox_rows", count, platform=platform, state=state.value)
 
     @asynccontextmanager
     async def chat_adapter(self, platform: str) -> AsyncIterator[ChatAdapter]:
@@ -152,20 +220,24 @@ class Runtime:
         """
         async with asyncio.TaskGroup() as group:
             watch = group.create_task(self.supervisor.watch(), name="adapters")
-            delivery = group.create_task(self.dispatcher.run(), name="dispatcher")
+            delivery = group.create_task(self._deliver(), name="dispatcher")
             loops = [
-                group.create_task(self.scheduler.run(), name="scheduler"),
-                group.create_task(self.closer.run(), name="poll-closer"),
+                group.create_task(self._ingest(), name="scheduler"),
+                group.create_task(self._close_polls(), name="poll-closer"),
             ]
+            if self.store.shared:  # other workers learn from the beat that this one lives
+                loops.append(group.create_task(self.heartbeat.run(), name="heartbeat"))
             if stdin is not None:
                 console = serve_console(self.service, stdin, self.console)
                 loops.append(group.create_task(_then_set(console, stop), name="console"))
+            self.loops = {t.get_name(): t for t in (watch, delivery, *loops)}
             await stop.wait()
             log.info("stopping: finishing the posts in flight")
             for task in loops:
                 task.cancel()
             await stop_delivering(self.dispatcher, delivery, SHUTDOWN_GRACE)
             watch.cancel()
+        self.loops = {}
 
 
 @dataclass(frozen=True)
@@ -178,8 +250,16 @@ class _Resources:
     summarizer: Summarizer
 
 
+def _metrics(settings: Settings) -> Metrics:
+    return PrometheusMetrics() if settings.metrics_listen else NoMetrics()
+
+
 async def _open(
-    stack: AsyncExitStack, settings: Settings, clock: Clock, fetcher: Fetcher | None
+    stack: AsyncExitStack,
+    settings: Settings,
+    clock: Clock,
+    fetcher: Fetcher | None,
+    metrics: Metrics,
 ) -> _Resources:
     """Read the config, filter secrets from the logs, open the store (brought in line with
     the config), the fetcher and the summarizer; register how to close each on ``stack``."""
@@ -187,14 +267,15 @@ async def _open(
     secret_filter = SecretFilter(_secrets(settings))
     secret_filter.install()
     stack.callback(secret_filter.uninstall)
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     stack.push_async_callback(_logged(store.close, "closing the store"))
     await sync_config(store, config, clock.now())
     fetcher = fetcher or HttpFetcher(
         allow_private_hosts=settings.allow_private_hosts, now=clock.now
     )
     stack.push_async_callback(_logged(fetcher.aclose, "closing the HTTP client"))
-    summarizer = make_summarizer(_summarizer_kind(settings), options=_options(settings, clock))
+    options = _options(settings, clock, metrics)
+    summarizer = make_summarizer(_summarizer_kind(settings), options=options)
     stack.push_async_callback(_logged(summarizer.aclose, "closing the summarizer"))
     return _Resources(config, store, fetcher, summarizer)
 
@@ -206,13 +287,15 @@ async def _assemble(
     fetcher: Fetcher | None,
     stdout: TextIO | None,
     serving: bool,
+    roles: frozenset[Role],
 ) -> Runtime:
     """Build every part in dependency order, registering what undoes each on ``stack``."""
-    res = await _open(stack, settings, clock, fetcher)
+    metrics, worker = _metrics(settings), worker_name()
+    res = await _open(stack, settings, clock, fetcher, metrics)
     store, outbox_ready, health = res.store, asyncio.Event(), Health()
-    summaries = Summaries(store.summaries, res.summarizer, clock)
-    polls = Polls(store, clock, on_queued=outbox_ready.set)
-    ingestor = Ingestor(store, res.fetcher, clock)
+    summaries = Summaries(store.summaries, res.summarizer, clock, metrics=metrics)
+    polls = Polls(store, clock, on_queued=outbox_ready.set, metrics=metrics)
+    ingestor = Ingestor(store, res.fetcher, clock, metrics=metrics, worker=worker)
     scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
     service = Service(
         store,
@@ -227,6 +310,9 @@ async def _assemble(
     console = ConsolePlatform(stdout or sys.stdout)
     platforms: dict[str, Platform] = {"console": console, **{a.name: a for a in adapters}}
     composer = Composer(store.articles, summaries, polls)
+    supervisor = Supervisor(
+        adapters, health, clock, locks=store.locks, roles=roles, on_up=outbox_ready.set
+    )
     return Runtime(
         settings=settings,
         config=res.config,
@@ -239,11 +325,18 @@ async def _assemble(
         service=service,
         ingestor=ingestor,
         scheduler=scheduler,
-        dispatcher=_dispatcher(store, platforms, clock, composer, polls, outbox_ready, health),
-        closer=PollCloser(store, polls, platforms, clock),
-        supervisor=Supervisor(adapters, health, clock, on_up=outbox_ready.set),
+        dispatcher=_dispatcher(
+            store, platforms, clock, composer, polls, outbox_ready, supervisor, metrics, worker
+        ),
+        closer=PollCloser(
+            store, polls, platforms, clock, delivers=supervisor.delivers, serves=supervisor.serves
+        ),
+        supervisor=supervisor,
         health=health,
         console=console,
+        metrics=metrics,
+        heartbeat=Heartbeat(store, clock, worker),
+        roles=roles,
     )
 
 
@@ -254,15 +347,13 @@ def _dispatcher(
     composer: Composer,
     polls: Polls,
     wake: asyncio.Event,
-    health: Health,
+    supervisor: Supervisor,
+    metrics: Metrics,
+    worker: str,
 ) -> Dispatcher:
     """The dispatcher: posts built by the composer; what a sent post opens (its poll) is
-    recorded with it, and the poll closer is told; nothing is sent to a platform whose
-    connection is down (its posts wait, no attempt counted)."""
-
-    def available(platform: str) -> bool:
-        status = health.get(platform)
-        return status is None or status.healthy
+    recorded with it, and the poll closer is told; only the platforms this worker delivers
+    for get posts (their posts wait while their connection is down, no attempt counted)."""
 
     def on_delivered(outcome: Delivered) -> None:
         if outcome.opens_poll is not None:
@@ -278,7 +369,9 @@ def _dispatcher(
         record=delivered,
         on_delivered=on_delivered,
         wake=wake,
-        available=available,
+        available=supervisor.delivers,
+        metrics=metrics,
+        worker=worker,
     )
 
 
@@ -302,7 +395,7 @@ def _summarizer_kind(settings: Settings) -> str:
     return "llm" if settings.llm_enabled else "extractive"
 
 
-def _options(settings: Settings, clock: Clock) -> SummarizerOptions:
+def _options(settings: Settings, clock: Clock, metrics: Metrics) -> SummarizerOptions:
     return SummarizerOptions(
         max_chars=settings.summary_chars,
         api_key=settings.openai_api_key or None,
@@ -310,6 +403,7 @@ def _options(settings: Settings, clock: Clock) -> SummarizerOptions:
         model=settings.llm_model,
         daily_token_budget=settings.llm_daily_tokens,
         clock=clock,
+        metrics=metrics,
     )
 
 

@@ -12,15 +12,23 @@ from typing import TextIO
 
 from bot.app.root import SHUTDOWN_GRACE, Runtime
 from bot.app.settings import Settings
+from bot.app.supervisor import Role
 from bot.delivery.dispatcher import stop_delivering
 
 log = logging.getLogger(__name__)
 
 
 async def run_bot(
-    settings: Settings, *, once: bool, console_input: bool, stdin: TextIO, stdout: TextIO
+    settings: Settings,
+    *,
+    once: bool,
+    console_input: bool,
+    stdin: TextIO,
+    stdout: TextIO,
+    roles: frozenset[Role] = frozenset(Role),
 ) -> int:
-    """Run until SIGTERM/SIGINT (or, with ``once``, one pass and console input to EOF).
+    """Run until SIGTERM/SIGINT (or, with ``once``, one pass and console input to EOF);
+    ``roles`` say which of ingest, deliver and chat this worker does.
 
     Raises:
         ConfigError: the config is invalid or a platform refused its token.
@@ -29,7 +37,7 @@ async def run_bot(
     stop = asyncio.Event()
     remove_handlers = install_signal_handlers(stop)
     try:
-        async with Runtime.build(settings, stdout=stdout) as runtime:
+        async with Runtime.build(settings, stdout=stdout, roles=roles) as runtime:
             if once:
                 await _once(runtime, stdin, stop)
             else:

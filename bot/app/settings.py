@@ -8,6 +8,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.store import is_postgres
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 
@@ -17,7 +18,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    db: Path = Field(default=Path("newsbrief.db"), alias="NEWSBRIEF_DB")
+    db: str = Field(default="newsbrief.db", alias="NEWSBRIEF_DB", min_length=1)
     config: Path | None = Field(default=None, alias="NEWSBRIEF_CONFIG")
     telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(
@@ -36,11 +37,22 @@ class Settings(BaseSettings):
     allow_private_hosts: bool = Field(default=False, alias="NEWSBRIEF_ALLOW_PRIVATE_HOSTS")
     summary_chars: int = Field(default=450, alias="NEWSBRIEF_SUMMARY_CHARS", ge=80, le=2000)
     log_level: str = Field(default="INFO", alias="NEWSBRIEF_LOG_LEVEL")
+    metrics_listen: str = Field(default="", alias="NEWSBRIEF_METRICS_LISTEN")
 
     @field_validator("config", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def uses_postgres(self) -> bool:
+        """``NEWSBRIEF_DB`` is a ``postgresql://`` URL (else it is a SQLite file path)."""
+        return is_postgres(self.db)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file (meaningless for a PostgreSQL URL)."""
+        return Path(self.db).expanduser()
 
     @property
     def llm_enabled(self) -> bool:

@@ -26,6 +26,7 @@ from bot.errors import (
     StoreError,
     TransientDeliveryError,
 )
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock, Platform
 from bot.store.ports import Store
 from bot.types import Channel, ChatRef, Delivered, Message, OutboxItem, Sent
@@ -57,9 +58,13 @@ class Dispatcher:
         on_delivered: Callable[[Delivered], None] = lambda delivered: None,
         wake: asyncio.Event | None = None,
         available: Callable[[str], bool] = lambda platform: True,
+        metrics: Metrics | None = None,
+        worker: str = "",
         max_in_flight: int = 16,
     ) -> None:
         self._store = store
+        self._worker = worker  # whose claims the rows in flight are
+        self._metrics = metrics or NoMetrics()
         self._platforms = dict(platforms)
         self._clock = clock
         self._compose = compose
@@ -88,12 +93,6 @@ class Dispatcher:
 
     def _platforms_up(self) -> list[str]:
         return [name for name in self._platforms if self._available(name)]
-
-    async def recover(self) -> None:
-        """Put rows a crash left in flight back to pending (they may repeat once)."""
-        count = await self._store.outbox.recover_in_flight()
-        if count:
-            log.warning("%d post(s) were in flight at the last stop; sending them again", count)
 
     async def drain(self) -> int:
         """Send everything due now (and what becomes due while sending); return the number
@@ -133,7 +132,11 @@ class Dispatcher:
         if free <= 0:
             return 0
         items = await self._store.outbox.claim_due(
-            self._clock.now(), free, busy=self._in_flight, platforms=self._platforms_up()
+            self._clock.now(),
+            free,
+            busy=self._in_flight,
+            platforms=self._platforms_up(),
+            owner=self._worker,
         )
         for item in items:
             self._in_flight[item.channel_id] = asyncio.create_task(self._deliver_shielded(item))
@@ -222,13 +225,25 @@ class Dispatcher:
         await self._clock.sleep(slot - self._clock.now())
         try:
             async with self._slots[platform.name]:
-                return await platform.send(channel.ref, message, item.nonce)
+                sent = await platform.send(channel.ref, message, item.nonce)
         except DeliveryError as e:
+            self._count_send(platform.name, e)
             await self._failed(item, channel, e)
         except Exception as e:  # an adapter bug must not kill the dispatcher
             log.exception("adapter %s raised an unexpected error", platform.name)
             await self._failed(item, channel, TransientDeliveryError(f"unexpected error: {e!r}"))
+        else:
+            self._count_send(platform.name, None)
+            latency = max(0.0, self._clock.now() - item.created_at)
+            self._metrics.observe("newsbrief_delivery_seconds", latency, platform=platform.name)
+            return sent
         return None
+
+    def _count_send(self, platform: str, error: DeliveryError | None) -> None:
+        result = "ok" if error is None else type(error).__name__
+        self._metrics.inc("newsbrief_sends_total", platform=platform, result=result)
+        if isinstance(error, RateLimited):
+            self._metrics.inc("newsbrief_rate_limited_total", platform=platform)
 
     async def _record_sent(
         self, item: OutboxItem, channel: Channel, message: Message, sent: Sent

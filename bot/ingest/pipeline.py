@@ -18,6 +18,7 @@ from bot.ingest import routing, rules
 from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex
 from bot.ingest.fingerprint import fingerprints
 from bot.ingest.stories import StoryIndex, story_terms
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock, Fetcher, FetchRequest
 from bot.store.ports import Store
 from bot.types import (
@@ -78,8 +79,12 @@ class Ingestor:
         feed_concurrency: int = 8,
         page_concurrency: int = 4,
         cpu_concurrency: int = 1,
+        metrics: Metrics | None = None,
+        worker: str = "",
     ) -> None:
         self._store = store
+        self._worker = worker
+        self._metrics = metrics or NoMetrics()
         self._fetcher = fetcher
         self._clock = clock
         self._feed_slots = asyncio.Semaphore(feed_concurrency)
@@ -115,19 +120,28 @@ class Ingestor:
     ) -> IngestCounts:
         """One pass over due (or all active) feeds; never raises for a feed's failure."""
         now = self._clock.now()
-        feeds = await (self._store.feeds.due(now) if only_due else self._store.feeds.active())
+        if only_due:  # claimed: another worker sharing the store does not fetch them too
+            feeds = await self._store.feeds.claim_due(now, self._worker)
+        else:
+            feeds = await self._store.feeds.active()
         channels = await self._store.channels.all()
         await self._index()
 
         async def one(feed: Feed) -> FeedOutcome:
             async with self._feed_slots:
                 outcome = await self.ingest_feed(feed, channels)
+            self._counted(outcome)
             if progress is not None:
                 progress(outcome)
             return outcome
 
         outcomes = await asyncio.gather(*(one(f) for f in feeds))
         return _count(outcomes)
+
+    def _counted(self, outcome: FeedOutcome) -> None:
+        self._metrics.inc("newsbrief_feed_fetches_total", result=outcome.status.value)
+        if outcome.new_articles:
+            self._metrics.inc("newsbrief_articles_stored_total", outcome.new_articles)
 
     async def ingest_feed(self, feed: Feed, channels: Sequence[Channel]) -> FeedOutcome:
         """Fetch, parse and store one feed; a failure is recorded on the feed, not raised."""

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from bot.errors import NotFound, UserInputError
+from bot.metrics import Metrics, NoMetrics
 from bot.polls.chart import render_chart
 from bot.polls.rules import Tally, choose_poll, parse_custom_poll, results_text, tally
 from bot.ports import Clock
@@ -74,9 +75,15 @@ class Polls:
     """Reader polls over the store."""
 
     def __init__(
-        self, store: Store, clock: Clock, *, on_queued: Callable[[], None] = lambda: None
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        on_queued: Callable[[], None] = lambda: None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or NoMetrics()
         self._clock = clock
         self._on_queued = on_queued  # wakes the dispatcher
         self.changed = asyncio.Event()  # set when a poll was opened or queued
@@ -137,6 +144,7 @@ class Polls:
             return
         valid = tuple(sorted({i for i in vote.option_ids if 0 <= i < len(poll.options)}))
         await self._store.polls.set_vote(platform_poll, vote.user, valid)
+        self._metrics.inc("newsbrief_poll_votes_total", platform=vote.platform)
         self.recorded.set()
 
     async def _platform_poll_or_hold(self, vote: VoteEvent) -> PlatformPoll | None:

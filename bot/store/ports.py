@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
+from bot.store.tables import Table
 from bot.types import (
     Article,
     Channel,
@@ -51,6 +52,14 @@ def poll_row(kind: OutboxKind, poll_id: int) -> tuple[str, str]:
     """The dedup key and payload of a poll or results outbox row: one per poll and
     channel, the payload naming the poll."""
     return f"{kind.value}:{poll_id}", json.dumps({"poll_id": poll_id})
+
+
+def story_of(story_id: int, articles: Sequence[Article]) -> Story:
+    """A story from all its articles, first telling first: its title is its first
+    article's, its times span their publication times."""
+    times = [a.published for a in articles]
+    title = next((a.title for a in articles if a.id == story_id), articles[0].title)
+    return Story(story_id, title, tuple(articles), min(times), max(times))
 
 
 def poll_of(payload: str) -> int:
@@ -96,8 +105,15 @@ class FeedStore(Protocol):
         """Active feeds whose next fetch is due at ``now``, the most overdue first."""
         ...
 
+    async def claim_due(self, now: float, owner: str, limit: int | None = None) -> list[Feed]:
+        """Claim active feeds due at ``now`` that no worker holds, the most overdue first:
+        each is held by ``owner`` (no other worker fetches it) until its fetch is recorded
+        (``record_failure``, ``record_not_modified``, ``ArticleStore.save_ingest``) or
+        ``WorkerStore.recover`` frees the feeds of a worker that stopped."""
+        ...
+
     async def next_due(self) -> float | None:
-        """When the next active feed is due; None when no feed is active."""
+        """When the next active feed not held by a worker is due; None when there is none."""
         ...
 
     async def counts(self) -> FeedCounts:
@@ -260,17 +276,25 @@ class OutboxStore(Protocol):
         ...
 
     async def recover_in_flight(self) -> int:
-        """After a crash: rows left in flight go back to pending; returns how many."""
+        """After a crash of the only process using this store: every row left in flight goes
+        back to pending (and every feed it held is freed); returns how many rows. A store
+        several workers share recovers one worker's claims with ``WorkerStore.recover``."""
         ...
 
     async def claim_due(
-        self, now: float, limit: int, *, busy: Iterable[int] = (), platforms: Iterable[str]
+        self,
+        now: float,
+        limit: int,
+        *,
+        busy: Iterable[int] = (),
+        platforms: Iterable[str],
+        owner: str = "",
     ) -> list[OutboxItem]:
         """Claim up to ``limit`` due rows of channels on ``platforms``, the earliest due
         first: each channel's head row only (its oldest row neither sent nor dead, a poll
         row first), skipping paused, held and ``busy`` channels and any channel with a row
         in flight. A head row not yet due holds back the rows behind it. Claimed rows are
-        in flight until marked sent, retried or dead."""
+        in flight, held by ``owner``, until marked sent, retried or dead (or recovered)."""
         ...
 
     async def next_due(self, platforms: Iterable[str]) -> float | None:
@@ -311,6 +335,10 @@ class OutboxStore(Protocol):
 
     async def counts(self, channel_id: int | None = None) -> OutboxCounts:
         """Rows waiting (pending or in flight), sent and dead, for one channel or all."""
+        ...
+
+    async def state_counts(self) -> dict[tuple[str, OutboxState], int]:
+        """How many rows each (platform, state) has, for metrics; absent pairs have none."""
         ...
 
 
@@ -432,6 +460,74 @@ class SummaryCache(Protocol):
         ...
 
 
+class WorkerStore(Protocol):
+    """The workers sharing a store: who is alive, and taking back what a dead one held."""
+
+    async def beat(self, worker: str, now: float) -> None:
+        """``worker`` is alive at ``now`` (called every few seconds while it runs)."""
+        ...
+
+    async def recover(self, now: float, dead_after: float) -> int:
+        """Free what workers not seen since ``now - dead_after`` held: their outbox rows in
+        flight go back to pending (sent at most once more) and their feeds are released;
+        returns how many outbox rows. Workers seen recently keep their claims."""
+        ...
+
+    async def stop(self, worker: str) -> None:
+        """``worker`` stopped cleanly: forget it (it holds nothing any more)."""
+        ...
+
+
+class LockStore(Protocol):
+    """Named locks held by one worker at a time, for as long as it lives (a chat gateway,
+    a platform's deliveries). When the worker dies its locks are free for another."""
+
+    async def acquire(self, name: str) -> bool:
+        """Take the lock if it is free, never waiting; True if this worker holds it."""
+        ...
+
+    async def release(self, name: str) -> None:
+        """Give the lock up (nothing happens if this worker does not hold it)."""
+        ...
+
+    async def alive(self) -> bool:
+        """Whether the locks this worker holds are still its own (False after the
+        connection that holds them was lost: every lock must be taken again)."""
+        ...
+
+    async def close(self) -> None:
+        """Release every lock."""
+        ...
+
+
+class TableRows(Protocol):
+    """Whole tables, row for row: what moves an install between stores (``db copy``).
+
+    Rows are tuples in the :class:`~bot.store.tables.Table`'s column order, booleans as
+    ``bool``. Not for the bot's own work: it bypasses every rule of the other Protocols.
+    """
+
+    async def count(self, table: Table) -> int:
+        """How many rows the table holds."""
+        ...
+
+    async def read(
+        self, table: Table, after: tuple[object, ...] | None, limit: int
+    ) -> list[tuple[object, ...]]:
+        """Up to ``limit`` rows ordered by the table's key, those after key ``after`` (from
+        the start when None)."""
+        ...
+
+    async def write(self, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
+        """Insert the rows, replacing any row with the same key (so a copy can be run
+        again), in one transaction."""
+        ...
+
+    async def finish(self) -> None:
+        """After writing: let new rows get ids after the copied ones."""
+        ...
+
+
 class Store(Protocol):
     """All durable state, one topic per attribute."""
 
@@ -452,6 +548,21 @@ class Store(Protocol):
 
     @property
     def summaries(self) -> SummaryCache: ...
+
+    @property
+    def tables(self) -> TableRows: ...
+
+    @property
+    def workers(self) -> WorkerStore: ...
+
+    @property
+    def locks(self) -> LockStore: ...
+
+    @property
+    def shared(self) -> bool:
+        """Whether several worker processes may use this store at once (PostgreSQL), or
+        only one (SQLite)."""
+        ...
 
     async def close(self) -> None:
         """Release the connections, after the write in progress. Never raises."""

@@ -12,6 +12,8 @@ from bot.store.sqlite.feeds import SqliteFeeds
 from bot.store.sqlite.outbox import SqliteOutbox
 from bot.store.sqlite.polls import SqlitePolls
 from bot.store.sqlite.summaries import SqliteSummaryCache
+from bot.store.sqlite.tables import SqliteTables
+from bot.store.sqlite.workers import LocalLocks, SqliteWorkers
 
 __all__ = ["SqliteStore"]
 
@@ -26,7 +28,11 @@ class SqliteStore:
         self.channels = SqliteChannels(db)
         self.outbox = SqliteOutbox(db)
         self.polls = SqlitePolls(db)
+        self.tables = SqliteTables(db)
         self.summaries = SqliteSummaryCache(db)
+        self.workers = SqliteWorkers(db)
+        self.locks = LocalLocks()
+        self.shared = False  # one process at a time uses a SQLite file
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -39,4 +45,5 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Close the connections once the write in progress is done."""
+        await self.locks.close()
         await self.db.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.store.ports import LEAD_CHARS
+from bot.store.ports import LEAD_CHARS, story_of
 from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
 from bot.store.sqlite.outbox import insert_article_rows
 from bot.types import Article, FeedUpdate, NewArticle, Routed, SearchHit, Story, StoryLead
@@ -145,7 +145,7 @@ class SqliteArticles:
         )
         ids = [r[0] for r in rows]
         members = await self.story_sources(ids)
-        return [_story(story_id, members[story_id]) for story_id in ids]
+        return [story_of(story_id, members[story_id]) for story_id in ids]
 
     async def recent_story_titles(self, since: float, limit: int) -> list[str]:
         rows = await self._db.fetch_all(
@@ -204,17 +204,10 @@ def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ..
 async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:
     await db.execute(
         "UPDATE feeds SET etag = ?, last_modified = ?, title = COALESCE(?, title), "
-        "next_due = ?, failures = 0, last_error = NULL, last_ok_at = ?, fetched_once = 1 "
-        "WHERE id = ?",
+        "next_due = ?, failures = 0, last_error = NULL, last_ok_at = ?, fetched_once = 1, "
+        "lease_owner = NULL WHERE id = ?",
         (u.etag, u.last_modified, u.title, u.next_due, u.now, u.feed_id),
     )
-
-
-def _story(story_id: int, articles: list[Article]) -> Story:
-    """A story from its articles (first telling first)."""
-    times = [a.published for a in articles]
-    title = next((a.title for a in articles if a.id == story_id), articles[0].title)
-    return Story(story_id, title, tuple(articles), min(times), max(times))
 
 
 def _signed(value: int) -> int:

@@ -81,8 +81,21 @@ class SqliteFeeds:
         )
         return [_feed(r) for r in rows]
 
+    async def claim_due(self, now: float, owner: str, limit: int | None = None) -> list[Feed]:
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE feeds SET lease_owner = ? WHERE id IN (SELECT id FROM feeds "
+                "WHERE paused = 0 AND lease_owner IS NULL AND next_due <= ? "
+                f"ORDER BY next_due, id LIMIT ?) RETURNING {_COLUMNS}",
+                (owner, now, -1 if limit is None else limit),
+            )
+            rows = await cursor.fetchall()
+        return sorted((_feed(r) for r in rows), key=lambda f: (f.next_due, f.id))
+
     async def next_due(self) -> float | None:
-        value = await self._db.fetch_value("SELECT MIN(next_due) FROM feeds WHERE paused = 0")
+        value = await self._db.fetch_value(
+            "SELECT MIN(next_due) FROM feeds WHERE paused = 0 AND lease_owner IS NULL"
+        )
         return float(value) if value is not None else None
 
     async def counts(self) -> FeedCounts:
@@ -111,14 +124,14 @@ class SqliteFeeds:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE feeds SET failures = failures + 1, last_error = ?, next_due = ?, "
-                "paused = ? WHERE id = ?",
+                "paused = ?, lease_owner = NULL WHERE id = ?",
                 (reason, next_due, int(pause), feed_id),
             )
 
     async def record_not_modified(self, feed_id: int, now: float, next_due: float) -> None:
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE feeds SET failures = 0, last_error = NULL, last_ok_at = ?, next_due = ? "
-                "WHERE id = ?",
+                "UPDATE feeds SET failures = 0, last_error = NULL, last_ok_at = ?, next_due = ?, "
+                "lease_owner = NULL WHERE id = ?",
                 (now, next_due, feed_id),
             )

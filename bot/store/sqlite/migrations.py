@@ -169,4 +169,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX held_votes_received ON held_votes (received_at);
     """,
+    # 5: workers sharing a store: who holds a feed or an outbox row, who is alive
+    """
+    ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    CREATE TABLE workers (id TEXT PRIMARY KEY, last_seen REAL NOT NULL);
+    """,
 )

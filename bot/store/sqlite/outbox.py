@@ -59,6 +59,7 @@ def _item(row: Row) -> OutboxItem:
         payload=row[4],
         attempts=row[5],
         nonce=row[6],
+        created_at=row[7],
     )
 
 
@@ -125,20 +126,28 @@ class SqliteOutbox:
     async def recover_in_flight(self) -> int:
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE outbox SET state = ? WHERE state = ?", (_PENDING, _SENDING)
+                "UPDATE outbox SET state = ?, claimed_by = NULL WHERE state = ?",
+                (_PENDING, _SENDING),
             )
+            await db.execute("UPDATE feeds SET lease_owner = NULL")
             return cursor.rowcount
 
     async def claim_due(
-        self, now: float, limit: int, *, busy: Iterable[int] = (), platforms: Iterable[str]
+        self,
+        now: float,
+        limit: int,
+        *,
+        busy: Iterable[int] = (),
+        platforms: Iterable[str],
+        owner: str = "",
     ) -> list[OutboxItem]:
         busy_ids = list(busy)
         names = list(platforms) or [""]
         exclude = f"AND o.channel_id NOT IN ({marks(busy_ids)})" if busy_ids else ""
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "SELECT o.id, o.channel_id, o.article_id, o.kind, o.payload, o.attempts, o.nonce "
-                "FROM outbox o JOIN channels c ON c.id = o.channel_id "
+                "SELECT o.id, o.channel_id, o.article_id, o.kind, o.payload, o.attempts, o.nonce, "
+                "o.created_at FROM outbox o JOIN channels c ON c.id = o.channel_id "
                 "WHERE o.state = ? AND c.paused_reason IS NULL AND c.not_before <= ? "
                 f"AND c.platform IN ({marks(names)}) {exclude} AND {_HEAD} "
                 "AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?",
@@ -146,7 +155,8 @@ class SqliteOutbox:
             )
             items = [_item(row) for row in await cursor.fetchall()]
             await db.executemany(
-                "UPDATE outbox SET state = ? WHERE id = ?", [(_SENDING, i.id) for i in items]
+                "UPDATE outbox SET state = ?, claimed_by = ? WHERE id = ?",
+                [(_SENDING, owner, i.id) for i in items],
             )
         return items
 
@@ -216,6 +226,13 @@ class SqliteOutbox:
             (*params, -1 if limit is None else limit),
         )
         return [_row(r) for r in reversed(rows)]
+
+    async def state_counts(self) -> dict[tuple[str, OutboxState], int]:
+        rows = await self._db.fetch_all(
+            "SELECT c.platform, o.state, COUNT(*) FROM outbox o "
+            "JOIN channels c ON c.id = o.channel_id GROUP BY c.platform, o.state"
+        )
+        return {(platform, OutboxState(state)): count for platform, state, count in rows}
 
     async def counts(self, channel_id: int | None = None) -> OutboxCounts:
         where, params = _where(channel_id, None)

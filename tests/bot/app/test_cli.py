@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.fakes.http_server import LocalServer
+from tests.fakes.postgres import Databases
 
 URL_LINE = re.compile(r"^https://news\.test/(\S+)$", re.MULTILINE)
 
@@ -90,6 +91,35 @@ async def test_run_once_posts_each_article_once_across_restarts(
     server.route("/feed.xml", rss(6), content_type="application/rss+xml")
     code, out, _ = await newsbrief(tmp_path, "run", "--once")
     assert URL_LINE.findall(out) == ["5"]
+
+
+async def test_run_once_on_postgresql_posts_each_article_once(
+    tmp_path: Path, server: LocalServer, postgres: Databases
+) -> None:
+    """With NEWSBRIEF_DB a postgresql:// URL, the same runs post the same posts once each."""
+    url = server.route("/feed.xml", rss(5), content_type="application/rss+xml")
+    write_config(tmp_path, url, backfill=3)
+    env = {**env_for(tmp_path), "NEWSBRIEF_DB": await postgres.fresh()}
+    code, out, err = await newsbrief(tmp_path, "run", "--once", env=env)
+    assert code == 0, err
+    assert sorted(URL_LINE.findall(out)) == ["2", "3", "4"]
+    code, out, _ = await newsbrief(tmp_path, "run", "--once", env=env)
+    assert URL_LINE.findall(out) == []
+    server.route("/feed.xml", rss(6), content_type="application/rss+xml")
+    code, out, _ = await newsbrief(tmp_path, "run", "--once", env=env)
+    assert URL_LINE.findall(out) == ["5"]
+    assert not (tmp_path / "nb.db").exists()
+
+
+async def test_unreachable_postgresql_is_one_clear_line(tmp_path: Path) -> None:
+    """A PostgreSQL URL nobody answers at stops the CLI with one line naming the database
+    (never its password) and a non-zero exit."""
+    write_config(tmp_path, "https://example.org/feed", backfill=0)
+    env = {**env_for(tmp_path), "NEWSBRIEF_DB": "postgresql://u:s3cret@127.0.0.1:1/nb"}
+    code, _, err = await newsbrief(tmp_path, "feeds", "list", env=env)
+    assert code == 1
+    assert "cannot open database postgresql://u@127.0.0.1:1/nb" in err
+    assert "s3cret" not in err
 
 
 async def test_sigkill_during_delivery_loses_nothing(tmp_path: Path, server: LocalServer) -> None:

@@ -82,7 +82,7 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("NEWSBRIEF_ALLOW_PRIVATE_HOSTS", "1")
     monkeypatch.setenv("NEWSBRIEF_CONFIG", "")
     settings = load_settings(env_file=None)
-    assert settings.db == tmp_path / "x.db"
+    assert settings.db_path == tmp_path / "x.db"
     assert settings.telegram_bot_token == "1:abc"
     assert settings.allow_private_hosts
     assert not settings.llm_enabled

@@ -141,7 +141,7 @@ async def test_in_flight_post_is_resent_after_crash(tmp_path: Path, clock: Manua
     reopened = await SqliteStore.open(db)
     platform = FakePlatform()
     dispatcher = _dispatcher(reopened, platform, clock)
-    await dispatcher.recover()
+    await reopened.outbox.recover_in_flight()
     await dispatcher.drain()
     await reopened.close()
     assert [m.text for m in platform.to("a")] == ["article 2"]  # type: ignore[union-attr]

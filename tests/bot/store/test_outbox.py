@@ -207,3 +207,16 @@ async def test_one_poll_per_article_whatever_the_channel(any_store: Store) -> No
     assert sorted(p.channel_id for p in polls) == [a.id, b.id]
     assert {poll_of(p.payload) for p in polls} == {poll_of(polls[0].payload)}
     assert len(await any_store.outbox.rows()) == 4
+
+
+async def test_state_counts_by_platform(any_store: Store) -> None:
+    """Rows are counted per platform and state; claimed rows carry when they were queued."""
+    await _setup(any_store, ("a", "b"), articles=2)
+    items = await any_store.outbox.claim_due(NOW + 5, 5, platforms=["fake"])
+    assert {i.created_at for i in items} == {NOW}
+    await any_store.outbox.mark_sent(items[0].id, Delivered("m"), NOW)
+    assert await any_store.outbox.state_counts() == {
+        ("fake", OutboxState.PENDING): 2,
+        ("fake", OutboxState.SENDING): 1,
+        ("fake", OutboxState.SENT): 1,
+    }

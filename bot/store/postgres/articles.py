@@ -1,0 +1,212 @@
+"""Articles, stories and full-text search on PostgreSQL (``tsvector`` + GIN)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.store.ports import LEAD_CHARS, story_of
+from bot.store.postgres.db import Connection, PgDatabase, Row
+from bot.store.postgres.outbox import insert_row
+from bot.types import (
+    Article,
+    FeedUpdate,
+    NewArticle,
+    OutboxKind,
+    Routed,
+    SearchHit,
+    Story,
+    StoryLead,
+)
+
+COLUMNS = (
+    "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
+    "a.story_id, a.content_hash, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) "
+    "AS feed_name"
+)
+FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
+# ts_rank weights for D, C, B (text), A (title): a title match counts five times a body one
+WEIGHTS = "{0.1, 0.1, 0.2, 1.0}"
+
+
+def article_of(row: Row) -> Article:
+    """An article from a row of ``COLUMNS``."""
+    return Article(
+        id=row["id"],
+        feed_id=row["feed_id"],
+        guid=row["guid"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        text=row["text"],
+        published=row["published"],
+        story_id=row["story_id"],
+        content_hash=row["content_hash"],
+        feed_name=row["feed_name"],
+    )
+
+
+def web_query(terms: Sequence[str], *, any_term: bool) -> str:
+    """A ``websearch_to_tsquery`` text in which every term is a quoted phrase, so ``or``,
+    ``-`` and quotes in what a user typed stay plain words (the function never raises)."""
+    quoted = ['"' + term.replace('"', " ") + '"' for term in terms]
+    return (" or " if any_term else " ").join(quoted)
+
+
+class PgArticles:
+    """Implements :class:`bot.store.ports.ArticleStore`."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def known(
+        self, feed_id: int, guids: Iterable[str], canonical_urls: Iterable[str]
+    ) -> tuple[set[str], set[str]]:
+        guid_rows = await self._db.fetch_all(
+            "SELECT guid FROM articles WHERE feed_id = $1 AND guid = ANY($2::text[])",
+            (feed_id, list(guids)),
+        )
+        url_rows = await self._db.fetch_all(
+            "SELECT DISTINCT canonical_url FROM articles WHERE canonical_url = ANY($1::text[])",
+            (list(canonical_urls),),
+        )
+        return {r[0] for r in guid_rows}, {r[0] for r in url_rows}
+
+    async def fingerprints_since(self, since: float) -> list[tuple[int, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT simhash, story_id FROM articles WHERE fetched_at >= $1 ORDER BY id", (since,)
+        )
+        return [(_unsigned(r[0]), r[1]) for r in rows]
+
+    async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
+        ids: list[int] = []
+        async with self._db.transaction() as db:
+            for item in routed:
+                article_id = await _insert_article(db, item.article, update.now)
+                if article_id is None:
+                    continue
+                ids.append(article_id)
+                for channel_id in item.channel_ids:
+                    key = f"article:{article_id}"
+                    await insert_row(
+                        db, channel_id, OutboxKind.ARTICLE, key, "", update.now, article_id
+                    )
+            await _apply_feed_update(db, update)
+        return ids
+
+    async def get(self, article_id: int) -> Article | None:
+        row = await self._db.fetch_one(f"SELECT {COLUMNS} {FROM} WHERE a.id = $1", (article_id,))
+        return article_of(row) if row else None
+
+    async def latest(self, limit: int, feed_ids: Iterable[int] | None = None) -> list[Article]:
+        where = "a.id = a.story_id"
+        params: list[object] = [limit]
+        if feed_ids is not None:  # an empty list means "no feeds", not "all"
+            where += " AND a.feed_id = ANY($2::bigint[])"
+            params.append(list(feed_ids))
+        rows = await self._db.fetch_all(
+            f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY a.published DESC, a.id DESC LIMIT $1",
+            params,
+        )
+        return [article_of(r) for r in rows]
+
+    async def search(
+        self, terms: Sequence[str], *, any_term: bool, limit: int, since: float
+    ) -> list[SearchHit]:
+        if not terms:
+            return []
+        rows = await self._db.fetch_all(
+            f"SELECT {COLUMNS}, -ts_rank('{WEIGHTS}', a.search, q) AS score "
+            f"{FROM}, websearch_to_tsquery('simple', $1) q "
+            "WHERE a.search @@ q AND a.published >= $2 ORDER BY score, a.id LIMIT $3",
+            (web_query(terms, any_term=any_term), since, limit),
+        )
+        return [SearchHit(article_of(r), r["score"]) for r in rows]
+
+    async def story_sources(self, story_ids: Iterable[int]) -> dict[int, list[Article]]:
+        rows = await self._db.fetch_all(
+            f"SELECT {COLUMNS} {FROM} WHERE a.story_id = ANY($1::bigint[]) ORDER BY a.id",
+            (list(story_ids),),
+        )
+        stories: dict[int, list[Article]] = {}
+        for row in rows:
+            article = article_of(row)
+            stories.setdefault(article.story_id, []).append(article)
+        return stories
+
+    async def story_leads_since(self, since: float) -> list[StoryLead]:
+        rows = await self._db.fetch_all(
+            "SELECT story_id, title, left(text, $1), published FROM articles "
+            "WHERE published >= $2 ORDER BY published, id",
+            (LEAD_CHARS, since),
+        )
+        return [StoryLead(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def stories_since(self, since: float, limit: int) -> list[Story]:
+        rows = await self._db.fetch_all(
+            "SELECT story_id, MAX(published) AS latest FROM articles WHERE story_id IN "
+            "(SELECT story_id FROM articles WHERE published >= $1) "
+            "GROUP BY story_id ORDER BY latest DESC, story_id DESC LIMIT $2",
+            (since, limit),
+        )
+        ids = [r[0] for r in rows]
+        members = await self.story_sources(ids)
+        return [story_of(story_id, members[story_id]) for story_id in ids]
+
+    async def recent_story_titles(self, since: float, limit: int) -> list[str]:
+        rows = await self._db.fetch_all(
+            "SELECT title FROM articles WHERE published >= $1 AND id = story_id "
+            "ORDER BY published DESC, id DESC LIMIT $2",
+            (since, limit),
+        )
+        return [r[0] for r in rows]
+
+    async def count(self) -> int:
+        value = await self._db.fetch_value("SELECT COUNT(*) FROM articles")
+        return int(value or 0)
+
+
+async def _insert_article(db: Connection, a: NewArticle, now: float) -> int | None:
+    article_id: int | None = await db.fetchval(
+        "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, published, "
+        "fetched_at, story_id, content_hash, simhash) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10) "
+        "ON CONFLICT (feed_id, guid) DO NOTHING RETURNING id",
+        a.feed_id,
+        a.guid,
+        a.url,
+        a.canonical_url,
+        a.title,
+        a.text,
+        a.published,
+        now,
+        a.content_hash,
+        _signed(a.simhash),
+    )
+    if article_id is None:
+        return None
+    story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
+    await db.execute("UPDATE articles SET story_id = $1 WHERE id = $2", story, article_id)
+    return article_id
+
+
+async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:
+    await db.execute(
+        "UPDATE feeds SET etag = $1, last_modified = $2, title = COALESCE($3, title), "
+        "next_due = $4, failures = 0, last_error = NULL, last_ok_at = $5, "
+        "fetched_once = TRUE, lease_owner = NULL WHERE id = $6",
+        u.etag,
+        u.last_modified,
+        u.title,
+        u.next_due,
+        u.now,
+        u.feed_id,
+    )
+
+
+def _signed(value: int) -> int:
+    """BIGINT is signed 64-bit; store an unsigned fingerprint in that range."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
