@@ -30,7 +30,7 @@ from bot.app.platforms import PLATFORMS, configured, platform_secrets
 from bot.app.settings import Settings
 from bot.app.supervisor import Role, Supervisor
 from bot.chat.service import Service
-from bot.clock import SystemClock
+from bot.clock import IDLE, SystemClock
 from bot.delivery.compose import Composer
 from bot.delivery.dispatcher import Dispatcher, stop_delivering
 from bot.errors import NewsbriefError
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 8.0  # seconds the posts in flight get to finish at shutdown
 HEALTH_TIMEOUT = 2.0  # seconds the store gets to answer a health check
+SHARED_LOOK_EVERY = 60.0  # an idle worker of a shared store looks again (a missed wake-up)
 
 
 @dataclass
@@ -119,6 +120,7 @@ class Runtime:
                 stack.push_async_callback(runtime.supervisor.stop_all)
                 await runtime.supervisor.start_all()
                 await runtime._observe(stack)
+                await runtime._listen()
             yield runtime
 
     async def _ingest(self) -> None:
@@ -141,6 +143,20 @@ class Runtime:
             await self.closer.run()
         else:
             await asyncio.Event().wait()
+
+    async def _listen(self) -> None:
+        """Wake this worker's loops when other workers sharing the store queue posts, add
+        feeds or open polls (LISTEN/NOTIFY on PostgreSQL; nothing to do on SQLite)."""
+        wakes = {
+            "outbox": self.dispatcher.wake,
+            "feeds": self.scheduler.feeds_changed.set,
+            "polls": self.polls.changed.set,
+        }
+        try:
+            for topic, wake in wakes.items():
+                await self.store.changes.listen(topic, wake)
+        except NewsbriefError as e:  # the loops still look every SHARED_LOOK_EVERY
+            log.warning("not listening for other workers' changes: %s", e)
 
     async def _observe(self, stack: AsyncExitStack) -> None:
         """Serve /healthz and /metrics when ``NEWSBRIEF_METRICS_LISTEN`` asks for them."""
@@ -372,6 +388,7 @@ def _dispatcher(
         available=supervisor.delivers,
         metrics=metrics,
         worker=worker,
+        look_every=SHARED_LOOK_EVERY if store.shared else IDLE,
     )
 
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.clock import wait_until
+from bot.clock import IDLE, wait_until
 from bot.delivery import rules
 from bot.delivery.pacing import Pacer
 from bot.errors import (
@@ -60,10 +60,12 @@ class Dispatcher:
         available: Callable[[str], bool] = lambda platform: True,
         metrics: Metrics | None = None,
         worker: str = "",
+        look_every: float = IDLE,
         max_in_flight: int = 16,
     ) -> None:
         self._store = store
         self._worker = worker  # whose claims the rows in flight are
+        self._look_every = look_every  # idle, look again at least this often
         self._metrics = metrics or NoMetrics()
         self._platforms = dict(platforms)
         self._clock = clock
@@ -159,7 +161,10 @@ class Dispatcher:
 
     async def _idle(self) -> None:
         next_due = await self._store.outbox.next_due(self._platforms_up())
-        await wait_until(self._clock, next_due, self._wake)
+        latest = self._clock.now() + self._look_every
+        await wait_until(
+            self._clock, latest if next_due is None else min(next_due, latest), self._wake
+        )
 
     async def _finish_in_flight(self) -> None:
         tasks = list(self._in_flight.values())

@@ -13,7 +13,7 @@ Times are POSIX seconds passed in by the caller; no implementation reads a clock
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from bot.store.tables import Table
@@ -500,6 +500,24 @@ class LockStore(Protocol):
         ...
 
 
+class ChangeFeed(Protocol):
+    """What other workers sharing the store changed, as it happens: ``outbox`` (posts were
+    queued or freed), ``feeds`` (feeds or subscriptions changed), ``polls`` (a poll was
+    opened). A store only one process uses has no other workers: nothing is announced."""
+
+    async def listen(self, topic: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from the event loop) whenever ``topic`` changes.
+
+        Raises:
+            StoreError: the store cannot deliver changes now (callers poll instead).
+        """
+        ...
+
+    async def close(self) -> None:
+        """Stop listening."""
+        ...
+
+
 class TableRows(Protocol):
     """Whole tables, row for row: what moves an install between stores (``db copy``).
 
@@ -557,6 +575,9 @@ class Store(Protocol):
 
     @property
     def locks(self) -> LockStore: ...
+
+    @property
+    def changes(self) -> ChangeFeed: ...
 
     @property
     def shared(self) -> bool:

@@ -11,7 +11,7 @@ from bot.store.postgres.outbox import PgOutbox
 from bot.store.postgres.polls import PgPolls
 from bot.store.postgres.summaries import PgSummaryCache
 from bot.store.postgres.tables import PgTables
-from bot.store.postgres.workers import AdvisoryLocks, PgWorkers
+from bot.store.postgres.workers import AdvisoryLocks, PgChanges, PgWorkers
 
 __all__ = ["PostgresStore"]
 
@@ -30,6 +30,7 @@ class PostgresStore:
         self.summaries = PgSummaryCache(db)
         self.workers = PgWorkers(db)
         self.locks = AdvisoryLocks(db.url)
+        self.changes = PgChanges(db.url)
         self.shared = True  # any number of workers may share one PostgreSQL database
 
     @classmethod
@@ -43,5 +44,6 @@ class PostgresStore:
 
     async def close(self) -> None:
         """Close the connections once the work in progress is done (locks released)."""
+        await self.changes.close()
         await self.locks.close()
         await self.db.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bot.store.postgres.db import Connection, PgDatabase, Row, affected
+from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
 from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, Subscription
 
 COLUMNS = (
@@ -106,6 +106,7 @@ class PgChannels:
                 channel_id,
                 feed_id,
             )
+            await notify(db, "feeds")
         return affected(status) > 0
 
     async def unsubscribe(self, channel_id: int, feed_id: int) -> bool:
@@ -122,6 +123,8 @@ class PgChannels:
             await db.execute(
                 "UPDATE channels SET paused_reason = $1 WHERE id = $2", reason, channel_id
             )
+            if reason is None:  # resumed: its posts may go
+                await notify(db, "outbox")
 
     async def hold_until(self, channel_id: int, when: float) -> None:
         async with self._db.transaction() as db:

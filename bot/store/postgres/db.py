@@ -38,6 +38,15 @@ def store_error(error: BaseException) -> StoreError:
     return StoreError(f"database error: {error}", transient=transient)
 
 
+CHANNEL = "newsbrief"  # the LISTEN/NOTIFY channel; the payload names the topic
+
+
+async def notify(db: Connection, topic: str) -> None:
+    """Tell the workers listening that ``topic`` changed, when this transaction commits
+    (PostgreSQL delivers a notification only then, once per topic and transaction)."""
+    await db.execute("SELECT pg_notify($1, $2)", CHANNEL, topic)
+
+
 def affected(status: str) -> int:
     """The row count of a command status such as ``UPDATE 3`` or ``INSERT 0 1``."""
     tail = status.rsplit(" ", 1)[-1]

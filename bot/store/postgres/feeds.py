@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store.postgres.db import PgDatabase, Row
+from bot.store.postgres.db import PgDatabase, Row, notify
 from bot.types import Feed, FeedCounts, FeedOrigin
 
 REMOVED = "removed"
@@ -58,6 +58,7 @@ class PgFeeds:
                 now,
                 REMOVED,
             )
+            await notify(db, "feeds")
         return feed_of(row)
 
     async def get(self, feed_id: int) -> Feed | None:

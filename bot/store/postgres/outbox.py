@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable
 
 from bot.store.ports import poll_row
-from bot.store.postgres.db import Connection, PgDatabase, Row, affected
+from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
 from bot.store.postgres.polls import add_platform_poll_in, create_poll_in
 from bot.types import (
     Delivered,
@@ -73,7 +73,8 @@ async def insert_row(
     now: float,
     article_id: int | None = None,
 ) -> bool:
-    """Queue a row inside a transaction; False if (channel, key) exists already."""
+    """Queue a row inside a transaction (the workers are told when it commits); False if
+    (channel, key) exists already."""
     status = await db.execute(
         "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, next_at, nonce, "
         "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $6) "
@@ -86,6 +87,8 @@ async def insert_row(
         now,
         secrets.token_hex(12),
     )
+    if affected(status):
+        await notify(db, "outbox")
     return affected(status) > 0
 
 
@@ -99,6 +102,7 @@ async def record_followups(
         poll_id = await create_poll_in(
             db, opening.article_id, opening.proposal, PollOrigin.ARTICLE, opening.close_at, now
         )
+        await notify(db, "polls")
         key, payload = poll_row(OutboxKind.POLL, poll_id)
         await insert_row(db, channel_id, OutboxKind.POLL, key, payload, now)
     if delivered.poll_id is not None:
@@ -135,6 +139,7 @@ class PgOutbox:
                 _SENDING,
             )
             await db.execute("UPDATE feeds SET lease_owner = NULL")
+            await notify(db, "outbox")
         return affected(status)
 
     async def claim_due(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bot.store.postgres.db import Connection, PgDatabase, Row, affected
+from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
 from bot.types import PlatformPoll, Poll, PollOrigin
 from summarizer.base import PollProposal
 
@@ -161,7 +161,9 @@ class PgPolls:
         now: float,
     ) -> int:
         async with self._db.transaction() as db:
-            return await create_poll_in(db, article_id, proposal, origin, close_at, now)
+            poll_id = await create_poll_in(db, article_id, proposal, origin, close_at, now)
+            await notify(db, "polls")
+            return poll_id
 
     async def get(self, poll_id: int) -> Poll | None:
         row = await self._db.fetch_one(

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 
 import asyncpg
 
 from bot.errors import StoreError
-from bot.store.postgres.db import Connection, PgDatabase, affected, store_error
+from bot.store.postgres.db import CHANNEL, Connection, PgDatabase, affected, notify, store_error
 from bot.types import OutboxState
 
 _PENDING, _SENDING = OutboxState.PENDING.value, OutboxState.SENDING.value
@@ -55,6 +56,8 @@ class PgWorkers:
                 alive,
             )
             await db.execute("DELETE FROM workers WHERE last_seen < $1", alive)
+            if affected(status):
+                await notify(db, "outbox")
         return affected(status)
 
     async def stop(self, worker: str) -> None:
@@ -125,3 +128,35 @@ class AdvisoryLocks:
                 await conn.close(timeout=ALIVE_TIMEOUT)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
                 conn.terminate()
+
+
+class PgChanges:
+    """Implements :class:`bot.store.ports.ChangeFeed` with LISTEN on a connection of its
+    own."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: Connection | None = None
+        self._callbacks: dict[str, list[Callable[[], None]]] = {}
+
+    async def listen(self, topic: str, callback: Callable[[], None]) -> None:
+        self._callbacks.setdefault(topic, []).append(callback)
+        if self._conn is not None and not self._conn.is_closed():
+            return
+        try:
+            self._conn = await asyncpg.connect(self._url)
+            await self._conn.add_listener(CHANNEL, self._notified)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+            raise store_error(e) from e
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            try:
+                await conn.close(timeout=ALIVE_TIMEOUT)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+                conn.terminate()
+
+    def _notified(self, conn: object, pid: int, channel: str, topic: str) -> None:
+        for callback in self._callbacks.get(topic, ()):
+            callback()

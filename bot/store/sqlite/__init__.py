@@ -13,7 +13,7 @@ from bot.store.sqlite.outbox import SqliteOutbox
 from bot.store.sqlite.polls import SqlitePolls
 from bot.store.sqlite.summaries import SqliteSummaryCache
 from bot.store.sqlite.tables import SqliteTables
-from bot.store.sqlite.workers import LocalLocks, SqliteWorkers
+from bot.store.sqlite.workers import LocalLocks, NoChanges, SqliteWorkers
 
 __all__ = ["SqliteStore"]
 
@@ -32,6 +32,7 @@ class SqliteStore:
         self.summaries = SqliteSummaryCache(db)
         self.workers = SqliteWorkers(db)
         self.locks = LocalLocks()
+        self.changes = NoChanges()
         self.shared = False  # one process at a time uses a SQLite file
 
     @classmethod

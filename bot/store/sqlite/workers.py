@@ -3,6 +3,8 @@ its own and recovering a dead worker's claims is recovering the previous run's."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.store.sqlite.db import Database
 from bot.types import OutboxState
 
@@ -63,3 +65,14 @@ class LocalLocks:
 
     async def close(self) -> None:
         self._held.clear()
+
+
+class NoChanges:
+    """Implements :class:`bot.store.ports.ChangeFeed` for a store only one process uses:
+    the process's own parts tell each other directly."""
+
+    async def listen(self, topic: str, callback: Callable[[], None]) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -3,9 +3,12 @@ recovering what a dead worker held, locks)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.store import open_store
 from bot.store.ports import Store
-from bot.types import FeedUpdate, OutboxState
+from bot.types import FeedUpdate, OutboxState, PollOrigin
+from summarizer.base import PollProposal
 from tests.bot.helpers import make_channel, make_feed, store_articles
 
 NOW = 1_000.0
@@ -82,3 +85,24 @@ async def test_locks_are_held_until_released(any_store: Store) -> None:
     await any_store.locks.release("gateway:telegram")
     await any_store.locks.release("never-taken")
     assert await any_store.locks.acquire("gateway:telegram")
+
+
+async def test_other_workers_hear_of_queued_posts_feeds_and_polls(any_store: Store) -> None:
+    """A worker listening hears, from another worker sharing the store, that posts were
+    queued, a feed was added and a poll opened; a store only one process uses needs none."""
+    heard: dict[str, asyncio.Event] = {t: asyncio.Event() for t in ("outbox", "feeds", "polls")}
+    for topic, event in heard.items():
+        await any_store.changes.listen(topic, event.set)
+    if not any_store.shared:
+        return
+    other = await open_store(any_store.db.url)  # type: ignore[attr-defined]
+    try:
+        feed = await make_feed(other)
+        channel = await make_channel(other, "a")
+        await store_articles(other, feed, [channel], range(1, 2), NOW)
+        await other.polls.create(None, PollProposal("Q?", ("A", "B")), PollOrigin.CUSTOM, NOW, NOW)
+        async with asyncio.timeout(5):
+            for event in heard.values():
+                await event.wait()
+    finally:
+        await other.close()
