@@ -181,12 +181,15 @@ class Runtime:
         return HealthReport(True, "ok" + (f" (not connected: {', '.join(down)})" if down else ""))
 
     async def refresh_metrics(self) -> None:
-        """Set the gauges read from the store (feeds, outbox rows) before a scrape."""
+        """Set the gauges read from the store (feeds, outbox rows, leases) before a scrape."""
         feeds = await self.store.feeds.counts()
         self.metrics.set("newsbrief_feeds", feeds.total - feeds.paused, state="active")
         self.metrics.set("newsbrief_feeds", feeds.paused, state="paused")
         for (platform, state), count in (await self.store.outbox.state_counts()).items():
             self.metrics.set("newsbrief_outbox_rows", count, platform=platform, state=state.value)
+        for kind, count in (await self.store.workers.held(self.heartbeat.worker)).items():
+            self.metrics.set("newsbrief_leases_held", count, kind=kind)
+        self.metrics.set("newsbrief_leases_held", len(self.store.locks.held()), kind="locks")
 
     @asynccontextmanager
     async def chat_adapter(self, platform: str) -> AsyncIterator[ChatAdapter]:

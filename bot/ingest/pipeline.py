@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ParamSpec, TypeVar
@@ -88,6 +88,7 @@ class Ingestor:
         self._fetcher = fetcher
         self._clock = clock
         self._feed_slots = asyncio.Semaphore(feed_concurrency)
+        self._claim_batch = feed_concurrency
         self._page_slots = asyncio.Semaphore(page_concurrency)
         # CPU work (parsing, HTML to text, fingerprints, page extraction) holds the GIL:
         # more of it in flight only holds more documents in memory at once.
@@ -120,23 +121,37 @@ class Ingestor:
     ) -> IngestCounts:
         """One pass over due (or all active) feeds; never raises for a feed's failure."""
         now = self._clock.now()
-        if only_due:  # claimed: another worker sharing the store does not fetch them too
-            feeds = await self._store.feeds.claim_due(now, self._worker)
-        else:
-            feeds = await self._store.feeds.active()
         channels = await self._store.channels.all()
         await self._index()
+        outcomes: list[FeedOutcome] = []
 
-        async def one(feed: Feed) -> FeedOutcome:
-            async with self._feed_slots:
+        async def one(feed: Feed) -> None:
+            try:
                 outcome = await self.ingest_feed(feed, channels)
+            finally:
+                self._feed_slots.release()
             self._counted(outcome)
+            outcomes.append(outcome)
             if progress is not None:
                 progress(outcome)
-            return outcome
 
-        outcomes = await asyncio.gather(*(one(f) for f in feeds))
+        feeds = self._claimed(now) if only_due else _each(await self._store.feeds.active())
+        async with asyncio.TaskGroup() as group:
+            while True:
+                await self._feed_slots.acquire()  # a feed is claimed only when it can start
+                feed = await anext(feeds, None)
+                if feed is None:
+                    self._feed_slots.release()
+                    break
+                group.create_task(one(feed))
         return _count(outcomes)
+
+    async def _claimed(self, now: float) -> AsyncIterator[Feed]:
+        """Due feeds, claimed a few at a time as this worker can start them: another worker
+        sharing the store takes the rest instead of waiting behind one that claimed all."""
+        while batch := await self._store.feeds.claim_due(now, self._worker, self._claim_batch):
+            for feed in batch:
+                yield feed
 
     def _counted(self, outcome: FeedOutcome) -> None:
         self._metrics.inc("newsbrief_feed_fetches_total", result=outcome.status.value)
@@ -367,6 +382,11 @@ def _new_article(
         simhash=prints[1],
         post=post,
     )
+
+
+async def _each(feeds: Iterable[Feed]) -> AsyncIterator[Feed]:
+    for feed in feeds:
+        yield feed
 
 
 def _count(outcomes: Sequence[FeedOutcome]) -> IngestCounts:

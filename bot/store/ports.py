@@ -477,6 +477,10 @@ class WorkerStore(Protocol):
         """``worker`` stopped cleanly: forget it (it holds nothing any more)."""
         ...
 
+    async def held(self, worker: str) -> dict[str, int]:
+        """What ``worker`` holds now: ``{"feeds": leased feeds, "outbox": rows in flight}``."""
+        ...
+
 
 class LockStore(Protocol):
     """Named locks held by one worker at a time, for as long as it lives (a chat gateway,
@@ -488,6 +492,10 @@ class LockStore(Protocol):
 
     async def release(self, name: str) -> None:
         """Give the lock up (nothing happens if this worker does not hold it)."""
+        ...
+
+    def held(self) -> frozenset[str]:
+        """The names of the locks this worker holds."""
         ...
 
     async def alive(self) -> bool:

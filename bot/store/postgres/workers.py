@@ -64,6 +64,14 @@ class PgWorkers:
         async with self._db.transaction() as db:
             await db.execute("DELETE FROM workers WHERE id = $1", worker)
 
+    async def held(self, worker: str) -> dict[str, int]:
+        row = await self._db.fetch_one(
+            "SELECT (SELECT COUNT(*) FROM feeds WHERE lease_owner = $1), "
+            "(SELECT COUNT(*) FROM outbox WHERE claimed_by = $1 AND state = $2)",
+            (worker, _SENDING),
+        )
+        return {"feeds": row[0], "outbox": row[1]} if row else {"feeds": 0, "outbox": 0}
+
 
 class AdvisoryLocks:
     """Implements :class:`bot.store.ports.LockStore` with session advisory locks."""
@@ -97,6 +105,9 @@ class AdvisoryLocks:
                     await self._conn.execute("SELECT pg_advisory_unlock($1)", lock_key(name))
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
                     raise store_error(e) from e
+
+    def held(self) -> frozenset[str]:
+        return frozenset(self._held)
 
     async def alive(self) -> bool:
         async with self._guard:

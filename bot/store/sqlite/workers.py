@@ -46,6 +46,14 @@ class SqliteWorkers:
         async with self._db.transaction() as db:
             await db.execute("DELETE FROM workers WHERE id = ?", (worker,))
 
+    async def held(self, worker: str) -> dict[str, int]:
+        row = await self._db.fetch_one(
+            "SELECT (SELECT COUNT(*) FROM feeds WHERE lease_owner = ?), "
+            "(SELECT COUNT(*) FROM outbox WHERE claimed_by = ? AND state = ?)",
+            (worker, worker, _SENDING),
+        )
+        return {"feeds": row[0], "outbox": row[1]} if row else {"feeds": 0, "outbox": 0}
+
 
 class LocalLocks:
     """Implements :class:`bot.store.ports.LockStore` for a store only one process uses."""
@@ -59,6 +67,9 @@ class LocalLocks:
 
     async def release(self, name: str) -> None:
         self._held.discard(name)
+
+    def held(self) -> frozenset[str]:
+        return frozenset(self._held)
 
     async def alive(self) -> bool:
         return True

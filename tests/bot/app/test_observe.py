@@ -71,6 +71,8 @@ async def test_metrics_count_the_work_and_healthz_answers(settings: Settings) ->
     assert 'newsbrief_sends_total{platform="console",result="ok"} 1.0' in metrics
     assert 'newsbrief_delivery_seconds_count{platform="console"} 1.0' in metrics
     assert 'newsbrief_feeds{state="active"} 1.0' in metrics
+    assert 'newsbrief_leases_held{kind="outbox"} 0.0' in metrics  # nothing in flight
+    assert 'newsbrief_leases_held{kind="locks"}' in metrics
     assert (healthy.status_code, healthy.text.strip()) == (200, "ok")
     assert sick.status_code == 503 and sick.text.startswith("store unreachable")
 

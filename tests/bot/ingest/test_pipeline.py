@@ -3,6 +3,7 @@ failures, and every real feed in the corpus."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.feeds.fetch import HttpFetcher
 from bot.ingest.pipeline import FeedOutcome, Ingestor
+from bot.ports import FetchRequest, FetchResult
 from bot.store.sqlite import SqliteStore
 from bot.types import FeedOrigin
 from tests.bot.helpers import make_channel
@@ -239,3 +241,38 @@ async def test_stories_survive_a_restart(
         await fetcher.aclose()
     stories = await store.articles.stories_since(0.0, 10)
     assert [len(s.articles) for s in stories if s.title == QUAKE_ONE[0]] == [2]
+
+
+class _HeldFetcher:
+    """Answers 304 for every feed, but only once the test lets the held fetches go."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        self.started.set()
+        await self.go.wait()
+        return FetchResult(request.url, b"", not_modified=True)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_pass_claims_only_the_feeds_it_can_start(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """With room for one fetch, a pass holds one feed's lease while it fetches, leaving
+    the other due feeds to another worker sharing the store; it then takes what is left."""
+    for n in range(3):
+        await _feed(store, f"https://f{n}.test/rss")
+    fetcher = _HeldFetcher()
+    ingestor = Ingestor(store, fetcher, clock, feed_concurrency=1, worker="w1")
+    first = asyncio.create_task(ingestor.run())
+    await fetcher.started.wait()
+    assert await store.workers.held("w1") == {"feeds": 1, "outbox": 0}
+    taken = await store.feeds.claim_due(clock.now(), "w2", limit=1)
+    fetcher.go.set()
+    counts = await first
+    assert (len(taken), counts.feeds, counts.not_modified) == (1, 2, 2)
+    assert await store.workers.held("w1") == {"feeds": 0, "outbox": 0}

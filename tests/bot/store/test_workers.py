@@ -53,6 +53,22 @@ async def test_a_dead_workers_claims_come_back(any_store: Store) -> None:
     assert await any_store.workers.recover(NOW, dead_after=30) == 1  # nobody alive now
 
 
+async def test_a_worker_knows_what_it_holds(any_store: Store) -> None:
+    """Leased feeds, rows in flight and locks are counted per worker."""
+    feed = await make_feed(any_store)
+    channel = await make_channel(any_store, "a")
+    await store_articles(any_store, feed, [channel], range(1, 3), NOW)
+    assert await any_store.workers.held("w1") == {"feeds": 0, "outbox": 0}
+    await any_store.outbox.claim_due(NOW, 5, platforms=["fake"], owner="w1")
+    await any_store.feeds.claim_due(NOW + 10_000, "w1")
+    assert await any_store.workers.held("w1") == {"feeds": 1, "outbox": 1}
+    assert await any_store.workers.held("w2") == {"feeds": 0, "outbox": 0}
+    await any_store.locks.acquire("deliver:telegram")
+    assert any_store.locks.held() == {"deliver:telegram"}
+    await any_store.locks.release("deliver:telegram")
+    assert any_store.locks.held() == frozenset()
+
+
 async def test_recover_in_flight_frees_everything(any_store: Store) -> None:
     """A restart of the only process frees every claim, rows and feeds."""
     feed = await make_feed(any_store)
