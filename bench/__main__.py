@@ -1,4 +1,4 @@
-"""``python -m bench ingest|summaries|stories|topics|fanout|retry|soak|all``."""
+"""``python -m bench NAME|all (see BENCHES)``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ BENCHES = {
     "fanout": "bench.fanout",
     "retry": "bench.retry",
     "soak": "bench.soak",
+    "chaos": "bench.chaos",
+    "scaling": "bench.scaling",
 }
 
 

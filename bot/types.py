@@ -168,6 +168,16 @@ class StoryLead:
 
 
 @dataclass(frozen=True)
+class SavedArticle:
+    """What a worker's ingest indexes learn of an article saved since they last looked
+    (by another worker sharing the store): its near-duplicate fingerprint and story lead."""
+
+    id: int
+    simhash: int  # unsigned 64-bit
+    lead: StoryLead
+
+
+@dataclass(frozen=True)
 class Story:
     """Articles from any feeds that report one event, first telling first.
 

@@ -90,9 +90,11 @@ def test_the_summarizer_stands_below_the_core() -> None:
     assert _offenders("summarizer", ("openai",), allowed=("summarizer.llm",)) == {}
 
 
-def test_only_the_sqlite_store_imports_its_driver() -> None:
-    """aiosqlite appears only in the SQLite implementation of the store port."""
+def test_only_each_store_imports_its_driver() -> None:
+    """aiosqlite appears only in the SQLite implementation of the store port, asyncpg only
+    in the PostgreSQL one."""
     assert _offenders("bot", ("aiosqlite",), allowed=("bot.store.sqlite",)) == {}
+    assert _offenders("bot", ("asyncpg",), allowed=("bot.store.postgres",)) == {}
 
 
 def test_adapters_use_the_core_not_the_app() -> None:

@@ -41,6 +41,7 @@ FEED_MAX_BYTES = 10 * 1024 * 1024
 PAGE_MAX_BYTES = 5 * 1024 * 1024
 DEDUP_WINDOW = 7 * 86400.0
 MAX_TITLE = 500
+SECTION = "ingest"  # the exclusive section deciding what is new, across workers
 
 
 class FetchStatus(StrEnum):
@@ -95,10 +96,11 @@ class Ingestor:
         self._cpu_slots = asyncio.Semaphore(cpu_concurrency)
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
-        self._save_lock = asyncio.Lock()
+        self._seen_id = 0  # the highest article id the warm indexes know of
 
     async def _index(self) -> NearDuplicateIndex:
         if self._near is None:
+            self._seen_id = await self._store.articles.last_id()
             index = NearDuplicateIndex()
             since = self._clock.now() - DEDUP_WINDOW
             for value, story_id in await self._store.articles.fingerprints_since(since):
@@ -116,13 +118,30 @@ class Ingestor:
             self._stories = index
         return self._stories
 
+    async def _catch_up(self) -> None:
+        """Teach the warm indexes what other workers sharing the store saved since this
+        one last looked (called holding the ingest section, so nothing is saved meanwhile):
+        a copy of their article is then a duplicate here too, and joins their story."""
+        if not self._store.shared or self._near is None:
+            return
+        saved = await self._store.articles.saved_after(self._seen_id)
+        for article in saved:
+            self._near.add(article.simhash, article.lead.story_id)
+        if self._stories is not None and saved:
+            await asyncio.to_thread(_warm_stories, self._stories, [a.lead for a in saved])
+        self._seen(a.id for a in saved)
+
+    def _seen(self, ids: Iterable[int]) -> None:
+        self._seen_id = max(self._seen_id, *ids, 0)
+
     async def run(
         self, *, only_due: bool = True, progress: ProgressCallback | None = None
     ) -> IngestCounts:
         """One pass over due (or all active) feeds; never raises for a feed's failure."""
         now = self._clock.now()
         channels = await self._store.channels.all()
-        await self._index()
+        async with self._store.locks.exclusive(SECTION):
+            await self._index()
         outcomes: list[FeedOutcome] = []
 
         async def one(feed: Feed) -> None:
@@ -200,13 +219,16 @@ class Ingestor:
             last_modified=result.last_modified,
             title=parsed.title or None,
         )
-        # what is new and what duplicates what is decided and saved under one lock, so two
-        # feeds carrying the same story in the same pass cannot both post it
-        async with self._save_lock:
+        # what is new and what duplicates what is decided and saved by one feed at a time
+        # (of every worker sharing the store), so two feeds carrying the same story cannot
+        # both post it
+        async with self._store.locks.exclusive(SECTION):
+            await self._catch_up()
             fresh, canonical = await self._fresh(feed, fresh)
             routed, duplicates = await self._route(feed, fresh, canonical, channels, now, prints)
             routed = await self._join_stories(routed, terms)
             ids = await self._store.articles.save_ingest(update, routed)
+            self._seen(ids)
             await self._remember(routed, ids)
             await self._remember_stories(routed, ids, terms)
         queued = sum(len(r.channel_ids) for r in routed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from bot.store.tables import Table
@@ -36,6 +37,7 @@ from bot.types import (
     PollOrigin,
     PollPolicy,
     Routed,
+    SavedArticle,
     SearchHit,
     Story,
     StoryLead,
@@ -164,6 +166,15 @@ class ArticleStore(Protocol):
         article with ``duplicate_of`` joins that story, else one with ``story`` joins that
         one; any other starts its own.
         """
+        ...
+
+    async def last_id(self) -> int:
+        """The highest article id given out so far (0 when there is none)."""
+        ...
+
+    async def saved_after(self, after_id: int) -> list[SavedArticle]:
+        """Every article with an id above ``after_id``, lowest id first: what a worker's
+        ingest indexes have not seen, when several workers share the store."""
         ...
 
     async def story_leads_since(self, since: float) -> list[StoryLead]:
@@ -496,6 +507,15 @@ class LockStore(Protocol):
 
     def held(self) -> frozenset[str]:
         """The names of the locks this worker holds."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Hold ``name`` for a block, waiting while any worker (this one included) holds
+        it: what must be decided by one worker at a time, such as whether an article is new.
+
+        Raises:
+            StoreError: the database failed (the block does not run).
+        """
         ...
 
     async def alive(self) -> bool:

@@ -13,6 +13,7 @@ from bot.types import (
     NewArticle,
     OutboxKind,
     Routed,
+    SavedArticle,
     SearchHit,
     Story,
     StoryLead,
@@ -132,6 +133,18 @@ class PgArticles:
             article = article_of(row)
             stories.setdefault(article.story_id, []).append(article)
         return stories
+
+    async def last_id(self) -> int:
+        value = await self._db.fetch_value("SELECT COALESCE(MAX(id), 0) FROM articles")
+        return int(value or 0)
+
+    async def saved_after(self, after_id: int) -> list[SavedArticle]:
+        rows = await self._db.fetch_all(
+            "SELECT id, simhash, story_id, title, left(text, $1), published FROM articles "
+            "WHERE id > $2 ORDER BY id",
+            (LEAD_CHARS, after_id),
+        )
+        return [SavedArticle(r[0], _unsigned(r[1]), StoryLead(*r[2:])) for r in rows]
 
     async def story_leads_since(self, since: float) -> list[StoryLead]:
         rows = await self._db.fetch_all(

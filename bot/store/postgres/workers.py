@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -81,6 +82,8 @@ class AdvisoryLocks:
         self._conn: Connection | None = None
         self._held: set[str] = set()
         self._guard = asyncio.Lock()  # one command at a time on the connection
+        self._waiting: Connection | None = None  # the connection exclusive sections wait on
+        self._section = asyncio.Lock()  # one exclusive section of this worker at a time
 
     async def acquire(self, name: str) -> bool:
         async with self._guard:
@@ -109,6 +112,33 @@ class AdvisoryLocks:
     def held(self) -> frozenset[str]:
         return frozenset(self._held)
 
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        async with self._section:
+            key = lock_key(f"exclusive:{name}")
+            conn = await self._section_connection()
+            await self._on_section(conn, "SELECT pg_advisory_lock($1)", key)
+            try:
+                yield
+            finally:
+                await self._on_section(conn, "SELECT pg_advisory_unlock($1)", key)
+
+    async def _section_connection(self) -> Connection:
+        if self._waiting is None or self._waiting.is_closed():
+            try:
+                self._waiting = await asyncpg.connect(self._url)
+            except (asyncpg.PostgresError, OSError) as e:
+                raise store_error(e) from e
+        return self._waiting
+
+    async def _on_section(self, conn: Connection, sql: str, key: int) -> None:
+        try:
+            await conn.execute(sql, key)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+            self._waiting = None  # its locks, if any, went with it; the next one reconnects
+            conn.terminate()
+            raise store_error(e) from e
+
     async def alive(self) -> bool:
         async with self._guard:
             if self._conn is None:
@@ -123,6 +153,9 @@ class AdvisoryLocks:
     async def close(self) -> None:
         async with self._guard:
             await self._drop()
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and not waiting.is_closed():
+            waiting.terminate()
 
     async def _connection(self) -> Connection:
         if self._conn is None or self._conn.is_closed():

@@ -7,7 +7,16 @@ from collections.abc import Iterable, Sequence
 from bot.store.ports import LEAD_CHARS, story_of
 from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
 from bot.store.sqlite.outbox import insert_article_rows
-from bot.types import Article, FeedUpdate, NewArticle, Routed, SearchHit, Story, StoryLead
+from bot.types import (
+    Article,
+    FeedUpdate,
+    NewArticle,
+    Routed,
+    SavedArticle,
+    SearchHit,
+    Story,
+    StoryLead,
+)
 
 _COLUMNS = (
     "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
@@ -127,6 +136,18 @@ class SqliteArticles:
                 article = _article(row)
                 stories.setdefault(article.story_id, []).append(article)
         return stories
+
+    async def last_id(self) -> int:
+        value = await self._db.fetch_value("SELECT COALESCE(MAX(id), 0) FROM articles")
+        return int(value or 0)
+
+    async def saved_after(self, after_id: int) -> list[SavedArticle]:
+        rows = await self._db.fetch_all(
+            "SELECT id, simhash, story_id, title, substr(text, 1, ?), published FROM articles "
+            "WHERE id > ? ORDER BY id",
+            (LEAD_CHARS, after_id),
+        )
+        return [SavedArticle(r[0], _unsigned(r[1]), StoryLead(*r[2:])) for r in rows]
 
     async def story_leads_since(self, since: float) -> list[StoryLead]:
         rows = await self._db.fetch_all(

@@ -3,7 +3,9 @@ its own and recovering a dead worker's claims is recovering the previous run's."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from bot.store.sqlite.db import Database
 from bot.types import OutboxState
@@ -60,6 +62,7 @@ class LocalLocks:
 
     def __init__(self) -> None:
         self._held: set[str] = set()
+        self._sections: dict[str, asyncio.Lock] = {}
 
     async def acquire(self, name: str) -> bool:
         self._held.add(name)
@@ -70,6 +73,11 @@ class LocalLocks:
 
     def held(self) -> frozenset[str]:
         return frozenset(self._held)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        async with self._sections.setdefault(name, asyncio.Lock()):
+            yield
 
     async def alive(self) -> bool:
         return True

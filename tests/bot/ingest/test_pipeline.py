@@ -13,11 +13,14 @@ from bot.clock import ManualClock
 from bot.feeds.fetch import HttpFetcher
 from bot.ingest.pipeline import FeedOutcome, Ingestor
 from bot.ports import FetchRequest, FetchResult
+from bot.store.ports import Store
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from bot.types import FeedOrigin
 from tests.bot.helpers import make_channel
 from tests.conftest import corpus_or_skip
 from tests.fakes.http_server import LocalServer
+from tests.fakes.postgres import Databases
 
 LONG = " ".join(
     f"Sentence {i} of the story about the harbour strike and its effects." for i in range(30)
@@ -44,7 +47,7 @@ async def ingestor(store: SqliteStore, clock: ManualClock) -> AsyncIterator[Inge
     await fetcher.aclose()
 
 
-async def _feed(store: SqliteStore, url: str, backfill: int = 0) -> None:
+async def _feed(store: Store, url: str, backfill: int = 0) -> None:
     await store.feeds.upsert(
         url, name="", origin=FeedOrigin.CONFIG, every=600.0, backfill=backfill, now=0.0
     )
@@ -276,3 +279,40 @@ async def test_a_pass_claims_only_the_feeds_it_can_start(
     counts = await first
     assert (len(taken), counts.feeds, counts.not_modified) == (1, 2, 2)
     assert await store.workers.held("w1") == {"feeds": 0, "outbox": 0}
+
+
+async def test_workers_sharing_a_store_recognise_each_others_copies(
+    postgres: Databases, server: LocalServer
+) -> None:
+    """Two workers on one PostgreSQL database, both warmed up: a syndicated copy that the
+    second fetches after the first stored the original is a duplicate, not a second post;
+    an article both fetch at the same moment is stored and posted once."""
+    url = await postgres.fresh()
+    first, second = await PostgresStore.open(url), await PostgresStore.open(url)
+    fetcher, clock = HttpFetcher(allow_private_hosts=True), ManualClock()
+    try:
+        await make_channel(first, "a")
+        one = server.route("/one.xml", rss([("a1", "Old", "x")]))
+        two = server.route("/two.xml", rss([("b1", "Old too", "y")]))
+        await _feed(first, one)
+        await _feed(first, two)
+        workers = [
+            Ingestor(s, fetcher, clock, worker=f"w{n}") for n, s in enumerate((first, second))
+        ]
+        await asyncio.gather(*(w.run(only_due=False) for w in workers))  # both warm
+        server.route("/one.xml", rss([("a1", "Old", "x"), ("a2", "Harbour strike", LONG)]))
+        await workers[0].run(only_due=False)
+        copy = ("b2", "Strike at the harbour", "From our partners. " + LONG)
+        server.route("/two.xml", rss([("b1", "Old too", "y"), copy]))
+        counts = await workers[1].run(only_due=False)
+        same = ("c1", "Bridge closed", LONG.replace("harbour strike", "bridge closure"))
+        server.route("/one.xml", rss([("a1", "Old", "x"), same]))
+        server.route("/two.xml", rss([("b1", "Old too", "y"), same]))
+        await asyncio.gather(*(w.run(only_due=False) for w in workers))
+        rows = await first.outbox.rows()
+    finally:
+        await fetcher.aclose()
+        await first.close()
+        await second.close()
+    assert counts.duplicates == 1
+    assert len(rows) == 2  # the harbour strike once, the bridge closure once

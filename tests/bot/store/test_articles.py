@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.store.ports import LEAD_CHARS, Store
 from bot.types import FeedUpdate, OutboxKind, Routed
-from tests.bot.helpers import article, make_channel, make_feed
+from tests.bot.helpers import article, make_channel, make_feed, store_articles
 
 NOW = 1_800_000_000.0
 
@@ -160,6 +160,19 @@ async def test_story_leads_read_back_oldest_first_with_a_capped_lead(any_store: 
     assert both[0].lead == article(feed, 2).text
     stored = await any_store.articles.get(both[0].story_id)
     assert stored is not None and stored.title == "Story number 2"
+
+
+async def test_articles_saved_after_an_id_read_back_in_order(any_store: Store) -> None:
+    """``last_id`` is the newest article's id; ``saved_after`` returns those above an id,
+    with fingerprint, story and lead, lowest id first."""
+    assert await any_store.articles.last_id() == 0
+    feed = await make_feed(any_store)
+    await store_articles(any_store, feed, [], range(1, 4), 1_000.0)
+    last = await any_store.articles.last_id()
+    saved = await any_store.articles.saved_after(last - 2)
+    assert [a.id for a in saved] == [last - 1, last]
+    assert all(a.lead.story_id == a.id and a.lead.title for a in saved)
+    assert await any_store.articles.saved_after(last) == []
 
 
 async def test_latest_newest_first_and_by_feed(any_store: Store) -> None:

@@ -122,3 +122,27 @@ async def test_other_workers_hear_of_queued_posts_feeds_and_polls(any_store: Sto
                 await event.wait()
     finally:
         await other.close()
+
+
+async def test_exclusive_sections_never_overlap(any_store: Store) -> None:
+    """Blocks holding one section run one at a time, within a worker and across workers
+    sharing the store, even when each waits on the database inside."""
+    log: list[str] = []
+
+    async def section(store: Store, n: int) -> None:
+        async with store.locks.exclusive("ingest"):
+            log.append(f"in {n}")
+            await store.feeds.counts()  # a round trip: others run meanwhile
+            await store.feeds.counts()
+            log.append(f"out {n}")
+
+    other = any_store
+    if any_store.shared:
+        other = await open_store(any_store.db.url)  # type: ignore[attr-defined]
+    try:
+        await asyncio.gather(*(section(any_store if n % 2 else other, n) for n in range(6)))
+    finally:
+        if other is not any_store:
+            await other.close()
+    assert len(log) == 12
+    assert all(log[i].split()[1] == log[i + 1].split()[1] for i in range(0, 12, 2))
