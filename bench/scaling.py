@@ -7,6 +7,8 @@ includes the workers' start-up."""
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -17,11 +19,15 @@ import asyncpg
 from bench import Rows, run_table
 from bench.workers import database, postgres, query, spawn, stop, worker_env
 from tests.fakes.http_server import LocalServer
+from tests.fakes.postgres import Cluster
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 FEEDS = 1000
 DEADLINE = 900.0
-PENDING = "SELECT COUNT(*) FROM feeds WHERE NOT fetched_once AND last_error IS NULL"
+PENDING = (  # feeds waiting for their first fetch, and feeds known (the config is synced)
+    "SELECT SUM(CASE WHEN NOT fetched_once AND last_error IS NULL THEN 1 ELSE 0 END), "
+    "COUNT(*) FROM feeds"
+)
 STORED = "SELECT COUNT(*), (SELECT COUNT(*) FROM feeds WHERE last_error IS NOT NULL) FROM articles"
 
 
@@ -61,14 +67,20 @@ class Arm:
     seconds: float
     articles: int
     failed: int
+    cpu: float  # CPU seconds the workers used, all together
+    server_cpu: float  # CPU seconds of the PostgreSQL server (0 for SQLite)
+    bench_cpu: float  # CPU seconds of this process: the loopback feed server
 
 
-async def _arm(tmp: Path, name: str, db: str, urls: list[str], workers: int) -> Arm:
+async def _arm(
+    tmp: Path, name: str, db: str, urls: list[str], workers: int, cluster: Cluster | None = None
+) -> Arm:
     folder = tmp / name
     folder.mkdir()
     feeds = "".join(f'[[feeds]]\nurl = "{url}"\n\n' for url in urls)
     (folder / "newsbrief.toml").write_text(feeds)
     env = worker_env(folder, db)
+    before, server, own = _children_cpu(), _server_cpu(cluster), time.process_time()
     start = time.monotonic()
     processes = [await spawn(folder, env, "run", "--role", "ingest") for _ in range(workers)]
     try:
@@ -77,19 +89,43 @@ async def _arm(tmp: Path, name: str, db: str, urls: list[str], workers: int) -> 
     finally:
         await stop(processes)
     articles, failed = await _counts(db, STORED)
-    return Arm(seconds, articles, failed)
+    own = time.process_time() - own
+    await asyncio.sleep(1.0)  # the server reaps the backends of the closed connections
+    return Arm(
+        seconds, articles, failed, _children_cpu() - before, _server_cpu(cluster) - server, own
+    )
+
+
+def _server_cpu(cluster: Cluster | None) -> float:
+    """CPU seconds of a PostgreSQL server: its postmaster and every backend it reaped."""
+    if cluster is None:
+        return 0.0
+    pid = (cluster.data / "postmaster.pid").read_text().split()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def _fetched_all(db: str, start: float) -> None:
     """Return once no feed waits for its first fetch (or at the deadline)."""
     while time.monotonic() - start < DEADLINE:
-        if (await _counts(db, PENDING))[0] == 0:
+        if (await _counts(db, PENDING)) == (0, FEEDS):
             return
         await asyncio.sleep(0.2)  # a bench watching other processes, not a test
 
 
 def _row(name: str, arm: Arm) -> tuple[str, str]:
-    return name, f"{arm.seconds:.1f} s, {arm.articles} articles, {arm.failed} feeds failed"
+    cpu = arm.cpu + arm.server_cpu + arm.bench_cpu
+    return name, (
+        f"{arm.seconds:.1f} s; CPU {cpu:.1f} s (workers {arm.cpu:.1f}, database "
+        f"{arm.server_cpu:.1f}, feed server {arm.bench_cpu:.1f}) = {cpu / arm.seconds:.2f} "
+        f"cores; {arm.articles} articles, {arm.failed} failed"
+    )
 
 
 async def _run(tmp: Path) -> Rows:
@@ -97,7 +133,7 @@ async def _run(tmp: Path) -> Rows:
         urls = _urls(server)
         lite = await _arm(tmp, "sqlite", str(tmp / "nb.db"), urls, 1)
         pg = {
-            n: await _arm(tmp, f"pg{n}", await database(cluster, f"scale{n}"), urls, n)
+            n: await _arm(tmp, f"pg{n}", await database(cluster, f"scale{n}"), urls, n, cluster)
             for n in (1, 2, 3)
         }
     return [

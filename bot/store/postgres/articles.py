@@ -6,12 +6,11 @@ from collections.abc import Iterable, Sequence
 
 from bot.store.ports import LEAD_CHARS, story_of
 from bot.store.postgres.db import Connection, PgDatabase, Row
-from bot.store.postgres.outbox import insert_row
+from bot.store.postgres.outbox import insert_article_rows
 from bot.types import (
     Article,
     FeedUpdate,
     NewArticle,
-    OutboxKind,
     Routed,
     SavedArticle,
     SearchHit,
@@ -79,20 +78,19 @@ class PgArticles:
         return [(_unsigned(r[0]), r[1]) for r in rows]
 
     async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
-        ids: list[int] = []
+        # Batched: ids are reserved from the sequence first, so every article is one row of
+        # one executemany with its story id already set; a few round trips per feed.
         async with self._db.transaction() as db:
-            for item in routed:
-                article_id = await _insert_article(db, item.article, update.now)
-                if article_id is None:
-                    continue
-                ids.append(article_id)
-                for channel_id in item.channel_ids:
-                    key = f"article:{article_id}"
-                    await insert_row(
-                        db, channel_id, OutboxKind.ARTICLE, key, "", update.now, article_id
-                    )
+            ids = await _insert_articles(db, [item.article for item in routed], update.now)
+            rows = [
+                (channel_id, article_id)
+                for item, article_id in zip(routed, ids, strict=True)
+                if article_id is not None
+                for channel_id in item.channel_ids
+            ]
+            await insert_article_rows(db, rows, update.now)
             await _apply_feed_update(db, update)
-        return ids
+        return [article_id for article_id in ids if article_id is not None]
 
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetch_one(f"SELECT {COLUMNS} {FROM} WHERE a.id = $1", (article_id,))
@@ -178,12 +176,36 @@ class PgArticles:
         return int(value or 0)
 
 
-async def _insert_article(db: Connection, a: NewArticle, now: float) -> int | None:
-    article_id: int | None = await db.fetchval(
-        "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, published, "
+async def _insert_articles(
+    db: Connection, articles: Sequence[NewArticle], now: float
+) -> list[int | None]:
+    """Insert the articles not stored yet; per article its new id, or None if its
+    (feed, guid) was stored already."""
+    if not articles:
+        return []
+    planned: list[int] = [
+        r[0]
+        for r in await db.fetch(
+            "SELECT nextval(pg_get_serial_sequence('articles', 'id')) FROM generate_series(1, $1)",
+            len(articles),
+        )
+    ]
+    await db.executemany(
+        "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, published, "
         "fetched_at, story_id, content_hash, simhash) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10) "
-        "ON CONFLICT (feed_id, guid) DO NOTHING RETURNING id",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+        "ON CONFLICT (feed_id, guid) DO NOTHING",
+        [_article_row(article_id, a, now) for article_id, a in zip(planned, articles, strict=True)],
+    )
+    stored = await db.fetch("SELECT id FROM articles WHERE id = ANY($1::bigint[])", planned)
+    inserted = {r[0] for r in stored}
+    return [article_id if article_id in inserted else None for article_id in planned]
+
+
+def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ...]:
+    story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
+    return (
+        article_id,
         a.feed_id,
         a.guid,
         a.url,
@@ -192,14 +214,10 @@ async def _insert_article(db: Connection, a: NewArticle, now: float) -> int | No
         a.text,
         a.published,
         now,
+        story,
         a.content_hash,
         _signed(a.simhash),
     )
-    if article_id is None:
-        return None
-    story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
-    await db.execute("UPDATE articles SET story_id = $1 WHERE id = $2", story, article_id)
-    return article_id
 
 
 async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:

@@ -53,6 +53,12 @@ def affected(status: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
+async def _keep_session(conn: Connection) -> None:
+    """What a pooled connection needs when it goes back to the pool: nothing. Nothing here
+    leaves session state on one (advisory locks and LISTEN live on connections of their
+    own), so asyncpg's default reset would only cost a round trip per query."""
+
+
 class PgDatabase:
     """A pool of connections to one PostgreSQL database."""
 
@@ -68,7 +74,9 @@ class PgDatabase:
             StoreError: the server cannot be reached, refuses us, or cannot be migrated.
         """
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=max_connections)
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=max_connections, reset=_keep_session
+            )
         except (asyncpg.PostgresError, OSError, ValueError) as e:
             raise StoreError(f"cannot open database {_safe(url)}: {e}") from e
         try:

@@ -9,7 +9,7 @@ most one in flight.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.store.ports import poll_row
 from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
@@ -62,6 +62,30 @@ def _item(row: Row) -> OutboxItem:
         nonce=row["nonce"],
         created_at=row["created_at"],
     )
+
+
+async def insert_article_rows(db: Connection, rows: Sequence[tuple[int, int]], now: float) -> None:
+    """Queue one article row per (channel id, article id) inside a transaction, in one
+    statement; a pair queued already is left as it is (the workers are told at commit)."""
+    if not rows:
+        return
+    await db.executemany(
+        "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, next_at, nonce, "
+        "created_at) VALUES ($1, $2, $3, $4, '', $5, $6, $5) "
+        "ON CONFLICT (channel_id, dedup_key) DO NOTHING",
+        [
+            (
+                channel,
+                article,
+                OutboxKind.ARTICLE.value,
+                f"article:{article}",
+                now,
+                secrets.token_hex(12),
+            )
+            for channel, article in rows
+        ],
+    )
+    await notify(db, "outbox")
 
 
 async def insert_row(
