@@ -12,6 +12,7 @@ from bot.types import (
     FeedUpdate,
     NewArticle,
     OutboxKind,
+    OutboxState,
     Routed,
     SearchHit,
     Story,
@@ -89,6 +90,17 @@ class PgArticles:
                     key = f"article:{article_id}"
                     await insert_row(
                         db, channel_id, OutboxKind.ARTICLE, key, "", update.now, article_id
+                    )
+                for channel_id in item.digest_ids:  # held for the channel's next digest
+                    await insert_row(
+                        db,
+                        channel_id,
+                        OutboxKind.ARTICLE,
+                        f"article:{article_id}",
+                        "",
+                        update.now,
+                        article_id,
+                        OutboxState.HELD,
                     )
             await _apply_feed_update(db, update)
         return ids

@@ -7,7 +7,16 @@ from collections.abc import Iterable, Sequence
 from bot.store.ports import LEAD_CHARS, story_of
 from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
 from bot.store.sqlite.outbox import insert_article_rows
-from bot.types import Article, FeedUpdate, NewArticle, Routed, SearchHit, Story, StoryLead
+from bot.types import (
+    Article,
+    FeedUpdate,
+    NewArticle,
+    OutboxState,
+    Routed,
+    SearchHit,
+    Story,
+    StoryLead,
+)
 
 _COLUMNS = (
     "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
@@ -83,6 +92,13 @@ class SqliteArticles:
                 for channel_id in item.channel_ids
             ]
             await insert_article_rows(db, rows, update.now)
+            held = [
+                (channel_id, article_id)
+                for item, article_id in zip(routed, ids, strict=True)
+                if article_id is not None
+                for channel_id in item.digest_ids
+            ]
+            await insert_article_rows(db, held, update.now, OutboxState.HELD)
             await _apply_feed_update(db, update)
         return [article_id for article_id in ids if article_id is not None]
 
