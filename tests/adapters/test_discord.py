@@ -234,8 +234,8 @@ async def test_commands_sync_once_and_not_again_on_a_restart(
     assert fake.identify_count == 2
     names = {c["name"] for c in syncs[0].json}
     assert names == {
-        "summary", "latest", "subscribe", "unsubscribe", "feeds", "poll", "results", "status",
-        "help",
+        "summary", "latest", "subscribe", "unsubscribe", "feeds", "poll", "results", "filter",
+        "status", "help",
     }  # fmt: skip
 
 
@@ -255,7 +255,7 @@ async def test_a_changed_command_set_syncs_again(
 async def test_sync_commands_works_without_connecting(fake: FakeDiscord, core: FakeCore) -> None:
     """``newsbrief discord sync`` registers over REST only: no gateway session."""
     count = await _adapter(fake, core).sync_commands()
-    assert count == 9
+    assert count == 10
     assert len(fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")) == 1
     assert fake.identify_count == 0
 
@@ -288,6 +288,7 @@ async def test_synced_commands_take_the_arguments_help_advertises(
         "feeds": [],
         "poll": [("question", 3, False)],
         "results": [("poll", 3, False)],
+        "filter": [("rule", 3, False)],
         "status": [],
         "help": [],
     }
