@@ -21,24 +21,23 @@ from typing import Any
 import re2
 
 from bot.errors import UserInputError
+from bot.i18n import _
 from bot.types import Filters
 
 MAX_PATTERN_CHARS = 300
 MAX_PATTERNS = 20  # per list: include, exclude
 _PROGRAM_BYTES = 1 << 20  # RE2's memory for one compiled pattern; bigger ones are refused
-_UNSUPPORTED = (
-    ("(?=", "look-ahead"),
-    ("(?!", "look-ahead"),
-    ("(?<=", "look-behind"),
-    ("(?<!", "look-behind"),
-)
+_LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
 
 
 class PatternError(UserInputError):
-    """A filter pattern newsbrief cannot run; the message says which and why."""
+    """A filter pattern newsbrief cannot run; the message says which and why (in the
+    current locale: a chat admin may read it)."""
 
     def __init__(self, pattern: str, reason: str) -> None:
-        super().__init__(f"pattern {pattern[:80]!r}: {reason}")
+        super().__init__(
+            _("pattern {pattern}: {reason}").format(pattern=repr(pattern[:80]), reason=reason)
+        )
         self.pattern = pattern
         self.reason = reason
 
@@ -66,14 +65,14 @@ def _compiled(pattern: str) -> Any:
 
 
 def _reason(pattern: str, error: Exception) -> str:
-    for marker, feature in _UNSUPPORTED:
-        if marker in pattern:
-            return f"{feature} is not supported (filters run in linear time, on RE2)"
     detail = error.args[0] if error.args else error
     text = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
-    if text.startswith("invalid escape sequence: \\") and text[-1:].isdigit():
-        return "back-references are not supported (filters run in linear time, on RE2)"
-    return f"not a valid regular expression: {text}"
+    backreference = text.startswith("invalid escape sequence: \\") and text[-1:].isdigit()
+    if backreference or any(marker in pattern for marker in _LOOKAROUND):
+        return _(
+            "look-around and back-references are not supported (filters run in linear time, on RE2)"
+        )
+    return _("not a valid regular expression: {error}").format(error=text)
 
 
 def check_pattern(pattern: str) -> str:
@@ -83,9 +82,11 @@ def check_pattern(pattern: str) -> str:
         PatternError: empty, longer than ``MAX_PATTERN_CHARS``, or refused by RE2.
     """
     if not pattern.strip():
-        raise PatternError(pattern, "an empty pattern would match everything")
+        raise PatternError(pattern, _("an empty pattern would match everything"))
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise PatternError(pattern, f"longer than {MAX_PATTERN_CHARS} characters")
+        raise PatternError(
+            pattern, _("longer than {limit} characters").format(limit=MAX_PATTERN_CHARS)
+        )
     _compiled(pattern)
     return pattern
 
@@ -99,7 +100,7 @@ def check_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
     """
     checked = tuple(check_pattern(p) for p in patterns)
     if len(checked) > MAX_PATTERNS:
-        raise UserInputError(f"at most {MAX_PATTERNS} patterns per list")
+        raise UserInputError(_("at most {count} patterns per list").format(count=MAX_PATTERNS))
     return checked
 
 
