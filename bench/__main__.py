@@ -1,4 +1,4 @@
-"""``python -m bench ingest|summaries|stories|topics|fanout|retry|soak|all``."""
+"""``python -m bench ingest|summaries|stories|topics|fanout|retry|soak|regex|all``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ BENCHES = {
     "fanout": "bench.fanout",
     "retry": "bench.retry",
     "soak": "bench.soak",
+    "regex": "bench.regex",
 }
 
 

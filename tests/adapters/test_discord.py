@@ -548,7 +548,7 @@ async def test_summary_defers_then_follows_up_with_numbered_sources(
     assert "1. Talks (world) — <https://news.example/ve>" in content
     assert followups[0].json["allowed_mentions"] == {"parse": []}
     assert core.commands == [
-        Command("summary", "venezuela", CHAT, str(READER), is_admin=False),
+        Command("summary", "venezuela", CHAT, str(READER), is_admin=False, locale="en-US"),
     ]
 
 
@@ -567,7 +567,7 @@ async def test_subscribe_says_whether_the_user_may_change_the_channel(
     )
     (command,) = await core.wait_for(lambda c: c.commands)
     assert command == Command(
-        "subscribe", url, ChatRef("discord", str(OTHER_CHANNEL)), str(READER), is_admin
+        "subscribe", url, ChatRef("discord", str(OTHER_CHANNEL)), str(READER), is_admin, "en-US"
     )
 
 
@@ -592,7 +592,7 @@ async def test_an_optional_option_reaches_the_core_as_the_argument_text(
     """/poll question:… and /results poll:2 arrive as on Telegram; left out, args is ""."""
     await fake.interact(name, options, permissions=MANAGE_CHANNELS)
     (command,) = await core.wait_for(lambda c: c.commands)
-    assert command == Command(name, args, CHAT, str(READER), is_admin=True)
+    assert command == Command(name, args, CHAT, str(READER), is_admin=True, locale="en-US")
 
 
 async def test_a_failing_command_gets_an_apology_not_silence(
