@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app.config import LoadedConfig, parse_config
@@ -48,24 +49,30 @@ async def _hold(store: Store, channel: Channel, numbers: range, *, story: int = 
     return await store.articles.save_ingest(FeedUpdate(feed.id, START, START), routed)
 
 
-async def test_the_scheduler_queues_a_slot_when_its_time_comes(store: Store) -> None:
-    """Running, the scheduler sleeps until the next slot and queues the digest then (not
-    before), waking the dispatcher."""
-    clock = ManualClock(START + 60)
-    channel = await _digest_channel(store, clock.now())
+async def test_the_scheduler_sleeps_until_the_local_slot_across_dst(store: Store) -> None:
+    """Running, the scheduler sleeps until the next slot and queues the digest then, not
+    before: on the night Berlin springs forward, 08:00 there is 06:00 UTC."""
+    saturday_noon = datetime(2027, 3, 27, 12, tzinfo=UTC).timestamp()
+    sunday_slot = datetime(2027, 3, 28, 6, tzinfo=UTC).timestamp()
+    clock = ManualClock(saturday_noon)
+    channel = await _digest_channel(store, clock.now(), "08:00 Europe/Berlin")
     await _hold(store, channel, range(1, 3))
     queued = asyncio.Event()
     scheduler = DigestScheduler(store, clock, on_queued=queued.set)
+    assert await scheduler.next_slot() == sunday_slot
     task = asyncio.create_task(scheduler.run())
     try:
-        await clock.sleeping_until(START + HOUR)
+        await clock.sleeping_until(sunday_slot)
+        await clock.advance(sunday_slot - 1 - clock.now())
         assert await store.outbox.counts(channel.id) == OutboxCounts(held=2)
-        await clock.advance(HOUR)
+        await clock.advance(1)
         await queued.wait()
     finally:
         task.cancel()
     [row] = await store.outbox.rows(channel.id, state=OutboxState.PENDING)
     assert row.kind is OutboxKind.DIGEST
+    after = await store.channels.get(channel.id)
+    assert after is not None and after.digest_last == sunday_slot
 
 
 async def test_a_slot_with_nothing_held_passes_quietly(store: Store) -> None:
