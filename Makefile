@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench locales clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench all
+
+# The bot's own texts: extract them from the code, merge them into each locale's .po, and
+# compile the .mo files the bot reads (committed, so a fresh install needs no step of its
+# own). Run after changing a text, then translate what is new; a test checks it was done.
+locales: $(STAMP)
+	$(BIN)/pybabel extract --no-location --sort-output --project newsbrief --version "" \
+		--msgid-bugs-address "" --copyright-holder "newsbrief contributors" -k N_ -w 100 \
+		-o bot/locale/newsbrief.pot bot
+	$(BIN)/pybabel update -N --ignore-obsolete -w 100 -i bot/locale/newsbrief.pot \
+		-d bot/locale -D newsbrief
+	$(BIN)/pybabel compile -d bot/locale -D newsbrief --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ BENCHES = {
     "soak": "bench.soak",
     "chaos": "bench.chaos",
     "scaling": "bench.scaling",
+    "regex": "bench.regex",
 }
 
 

@@ -1,5 +1,5 @@
-"""Summaries with a durable cache: one summary per (content hash, summarizer), reused by
-every channel and every restart."""
+"""Summaries with a durable cache: one summary per (content hash, summarizer, language),
+reused by every channel and every restart."""
 
 from __future__ import annotations
 
@@ -51,10 +51,14 @@ def summary_from_json(body: str) -> Summary:
     )
 
 
-def document(article: Article) -> Document:
-    """The summarizer's view of an article."""
+def document(article: Article, language: str = "") -> Document:
+    """The summarizer's view of an article (its summary asked for in ``language``)."""
     return Document(
-        title=article.title, text=article.text, url=article.url, source=article.feed_name
+        title=article.title,
+        text=article.text,
+        url=article.url,
+        source=article.feed_name,
+        language=language,
     )
 
 
@@ -87,15 +91,28 @@ class Summaries:
         """The summarizer's cache key."""
         return self._summarizer.key
 
-    async def for_article(self, article: Article) -> Summary:
-        """The article's summary, made once and then read from the cache."""
-        making = self._making.get(article.content_hash)
+    @property
+    def writes_languages(self) -> bool:
+        """Whether summaries can be had in a language of the channel's choosing (an LLM
+        writes them); else they keep each article's own language."""
+        return self.key.startswith("llm")
+
+    def key_for(self, language: str) -> str:
+        """The cache key of summaries in ``language``: the summarizer's own when it cannot
+        write in a language of its choosing (every language shares one summary then)."""
+        return f"{self.key}|{language}" if language and self.writes_languages else self.key
+
+    async def for_article(self, article: Article, language: str = "") -> Summary:
+        """The article's summary in ``language`` (empty: its own), made once and then read
+        from the cache."""
+        key = self.key_for(language)
+        making = self._making.get(f"{article.content_hash}|{key}")
         if making is not None:
             return await asyncio.shield(making)
         future: asyncio.Future[Summary] = asyncio.get_running_loop().create_future()
-        self._making[article.content_hash] = future
+        self._making[f"{article.content_hash}|{key}"] = future
         try:
-            summary = await self._make(article)
+            summary = await self._make(article, language if key != self.key else "")
         except BaseException as e:
             future.set_exception(e)
             future.exception()  # retrieved here, so an unawaited failure is not reported
@@ -104,17 +121,18 @@ class Summaries:
             future.set_result(summary)
             return summary
         finally:
-            del self._making[article.content_hash]
+            del self._making[f"{article.content_hash}|{key}"]
 
-    async def _make(self, article: Article) -> Summary:
-        cached = await self._cache.article_summary(article.content_hash, self.key)
+    async def _make(self, article: Article, language: str) -> Summary:
+        key = self.key_for(language)
+        cached = await self._cache.article_summary(article.content_hash, key)
         if cached is not None:
             return summary_from_json(cached)
-        summary = await self._summarizer.summarize(document(article))
+        summary = await self._summarizer.summarize(document(article, language))
         self._count(summary)
         if not self._is_fallback(summary):
             await self._cache.save_article_summary(
-                article.content_hash, self.key, summary_to_json(summary), self._clock.now()
+                article.content_hash, key, summary_to_json(summary), self._clock.now()
             )
         return summary
 
@@ -128,14 +146,20 @@ class Summaries:
         so the LLM is asked again once it is back."""
         return self.key.startswith("llm") and summary.method != "llm"
 
-    async def for_topic(self, topic: str, articles: Sequence[Article]) -> Summary:
-        """One summary over several articles, cached per (topic, set of articles)."""
+    async def for_topic(
+        self, topic: str, articles: Sequence[Article], language: str = ""
+    ) -> Summary:
+        """One summary over several articles (in ``language``, empty: theirs), cached per
+        (topic, set of articles, language)."""
         ids = ",".join(str(a.id) for a in articles)
-        key = hashlib.sha256(f"{self.key}\n{topic.lower()}\n{ids}".encode()).hexdigest()
+        cache_key = self.key_for(language)
+        key = hashlib.sha256(f"{cache_key}\n{topic.lower()}\n{ids}".encode()).hexdigest()
         cached = await self._cache.topic_summary(key)
         if cached is not None:
             return summary_from_json(cached)
-        summary = await self._summarizer.summarize_topic(topic, [document(a) for a in articles])
+        language = language if cache_key != self.key else ""
+        docs = [document(a, language) for a in articles]
+        summary = await self._summarizer.summarize_topic(topic, docs)
         self._count(summary)
         if not self._is_fallback(summary):
             await self._cache.save_topic_summary(key, summary_to_json(summary), self._clock.now())

@@ -57,6 +57,7 @@ class Command:
     chat: ChatRef
     user: str
     is_admin: bool
+    locale: str = ""  # the user's platform language (Telegram language_code, Discord locale)
 
 
 class PollPolicy(StrEnum):
@@ -85,6 +86,7 @@ class FeedEntry:
     text: str
     published: float | None = None
     author: str = ""
+    tags: tuple[str, ...] = ()  # the entry's categories, as the feed gives them
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,22 @@ class Story:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Regular expressions (RE2 syntax, case-insensitive unless a pattern says ``(?-i)``)
+    matched against an article's title, text and tags: an article passes when any
+    ``include`` pattern matches (or there is none) and no ``exclude`` pattern does."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.include or self.exclude)
+
+    def __add__(self, other: Filters) -> Filters:
+        return Filters(self.include + other.include, self.exclude + other.exclude)
+
+
+@dataclass(frozen=True)
 class Subscription:
     """What a channel receives."""
 
@@ -200,6 +218,26 @@ class Subscription:
     feed_ids: frozenset[int] = frozenset()
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    patterns: Filters = Filters()  # the operator's regular expressions
+
+
+@dataclass(frozen=True)
+class ChannelOptions:
+    """How a channel's posts are made, from the operator's config.
+
+    Attributes:
+        digest: when the channel gets one digest post instead of a post per article
+            (``"08:00 Europe/Berlin"``, ``"every 6h"``; see :mod:`bot.digests.rules`);
+            empty for a post per article.
+        language: the language summaries are written in (an LLM's; ``"de"``); empty keeps
+            each article's own.
+        locale: the language of the bot's own messages in this chat (``"de"``); empty
+            lets each user's platform language decide.
+    """
+
+    digest: tuple[str, ...] = ()
+    language: str = ""
+    locale: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,6 +251,14 @@ class Channel:
     poll_duration: float = 24 * 3600
     paused_reason: str | None = None
     not_before: float = 0.0
+    options: ChannelOptions = ChannelOptions()
+    chat_filters: Filters = Filters()  # set by the chat's admins with /filter
+    digest_last: float = 0.0  # the last digest slot decided (queued, or nothing to send)
+
+    @property
+    def filters(self) -> Filters:
+        """Every regular-expression filter the channel has: the operator's and the chat's."""
+        return self.subscription.patterns + self.chat_filters
 
 
 @dataclass(frozen=True)
@@ -247,6 +293,17 @@ class Reply:
     ok: bool = True
 
 
+@dataclass(frozen=True)
+class Digest(Reply):
+    """A channel's scheduled digest: shown like a reply (a title, a line of text, one linked
+    source per story), standing for the held article rows ``rows`` it gathers, and opening
+    the reader poll of its most-covered story (``article_id``) when it carries one."""
+
+    rows: tuple[int, ...] = ()
+    article_id: int | None = None
+    poll: PollProposal | None = None
+
+
 class OutboxState(StrEnum):
     """Life of an outbox row. ``sent`` and ``dead`` are final."""
 
@@ -254,6 +311,7 @@ class OutboxState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     DEAD = "dead"
+    HELD = "held"  # an article row kept for the channel's next digest; sent with it
 
 
 class OutboxKind(StrEnum):
@@ -262,6 +320,7 @@ class OutboxKind(StrEnum):
     ARTICLE = "article"  # an article's summary post
     POLL = "poll"  # a reader poll under its post
     RESULTS = "results"  # a closed poll's results
+    DIGEST = "digest"  # a channel's scheduled digest of the articles held for it
 
 
 @dataclass(frozen=True)
@@ -300,6 +359,7 @@ class OutboxCounts:
     waiting: int = 0
     sent: int = 0
     dead: int = 0
+    held: int = 0  # articles held for the channel's next digest
 
 
 @dataclass(frozen=True)
@@ -324,10 +384,11 @@ class FeedUpdate:
 
 @dataclass(frozen=True)
 class Routed:
-    """A new article and the channels that get it."""
+    """A new article and the channels that get it: a post now, or in their next digest."""
 
     article: NewArticle
     channel_ids: tuple[int, ...]
+    digest_ids: tuple[int, ...] = ()  # their rows are held until the digest goes out
 
 
 @dataclass(frozen=True)
@@ -442,6 +503,7 @@ class Delivered:
     opens_poll: OpenPoll | None = None
     poll_id: int | None = None  # a poll row: the reader poll this platform poll runs
     note: str | None = None
+    digested: tuple[int, ...] = ()  # a digest: the held rows it gathered, sent with it
 
 
 @dataclass(frozen=True)

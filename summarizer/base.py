@@ -55,12 +55,17 @@ class NoMetrics:
 
 @dataclass(frozen=True)
 class Document:
-    """An article handed to a summarizer: its title, plain text and where it came from."""
+    """An article handed to a summarizer: its title, plain text and where it came from.
+
+    ``language`` asks for the summary (headline, poll) in that language (``"de"``); empty
+    keeps the article's own. Only a summarizer that writes (the LLM) can honour it.
+    """
 
     title: str
     text: str
     url: str = ""
     source: str = ""
+    language: str = ""
 
 
 @dataclass(frozen=True)

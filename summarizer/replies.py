@@ -303,11 +303,42 @@ def topic_summary(reply: dict[str, Any], sources: int) -> Summary:
 
 
 def article_prompt(doc: Document, max_chars: int) -> str:
-    """The user message for one article: the task, then the article as delimited data."""
+    """The user message for one article: the task (in the language asked for, if any),
+    then the article as delimited data."""
     return (
-        f"{_ARTICLE_TASK}\n\n<article>\n<title>{_as_data(doc.title, 300)}</title>\n"
+        f"{_ARTICLE_TASK}{_in_language(doc.language)}\n\n<article>\n"
+        f"<title>{_as_data(doc.title, 300)}</title>\n"
         f"<text>\n{_as_data(doc.text, max_chars)}\n</text>\n</article>"
     )
+
+
+# The languages channels ask for most, by name (a model follows "German" better than "de").
+_LANGUAGE_NAMES = {
+    "ar": "Arabic", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek",
+    "en": "English", "es": "Spanish", "fa": "Persian", "fi": "Finnish", "fr": "French",
+    "he": "Hebrew", "hi": "Hindi", "hu": "Hungarian", "id": "Indonesian", "it": "Italian",
+    "ja": "Japanese", "ko": "Korean", "nl": "Dutch", "no": "Norwegian", "pl": "Polish",
+    "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sv": "Swedish", "th": "Thai",
+    "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
+}  # fmt: skip
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def language_name(code: str) -> str:
+    """How the prompt names a language: ``de`` → ``German (de)``; an unknown code as is;
+    anything that is not a language code, nothing (it never reaches the prompt)."""
+    code = code.strip()
+    if not _LANGUAGE_CODE.match(code):
+        return ""
+    name = _LANGUAGE_NAMES.get(code.replace("_", "-").split("-")[0].lower())
+    return f"{name} ({code})" if name else f"the language with the code {code}"
+
+
+def _in_language(code: str) -> str:
+    name = language_name(code) if code else ""
+    if not name:
+        return ""
+    return f"\nWrite every text of your answer in {name}, whatever the language of the data."
 
 
 def topic_prompt(topic: str, docs: Sequence[Document], max_chars: int) -> str:
@@ -320,7 +351,8 @@ def topic_prompt(topic: str, docs: Sequence[Document], max_chars: int) -> str:
     )
     # The topic comes from a chat user: it is data too, never part of the instructions.
     topic_data = f"<topic>{_as_data(topic, 100)}</topic>"
-    return f"{_TOPIC_TASK}\n\n{topic_data}\n<sources>\n{sources}\n</sources>"
+    language = _in_language(docs[0].language) if docs else ""
+    return f"{_TOPIC_TASK}{language}\n\n{topic_data}\n<sources>\n{sources}\n</sources>"
 
 
 def _as_data(text: str, max_chars: int) -> str:

@@ -433,6 +433,7 @@ class DiscordAdapter:
             chat=ChatRef(PLATFORM, str(interaction.channel_id or "")),
             user=str(interaction.user.id),
             is_admin=_is_admin(interaction.permissions),
+            locale=str(interaction.locale.value) if interaction.locale else "",
         )
         reply = await self._core.handle(command)
         for chunk in render.reply_chunks(reply):

@@ -425,17 +425,19 @@ class TelegramAdapter:
             _log.warning("telegram: could not tell the chat about the failure: %s", e)
 
     async def _command(self, message: TgMessage, name: str, args: str) -> Command:
-        """The core's Command for a Telegram message: who asked, in which chat, as admin?"""
+        """The core's Command for a Telegram message: who asked, in which chat, as admin,
+        in which language?"""
         sender = message.from_user or message.sender_chat
         user = str(sender.id if sender else message.chat_id)
+        locale = (message.from_user.language_code if message.from_user else None) or ""
         managed = channel_target(args) if name in _CHANNEL_MANAGED else None
         if message.chat.type == ChatType.PRIVATE and managed and sender:
             channel, rest = managed
             chat_id = await self._resolve(channel)
-            return Command(name, rest, _ref(chat_id), user, await self._admin(chat_id, sender.id))
-        return Command(
-            name, args, _ref(message.chat_id), user, await self._sender_is_admin(message)
-        )
+            admin = await self._admin(chat_id, sender.id)
+            return Command(name, rest, _ref(chat_id), user, admin, locale)
+        admin = await self._sender_is_admin(message)
+        return Command(name, args, _ref(message.chat_id), user, admin, locale)
 
     async def _sender_is_admin(self, message: TgMessage) -> bool:
         chat = message.chat

@@ -10,16 +10,20 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from bot import i18n
 from bot.app.platforms import check_chat
-from bot.errors import BlockedURL, ConfigError
+from bot.digests.rules import parse_schedule
+from bot.errors import BlockedURL, ConfigError, UserInputError
 from bot.feeds.netguard import operator_feed_location
-from bot.types import ChatRef, PollPolicy
+from bot.ingest.filters import check_patterns
+from bot.types import ChannelOptions, ChatRef, Filters, PollPolicy
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DEFAULT_EVERY = 15 * 60.0
 MIN_EVERY = 10.0
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")  # de, pt-BR, zh-Hant
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -35,6 +39,11 @@ def parse_duration(value: str | float | int) -> float:
         raise ValueError(f"{value!r} is not a duration like 30s, 10m, 24h or 2d")
     number, unit = match.groups()
     return float(number) * _UNITS[unit]
+
+
+def _one_or_many(value: Any) -> Any:
+    """A setting given as one string or a list of them, as a list."""
+    return [value] if isinstance(value, str) else value
 
 
 def _duration_at_least(minimum: float) -> BeforeValidator:
@@ -77,6 +86,43 @@ class ChannelConfig(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     polls: PollPolicy = PollPolicy.AUTO
     poll_duration: Annotated[float, _duration_at_least(10.0)] = 24 * 3600.0
+    # filters, digests and languages
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    digest: Annotated[list[str], BeforeValidator(_one_or_many)] = Field(default_factory=list)
+    language: str = ""
+    locale: str = ""
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        try:
+            return list(check_patterns(value))
+        except UserInputError as e:
+            raise ValueError(str(e)) from e
+
+    @field_validator("digest")
+    @classmethod
+    def _schedule(cls, value: list[str]) -> list[str]:
+        try:
+            parse_schedule(value)
+        except ConfigError as e:
+            raise ValueError(str(e)) from e
+        return [" ".join(entry.split()) for entry in value]
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value and not _LANGUAGE_RE.match(value.strip()):
+            raise ValueError(f"{value!r} is not a language code such as de, fr or pt-BR")
+        return value.strip()
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value.strip() and i18n.negotiate(value) != i18n.normalize(value).split("_")[0]:
+            raise ValueError(f"no messages in {value!r}; newsbrief speaks {i18n.names()}")
+        return value.strip()
 
     @field_validator("to")
     @classmethod
@@ -93,6 +139,16 @@ class ChannelConfig(BaseModel):
     def ref(self) -> ChatRef:
         """The chat this channel posts to."""
         return ChatRef.parse(self.to)
+
+    @property
+    def patterns(self) -> Filters:
+        """The channel's regular-expression filters."""
+        return Filters(tuple(self.include), tuple(self.exclude))
+
+    @property
+    def options(self) -> ChannelOptions:
+        """The channel's digest schedule and languages."""
+        return ChannelOptions(tuple(self.digest), self.language, self.locale)
 
 
 class AppConfig(BaseModel):

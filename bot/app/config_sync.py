@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.app.config import LoadedConfig, resolve_feed_url
 from bot.ingest.routing import split_keywords
 from bot.store.ports import Store
-from bot.types import FeedOrigin, Subscription
+from bot.types import Channel, ChannelOptions, FeedOrigin, Subscription
 
 REMOVED = "removed from the config file"
 
@@ -41,8 +41,9 @@ async def sync_config(store: Store, loaded: LoadedConfig, now: float) -> None:
             feed_ids=frozenset(ids_by_name[name] for name in cc.feeds or []),
             include=include,
             exclude=exclude,
+            patterns=cc.patterns,
         )
-        await store.channels.upsert(
+        channel = await store.channels.upsert(
             cc.ref,
             origin=FeedOrigin.CONFIG,
             subscription=subscription,
@@ -50,3 +51,12 @@ async def sync_config(store: Store, loaded: LoadedConfig, now: float) -> None:
             poll_duration=cc.poll_duration,
             now=now,
         )
+        await _configure(store, channel, cc.options, now)
+
+
+async def _configure(store: Store, channel: Channel, options: ChannelOptions, now: float) -> None:
+    """Set a channel's digest and languages. A channel that stops taking digests gets one
+    last digest now with what was held for it, then a post per article."""
+    if channel.options.digest and not options.digest:
+        await store.outbox.queue_digest(channel.id, now, now)
+    await store.channels.configure(channel.id, options, now)

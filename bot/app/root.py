@@ -33,6 +33,8 @@ from bot.chat.service import Service
 from bot.clock import IDLE, SystemClock
 from bot.delivery.compose import Composer
 from bot.delivery.dispatcher import Dispatcher, stop_delivering
+from bot.digests.compose import DigestComposer
+from bot.digests.scheduler import DigestScheduler
 from bot.errors import NewsbriefError
 from bot.feeds.fetch import HttpFetcher
 from bot.health import Health
@@ -75,6 +77,7 @@ class Runtime:
     scheduler: IngestScheduler
     dispatcher: Dispatcher
     closer: PollCloser
+    digests: DigestScheduler
     supervisor: Supervisor
     health: Health
     console: ConsolePlatform
@@ -129,6 +132,13 @@ class Runtime:
             await self.scheduler.run()
         else:
             await asyncio.Event().wait()  # idle, alive, until stopped
+
+    async def _queue_digests(self) -> None:
+        """The digest scheduler, with ingest (which holds the articles digests gather)."""
+        if Role.INGEST in self.roles:
+            await self.digests.run()
+        else:
+            await asyncio.Event().wait()
 
     async def _deliver(self) -> None:
         """The dispatcher, when this worker's roles include delivering."""
@@ -215,9 +225,10 @@ class Runtime:
         return await self.ingestor.run(only_due=False, progress=progress)
 
     async def pass_once(self) -> IngestCounts:
-        """One whole pass: ingest every active feed, deliver what is due, close the polls
-        that are due and deliver their results."""
+        """One whole pass: ingest every active feed, queue the digests that are due, deliver
+        what is due, close the polls that are due and deliver their results."""
         counts = await self.ingest()
+        await self.digests.queue_due()
         await self.dispatcher.drain()
         if await self.closer.close_due():
             await self.dispatcher.drain()
@@ -242,6 +253,7 @@ class Runtime:
             delivery = group.create_task(self._deliver(), name="dispatcher")
             loops = [
                 group.create_task(self._ingest(), name="scheduler"),
+                group.create_task(self._queue_digests(), name="digests"),
                 group.create_task(self._close_polls(), name="poll-closer"),
             ]
             if self.store.shared:  # other workers learn from the beat that this one lives
@@ -328,7 +340,8 @@ async def _assemble(
     adapters = _chat_adapters(stack, settings, service, clock) if serving else []
     console = ConsolePlatform(stdout or sys.stdout)
     platforms: dict[str, Platform] = {"console": console, **{a.name: a for a in adapters}}
-    composer = Composer(store.articles, summaries, polls)
+    digests = DigestComposer(store, summaries, polls)
+    composer = Composer(store.articles, summaries, polls, digests)
     supervisor = Supervisor(
         adapters, health, clock, locks=store.locks, roles=roles, on_up=outbox_ready.set
     )
@@ -350,6 +363,7 @@ async def _assemble(
         closer=PollCloser(
             store, polls, platforms, clock, delivers=supervisor.delivers, serves=supervisor.serves
         ),
+        digests=DigestScheduler(store, clock, on_queued=outbox_ready.set),
         supervisor=supervisor,
         health=health,
         console=console,

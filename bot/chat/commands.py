@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.chat.topics import MAX_TOPIC_CHARS
+from bot.i18n import N_, _
+from bot.ingest.filters import MAX_PATTERN_CHARS
 from bot.polls.rules import MAX_OPTION, MAX_OPTIONS, MAX_QUESTION
 
 MAX_URL_CHARS = 2000
 # "Question? | A | B": the question, then each option with its " | " separator.
 MAX_POLL_CHARS = MAX_QUESTION + MAX_OPTIONS * (MAX_OPTION + 3)
 MAX_POLL_NUMBER_CHARS = 20
+MAX_FILTER_CHARS = len("exclude ") + MAX_PATTERN_CHARS
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class CommandSpec:
     Attributes:
         name: what users type after the slash, lowercase.
         summary: a short description for menus (Telegram's menu, Discord's command list).
-        help: the ``/help`` line's text after the dash.
+        help: the ``/help`` line's text after the dash (marked for translation: ``/help``
+            shows it in the reader's language).
         arg: the argument it takes, if any.
         admin_only: needs the chat's admin rights (Telegram administrator, Discord Manage
             Channels).
@@ -69,76 +73,106 @@ class CommandSpec:
         """How to type it: ``/summary <topic>``."""
         return f"/{self.name} {self.arg.usage}" if self.arg else f"/{self.name}"
 
+    def local_usage(self) -> str:
+        """How to type it, its argument named in the current locale: ``/summary <Thema>``."""
+        if self.arg is None:
+            return f"/{self.name}"
+        label = _(self.arg.label or self.arg.name)
+        return f"/{self.name} " + (f"<{label}>" if self.arg.required else f"[{label}]")
+
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "summary",
         "The state of a story, with numbered sources",
-        "the state of a story, with numbered sources",
+        N_("the state of a story, with numbered sources"),
         CommandArg(
-            "topic", "What to summarize, e.g. venezuela", required=True, max_chars=MAX_TOPIC_CHARS
+            "topic",
+            "What to summarize, e.g. venezuela",
+            required=True,
+            max_chars=MAX_TOPIC_CHARS,
+            label=N_("topic"),
         ),
     ),
     CommandSpec(
         "latest",
         "The newest stories in this chat's feeds",
-        "the newest stories in this chat's feeds",
+        N_("the newest stories in this chat's feeds"),
     ),
     CommandSpec(
         "subscribe",
         "Follow a feed in this chat",
-        "follow a feed in this chat",
+        N_("follow a feed in this chat"),
         CommandArg(
             "url",
             "The feed's address (RSS, Atom or JSON Feed)",
             required=True,
             max_chars=MAX_URL_CHARS,
-            label="feed url",
+            label=N_("feed url"),
         ),
         admin_only=True,
     ),
     CommandSpec(
         "unsubscribe",
         "Stop following a feed in this chat",
-        "stop following a feed: its number, name or URL",
+        N_("stop following a feed: its number, name or URL"),
         CommandArg(
             "feed",
             "The feed's number, name or URL, as /feeds lists it",
             required=True,
             max_chars=MAX_URL_CHARS,
+            label=N_("feed"),
         ),
         admin_only=True,
     ),
-    CommandSpec("feeds", "The feeds this chat follows", "the feeds this chat follows"),
+    CommandSpec("feeds", "The feeds this chat follows", N_("the feeds this chat follows")),
     CommandSpec(
         "poll",
         "A reader poll on the latest post, or your own",
-        "a reader poll on the latest post, or /poll Question? | A | B",
+        N_("a reader poll on the latest post, or /poll Question? | A | B"),
         CommandArg(
             "question",
             "Question? | Answer | Answer (2-10 answers); empty: a poll on the latest post",
             required=False,
             max_chars=MAX_POLL_CHARS,
+            label=N_("question"),
         ),
         admin_only=True,
     ),
     CommandSpec(
         "results",
         "The latest poll's results, or those of a poll by number",
-        "the latest poll's results",
+        N_("the latest poll's results"),
         CommandArg(
             "poll",
             "The poll's number; empty: the latest poll",
             required=False,
             max_chars=MAX_POLL_NUMBER_CHARS,
+            label=N_("poll"),
         ),
+    ),
+    CommandSpec(
+        "filter",
+        "Show or change this chat's filters",
+        N_(
+            "this chat's filters, or change them: include <pattern>, exclude <pattern>, "
+            "remove <number>, clear"
+        ),
+        CommandArg(
+            "rule",
+            "include <pattern>, exclude <pattern>, remove <number> or clear; empty: show them",
+            required=False,
+            max_chars=MAX_FILTER_CHARS,
+            label=N_("rule"),
+        ),
+        admin_only=True,
     ),
     CommandSpec(
         "status",
         "Health of this chat's feeds and deliveries",
-        "health of this chat's feeds and deliveries",
+        N_("health of this chat's feeds and deliveries"),
     ),
-    CommandSpec("help", "What newsbrief can do", "this list", aliases=("start",)),
+    CommandSpec("help", "What newsbrief can do", N_("this list"), aliases=("start",)),
 )
 
 
@@ -158,7 +192,7 @@ def names() -> tuple[str, ...]:
 
 
 def help_text() -> str:
-    """The ``/help`` answer: one line per command, in table order."""
+    """The ``/help`` answer: one line per command, in table order, in the current locale."""
     return "\n".join(_help_line(spec) for spec in COMMANDS)
 
 
@@ -168,8 +202,8 @@ def menu() -> list[tuple[str, str]]:
 
 
 def _help_line(spec: CommandSpec) -> str:
-    admins = " (admins)" if spec.admin_only else ""
-    return f"{spec.usage} - {spec.help}{admins}"
+    admins = " " + _("(admins)") if spec.admin_only else ""
+    return f"{spec.local_usage()} - {_(spec.help)}{admins}"
 
 
 def _menu_description(spec: CommandSpec) -> str:

@@ -7,12 +7,14 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from bot.chat import commands
+from bot import i18n
+from bot.chat import commands, filtering
 from bot.chat.topics import TopicAnswer, rank_stories, topic_terms
 from bot.errors import BlockedURL, FeedError, NewsbriefError, NotFound, UserInputError
 from bot.feeds.netguard import check_url, local_path
 from bot.feeds.parse import read_feed
 from bot.health import AdapterState, AdapterStatus, Health
+from bot.i18n import _, ngettext
 from bot.ingest.routing import follows_feed
 from bot.polls.lifecycle import Polls
 from bot.ports import Clock, Fetcher, FetchRequest
@@ -75,25 +77,43 @@ class Service:
             "results": self._cmd_results,
             "status": self._cmd_status,
             "help": self._cmd_help,
+            "filter": self._cmd_filter,
         }
 
     # -- the Core protocol ---------------------------------------------------------------
 
     async def handle(self, command: Command) -> Reply:
-        """Answer a chat command; user errors become a clear Reply, never an exception."""
+        """Answer a chat command, in the chat's locale (its channel's ``locale``, else the
+        user's platform language, else English); user errors become a clear Reply, never
+        an exception."""
+        with i18n.using(await self._locale(command)):
+            return await self._handle(command)
+
+    async def _locale(self, command: Command) -> str:
+        try:
+            channel = await self._store.channels.by_ref(command.chat)
+        except NewsbriefError:  # the command itself will meet the failing store
+            channel = None
+        chosen = channel.options.locale if channel is not None else ""
+        return i18n.negotiate(chosen, command.locale)
+
+    async def _handle(self, command: Command) -> Reply:
         spec = commands.find(command.name)
         handler = self._handlers.get(spec.name) if spec else None
         if spec is None or handler is None:
-            return Reply(f"I don't know /{command.name[:40]}. Try /help.", ok=False)
+            return Reply(
+                _("I don't know /{command}. Try /help.").format(command=command.name[:40]),
+                ok=False,
+            )
         if spec.admin_only and not command.is_admin:
-            return Reply("Only an admin of this chat can do that.", ok=False)
+            return Reply(_("Only an admin of this chat can do that."), ok=False)
         try:
             return await handler(command)
         except UserInputError as e:
             return Reply(str(e), ok=False)
         except NewsbriefError as e:
             log.warning("/%s in %s failed: %s", command.name, command.chat, e)
-            return Reply(f"Sorry, that failed: {e}", ok=False)
+            return Reply(_("Sorry, that failed: {error}").format(error=e), ok=False)
 
     async def chat_membership(self, chat: ChatRef, active: bool, reason: str) -> None:
         """Pause a channel when the bot is removed; resume it when added back."""
@@ -115,8 +135,11 @@ class Service:
 
     # -- topic summaries -----------------------------------------------------------------
 
-    async def topic(self, topic: str, days: float = TOPIC_DAYS) -> TopicAnswer:
-        """The best recent stories on a topic, summarized together with numbered sources.
+    async def topic(
+        self, topic: str, days: float = TOPIC_DAYS, *, language: str = ""
+    ) -> TopicAnswer:
+        """The best recent stories on a topic, summarized together with numbered sources
+        (written in ``language`` when the summarizer can; empty: the articles' own).
 
         Raises:
             UserInputError: the topic cannot be searched (empty, too long, only symbols).
@@ -139,7 +162,7 @@ class Service:
         by_id = {h.article.id: h.article for h in hits}
         articles = [by_id[r.article_id] for r in ranked]
         stories = await self._store.articles.story_sources(a.story_id for a in articles)
-        summary = await self._summaries.for_topic(" ".join(terms), articles)
+        summary = await self._summaries.for_topic(" ".join(terms), articles, language)
         sources = tuple(_source(a, stories.get(a.story_id, [a])) for a in articles)
         return TopicAnswer(
             topic.strip(), _cited_text(summary.sentences, summary.cites), sources, summary.method
@@ -149,24 +172,31 @@ class Service:
         titles = await self._store.articles.recent_story_titles(since, 3)
         shown = topic.strip()[:60]
         if not titles:
-            return f"Nothing in the news about “{shown}” yet, and no recent stories at all."
+            return _(
+                "Nothing in the news about “{topic}” yet, and no recent stories at all."
+            ).format(topic=shown)
         listing = "; ".join(t[:80] for t in titles)
-        return f"Nothing recent about “{shown}”. In the news now: {listing}"
+        return _("Nothing recent about “{topic}”. In the news now: {titles}").format(
+            topic=shown, titles=listing
+        )
 
     # -- commands ------------------------------------------------------------------------
 
     async def _cmd_summary(self, command: Command) -> Reply:
-        answer = await self.topic(command.args)
-        return Reply(answer.summary, answer.sources, title=f"Summary: {answer.topic}")
+        channel = await self._store.channels.by_ref(command.chat)
+        language = channel.options.language if channel is not None else ""
+        answer = await self.topic(command.args, language=language)
+        title = _("Summary: {topic}").format(topic=answer.topic)
+        return Reply(answer.summary, answer.sources, title=title)
 
     async def _cmd_latest(self, command: Command) -> Reply:
         channel = await self._store.channels.by_ref(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         articles = await self._store.articles.latest(LATEST_COUNT, [f.id for f in feeds])
         if not articles:
-            return Reply("No stories yet. An admin can /subscribe <feed url> to follow a feed.")
+            return Reply(_("No stories yet. An admin can /subscribe <feed url> to follow a feed."))
         sources = tuple(Source(a.title, a.url, a.feed_name) for a in articles)
-        return Reply("The newest stories:", sources, title="Latest")
+        return Reply(_("The newest stories:"), sources, title=_("Latest"))
 
     async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
         """The feeds a chat sees: its subscription; the operator's console sees them all."""
@@ -181,10 +211,10 @@ class Service:
         url = command.args.strip()
         if not url or " " in url:
             raise UserInputError(
-                "Usage: /subscribe <feed url>, for example https://example.org/rss"
+                _("Usage: /subscribe <feed url>, for example https://example.org/rss")
             )
         if len(url) > commands.MAX_URL_CHARS:
-            raise UserInputError("That URL is too long.")
+            raise UserInputError(_("That URL is too long."))
         check_url(url, trusted=False, allow_private=False)
         title = await self._verify_feed(url)
         now = self._clock.now()
@@ -197,8 +227,8 @@ class Service:
         self._on_feeds_changed()
         label = title or feed.label
         if not added:
-            return Reply(f"This chat already follows {label}.")
-        return Reply(f"Subscribed to {label}. New stories will be posted here.")
+            return Reply(_("This chat already follows {feed}.").format(feed=label))
+        return Reply(_("Subscribed to {feed}. New stories will be posted here.").format(feed=label))
 
     async def _verify_feed(self, url: str) -> str:
         try:
@@ -207,7 +237,7 @@ class Service:
             )
             parsed = await asyncio.to_thread(read_feed, result.body, result.url)
         except FeedError as e:
-            raise UserInputError(f"I can't follow that: {e.reason}") from e
+            raise UserInputError(_("I can't follow that: {reason}").format(reason=e.reason)) from e
         return parsed.title
 
     async def _ensure_channel(self, chat: ChatRef) -> Channel:
@@ -228,18 +258,20 @@ class Service:
         if channel is None or not await self._store.channels.unsubscribe(channel.id, feed.id):
             if channel is not None and channel.subscription.all_feeds:
                 raise UserInputError(
-                    f"{feed.label} comes from the operator's config; ask them to change it."
+                    _("{feed} comes from the operator's config; ask them to change it.").format(
+                        feed=feed.label
+                    )
                 )
-            raise NotFound(f"This chat does not follow {feed.label}.")
-        return Reply(f"Unsubscribed from {feed.label}.")
+            raise NotFound(_("This chat does not follow {feed}.").format(feed=feed.label))
+        return Reply(_("Unsubscribed from {feed}.").format(feed=feed.label))
 
     async def _cmd_feeds(self, command: Command) -> Reply:
         channel = await self._store.channels.by_ref(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         if not feeds:
-            return Reply("This chat follows no feeds yet. An admin can /subscribe <feed url>.")
+            return Reply(_("This chat follows no feeds yet. An admin can /subscribe <feed url>."))
         lines = [f"{i}. {_feed_line(f)}" for i, f in enumerate(feeds, start=1)]
-        return Reply("\n".join(lines), title="Feeds")
+        return Reply("\n".join(lines), title=_("Feeds"))
 
     async def _cmd_poll(self, command: Command) -> Reply:
         channel = await self._ensure_channel(command.chat)
@@ -255,25 +287,62 @@ class Service:
         channel = await self._store.channels.by_ref(command.chat)
         counts = await self._store.outbox.counts(channel.id if channel else None)
         feeds = await self._listed_feeds(command.chat, channel)
-        lines = [_channel_state(channel), f"Summaries: {self._summaries.key}."]
+        lines = [_channel_state(channel), *self._summaries_lines(channel)]
         lines.append(
-            f"Posts: {counts.sent} sent, {counts.waiting} waiting, {counts.dead} failed for good."
+            _("Posts: {sent} sent, {waiting} waiting, {dead} failed for good.").format(
+                sent=counts.sent, waiting=counts.waiting, dead=counts.dead
+            )
         )
+        lines += _digest_lines(channel, counts.held)
         lines += [_adapter_line(a) for a in self._health.adapters() if not a.healthy]
-        lines += [f"Feed {_feed_line(f)}" for f in feeds if f.paused or f.failures]
+        lines += [
+            _("Feed {state}").format(state=_feed_line(f)) for f in feeds if f.paused or f.failures
+        ]
         healthy = sum(1 for f in feeds if not f.paused and not f.failures)
         articles = await self._store.articles.count()
-        lines.append(f"{healthy} of {len(feeds)} feeds healthy; {articles} articles stored.")
+        lines.append(
+            _("{healthy} of {total} feeds healthy; {articles} articles stored.").format(
+                healthy=healthy, total=len(feeds), articles=articles
+            )
+        )
         if channel is not None:
             lines += await self._dead_reasons(channel.id)
-        return Reply("\n".join(lines), title="Status")
+        return Reply("\n".join(lines), title=_("Status"))
+
+    def _summaries_lines(self, channel: Channel | None) -> list[str]:
+        lines = [_("Summaries: {summarizer}.").format(summarizer=self._summaries.key)]
+        language = channel.options.language if channel is not None else ""
+        if not language:
+            return lines
+        if self._summaries.writes_languages:
+            return [*lines, _("Summaries are written in {language}.").format(language=language)]
+        note = _(
+            "Summaries keep each article's own language: writing them in {language} needs an "
+            "LLM (OPENAI_API_KEY)."
+        )
+        return [*lines, note.format(language=language)]
 
     async def _dead_reasons(self, channel_id: int) -> list[str]:
         dead = await self._store.outbox.rows(channel_id, state=OutboxState.DEAD, limit=3)
-        return [f"Post {r.id} failed: {r.last_error}" for r in dead]
+        return [
+            _("Post {number} failed: {reason}").format(number=r.id, reason=r.last_error)
+            for r in dead
+        ]
 
     async def _cmd_help(self, command: Command) -> Reply:
         return Reply(commands.help_text(), title="newsbrief")
+
+    async def _cmd_filter(self, command: Command) -> Reply:
+        edit = filtering.parse_edit(command.args)
+        channel = await self._store.channels.by_ref(command.chat)
+        if edit is None:
+            return Reply(filtering.describe(channel), title=_("Filters"))
+        channel = channel or await self._ensure_channel(command.chat)
+        changed = filtering.apply_edit(channel.chat_filters, edit)
+        await self._store.channels.set_chat_filters(channel.id, changed)
+        channel = await self._store.channels.get(channel.id)
+        note = _("Filters changed; they apply to articles from the next fetch on.")
+        return Reply(f"{note}\n\n{filtering.describe(channel)}", title=_("Filters"))
 
 
 def _source(lead: Article, story: list[Article]) -> Source:
@@ -287,25 +356,40 @@ def _cited_text(sentences: tuple[str, ...], cites: tuple[int, ...]) -> str:
     return " ".join(f"{s} [{c + 1}]" for s, c in zip(sentences, cites, strict=True))
 
 
+def _digest_lines(channel: Channel | None, held: int) -> list[str]:
+    if channel is None or not channel.options.digest:
+        return []
+    times = ", ".join(channel.options.digest)
+    waiting = ngettext(
+        "{count} article waits for it.", "{count} articles wait for it.", held
+    ).format(count=held)
+    return [_("This chat gets a digest at {times}.").format(times=times) + " " + waiting]
+
+
 def _pick_feed(feeds: list[Feed], wanted: str) -> Feed:
     if not wanted:
-        raise UserInputError("Usage: /unsubscribe <feed>: its number in /feeds, name or URL.")
+        raise UserInputError(_("Usage: /unsubscribe <feed>: its number in /feeds, name or URL."))
     if _NUMBER.fullmatch(wanted) and 1 <= int(wanted) <= len(feeds):
         return feeds[int(wanted) - 1]
     for feed in feeds:
         if wanted in (feed.url, feed.name) or wanted.lower() == feed.title.lower():
             return feed
-    raise NotFound(f"This chat follows no feed called “{wanted[:80]}”. See /feeds.")
+    raise NotFound(
+        _("This chat follows no feed called “{feed}”. See /feeds.").format(feed=wanted[:80])
+    )
 
 
 def _feed_line(feed: Feed) -> str:
-    state = "ok"
+    state = _("ok")
     if feed.paused:
-        state = f"paused: {_shown_error(feed) or 'by the operator'}"
+        reason = _shown_error(feed) or _("by the operator")
+        state = _("paused: {reason}").format(reason=reason)
     elif feed.failures:
-        state = f"failing ({feed.failures} in a row): {_shown_error(feed)}"
+        state = _("failing ({count} in a row): {reason}").format(
+            count=feed.failures, reason=_shown_error(feed)
+        )
     elif not feed.fetched_once:
-        state = "not fetched yet"
+        state = _("not fetched yet")
     return f"{feed.label} ({state})"
 
 
@@ -317,7 +401,7 @@ def _shown_error(feed: Feed) -> str | None:
         return feed.last_error
     if feed.paused and feed.failures == 0:  # paused by the operator, with their reason
         return feed.last_error
-    return "the operator's local feed file could not be read as a feed"
+    return _("the operator's local feed file could not be read as a feed")
 
 
 def _is_local(url: str) -> bool:
@@ -330,15 +414,19 @@ def _is_local(url: str) -> bool:
 def _adapter_line(status: AdapterStatus) -> str:
     name = status.platform.capitalize()
     if status.state is AdapterState.STOPPED:
-        return f"{name} is disconnected for good: {status.reason}"
+        return _("{platform} is disconnected for good: {reason}").format(
+            platform=name, reason=status.reason
+        )
     if status.state is AdapterState.RESTARTING:
-        return f"{name} is reconnecting (restart {status.restarts}): {status.reason}"
-    return f"{name} is {status.state.value}."
+        return _("{platform} is reconnecting (restart {count}): {reason}").format(
+            platform=name, count=status.restarts, reason=status.reason
+        )
+    return _("{platform} is {state}.").format(platform=name, state=status.state.value)
 
 
 def _channel_state(channel: Channel | None) -> str:
     if channel is None:
-        return "This chat receives no posts."
+        return _("This chat receives no posts.")
     if channel.paused_reason:
-        return f"Posting to this chat is paused: {channel.paused_reason}"
-    return "Posting to this chat is active."
+        return _("Posting to this chat is paused: {reason}").format(reason=channel.paused_reason)
+    return _("Posting to this chat is active.")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserInputError
+from bot.i18n import _
 from bot.types import Source
 
 MAX_TOPIC_CHARS = 200
@@ -26,15 +27,17 @@ def topic_terms(topic: str) -> list[str]:
     """
     text = topic.strip()
     if not text:
-        raise UserInputError("Tell me a topic to summarize, for example: /summary venezuela")
+        raise UserInputError(_("Tell me a topic to summarize, for example: /summary venezuela"))
     if len(text) > MAX_TOPIC_CHARS:
         raise UserInputError(
-            f"That topic is {len(text):,} characters long; keep it under {MAX_TOPIC_CHARS}."
+            _("That topic is {length} characters long; keep it under {limit}.").format(
+                length=f"{len(text):,}", limit=MAX_TOPIC_CHARS
+            )
         )
     words = [w.lower()[:MAX_TERM_CHARS] for w in _TERM_RE.findall(text)]
     words = [w for w in words if w.strip("_")]
     if not words:
-        raise UserInputError("That topic has no words I can search for. Try: /summary venezuela")
+        raise UserInputError(_("That topic has no words I can search for. Try: /summary venezuela"))
     meaningful = [w for w in words if w not in _STOP] or words
     return list(dict.fromkeys(meaningful))[:MAX_TERMS]
 

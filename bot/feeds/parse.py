@@ -71,6 +71,7 @@ MAX_ENTRIES = 1000  # kept in document order; real feeds carry 10-300
 TITLE_MAX_CHARS = 500
 TEXT_MAX_CHARS = 100_000
 AUTHOR_MAX_CHARS = 200
+MAX_TAGS, TAG_MAX_CHARS = 20, 100  # an entry's categories, for filters
 TEASER_MAX_CHARS = 600
 _MAX_DEPTH = 2048  # libxml2's depth limit with XML_PARSE_HUGE (huge_tree)
 _FALLBACK_MAX_TAGS = 100_000
@@ -177,12 +178,15 @@ class RawEntry:
     author: str
     body: str
     body_kind: _Body = _Body.HTML
+    tags: tuple[str, ...] = ()
 
     def entry(self) -> FeedEntry:
         """The entry with its body as plain text (at most ``TEXT_MAX_CHARS``)."""
         text = _body_text(self.body, self.body_kind)
         title = self.title or _title_from_text(text)
-        return FeedEntry(self.guid, self.url, title, text, self.published, self.author)
+        return FeedEntry(
+            self.guid, self.url, title, text, self.published, self.author, tags=self.tags
+        )
 
 
 @dataclass(frozen=True)
@@ -385,7 +389,7 @@ def _parse_markup(body: bytes, head: str, base_url: str) -> Mapping[str, Any]:
     """
     try:
         result: Mapping[str, Any] | None = fastfeedparser.parse(
-            body, include_tags=False, include_enclosures=False
+            body, include_tags=True, include_enclosures=False
         )
         error = ""
     except Exception as e:  # hostile bytes can break a parser in any way; fall back below
@@ -447,6 +451,7 @@ class _Fields:
     body: tuple[str, _Body]
     published: float | None
     author: str
+    tags: tuple[str, ...] = ()
 
 
 def _library_fields(raw: Mapping[str, Any]) -> _Fields:
@@ -457,6 +462,7 @@ def _library_fields(raw: Mapping[str, Any]) -> _Fields:
         body=_library_body(raw),
         published=_library_date(raw),
         author=_library_author(raw),
+        tags=_library_tags(raw.get("tags")),
     )
 
 
@@ -543,6 +549,7 @@ def _json_fields(item: Mapping[str, Any]) -> _Fields:
         body=_json_body(item),
         published=_first_date(item, ("date_published", "date_modified")),
         author=_json_author(item),
+        tags=_clean_tags(item.get("tags")),
     )
 
 
@@ -561,6 +568,25 @@ def _json_author(item: Mapping[str, Any]) -> str:
         if isinstance(author, Mapping) and _text_field(author, "name"):
             return _text_field(author, "name")
     return ""
+
+
+def _library_tags(tags: object) -> tuple[str, ...]:
+    """Category names from a library's ``tags`` ({term, label}): the label, else the term."""
+    if not isinstance(tags, list):
+        return ()
+    names = [
+        _text_field(t, "label") or _text_field(t, "term") for t in tags if isinstance(t, Mapping)
+    ]
+    return _clean_tags(names)
+
+
+def _clean_tags(tags: object) -> tuple[str, ...]:
+    """At most ``MAX_TAGS`` distinct tags of plain text, each at most ``TAG_MAX_CHARS``."""
+    if not isinstance(tags, list):
+        return ()
+    strings = [t for t in tags[: MAX_TAGS * 4] if isinstance(t, str)]
+    cleaned = (_clip(_clean_line(html_to_text(t)), TAG_MAX_CHARS) for t in strings)
+    return tuple(dict.fromkeys(t for t in cleaned if t))[:MAX_TAGS]
 
 
 # --- entries --------------------------------------------------------------------------
@@ -582,7 +608,7 @@ def _raw_entry(fields: _Fields, base: str) -> RawEntry:
         title = _title_from_text(body)
     guid = guid or url or _hash_guid(title, fields.published, body if kind is _Body.TEXT else "")
     author = _clip(_clean_line(html_to_text(fields.author)), AUTHOR_MAX_CHARS)
-    return RawEntry(guid, url, title, fields.published, author, body, kind)
+    return RawEntry(guid, url, title, fields.published, author, body, kind, fields.tags)
 
 
 def _body_text(body: str, kind: _Body) -> str:

@@ -231,7 +231,7 @@ class Ingestor:
             self._seen(ids)
             await self._remember(routed, ids)
             await self._remember_stories(routed, ids, terms)
-        queued = sum(len(r.channel_ids) for r in routed)
+        queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
         return FeedOutcome(feed, FetchStatus.OK, len(parsed.entries), len(ids), duplicates, queued)
 
     async def _off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -279,9 +279,11 @@ class Ingestor:
                 duplicates += 1
                 article = replace(article, duplicate_of=story, post=False)
             targets = (
-                routing.route(channels, feed, article.title, article.text) if article.post else ()
+                routing.route(channels, feed, article.title, article.text, entry.tags)
+                if article.post
+                else ()
             )
-            routed.append(Routed(article, targets))
+            routed.append(Routed(article, *routing.by_digest(channels, targets)))
         return routed, duplicates
 
     async def _remember(self, routed: Sequence[Routed], ids: Sequence[int]) -> None:

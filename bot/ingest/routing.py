@@ -1,10 +1,12 @@
-"""Routing: which channels get a new article (their feeds, then their keywords). Pure."""
+"""Routing: which channels get a new article (their feeds, then their keywords and their
+regular-expression filters), and whether now or in their next digest. Pure."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 
+from bot.ingest import filters
 from bot.types import Channel, Feed, FeedOrigin
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -38,10 +40,18 @@ def follows_feed(channel: Channel, feed: Feed) -> bool:
     return feed.id in sub.feed_ids or (sub.all_feeds and feed.origin != FeedOrigin.CHAT)
 
 
-def channel_wants(channel: Channel, feed: Feed, title: str, text: str) -> bool:
-    """Does this channel's subscription take this article? (feeds, then keywords)."""
+def channel_wants(
+    channel: Channel, feed: Feed, title: str, text: str, tags: Sequence[str] = ()
+) -> bool:
+    """Does this channel's subscription take this article? (feeds, keywords, filters)."""
     if not follows_feed(channel, feed):
         return False
+    return _keywords_pass(channel, title, text) and filters.passes(
+        channel.filters, title, text, tags
+    )
+
+
+def _keywords_pass(channel: Channel, title: str, text: str) -> bool:
     sub = channel.subscription
     if not sub.include and not sub.exclude:
         return True
@@ -52,6 +62,18 @@ def channel_wants(channel: Channel, feed: Feed, title: str, text: str) -> bool:
     return not sub.include or any(_has_phrase(list(word_set), joined, w) for w in sub.include)
 
 
-def route(channels: Sequence[Channel], feed: Feed, title: str, text: str) -> tuple[int, ...]:
+def route(
+    channels: Sequence[Channel], feed: Feed, title: str, text: str, tags: Sequence[str] = ()
+) -> tuple[int, ...]:
     """The ids of the channels that get a new article of ``feed``."""
-    return tuple(c.id for c in channels if channel_wants(c, feed, title, text))
+    return tuple(c.id for c in channels if channel_wants(c, feed, title, text, tags))
+
+
+def by_digest(
+    channels: Sequence[Channel], channel_ids: Sequence[int]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Split the channels an article goes to into those that get it now and those whose
+    next digest gathers it (a channel with a digest schedule gets no post per article)."""
+    digests = {c.id for c in channels if c.options.digest}
+    now = tuple(i for i in channel_ids if i not in digests)
+    return now, tuple(i for i in channel_ids if i in digests)

@@ -6,6 +6,7 @@ import io
 import textwrap
 from typing import TYPE_CHECKING
 
+from bot.i18n import ngettext
 from bot.polls.rules import Tally
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def build_figure(t: Tally) -> Figure:
         )
     axes.set_xlim(0, max(1, max(t.counts, default=0)) * 1.25)
     axes.set_title(textwrap.fill(t.question, 70), fontsize=11)
-    axes.set_xlabel(f"{t.total} votes")
+    axes.set_xlabel(ngettext("{count} vote", "{count} votes", t.total).format(count=t.total))
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     return figure

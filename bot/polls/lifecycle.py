@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from bot.errors import NotFound, UserInputError
+from bot.i18n import _
 from bot.metrics import Metrics, NoMetrics
 from bot.polls.chart import render_chart
 from bot.polls.rules import Tally, choose_poll, parse_custom_poll, results_text, tally
@@ -19,6 +20,7 @@ from bot.types import (
     Article,
     Channel,
     Delivered,
+    Digest,
     Message,
     OpenPoll,
     OutboxItem,
@@ -44,13 +46,17 @@ HOLD_VOTES_FOR = 24 * 3600.0  # how long a vote waits for its platform poll to b
 
 
 def delivered(channel: Channel, message: Message, sent: Sent, now: float) -> Delivered:
-    """What a sent message leaves behind: a post with a poll opens it (closing after the
-    channel's poll duration); a platform poll is remembered for its reader poll."""
+    """What a sent message leaves behind: a post (or a digest) with a poll opens it
+    (closing after the channel's poll duration); a platform poll is remembered for its
+    reader poll; a digest sends the held rows it gathered."""
     opens = None
-    if isinstance(message, Post) and message.poll is not None and message.article_id:
+    if isinstance(message, Post | Digest) and message.poll is not None and message.article_id:
         opens = OpenPoll(message.article_id, message.poll, now + channel.poll_duration)
     poll_id = message.poll_id if isinstance(message, PollPost) else None
-    return Delivered(sent.message_id, sent.poll_id, opens_poll=opens, poll_id=poll_id)
+    rows = message.rows if isinstance(message, Digest) else ()
+    return Delivered(
+        sent.message_id, sent.poll_id, opens_poll=opens, poll_id=poll_id, digested=rows
+    )
 
 
 def _poll_ref(vote: VoteEvent) -> tuple[str, str]:
@@ -93,7 +99,11 @@ class Polls:
     def proposal_for(
         channel: Channel, text: str, title: str, llm: PollProposal | None
     ) -> PollProposal | None:
-        """The poll a post to ``channel`` carries, by the channel's policy."""
+        """The poll a post to ``channel`` carries, by the channel's policy. A channel with
+        a language of its own takes the LLM's poll, written in it, before the question the
+        article asks in its own language."""
+        if channel.options.language and llm is not None:
+            text = ""
         return choose_poll(channel.polls, text, llm, title)
 
     async def compose(self, item: OutboxItem) -> Message:
@@ -107,7 +117,7 @@ class Polls:
             return PollPost(poll.question, poll.options, poll.close_at, poll.id)
         t = await self.tally(poll)
         png = await asyncio.to_thread(render_chart, t)
-        return ResultsPost(Reply(results_text(t), title="Poll results"), png)
+        return ResultsPost(Reply(results_text(t), title=_("Poll results")), png)
 
     async def poll(self, poll_id: int) -> Poll:
         """One poll.
@@ -117,7 +127,7 @@ class Polls:
         """
         poll = await self._store.polls.get(poll_id)
         if poll is None:
-            raise NotFound(f"There is no poll {poll_id}.")
+            raise NotFound(_("There is no poll {number}.").format(number=poll_id))
         return poll
 
     async def queue(self, channel_id: int, kind: OutboxKind, poll_id: int) -> None:
@@ -201,7 +211,9 @@ class Polls:
             article_id, proposal, origin, now + channel.poll_duration, now
         )
         await self.queue(channel.id, OutboxKind.POLL, poll_id)
-        return Reply(f"Poll {poll_id} posted: {proposal.question}")
+        return Reply(
+            _("Poll {number} posted: {question}").format(number=poll_id, question=proposal.question)
+        )
 
     @staticmethod
     def _proposal(args: str, latest: Article | None) -> tuple[PollProposal, int | None]:
@@ -209,11 +221,11 @@ class Polls:
             return parse_custom_poll(args), None
         if latest is None:
             raise UserInputError(
-                "No post in this chat to poll about yet. Try /poll Question? | A | B"
+                _("No post in this chat to poll about yet. Try /poll Question? | A | B")
             )
         proposal = choose_poll(PollPolicy.ALWAYS, "", None, latest.title)
         if proposal is None:  # ALWAYS gives a poll; kept for the type checker
-            raise UserInputError("No poll could be made for that post.")
+            raise UserInputError(_("No poll could be made for that post."))
         return proposal, latest.id
 
     async def results(self, channel: Channel | None, args: str) -> Reply:
@@ -225,11 +237,11 @@ class Polls:
         """
         wanted = args.strip()
         if wanted and not _POLL_NUMBER.fullmatch(wanted):
-            raise UserInputError("Usage: /results [poll number]")
+            raise UserInputError(_("Usage: /results [poll number]"))
         poll_id = int(wanted) if wanted else None
         if poll_id is None and channel is not None:
             poll_id = await self._store.polls.latest_for_channel(channel.id)
         if poll_id is None:
-            raise NotFound("No poll has run in this chat yet.")
+            raise NotFound(_("No poll has run in this chat yet."))
         t = await self.tally(await self.poll(poll_id))
-        return Reply(results_text(t), title=f"Poll {poll_id}")
+        return Reply(results_text(t), title=_("Poll {number}").format(number=poll_id))

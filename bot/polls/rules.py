@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserInputError
+from bot.i18n import _, ngettext
 from bot.types import PollPolicy
 from summarizer.base import PollProposal
 
 MAX_QUESTION = 300  # Telegram and Discord both allow 300
 MAX_OPTION = 55  # Discord's limit (Telegram allows 100)
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
-NOT_SURE = "Not sure"
 _URL_RE = re.compile(r"(https?://|www\.)\S+|@\w+|<[@#][!&]?\d+>", re.IGNORECASE)
 _QUESTION_RE = re.compile(r"[^.!?\n]*\?")
 _READER_OPENERS = re.compile(
@@ -59,9 +59,10 @@ def reader_question(text: str) -> str | None:
 
 
 def options_for(question: str) -> tuple[str, ...] | None:
-    """Options that follow from the question's form, or None when it has none."""
+    """Options that follow from the question's form, or None when it has none (in the
+    current locale: the words are newsbrief's)."""
     if _RIGHT_WRONG.search(question):
-        return ("Right", "Wrong", NOT_SURE)
+        return (_("Right"), _("Wrong"), _("Not sure"))
     either = _A_OR_B.search(question)
     if either:
         # "the bus or the train?": the first option has as many words as the second
@@ -69,9 +70,9 @@ def options_for(question: str) -> tuple[str, ...] | None:
         first = _tidy_option(" ".join(either.group(1).split()[-len(second_words) :]))
         second = _tidy_option(either.group(2))
         if first and second and first.lower() != second.lower() and not _YES_NO.match(first):
-            return (first, second, NOT_SURE)
+            return (first, second, _("Not sure"))
     if _YES_NO.match(question):
-        return ("Yes", "No", NOT_SURE)
+        return (_("Yes"), _("No"), _("Not sure"))
     return None
 
 
@@ -113,8 +114,9 @@ def choose_poll(
         return None
     proposal = valid_proposal(propose_from_article(article_text)) or valid_proposal(llm)
     if proposal is None and policy is PollPolicy.ALWAYS:
-        question = f"How do you see this story: {title}"[: MAX_QUESTION - 1].rstrip() + "?"
-        proposal = PollProposal(question, ("Good news", "Bad news", NOT_SURE))
+        asked = _("How do you see this story: {title}").format(title=title)
+        question = asked[: MAX_QUESTION - 1].rstrip() + "?"
+        proposal = PollProposal(question, (_("Good news"), _("Bad news"), _("Not sure")))
     return proposal
 
 
@@ -126,12 +128,14 @@ def parse_custom_poll(args: str) -> PollProposal:
     """
     parts = [p.strip() for p in args.split("|")]
     if len(parts) < 3 or not parts[0]:
-        raise UserInputError("Usage: /poll Question? | Option A | Option B (2 to 10 options)")
+        raise UserInputError(_("Usage: /poll Question? | Option A | Option B (2 to 10 options)"))
     proposal = valid_proposal(PollProposal(parts[0], tuple(parts[1:])))
     if proposal is None:
         raise UserInputError(
-            f"A poll needs a question of at most {MAX_QUESTION} characters and 2-10 different "
-            f"options of at most {MAX_OPTION} characters, with no links or mentions."
+            _(
+                "A poll needs a question of at most {question} characters and 2-10 different "
+                "options of at most {option} characters, with no links or mentions."
+            ).format(question=MAX_QUESTION, option=MAX_OPTION)
         )
     return proposal
 
@@ -161,6 +165,7 @@ def results_text(t: Tally) -> str:
     lines = [t.question, ""]
     for i, option in enumerate(t.options):
         lines.append(f"{option:<{width}}  {t.counts[i]:>4}  {t.percent(i):5.1f}%")
-    state = "closed" if t.closed else "open"
-    lines += ["", f"{t.total} vote{'s' if t.total != 1 else ''} · poll {state}"]
+    votes = ngettext("{count} vote", "{count} votes", t.total).format(count=t.total)
+    state = _("poll closed") if t.closed else _("poll open")
+    lines += ["", f"{votes} · {state}"]
     return "\n".join(lines)

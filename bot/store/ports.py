@@ -21,12 +21,14 @@ from bot.store.tables import Table
 from bot.types import (
     Article,
     Channel,
+    ChannelOptions,
     ChatRef,
     Delivered,
     Feed,
     FeedCounts,
     FeedOrigin,
     FeedUpdate,
+    Filters,
     OutboxCounts,
     OutboxItem,
     OutboxKind,
@@ -54,6 +56,23 @@ def poll_row(kind: OutboxKind, poll_id: int) -> tuple[str, str]:
     """The dedup key and payload of a poll or results outbox row: one per poll and
     channel, the payload naming the poll."""
     return f"{kind.value}:{poll_id}", json.dumps({"poll_id": poll_id})
+
+
+def digest_row(slot: float) -> tuple[str, str]:
+    """The dedup key and payload of a digest outbox row: one per channel and slot."""
+    return f"{OutboxKind.DIGEST.value}:{slot:.0f}", json.dumps({"slot": slot})
+
+
+def digest_slot(payload: str) -> float:
+    """The slot a digest row's payload names.
+
+    Raises:
+        ValueError: the payload names no slot.
+    """
+    try:
+        return float(json.loads(payload)["slot"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"not a digest row payload: {payload[:80]!r}") from e
 
 
 def story_of(story_id: int, articles: Sequence[Article]) -> Story:
@@ -159,7 +178,8 @@ class ArticleStore(Protocol):
 
     async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
         """Store a fetch's new articles, their outbox rows (kind ``article``, one per
-        channel) and the feed's new fetch state in ONE transaction.
+        channel: pending for ``channel_ids``, held for the digest of ``digest_ids``) and
+        the feed's new fetch state in ONE transaction.
 
         Returns the new article ids, in order. An article whose GUID is already stored for
         the feed is skipped (a concurrent pass stored it first), and so are its rows. An
@@ -270,6 +290,17 @@ class ChannelStore(Protocol):
         ``new`` exists already."""
         ...
 
+    async def configure(self, channel_id: int, options: ChannelOptions, now: float) -> None:
+        """Set a channel's digest schedule, summary language and locale. When the digest
+        schedule changes, the channel's last digest slot becomes ``now``: no slot from
+        before the change is owed."""
+        ...
+
+    async def set_chat_filters(self, channel_id: int, filters: Filters) -> None:
+        """Replace the filters a chat's admins set (``Channel.chat_filters``); the
+        operator's, in the subscription, stay."""
+        ...
+
 
 class OutboxStore(Protocol):
     """The durable outbox: every post owed to a channel, and its delivery state."""
@@ -317,8 +348,9 @@ class OutboxStore(Protocol):
         """Final: the platform has the message; the row is never sent again. In the same
         transaction: the reader poll the post opens is created (once per article) and
         queued under it in that channel, and a platform poll is remembered for its reader
-        poll, with the votes held for it (:meth:`PollStore.hold_vote`) attached.
-        ``delivered.note`` is kept as the row's last error for the operator."""
+        poll, with the votes held for it (:meth:`PollStore.hold_vote`) attached, and the
+        held rows a digest gathered (``delivered.digested``, of the same channel) are sent
+        with it. ``delivered.note`` is kept as the row's last error for the operator."""
         ...
 
     async def mark_retry(self, item_id: int, reason: str, next_at: float, counted: bool) -> None:
@@ -333,6 +365,18 @@ class OutboxStore(Protocol):
         """The article of the newest article post sent to a channel."""
         ...
 
+    async def held_articles(self, channel_id: int, limit: int) -> list[tuple[int, int]]:
+        """(row id, article id) of the article rows held for a channel's next digest,
+        oldest first, at most ``limit``."""
+        ...
+
+    async def queue_digest(self, channel_id: int, slot: float, now: float) -> bool:
+        """Decide a channel's digest slot once, in one transaction: its last digest slot
+        becomes ``slot`` and, if articles are held for it, one ``digest`` row is queued for
+        the slot. True if a row was queued; a slot at or before the channel's last one
+        changes nothing (so workers racing for a slot queue it once)."""
+        ...
+
     async def rows(
         self,
         channel_id: int | None = None,
@@ -345,7 +389,8 @@ class OutboxStore(Protocol):
         ...
 
     async def counts(self, channel_id: int | None = None) -> OutboxCounts:
-        """Rows waiting (pending or in flight), sent and dead, for one channel or all."""
+        """Rows waiting (pending or in flight), sent, dead and held for a digest, for one
+        channel or all."""
         ...
 
     async def state_counts(self) -> dict[tuple[str, OutboxState], int]:

@@ -56,6 +56,9 @@ TABLES: tuple[Table, ...] = (
             "id", "platform", "chat_id", "origin", "all_feeds", "include_words",
             "exclude_words", "polls", "poll_duration", "paused_reason", "not_before",
             "created_at",
+            # filters, digests and languages
+            "include_patterns", "exclude_patterns", "chat_include", "chat_exclude", "digest",
+            "digest_last", "language", "locale",
         ),
         booleans=frozenset({"all_feeds"}),
     ),

@@ -234,8 +234,8 @@ async def test_commands_sync_once_and_not_again_on_a_restart(
     assert fake.identify_count == 2
     names = {c["name"] for c in syncs[0].json}
     assert names == {
-        "summary", "latest", "subscribe", "unsubscribe", "feeds", "poll", "results", "status",
-        "help",
+        "summary", "latest", "subscribe", "unsubscribe", "feeds", "poll", "results", "filter",
+        "status", "help",
     }  # fmt: skip
 
 
@@ -255,7 +255,7 @@ async def test_a_changed_command_set_syncs_again(
 async def test_sync_commands_works_without_connecting(fake: FakeDiscord, core: FakeCore) -> None:
     """``newsbrief discord sync`` registers over REST only: no gateway session."""
     count = await _adapter(fake, core).sync_commands()
-    assert count == 9
+    assert count == 10
     assert len(fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")) == 1
     assert fake.identify_count == 0
 
@@ -288,6 +288,7 @@ async def test_synced_commands_take_the_arguments_help_advertises(
         "feeds": [],
         "poll": [("question", 3, False)],
         "results": [("poll", 3, False)],
+        "filter": [("rule", 3, False)],
         "status": [],
         "help": [],
     }
@@ -547,7 +548,7 @@ async def test_summary_defers_then_follows_up_with_numbered_sources(
     assert "1. Talks (world) — <https://news.example/ve>" in content
     assert followups[0].json["allowed_mentions"] == {"parse": []}
     assert core.commands == [
-        Command("summary", "venezuela", CHAT, str(READER), is_admin=False),
+        Command("summary", "venezuela", CHAT, str(READER), is_admin=False, locale="en-US"),
     ]
 
 
@@ -566,7 +567,7 @@ async def test_subscribe_says_whether_the_user_may_change_the_channel(
     )
     (command,) = await core.wait_for(lambda c: c.commands)
     assert command == Command(
-        "subscribe", url, ChatRef("discord", str(OTHER_CHANNEL)), str(READER), is_admin
+        "subscribe", url, ChatRef("discord", str(OTHER_CHANNEL)), str(READER), is_admin, "en-US"
     )
 
 
@@ -591,7 +592,7 @@ async def test_an_optional_option_reaches_the_core_as_the_argument_text(
     """/poll question:… and /results poll:2 arrive as on Telegram; left out, args is ""."""
     await fake.interact(name, options, permissions=MANAGE_CHANNELS)
     (command,) = await core.wait_for(lambda c: c.commands)
-    assert command == Command(name, args, CHAT, str(READER), is_admin=True)
+    assert command == Command(name, args, CHAT, str(READER), is_admin=True, locale="en-US")
 
 
 async def test_a_failing_command_gets_an_apology_not_silence(

@@ -10,6 +10,7 @@ from bot.chat.service import Service
 from bot.clock import ManualClock
 from bot.delivery.compose import Composer
 from bot.delivery.dispatcher import Dispatcher
+from bot.digests.compose import DigestComposer
 from bot.polls.closer import PollCloser
 from bot.polls.lifecycle import Polls, delivered
 from bot.ports import Fetcher
@@ -110,7 +111,7 @@ def core(
     summaries = Summaries(store.summaries, summarizer or FakeSummarizer(), clock)
     polls = Polls(store, clock, on_queued=ready.set)
     service = Service(store, summaries, polls, fetcher or NoFetcher(), clock)  # type: ignore[arg-type]
-    composer = Composer(store.articles, summaries, polls)
+    composer = Composer(store.articles, summaries, polls, DigestComposer(store, summaries, polls))
     platforms = {platform.name: platform}
     dispatcher = Dispatcher(store, platforms, clock, composer.compose, record=delivered, wake=ready)
     closer = PollCloser(store, polls, platforms, clock)

@@ -71,3 +71,25 @@ async def test_same_topic_twice_costs_one_request(
     await parts.summaries.summarizer.aclose()
     assert first == second
     assert server.calls == 1
+
+
+async def test_one_summary_per_article_and_language(
+    store: SqliteStore, server: FakeOpenAI, clock: ManualClock
+) -> None:
+    """A German channel and a French one each cost one request, asked in their language;
+    a second German channel and a channel in the article's own language reuse theirs;
+    the extractive summarizer keeps one summary for every language."""
+    server.default = completion(REPLY)
+    feed = await make_feed(store)
+    await store_articles(store, feed, [], range(1), clock.now())
+    article = (await store.articles.latest(1))[0]
+    parts = _core(store, server, clock)
+    for language in ("de", "fr", "de", "", ""):
+        await parts.summaries.for_article(article, language)
+    await parts.summaries.summarizer.aclose()
+    assert server.calls == 3
+    prompts = [server.prompt(i) for i in range(3)]
+    assert "German (de)" in prompts[0] and "French (fr)" in prompts[1]
+    assert "Write every text" not in prompts[2]
+    plain = core(store, clock)
+    assert plain.summaries.key_for("de") == plain.summaries.key

@@ -214,8 +214,10 @@ class FakeDiscord:
         channel_id: int | None = None,
         user_id: int = 424242424242424242,
         permissions: int = SEND_MESSAGES | VIEW_CHANNEL,
+        locale: str = "en-US",
     ) -> tuple[int, str]:
-        """Dispatch a slash command as INTERACTION_CREATE; returns (interaction id, token)."""
+        """Dispatch a slash command as INTERACTION_CREATE (from a user whose client speaks
+        ``locale``); returns (interaction id, token)."""
         interaction_id = next(self._ids)
         token = f"itoken-{interaction_id}"
         channel = channel_id or self.channel_ids[0]
@@ -231,7 +233,7 @@ class FakeDiscord:
             "channel": self._channel(channel),
             "member": self._member(user_id, permissions),
             "app_permissions": str(SEND_MESSAGES | VIEW_CHANNEL),
-            "locale": "en-US",
+            "locale": locale,
             "guild_locale": "en-US",
             "attachment_size_limit": 10 * 1024 * 1024,
             "entitlements": [],

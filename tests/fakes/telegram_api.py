@@ -385,9 +385,10 @@ class FakeTelegramAPI:
         *,
         user_id: int | None = None,
         sender_chat_id: int | None = None,
+        language_code: str | None = None,
     ) -> dict[str, Any]:
         """A ``message`` update (or ``channel_post`` for a channel) with bot_command entities
-        the way Telegram marks them."""
+        the way Telegram marks them; ``language_code`` is the sender's app language."""
         chat = self.chats[chat_id]
         message: dict[str, Any] = {
             "message_id": self._message_id(),
@@ -397,6 +398,8 @@ class FakeTelegramAPI:
         }
         if user_id is not None:
             message["from"] = _user(user_id)
+            if language_code is not None:
+                message["from"]["language_code"] = language_code
         if sender_chat_id is not None:
             message["sender_chat"] = self.chats[sender_chat_id]
         if chat["type"] == "channel":

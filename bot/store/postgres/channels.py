@@ -6,20 +6,36 @@ import json
 from collections.abc import Sequence
 
 from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
-from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, Subscription
+from bot.types import (
+    Channel,
+    ChannelOptions,
+    ChatRef,
+    FeedOrigin,
+    Filters,
+    PollPolicy,
+    Subscription,
+)
 
 COLUMNS = (
     "id, platform, chat_id, all_feeds, include_words, exclude_words, polls, poll_duration, "
-    "paused_reason, not_before"
+    "paused_reason, not_before, "
+    # filters, digests and languages
+    "include_patterns, exclude_patterns, chat_include, chat_exclude, digest, digest_last, "
+    "language, locale"
 )
+
+
+def _strings(value: str) -> tuple[str, ...]:
+    return tuple(json.loads(value))
 
 
 def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
     subscription = Subscription(
         all_feeds=row["all_feeds"],
         feed_ids=feed_ids,
-        include=tuple(json.loads(row["include_words"])),
-        exclude=tuple(json.loads(row["exclude_words"])),
+        include=_strings(row["include_words"]),
+        exclude=_strings(row["exclude_words"]),
+        patterns=Filters(_strings(row["include_patterns"]), _strings(row["exclude_patterns"])),
     )
     return Channel(
         id=row["id"],
@@ -29,6 +45,9 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
         poll_duration=row["poll_duration"],
         paused_reason=row["paused_reason"],
         not_before=row["not_before"],
+        options=ChannelOptions(_strings(row["digest"]), row["language"], row["locale"]),
+        chat_filters=Filters(_strings(row["chat_include"]), _strings(row["chat_exclude"])),
+        digest_last=row["digest_last"],
     )
 
 
@@ -142,13 +161,35 @@ class PgChannels:
             )
         return affected(status) > 0
 
+    async def configure(self, channel_id: int, options: ChannelOptions, now: float) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE channels SET digest_last = CASE WHEN digest = $1 THEN digest_last "
+                "ELSE $2 END, digest = $1, language = $3, locale = $4 WHERE id = $5",
+                json.dumps(list(options.digest)),
+                now,
+                options.language,
+                options.locale,
+                channel_id,
+            )
+
+    async def set_chat_filters(self, channel_id: int, filters: Filters) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE channels SET chat_include = $1, chat_exclude = $2 WHERE id = $3",
+                json.dumps(list(filters.include)),
+                json.dumps(list(filters.exclude)),
+                channel_id,
+            )
+
 
 async def _replace_subscription(
     db: Connection, ref: ChatRef, sub: Subscription, polls: PollPolicy, duration: float
 ) -> None:
     channel_id = await db.fetchval(
         "UPDATE channels SET all_feeds = $1, include_words = $2, exclude_words = $3, "
-        "polls = $4, poll_duration = $5 WHERE platform = $6 AND chat_id = $7 RETURNING id",
+        "polls = $4, poll_duration = $5, include_patterns = $8, exclude_patterns = $9 "
+        "WHERE platform = $6 AND chat_id = $7 RETURNING id",
         sub.all_feeds,
         json.dumps(list(sub.include)),
         json.dumps(list(sub.exclude)),
@@ -156,6 +197,8 @@ async def _replace_subscription(
         duration,
         ref.platform,
         ref.chat_id,
+        json.dumps(list(sub.patterns.include)),
+        json.dumps(list(sub.patterns.exclude)),
     )
     await db.execute("DELETE FROM subscriptions WHERE channel_id = $1", channel_id)
     await db.executemany(

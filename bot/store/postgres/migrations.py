@@ -162,4 +162,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX held_votes_received ON held_votes (received_at);
     """,
+    # 4: channel filters (regular expressions: the operator's and the chat's), digest
+    # schedules and the last slot decided, summary language and the bot's locale
+    """
+    ALTER TABLE channels ADD COLUMN include_patterns TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN exclude_patterns TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN chat_include TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN chat_exclude TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN digest TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN digest_last DOUBLE PRECISION NOT NULL DEFAULT 0;
+    ALTER TABLE channels ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    ALTER TABLE channels ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+    """,
 )

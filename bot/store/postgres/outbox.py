@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 
-from bot.store.ports import poll_row
+from bot.store.ports import digest_row, poll_row
 from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
 from bot.store.postgres.polls import add_platform_poll_in, create_poll_in
 from bot.types import (
@@ -25,6 +25,7 @@ from bot.types import (
 )
 
 _PENDING, _SENDING = OutboxState.PENDING.value, OutboxState.SENDING.value
+_HELD = OutboxState.HELD.value
 _HEAD = (
     "o.id = (SELECT o2.id FROM outbox o2 WHERE o2.channel_id = o.channel_id "
     f"AND o2.state IN ('{_PENDING}', '{_SENDING}') "
@@ -64,14 +65,20 @@ def _item(row: Row) -> OutboxItem:
     )
 
 
-async def insert_article_rows(db: Connection, rows: Sequence[tuple[int, int]], now: float) -> None:
+async def insert_article_rows(
+    db: Connection,
+    rows: Sequence[tuple[int, int]],
+    now: float,
+    state: OutboxState = OutboxState.PENDING,
+) -> None:
     """Queue one article row per (channel id, article id) inside a transaction, in one
-    statement; a pair queued already is left as it is (the workers are told at commit)."""
+    statement (held for a digest with ``state`` held); a pair queued already is left as it
+    is. The workers are told when the transaction commits."""
     if not rows:
         return
     await db.executemany(
-        "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, next_at, nonce, "
-        "created_at) VALUES ($1, $2, $3, $4, '', $5, $6, $5) "
+        "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, state, next_at, "
+        "nonce, created_at) VALUES ($1, $2, $3, $4, '', $5, $6, $7, $6) "
         "ON CONFLICT (channel_id, dedup_key) DO NOTHING",
         [
             (
@@ -79,13 +86,15 @@ async def insert_article_rows(db: Connection, rows: Sequence[tuple[int, int]], n
                 article,
                 OutboxKind.ARTICLE.value,
                 f"article:{article}",
+                state.value,
                 now,
                 secrets.token_hex(12),
             )
             for channel, article in rows
         ],
     )
-    await notify(db, "outbox")
+    if state is OutboxState.PENDING:
+        await notify(db, "outbox")
 
 
 async def insert_row(
@@ -96,12 +105,13 @@ async def insert_row(
     payload: str,
     now: float,
     article_id: int | None = None,
+    state: OutboxState = OutboxState.PENDING,
 ) -> bool:
-    """Queue a row inside a transaction (the workers are told when it commits); False if
-    (channel, key) exists already."""
+    """Queue a row inside a transaction (the workers are told when it commits; a row held
+    for a digest is nothing to send yet); False if (channel, key) exists already."""
     status = await db.execute(
         "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, next_at, nonce, "
-        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $6) "
+        "created_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8) "
         "ON CONFLICT (channel_id, dedup_key) DO NOTHING",
         channel_id,
         article_id,
@@ -110,8 +120,9 @@ async def insert_row(
         payload,
         now,
         secrets.token_hex(12),
+        state.value,
     )
-    if affected(status):
+    if affected(status) and state is OutboxState.PENDING:
         await notify(db, "outbox")
     return affected(status) > 0
 
@@ -120,7 +131,18 @@ async def record_followups(
     db: Connection, channel_id: int, delivered: Delivered, now: float
 ) -> None:
     """Inside the transaction that marks a row sent: open the post's poll and queue it under
-    the post, or remember the platform poll a poll row made."""
+    the post, remember the platform poll a poll row made, send a digest's held rows."""
+    if delivered.digested:
+        await db.execute(
+            "UPDATE outbox SET state = $1, message_id = $2, sent_at = $3 "
+            "WHERE id = ANY($4::bigint[]) AND channel_id = $5 AND state = $6",
+            OutboxState.SENT.value,
+            delivered.message_id,
+            now,
+            list(delivered.digested),
+            channel_id,
+            _HELD,
+        )
     opening = delivered.opens_poll
     if opening is not None:
         poll_id = await create_poll_in(
@@ -243,6 +265,33 @@ class PgOutbox:
                 item_id,
             )
 
+    async def held_articles(self, channel_id: int, limit: int) -> list[tuple[int, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT id, article_id FROM outbox WHERE channel_id = $1 AND state = $2 "
+            "ORDER BY id LIMIT $3",
+            (channel_id, _HELD, limit),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def queue_digest(self, channel_id: int, slot: float, now: float) -> bool:
+        key, payload = digest_row(slot)
+        async with self._db.transaction() as db:
+            status = await db.execute(
+                "UPDATE channels SET digest_last = $1 WHERE id = $2 AND digest_last < $1",
+                slot,
+                channel_id,
+            )
+            if not affected(status):
+                return False
+            held = await db.fetchval(
+                "SELECT 1 FROM outbox WHERE channel_id = $1 AND state = $2 LIMIT 1",
+                channel_id,
+                _HELD,
+            )
+            if held is None:
+                return False
+            return await insert_row(db, channel_id, OutboxKind.DIGEST, key, payload, now)
+
     async def latest_sent_article(self, channel_id: int) -> int | None:
         value = await self._db.fetch_value(
             "SELECT article_id FROM outbox WHERE channel_id = $1 AND kind = $2 AND state = $3 "
@@ -283,4 +332,5 @@ class PgOutbox:
             waiting=states.get(_PENDING, 0) + states.get(_SENDING, 0),
             sent=states.get(OutboxState.SENT.value, 0),
             dead=states.get(OutboxState.DEAD.value, 0),
+            held=states.get(_HELD, 0),
         )

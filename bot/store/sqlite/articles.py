@@ -11,6 +11,7 @@ from bot.types import (
     Article,
     FeedUpdate,
     NewArticle,
+    OutboxState,
     Routed,
     SavedArticle,
     SearchHit,
@@ -92,6 +93,13 @@ class SqliteArticles:
                 for channel_id in item.channel_ids
             ]
             await insert_article_rows(db, rows, update.now)
+            held = [
+                (channel_id, article_id)
+                for item, article_id in zip(routed, ids, strict=True)
+                if article_id is not None
+                for channel_id in item.digest_ids
+            ]
+            await insert_article_rows(db, held, update.now, OutboxState.HELD)
             await _apply_feed_update(db, update)
         return [article_id for article_id in ids if article_id is not None]
 

@@ -6,20 +6,36 @@ import json
 from collections.abc import Sequence
 
 from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
-from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, Subscription
+from bot.types import (
+    Channel,
+    ChannelOptions,
+    ChatRef,
+    FeedOrigin,
+    Filters,
+    PollPolicy,
+    Subscription,
+)
 
 _COLUMNS = (
     "id, platform, chat_id, all_feeds, include_words, exclude_words, polls, poll_duration, "
-    "paused_reason, not_before"
+    "paused_reason, not_before, "
+    # filters, digests and languages
+    "include_patterns, exclude_patterns, chat_include, chat_exclude, digest, digest_last, "
+    "language, locale"
 )
+
+
+def _strings(value: str) -> tuple[str, ...]:
+    return tuple(json.loads(value))
 
 
 def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
     subscription = Subscription(
         all_feeds=bool(row[3]),
         feed_ids=feed_ids,
-        include=tuple(json.loads(row[4])),
-        exclude=tuple(json.loads(row[5])),
+        include=_strings(row[4]),
+        exclude=_strings(row[5]),
+        patterns=Filters(_strings(row[10]), _strings(row[11])),
     )
     return Channel(
         id=row[0],
@@ -29,6 +45,9 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
         poll_duration=row[7],
         paused_reason=row[8],
         not_before=row[9],
+        options=ChannelOptions(_strings(row[14]), row[16], row[17]),
+        chat_filters=Filters(_strings(row[12]), _strings(row[13])),
+        digest_last=row[15],
     )
 
 
@@ -138,19 +157,38 @@ class SqliteChannels:
             )
             return cursor.rowcount > 0
 
+    async def configure(self, channel_id: int, options: ChannelOptions, now: float) -> None:
+        digest = json.dumps(list(options.digest))
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE channels SET digest_last = CASE WHEN digest = ? THEN digest_last "
+                "ELSE ? END, digest = ?, language = ?, locale = ? WHERE id = ?",
+                (digest, now, digest, options.language, options.locale, channel_id),
+            )
+
+    async def set_chat_filters(self, channel_id: int, filters: Filters) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE channels SET chat_include = ?, chat_exclude = ? WHERE id = ?",
+                (json.dumps(list(filters.include)), json.dumps(list(filters.exclude)), channel_id),
+            )
+
 
 async def _replace_subscription(
     db: Connection, ref: ChatRef, sub: Subscription, polls: PollPolicy, duration: float
 ) -> None:
     await db.execute(
         "UPDATE channels SET all_feeds = ?, include_words = ?, exclude_words = ?, polls = ?, "
-        "poll_duration = ? WHERE platform = ? AND chat_id = ?",
+        "poll_duration = ?, include_patterns = ?, exclude_patterns = ? "
+        "WHERE platform = ? AND chat_id = ?",
         (
             int(sub.all_feeds),
             json.dumps(list(sub.include)),
             json.dumps(list(sub.exclude)),
             polls.value,
             duration,
+            json.dumps(list(sub.patterns.include)),
+            json.dumps(list(sub.patterns.exclude)),
             ref.platform,
             ref.chat_id,
         ),

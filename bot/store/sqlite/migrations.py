@@ -175,4 +175,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     CREATE TABLE workers (id TEXT PRIMARY KEY, last_seen REAL NOT NULL);
     """,
+    # 6: channel filters (regular expressions: the operator's and the chat's), digest
+    # schedules and the last slot decided, summary language and the bot's locale
+    """
+    ALTER TABLE channels ADD COLUMN include_patterns TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN exclude_patterns TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN chat_include TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN chat_exclude TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN digest TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN digest_last REAL NOT NULL DEFAULT 0;
+    ALTER TABLE channels ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    ALTER TABLE channels ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+    """,
 )

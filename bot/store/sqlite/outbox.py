@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 
-from bot.store.ports import poll_row
+from bot.store.ports import digest_row, poll_row
 from bot.store.sqlite.db import Connection, Database, Row, fetch_one_in, marks
 from bot.store.sqlite.polls import add_platform_poll_in, create_poll_in
 from bot.types import (
@@ -24,6 +24,7 @@ from bot.types import (
 )
 
 _PENDING, _SENDING = OutboxState.PENDING.value, OutboxState.SENDING.value
+_HELD = OutboxState.HELD.value
 _HEAD = (
     "o.id = (SELECT o2.id FROM outbox o2 WHERE o2.channel_id = o.channel_id "
     f"AND o2.state IN ('{_PENDING}', '{_SENDING}') "
@@ -82,13 +83,19 @@ async def insert_row(
     return cursor.rowcount > 0
 
 
-async def insert_article_rows(db: Connection, rows: Sequence[tuple[int, int]], now: float) -> None:
+async def insert_article_rows(
+    db: Connection,
+    rows: Sequence[tuple[int, int]],
+    now: float,
+    state: OutboxState = OutboxState.PENDING,
+) -> None:
     """Queue one article row per (channel id, article id) inside a transaction, in one
-    statement; a pair queued already is left as it is."""
+    statement (held for a digest with ``state`` held); a pair queued already is left as
+    it is."""
     if rows:
         await db.executemany(
-            "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, next_at, "
-            "nonce, created_at) VALUES (?, ?, ?, ?, '', ?, ?, ?) "
+            "INSERT INTO outbox (channel_id, article_id, kind, dedup_key, payload, state, "
+            "next_at, nonce, created_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?) "
             "ON CONFLICT (channel_id, dedup_key) DO NOTHING",
             [
                 (
@@ -96,6 +103,7 @@ async def insert_article_rows(db: Connection, rows: Sequence[tuple[int, int]], n
                     article,
                     OutboxKind.ARTICLE.value,
                     f"article:{article}",
+                    state.value,
                     now,
                     secrets.token_hex(12),
                     now,
@@ -205,6 +213,32 @@ class SqliteOutbox:
                 (OutboxState.DEAD.value, reason, item_id),
             )
 
+    async def held_articles(self, channel_id: int, limit: int) -> list[tuple[int, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT id, article_id FROM outbox WHERE channel_id = ? AND state = ? "
+            "ORDER BY id LIMIT ?",
+            (channel_id, _HELD, limit),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def queue_digest(self, channel_id: int, slot: float, now: float) -> bool:
+        key, payload = digest_row(slot)
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE channels SET digest_last = ? WHERE id = ? AND digest_last < ?",
+                (slot, channel_id, slot),
+            )
+            if cursor.rowcount == 0:
+                return False
+            held = await fetch_one_in(
+                db,
+                "SELECT 1 FROM outbox WHERE channel_id = ? AND state = ? LIMIT 1",
+                (channel_id, _HELD),
+            )
+            if held is None:
+                return False
+            return await insert_row(db, channel_id, OutboxKind.DIGEST, key, payload, now)
+
     async def latest_sent_article(self, channel_id: int) -> int | None:
         value = await self._db.fetch_value(
             "SELECT article_id FROM outbox WHERE channel_id = ? AND kind = ? AND state = ? "
@@ -246,6 +280,7 @@ class SqliteOutbox:
             waiting=states.get(_PENDING, 0) + states.get(_SENDING, 0),
             sent=states.get(OutboxState.SENT.value, 0),
             dead=states.get(OutboxState.DEAD.value, 0),
+            held=states.get(_HELD, 0),
         )
 
 
@@ -265,7 +300,16 @@ async def record_followups(
     db: Connection, channel_id: int, delivered: Delivered, now: float
 ) -> None:
     """Inside the transaction that marks a row sent: open the post's poll and queue it under
-    the post, or remember the platform poll a poll row made."""
+    the post, remember the platform poll a poll row made, send a digest's held rows."""
+    if delivered.digested:
+        await db.executemany(
+            "UPDATE outbox SET state = ?, message_id = ?, sent_at = ? "
+            "WHERE id = ? AND channel_id = ? AND state = ?",
+            [
+                (OutboxState.SENT.value, delivered.message_id, now, row, channel_id, _HELD)
+                for row in delivered.digested
+            ],
+        )
     opening = delivered.opens_poll
     if opening is not None:
         poll_id = await create_poll_in(

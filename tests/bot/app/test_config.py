@@ -95,3 +95,49 @@ def test_env_example_documents_every_variable() -> None:
     text = (REPO / ".env.example").read_text()
     for field in Settings.model_fields.values():
         assert f"{field.alias}=" in text
+
+
+def test_filters_digests_and_languages_parse(tmp_path: Path) -> None:
+    """include/exclude patterns, a digest (one time or a list) and the languages are read
+    into the channel's filters and options."""
+    config = parse_config(
+        {
+            "channels": [
+                {
+                    "to": "console",
+                    "include": ["(?i)venezuela"],
+                    "exclude": ["sport"],
+                    "digest": "08:00  Europe/Berlin",
+                    "language": "de",
+                    "locale": "de-AT",
+                },
+                {"to": "telegram:@x", "digest": ["07:00", "every 6h"]},
+            ]
+        }
+    )
+    first, second = config.channels
+    assert first.patterns.include == ("(?i)venezuela",) and first.patterns.exclude == ("sport",)
+    assert (first.options.digest, first.options.language) == (("08:00 Europe/Berlin",), "de")
+    assert first.options.locale == "de-AT"
+    assert second.options.digest == ("07:00", "every 6h")
+
+
+@pytest.mark.parametrize(
+    ("channel", "problem"),
+    [
+        ({"include": ["(?=x)"]}, "channels.0.include: .*look-around"),
+        ({"exclude": ["(unclosed"]}, "channels.0.exclude: .*not a valid regular expression"),
+        ({"include": ["x"] * 21}, "channels.0.include: .*at most 20 patterns"),
+        ({"digest": "8 in the morning"}, "channels.0.digest: .*expected a time"),
+        ({"digest": ["08:00 Nowhere/City"]}, "channels.0.digest: .*unknown time zone"),
+        ({"language": "German!"}, "channels.0.language: .*not a language code"),
+        ({"locale": "tlh"}, "channels.0.locale: .*newsbrief speaks de, en, es, fr"),
+    ],
+)
+def test_bad_filters_digests_and_languages_are_config_errors(
+    channel: dict[str, object], problem: str
+) -> None:
+    """An invalid pattern, schedule or language is a config error that says where and
+    what, never a crash later."""
+    with pytest.raises(ConfigError, match=problem):
+        parse_config({"channels": [{"to": "console", **channel}]})

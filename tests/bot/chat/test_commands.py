@@ -20,6 +20,7 @@ CONTRACT = {  # ARCHITECTURE.md: the commands and the argument each takes
     "feeds": "",
     "poll": "[question]",
     "results": "[poll]",
+    "filter": "[rule]",
     "status": "",
     "help": "",
 }
@@ -51,7 +52,7 @@ def test_help_keeps_what_each_command_means() -> None:
 def test_admin_marks_match_admin_only() -> None:
     """Exactly the commands that change a chat say "(admins)" and need admin rights."""
     marked = {line.split()[0][1:] for line in help_text().splitlines() if "(admins)" in line}
-    assert marked == ADMIN_ONLY == {"subscribe", "unsubscribe", "poll"}
+    assert marked == ADMIN_ONLY == {"subscribe", "unsubscribe", "poll", "filter"}
     assert {spec.name for spec in COMMANDS if spec.admin_only} == ADMIN_ONLY
 
 

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from bot.errors import ParseError
 from bot.feeds.parse import (
     MAX_ENTRIES,
+    MAX_TAGS,
+    TAG_MAX_CHARS,
     TEASER_MAX_CHARS,
     TEXT_MAX_CHARS,
     TITLE_MAX_CHARS,
@@ -686,3 +688,27 @@ def test_plain_item_words_are_preserved(items: list[tuple[list[str], list[str]]]
     data = f'<rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
     feed = parse_feed(data, BASE)
     assert [(e.title.split(), e.text.split()) for e in feed.entries] == items
+
+
+def test_entry_tags_are_kept_as_plain_text_once_each() -> None:
+    """RSS categories, Atom categories (label, else term) and JSON Feed tags become an
+    entry's tags: plain text, no repeats, at most ``MAX_TAGS`` of at most
+    ``TAG_MAX_CHARS``; tags of the wrong type are ignored."""
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title><item>'
+        b"<guid>1</guid><title>T</title><category>Sport</category>"
+        b'<category domain="x">Politics &amp; power</category><category>Sport</category>'
+        b"<description>d</description></item></channel></rss>"
+    )
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>W</title>'
+        b'<entry><id>1</id><title>T</title><category term="sport" label="Sport news"/>'
+        b'<category term="oil"/><content>x</content></entry></feed>'
+    )
+    many = [f"<b>tag {n}</b>" for n in range(40)] + [3, None, "x" * 500]
+    json_feed = json.dumps({"version": "1.1", "items": [{"id": "1", "tags": many}]}).encode()
+    assert parse_feed(rss).entries[0].tags == ("Sport", "Politics & power")
+    assert parse_feed(atom).entries[0].tags == ("Sport news", "oil")
+    tags = parse_feed(json_feed).entries[0].tags
+    assert len(tags) == MAX_TAGS and tags[0] == "tag 0"
+    assert all(len(t) <= TAG_MAX_CHARS for t in tags)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from bot.store.ports import Store
 from bot.store.tables import TABLES
-from bot.types import Delivered, OpenPoll, OutboxState
+from bot.types import (
+    ChannelOptions,
+    Delivered,
+    FeedUpdate,
+    Filters,
+    OpenPoll,
+    OutboxState,
+    Routed,
+)
 from summarizer.base import PollProposal
-from tests.bot.helpers import make_channel, make_feed, store_articles
+from tests.bot.helpers import article, make_channel, make_feed, store_articles
 
 NOW = 1_000.0
 
@@ -33,6 +41,11 @@ async def populate(store: Store) -> None:
     await store.polls.set_counts(platform_poll.id, (0, 1), final=True)
     held = await store.polls.hold_vote("fake", "p-later", "bob", (0,), NOW, forget_before=0)
     assert held is None  # kept until that platform poll is recorded
+    digest = await make_channel(store, "digest")  # filters, a digest, held rows
+    await store.channels.configure(digest.id, ChannelOptions(("08:00",), "de", "de"), NOW)
+    await store.channels.set_chat_filters(digest.id, Filters(("oil",), ("sport",)))
+    routed = [Routed(article(feed, 9), (), (digest.id,))]
+    await store.articles.save_ingest(FeedUpdate(feed.id, NOW, NOW + 600), routed)
     await store.summaries.save_article_summary("h", "extractive-1", "{}", NOW)
     await store.summaries.save_topic_summary("k", "{}", NOW)
 
