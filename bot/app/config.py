@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.app.platforms import check_chat
 from bot.errors import BlockedURL, ConfigError
 from bot.feeds.netguard import operator_feed_location
-from bot.types import ChatRef, PollPolicy
+from bot.types import ChatRef, PollPolicy, StoryMode
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DEFAULT_EVERY = 15 * 60.0
@@ -77,6 +77,7 @@ class ChannelConfig(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     polls: PollPolicy = PollPolicy.AUTO
     poll_duration: Annotated[float, _duration_at_least(10.0)] = 24 * 3600.0
+    stories: StoryMode = StoryMode.THREAD
 
     @field_validator("to")
     @classmethod

@@ -48,5 +48,6 @@ async def sync_config(store: Store, loaded: LoadedConfig, now: float) -> None:
             subscription=subscription,
             polls=cc.polls,
             poll_duration=cc.poll_duration,
+            stories=cc.stories,
             now=now,
         )

@@ -56,6 +56,7 @@ TABLES: tuple[Table, ...] = (
             "id", "platform", "chat_id", "origin", "all_feeds", "include_words",
             "exclude_words", "polls", "poll_duration", "paused_reason", "not_before",
             "created_at",
+            "stories",
         ),
         booleans=frozenset({"all_feeds"}),
     ),
@@ -90,6 +91,19 @@ TABLES: tuple[Table, ...] = (
         "held_votes",
         ("platform", "platform_poll_id", "user_id", "options", "received_at"),
         key=("platform", "platform_poll_id", "user_id"),
+    ),
+    Table(
+        "story_posts",
+        (
+            "channel_id", "story_id", "message_id", "thread", "told", "created_at",
+            "updated_at",
+        ),
+        key=("channel_id", "story_id"),
+    ),
+    Table(
+        "story_asks",
+        ("platform", "chat_id", "story_id", "last_article", "shown", "asked_at"),
+        key=("platform", "chat_id", "story_id"),
     ),
 )
 # fmt: on

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.delivery.compose import Composer
+from bot.delivery.compose import Composer, delivered
 from bot.delivery.dispatcher import Dispatcher
 from bot.polls.closer import PollCloser
-from bot.polls.lifecycle import Polls, delivered
+from bot.polls.lifecycle import Polls
 from bot.ports import Fetcher
 from bot.store.ports import Store
 from bot.summaries import Summaries
@@ -110,7 +110,7 @@ def core(
     summaries = Summaries(store.summaries, summarizer or FakeSummarizer(), clock)
     polls = Polls(store, clock, on_queued=ready.set)
     service = Service(store, summaries, polls, fetcher or NoFetcher(), clock)  # type: ignore[arg-type]
-    composer = Composer(store.articles, summaries, polls)
+    composer = Composer(store.articles, store.stories, summaries, polls)
     platforms = {platform.name: platform}
     dispatcher = Dispatcher(store, platforms, clock, composer.compose, record=delivered, wake=ready)
     closer = PollCloser(store, polls, platforms, clock)

@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 
 from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
-from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, Subscription
+from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, StoryMode, Subscription
 
 COLUMNS = (
     "id, platform, chat_id, all_feeds, include_words, exclude_words, polls, poll_duration, "
-    "paused_reason, not_before"
+    "paused_reason, not_before, "
+    "stories"
 )
 
 
@@ -23,12 +24,13 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
     )
     return Channel(
         id=row["id"],
-        ref=ChatRef(row["platform"], row["chat_id"]),
+        ref=ChatRef.from_key(row["platform"], row["chat_id"]),
         subscription=subscription,
         polls=PollPolicy(row["polls"]),
         poll_duration=row["poll_duration"],
         paused_reason=row["paused_reason"],
         not_before=row["not_before"],
+        stories=StoryMode(row["stories"]),
     )
 
 
@@ -46,6 +48,7 @@ class PgChannels:
         subscription: Subscription | None = None,
         polls: PollPolicy = PollPolicy.AUTO,
         poll_duration: float = 24 * 3600,
+        stories: StoryMode = StoryMode.THREAD,
         now: float,
     ) -> Channel:
         async with self._db.transaction() as db:
@@ -54,7 +57,7 @@ class PgChannels:
                 "poll_duration, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
                 "ON CONFLICT (platform, chat_id) DO NOTHING",
                 ref.platform,
-                ref.chat_id,
+                ref.key,
                 origin.value,
                 subscription is not None and subscription.all_feeds,
                 polls.value,
@@ -63,6 +66,12 @@ class PgChannels:
             )
             if subscription is not None:
                 await _replace_subscription(db, ref, subscription, polls, poll_duration)
+                await db.execute(
+                    "UPDATE channels SET stories = $1 WHERE platform = $2 AND chat_id = $3",
+                    stories.value,
+                    ref.platform,
+                    ref.key,
+                )
         channel = await self.by_ref(ref)
         assert channel is not None  # just written
         return channel
@@ -77,7 +86,7 @@ class PgChannels:
     async def by_ref(self, ref: ChatRef) -> Channel | None:
         rows = await self._db.fetch_all(
             f"SELECT {COLUMNS} FROM channels WHERE platform = $1 AND chat_id = $2",
-            (ref.platform, ref.chat_id),
+            (ref.platform, ref.key),
         )
         found = await self._with_feeds(rows)
         return found[0] if found else None
@@ -135,9 +144,9 @@ class PgChannels:
             status = await db.execute(
                 "UPDATE channels SET chat_id = $1 WHERE platform = $2 AND chat_id = $3 "
                 "AND NOT EXISTS (SELECT 1 FROM channels WHERE platform = $4 AND chat_id = $1)",
-                new.chat_id,
+                new.key,
                 old.platform,
-                old.chat_id,
+                old.key,
                 new.platform,
             )
         return affected(status) > 0
@@ -155,7 +164,7 @@ async def _replace_subscription(
         polls.value,
         duration,
         ref.platform,
-        ref.chat_id,
+        ref.key,
     )
     await db.execute("DELETE FROM subscriptions WHERE channel_id = $1", channel_id)
     await db.executemany(

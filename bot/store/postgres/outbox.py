@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from bot.store.ports import poll_row
 from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
 from bot.store.postgres.polls import add_platform_poll_in, create_poll_in
+from bot.store.postgres.stories import record_told_in
 from bot.types import (
     Delivered,
     OutboxCounts,
@@ -96,7 +97,10 @@ async def record_followups(
     db: Connection, channel_id: int, delivered: Delivered, now: float
 ) -> None:
     """Inside the transaction that marks a row sent: open the post's poll and queue it under
-    the post, or remember the platform poll a poll row made."""
+    the post, or remember the platform poll a poll row made; record what the message told
+    the channel of its story."""
+    if delivered.story is not None:
+        await record_told_in(db, channel_id, delivered.message_id, delivered.story, now)
     opening = delivered.opens_poll
     if opening is not None:
         poll_id = await create_poll_in(
@@ -215,6 +219,15 @@ class PgOutbox:
                 "UPDATE outbox SET state = $1, last_error = $2, attempts = attempts + 1 "
                 "WHERE id = $3",
                 OutboxState.DEAD.value,
+                reason,
+                item_id,
+            )
+
+    async def mark_skipped(self, item_id: int, reason: str) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = $1, last_error = $2 WHERE id = $3",
+                OutboxState.SKIPPED.value,
                 reason,
                 item_id,
             )

@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 
 from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
-from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, Subscription
+from bot.types import Channel, ChatRef, FeedOrigin, PollPolicy, StoryMode, Subscription
 
 _COLUMNS = (
     "id, platform, chat_id, all_feeds, include_words, exclude_words, polls, poll_duration, "
-    "paused_reason, not_before"
+    "paused_reason, not_before, "
+    "stories"
 )
 
 
@@ -23,12 +24,13 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
     )
     return Channel(
         id=row[0],
-        ref=ChatRef(row[1], row[2]),
+        ref=ChatRef.from_key(row[1], row[2]),
         subscription=subscription,
         polls=PollPolicy(row[6]),
         poll_duration=row[7],
         paused_reason=row[8],
         not_before=row[9],
+        stories=StoryMode(row[10]),
     )
 
 
@@ -46,6 +48,7 @@ class SqliteChannels:
         subscription: Subscription | None = None,
         polls: PollPolicy = PollPolicy.AUTO,
         poll_duration: float = 24 * 3600,
+        stories: StoryMode = StoryMode.THREAD,
         now: float,
     ) -> Channel:
         async with self._db.transaction() as db:
@@ -55,7 +58,7 @@ class SqliteChannels:
                 "ON CONFLICT (platform, chat_id) DO NOTHING",
                 (
                     ref.platform,
-                    ref.chat_id,
+                    ref.key,
                     origin.value,
                     int(subscription is not None and subscription.all_feeds),
                     polls.value,
@@ -65,6 +68,10 @@ class SqliteChannels:
             )
             if subscription is not None:
                 await _replace_subscription(db, ref, subscription, polls, poll_duration)
+                await db.execute(
+                    "UPDATE channels SET stories = ? WHERE platform = ? AND chat_id = ?",
+                    (stories.value, ref.platform, ref.key),
+                )
         channel = await self.by_ref(ref)
         assert channel is not None  # just written
         return channel
@@ -79,7 +86,7 @@ class SqliteChannels:
     async def by_ref(self, ref: ChatRef) -> Channel | None:
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM channels WHERE platform = ? AND chat_id = ?",
-            (ref.platform, ref.chat_id),
+            (ref.platform, ref.key),
         )
         found = await self._with_feeds(rows)
         return found[0] if found else None
@@ -134,7 +141,7 @@ class SqliteChannels:
             cursor = await db.execute(
                 "UPDATE channels SET chat_id = ? WHERE platform = ? AND chat_id = ? AND NOT EXISTS "
                 "(SELECT 1 FROM channels WHERE platform = ? AND chat_id = ?)",
-                (new.chat_id, old.platform, old.chat_id, new.platform, new.chat_id),
+                (new.key, old.platform, old.key, new.platform, new.key),
             )
             return cursor.rowcount > 0
 
@@ -152,13 +159,13 @@ async def _replace_subscription(
             polls.value,
             duration,
             ref.platform,
-            ref.chat_id,
+            ref.key,
         ),
     )
     row = await fetch_one_in(
         db,
         "SELECT id FROM channels WHERE platform = ? AND chat_id = ?",
-        (ref.platform, ref.chat_id),
+        (ref.platform, ref.key),
     )
     assert row is not None  # inserted above in the same transaction
     await db.execute("DELETE FROM subscriptions WHERE channel_id = ?", (row[0],))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from bot.store.ports import poll_row
 from bot.store.sqlite.db import Connection, Database, Row, fetch_one_in, marks
 from bot.store.sqlite.polls import add_platform_poll_in, create_poll_in
+from bot.store.sqlite.stories import record_told_in
 from bot.types import (
     Delivered,
     OutboxCounts,
@@ -205,6 +206,13 @@ class SqliteOutbox:
                 (OutboxState.DEAD.value, reason, item_id),
             )
 
+    async def mark_skipped(self, item_id: int, reason: str) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = ?, last_error = ? WHERE id = ?",
+                (OutboxState.SKIPPED.value, reason, item_id),
+            )
+
     async def latest_sent_article(self, channel_id: int) -> int | None:
         value = await self._db.fetch_value(
             "SELECT article_id FROM outbox WHERE channel_id = ? AND kind = ? AND state = ? "
@@ -265,7 +273,10 @@ async def record_followups(
     db: Connection, channel_id: int, delivered: Delivered, now: float
 ) -> None:
     """Inside the transaction that marks a row sent: open the post's poll and queue it under
-    the post, or remember the platform poll a poll row made."""
+    the post, or remember the platform poll a poll row made; record what the message told
+    the channel of its story."""
+    if delivered.story is not None:
+        await record_told_in(db, channel_id, delivered.message_id, delivered.story, now)
     opening = delivered.opens_poll
     if opening is not None:
         poll_id = await create_poll_in(
