@@ -167,7 +167,8 @@ class ExtractiveSummarizer:
             docs: The selected articles, best first.
 
         Returns:
-            A summary whose ``cites`` give each sentence's document index.
+            A summary whose ``cites`` give, per sentence, the index of the document it
+            came from, then of every other document that says it again.
         """
         return await asyncio.to_thread(self.summarize_topic_text, topic, tuple(docs))
 
@@ -209,10 +210,24 @@ class ExtractiveSummarizer:
         limits = _Limits(limit, limit, self._topic_sentences, _TOPIC_PER_DOC, _TOPIC_WEAKEST)
         ordered = _in_article_order(_select(candidates, limits, self._tuning))
         sentences = tuple(c.sentence.text for c in ordered)
-        return _summary(sentences, cites=tuple(c.doc for c in ordered))
+        cites = tuple(_sources(c, candidates, self._tuning.redundancy) for c in ordered)
+        return _summary(sentences, cites=cites)
 
 
-def _summary(sentences: tuple[str, ...], cites: tuple[int, ...] = ()) -> Summary:
+def _sources(
+    chosen: _Candidate, candidates: Sequence[_Candidate], threshold: float
+) -> tuple[int, ...]:
+    """The documents a chosen sentence rests on: its own, then every other one that says
+    it again (a sentence repeating it, by the same cosine that keeps repeats out)."""
+    others = {
+        c.doc
+        for c in candidates
+        if c.doc != chosen.doc and overlap(c.terms, chosen.terms) > threshold
+    }
+    return (chosen.doc, *sorted(others))
+
+
+def _summary(sentences: tuple[str, ...], cites: tuple[tuple[int, ...], ...] = ()) -> Summary:
     """Build an extractive :class:`Summary` from chosen sentences."""
     return Summary(" ".join(sentences), sentences, "extractive", cites=cites)
 

@@ -10,14 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.delivery.stories import (
-    Telling,
-    sources_so_far,
-    story_title,
-    telling,
-    told_after,
-    untold,
-)
+from bot.chat.stories import told_after, untold
+from bot.delivery.stories import Telling, sources_so_far, story_title, telling
 from bot.errors import NotFound
 from bot.polls.lifecycle import Polls
 from bot.store.ports import ArticleStore, StoryStore, poll_of

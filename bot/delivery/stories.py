@@ -14,14 +14,6 @@ from collections.abc import Sequence
 from enum import Enum
 
 from bot.types import Article, StoryMode, StoryPost
-from summarizer.extractive import Tuning
-from summarizer.terms import overlap, term_set
-
-# A sentence whose terms overlap a sentence told already by more than this repeats it: the
-# extractive summarizer's cross-validated redundancy cosine, one definition of "says the
-# same thing again".
-REPEAT = Tuning().redundancy
-MAX_TOLD = 200  # sentences remembered per story and chat (a long story's oldest go first)
 
 
 class Telling(Enum):
@@ -42,27 +34,6 @@ def telling(mode: StoryMode, post: StoryPost | None) -> Telling:
         StoryMode.SEPARATE: Telling.POST,
         StoryMode.FIRST: Telling.SKIP,
     }[mode]
-
-
-def untold(sentences: Sequence[str], told: Sequence[str]) -> tuple[str, ...]:
-    """The sentences that repeat nothing told already (nor one another), in order."""
-    seen = [term_set(t) for t in told]
-    fresh: list[str] = []
-    for sentence in sentences:
-        terms = term_set(sentence)
-        if any(overlap(terms, other) > REPEAT for other in seen):
-            continue
-        fresh.append(sentence)
-        seen.append(terms)
-    return tuple(fresh)
-
-
-def told_after(told: Sequence[str], sentences: Sequence[str]) -> tuple[str, ...]:
-    """What a chat has been told of a story once ``sentences`` are sent too (the latest
-    :data:`MAX_TOLD`)."""
-    known = set(told)
-    added = [s for s in dict.fromkeys(sentences) if s not in known]
-    return (*told, *added)[-MAX_TOLD:]
 
 
 def sources_so_far(story: Sequence[Article], article_id: int) -> int:

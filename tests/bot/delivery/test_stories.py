@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from bot.chat.stories import told_after, untold
 from bot.clock import ManualClock
-from bot.delivery.stories import Telling, sources_so_far, telling, told_after, untold
+from bot.delivery.stories import Telling, sources_so_far, telling
 from bot.store.sqlite import SqliteStore
 from bot.types import (
     Channel,
