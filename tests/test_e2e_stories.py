@@ -6,7 +6,7 @@ fakes; ``stories --json`` lists them as one story."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,8 @@ GROUP, FORUM, TOPIC = -1001, -1003, 42
 TEXT_CHANNEL, FORUM_CHANNEL = 111111111111111111, 333333333333333333
 DISCORD_TOKEN = "MTAxOTk5.e2e-bot-token.s3cr3t"
 MEMBER = 501
+OLD_ONE = [("a0", "Old", "Yesterday's harbour news.")]
+OLD_TWO = [("b0", "Old too", "Yesterday's market news.")]
 QUAKE_ONE = (
     "Earthquake kills dozens in central Chile",
     "A magnitude 7.1 earthquake struck central Chile near Talca on Tuesday, killing at least "
@@ -65,8 +67,8 @@ def settings(
     tmp_path: Path, api: FakeTelegramAPI, discord: FakeDiscord, server: LocalServer
 ) -> Settings:
     """Two outlets' feeds posted to a Telegram group and topic and two Discord channels."""
-    one = server.route("/one.xml", rss([("a0", "Old", "Yesterday's harbour news.")]))
-    two = server.route("/two.xml", rss([("b0", "Old too", "Yesterday's market news.")]))
+    one = server.route("/one.xml", rss(OLD_ONE))
+    two = server.route("/two.xml", rss(OLD_TWO))
     chats = [f"telegram:{GROUP}", f"telegram:{FORUM}/{TOPIC}"]
     chats += [f"discord:{TEXT_CHANNEL}", f"discord:{FORUM_CHANNEL}"]
     config = tmp_path / "newsbrief.toml"
@@ -97,13 +99,9 @@ async def _one_event_from_two_outlets(
     """Run the bot: the outlets' first fetch, then outlet one's report, then outlet two's."""
     async with running_bot(settings, server, clock) as bot:
         await bot.tick()  # first fetch: remembered, not posted
-        server.route(
-            "/one.xml", rss([("a0", "Old", "Yesterday's harbour news."), ("a1", *QUAKE_ONE)])
-        )
+        server.route("/one.xml", rss([*OLD_ONE, ("a1", *QUAKE_ONE)]))
         await bot.tick()
-        server.route(
-            "/two.xml", rss([("b0", "Old too", "Yesterday's market news."), ("b1", *QUAKE_TWO)])
-        )
+        server.route("/two.xml", rss([*OLD_TWO, ("b1", *QUAKE_TWO)]))
         await bot.tick()
 
 
@@ -180,3 +178,33 @@ async def test_a_command_typed_in_a_topic_is_answered_in_that_topic(
         reply = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == FORUM)
     assert reply.params.get("message_thread_id") == TOPIC
     assert reply.params["reply_parameters"]["message_id"] == command["message"]["message_id"]
+
+
+async def test_summary_in_a_topic_answers_by_story_and_says_what_is_new(
+    settings: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """/summary in a forum topic is answered there by story, its sentences citing their
+    sources; asked again after a second outlet's report, the answer cites both outlets
+    and says what is new since the topic last asked."""
+
+    def summary_reply(marker: str) -> Callable[[Call], bool]:
+        return lambda c: (
+            c.method == "sendMessage" and c.chat_id == FORUM and marker in c.visible_text
+        )
+
+    async with running_bot(settings, server, clock) as bot:
+        await bot.tick()
+        server.route("/one.xml", rss([*OLD_ONE, ("a1", *QUAKE_ONE)]))
+        await bot.tick()
+        api.queue(api.message(FORUM, "/summary chile earthquake", user_id=MEMBER, topic=TOPIC))
+        first = await api.wait_for(summary_reply("Summary: chile earthquake"))
+        server.route("/two.xml", rss([*OLD_TWO, ("b1", *QUAKE_TWO)]))
+        await bot.tick()
+        api.queue(api.message(FORUM, "/summary chile earthquake", user_id=MEMBER, topic=TOPIC))
+        second = await api.wait_for(summary_reply("New since this chat last asked:"))
+    assert first.params["message_thread_id"] == second.params["message_thread_id"] == TOPIC
+    assert "[1]" in first.visible_text and "[2]" not in first.visible_text
+    assert "New since" not in first.visible_text
+    new_part = second.visible_text.split("New since this chat last asked:")[1]
+    assert "[2]" in new_part
+    assert "https://news.test/b1" in str(second.params["text"])

@@ -200,13 +200,21 @@ class Service:
         return summary_reply(answer)
 
     async def _cmd_latest(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         articles = await self._store.articles.latest(LATEST_COUNT, [f.id for f in feeds])
         if not articles:
             return Reply("No stories yet. An admin can /subscribe <feed url> to follow a feed.")
         sources = tuple(Source(a.title, a.url, a.feed_name) for a in articles)
         return Reply("The newest stories:", sources, title="Latest")
+
+    async def _seen_from(self, chat: ChatRef) -> Channel | None:
+        """The channel a chat's read-only commands are about: its own, or, in a forum topic
+        that has none, the chat's."""
+        channel = await self._store.channels.by_ref(chat)
+        if channel is None and chat.thread:
+            return await self._store.channels.by_ref(chat.chat)
+        return channel
 
     async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
         """The feeds a chat sees: its subscription; the operator's console sees them all."""
@@ -274,7 +282,7 @@ class Service:
         return Reply(f"Unsubscribed from {feed.label}.")
 
     async def _cmd_feeds(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         if not feeds:
             return Reply("This chat follows no feeds yet. An admin can /subscribe <feed url>.")
@@ -288,11 +296,11 @@ class Service:
         return await self._polls.start_poll(channel, command.args, latest)
 
     async def _cmd_results(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         return await self._polls.results(channel, command.args)
 
     async def _cmd_status(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         counts = await self._store.outbox.counts(channel.id if channel else None)
         feeds = await self._listed_feeds(command.chat, channel)
         lines = [_channel_state(channel), f"Summaries: {self._summaries.key}."]

@@ -16,7 +16,7 @@ from bot.feeds.fetch import HttpFetcher
 from bot.ingest.pipeline import Ingestor
 from bot.ports import FetchRequest, FetchResult
 from bot.store.sqlite import SqliteStore
-from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed
+from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed, Subscription
 from summarizer.extractive import ExtractiveSummarizer
 from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed
 from tests.fakes.summarizer import FakeSummarizer
@@ -279,3 +279,21 @@ async def test_any_command_with_any_argument_gets_a_bounded_reply(
     reply = await parts.service.handle(Command(name, args, CHAT, "42", admin))
     assert isinstance(reply, Reply) and reply.text
     assert len(reply.text) <= 2000 and len(reply.sources) <= 10
+
+
+async def test_a_topic_without_a_channel_of_its_own_sees_its_groups(
+    store: SqliteStore, clock: ManualClock, service: Service
+) -> None:
+    """/status and /feeds typed in a forum topic that is not a channel of its own answer
+    about the group's channel; a topic that is one answers about itself."""
+    await _seed(store, clock)
+    in_topic = ChatRef("telegram", "-100", "7")
+    status = await service.handle(Command("status", "", in_topic, "42", False))
+    assert "Posting to this chat is active." in status.text
+    feeds = await service.handle(Command("feeds", "", in_topic, "42", False))
+    assert "paper" in feeds.text
+    await store.channels.upsert(
+        in_topic, origin=FeedOrigin.CONFIG, subscription=Subscription(all_feeds=False), now=0
+    )
+    own = await service.handle(Command("feeds", "", in_topic, "42", False))
+    assert "follows no feeds" in own.text
