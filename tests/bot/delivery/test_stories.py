@@ -4,6 +4,7 @@ separate posts, or nothing, by the channel's ``stories`` setting; one poll per s
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -215,3 +216,26 @@ async def test_sources_count_outlets_up_to_the_article(store: SqliteStore) -> No
     ids = await _story(store, [feeds[0], feeds[1], feeds[0]], [], [FIRST, SECOND, THIRD])
     story = (await store.articles.story_sources([ids[0]]))[ids[0]]
     assert [sources_so_far(story, i) for i in ids] == [1, 2, 2]
+
+
+async def test_a_story_post_in_flight_at_a_crash_is_sent_again_then_replied_to(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A story's first post in flight at a crash is sent again after the restart (the one
+    repeat the outbox allows) and becomes the story's post; the next article replies to
+    it, it is not a second full post."""
+    store = await SqliteStore.open(tmp_path / "crash.db")
+    channel = await _channel(store, "group", StoryMode.THREAD)
+    await _story(store, await _feeds(store, 2), [channel], [FIRST, SECOND])
+    await store.outbox.claim_due(clock.now(), 1, platforms=["fake"])  # in flight at the crash
+    await store.close()
+    store = await SqliteStore.open(tmp_path / "crash.db")
+    try:
+        assert await store.outbox.recover_in_flight() == 1
+        parts = core(store, clock)
+        await parts.dispatcher.drain()
+        post, update = parts.platform.to("group")
+    finally:
+        await store.close()
+    assert isinstance(post, Post) and isinstance(update, StoryUpdate)
+    assert update.reply_to == "fake-1"
