@@ -39,7 +39,7 @@ class ChatRef:
         return f"{self.chat_id}/{self.thread}" if self.thread else self.chat_id
 
     @property
-    def chat(self) -> ChatRef:
+    def without_thread(self) -> ChatRef:
         """The chat itself, without the thread."""
         return ChatRef(self.platform, self.chat_id) if self.thread else self
 

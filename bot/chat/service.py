@@ -213,7 +213,7 @@ class Service:
         that has none, the chat's."""
         channel = await self._store.channels.by_ref(chat)
         if channel is None and chat.thread:
-            return await self._store.channels.by_ref(chat.chat)
+            return await self._store.channels.by_ref(chat.without_thread)
         return channel
 
     async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
