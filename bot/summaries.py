@@ -31,7 +31,7 @@ def summary_to_json(summary: Summary) -> str:
             "method": summary.method,
             "headline": summary.headline,
             "poll": poll,
-            "cites": list(summary.cites),
+            "cites": [list(sources) for sources in summary.cites],
         },
         ensure_ascii=False,
     )
@@ -47,8 +47,14 @@ def summary_from_json(body: str) -> Summary:
         method=data["method"],
         headline=data.get("headline", ""),
         poll=PollProposal(poll["question"], tuple(poll["options"])) if poll else None,
-        cites=tuple(data.get("cites", ())),
+        cites=tuple(_sources(c) for c in data.get("cites", ())),
     )
+
+
+def _sources(cited: int | list[int]) -> tuple[int, ...]:
+    """A sentence's cited documents as cached; summaries cached before a sentence could
+    cite several documents hold one number."""
+    return (cited,) if isinstance(cited, int) else tuple(cited)
 
 
 def document(article: Article, language: str = "") -> Document:

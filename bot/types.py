@@ -15,23 +15,45 @@ from summarizer.base import Document, PollProposal, Summary
 
 __all__ = ["Document", "PollProposal", "Summary"]  # re-exported core types
 
-_CHAT_RE = re.compile(r"^([a-z][a-z0-9_]*):(\S+)$")
+_CHAT_RE = re.compile(r"^([a-z][a-z0-9_]*):([^\s/]+(?:/[^\s/]+)?)$")
 
 
 @dataclass(frozen=True, order=True)
 class ChatRef:
-    """A chat on a platform: ``ChatRef("telegram", "-100123")`` or ``ChatRef("console", "")``."""
+    """A chat on a platform: ``ChatRef("telegram", "-100123")`` or ``ChatRef("console", "")``.
+
+    ``thread`` names a place inside the chat that posts go to, such as a Telegram forum
+    topic (``ChatRef("telegram", "-100123", "42")``); empty for the chat itself.
+    """
 
     platform: str
     chat_id: str = ""
+    thread: str = ""
 
     def __str__(self) -> str:
-        return self.platform if not self.chat_id else f"{self.platform}:{self.chat_id}"
+        return self.platform if not self.chat_id else f"{self.platform}:{self.key}"
+
+    @property
+    def key(self) -> str:
+        """The chat and its thread as one string: ``-100123`` or ``-100123/42``."""
+        return f"{self.chat_id}/{self.thread}" if self.thread else self.chat_id
+
+    @property
+    def without_thread(self) -> ChatRef:
+        """The chat itself, without the thread."""
+        return ChatRef(self.platform, self.chat_id) if self.thread else self
+
+    @classmethod
+    def from_key(cls, platform: str, key: str) -> ChatRef:
+        """The chat a platform and a :attr:`key` name (the inverse of :attr:`key`)."""
+        chat_id, _, thread = key.partition("/")
+        return cls(platform, chat_id, thread)
 
     @classmethod
     def parse(cls, text: str) -> ChatRef:
-        """Parse a config ``to`` value, ``platform:chat`` or ``console``. Which platforms
-        exist, and what their chat ids look like, is the app's platform registry's call.
+        """Parse a config ``to`` value, ``platform:chat``, ``platform:chat/thread`` or
+        ``console``. Which platforms exist, what their chat ids look like and whether they
+        have threads is the app's platform registry's call.
 
         Raises:
             ConfigError: the value is not of that form.
@@ -41,8 +63,11 @@ class ChatRef:
             return CONSOLE
         match = _CHAT_RE.match(text)
         if not match:
-            raise ConfigError(f"channel {text!r}: expected <platform>:<chat> or console")
-        return cls(*match.groups())
+            raise ConfigError(
+                f"channel {text!r}: expected <platform>:<chat>, <platform>:<chat>/<topic> "
+                "or console"
+            )
+        return cls.from_key(*match.groups())
 
 
 CONSOLE = ChatRef("console")  # the operator's own terminal: it sees every feed
@@ -66,6 +91,14 @@ class PollPolicy(StrEnum):
     AUTO = "auto"
     ALWAYS = "always"
     NEVER = "never"
+
+
+class StoryMode(StrEnum):
+    """What a channel gets of a story's later articles (a channel's ``stories`` setting)."""
+
+    THREAD = "thread"  # the first a full post, later ones updates in reply to it
+    SEPARATE = "separate"  # a full post for every article
+    FIRST = "first"  # only the first article of each story
 
 
 class FeedOrigin(StrEnum):
@@ -251,6 +284,7 @@ class Channel:
     poll_duration: float = 24 * 3600
     paused_reason: str | None = None
     not_before: float = 0.0
+    stories: StoryMode = StoryMode.THREAD
     options: ChannelOptions = ChannelOptions()
     chat_filters: Filters = Filters()  # set by the chat's admins with /filter
     digest_last: float = 0.0  # the last digest slot decided (queued, or nothing to send)
@@ -271,8 +305,44 @@ class Source:
 
 
 @dataclass(frozen=True)
+class StoryTold:
+    """What a sent post or update tells a channel of a story: every sentence the channel
+    has been told of it, this message's included, and the thread the platform opened for
+    the story there (if any). Recorded in the transaction that marks the message sent."""
+
+    story_id: int
+    told: tuple[str, ...]
+    thread: str = ""
+
+
+@dataclass(frozen=True)
+class StoryPost:
+    """The post that started a story in a channel (its platform message, and the thread
+    the platform opened for it), and every sentence told there of the story since."""
+
+    channel_id: int
+    story_id: int
+    message_id: str
+    thread: str = ""
+    told: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryAsk:
+    """What a chat's last ``/summary`` of a story showed: the newest article the story had
+    then, and the sentences shown."""
+
+    last_article: int
+    shown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Post:
-    """What a channel is sent for one article (rendered per platform by the adapter)."""
+    """What a channel is sent for one article (rendered per platform by the adapter).
+
+    ``story`` is what the post tells its channel of the article's story (recorded once
+    it is sent).
+    """
 
     title: str
     summary: str
@@ -281,6 +351,31 @@ class Post:
     published: float
     article_id: int | None = None
     poll: PollProposal | None = None
+    story: StoryTold | None = None
+
+
+@dataclass(frozen=True)
+class StoryUpdate:
+    """A later article of a story a chat has a post for: only what is new, sent in reply
+    to that post (Telegram) or in the story's thread (Discord).
+
+    ``new`` are the article's sentences the chat has not been told yet (maybe none);
+    ``sources`` how many outlets have reported the story so far; ``reply_to`` the platform
+    message id of the story's post in the chat, and ``thread`` the thread the platform
+    opened for it there ("" when none is open yet); ``story_title`` names a thread that
+    must be opened.
+    """
+
+    title: str
+    new: tuple[str, ...]
+    url: str
+    source: str
+    published: float
+    sources: int
+    reply_to: str
+    story: StoryTold
+    thread: str = ""
+    story_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -305,13 +400,14 @@ class Digest(Reply):
 
 
 class OutboxState(StrEnum):
-    """Life of an outbox row. ``sent`` and ``dead`` are final."""
+    """Life of an outbox row. ``sent``, ``dead`` and ``skipped`` are final."""
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     DEAD = "dead"
     HELD = "held"  # an article row kept for the channel's next digest; sent with it
+    SKIPPED = "skipped"  # not sent, by the channel's rules (a story it has a post for)
 
 
 class OutboxKind(StrEnum):
@@ -461,6 +557,7 @@ class PollPost:
     options: tuple[str, ...]
     close_at: float
     poll_id: int = 0  # newsbrief's poll id
+    thread: str = ""  # the thread of the post it sits under, where the platform made one
 
 
 @dataclass(frozen=True)
@@ -469,17 +566,28 @@ class ResultsPost:
 
     reply: Reply
     chart_png: bytes = b""
+    thread: str = ""  # the thread of the poll's post, where the platform made one
 
 
-Message = Post | Reply | PollPost | ResultsPost
+Message = Post | StoryUpdate | Reply | PollPost | ResultsPost
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An outbox row the channel's rules say not to send (a story it has a post for):
+    the row ends ``skipped`` with the reason."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
 class Sent:
-    """What a platform gave back for a send: its message id, and a poll id for polls."""
+    """What a platform gave back for a send: its message id, a poll id for polls, and the
+    thread it opened for the message (a Discord forum post or a thread on a post)."""
 
     message_id: str
     poll_id: str = ""
+    thread: str = ""
 
 
 @dataclass(frozen=True)
@@ -496,7 +604,8 @@ class OpenPoll:
 class Delivered:
     """What a sent outbox row leaves behind, recorded in the same transaction as its sent
     state: the platform's ids, the poll its post opens, the reader poll a platform poll
-    belongs to, and a note for the operator when something after sending went wrong."""
+    belongs to, what it told the channel of its story, and a note for the operator when
+    something after sending went wrong."""
 
     message_id: str
     platform_poll_id: str = ""
@@ -504,6 +613,7 @@ class Delivered:
     poll_id: int | None = None  # a poll row: the reader poll this platform poll runs
     note: str | None = None
     digested: tuple[int, ...] = ()  # a digest: the held rows it gathered, sent with it
+    story: StoryTold | None = None  # what the message told the channel of its story
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ class Summary:
     """A summary of one article or of several.
 
     ``sentences`` are the summary's sentences in order; for topic summaries ``cites`` gives,
-    per sentence, the 0-based index of the document it came from (empty otherwise).
+    per sentence, the 0-based indexes of the documents it rests on, at least one each, the
+    one it came from first (empty otherwise).
     ``method`` is ``"extractive"`` or ``"llm"``.
     """
 
@@ -90,7 +91,7 @@ class Summary:
     method: str
     headline: str = ""
     poll: PollProposal | None = None
-    cites: tuple[int, ...] = ()
+    cites: tuple[tuple[int, ...], ...] = ()
 
 
 class Summarizer(Protocol):
@@ -111,8 +112,8 @@ class Summarizer(Protocol):
         ...
 
     async def summarize_topic(self, topic: str, docs: Sequence[Document]) -> Summary:
-        """Summarize several articles on one topic together; ``cites`` says which doc each
-        sentence came from."""
+        """Summarize several articles on one topic together; ``cites`` says which docs each
+        sentence rests on (every sentence cites at least one doc it was given)."""
         ...
 
     async def aclose(self) -> None:

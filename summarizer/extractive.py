@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from summarizer.base import Document, Summary
 from summarizer.sentences import Sentence, is_terminated, segment
-from summarizer.terms import term_set
+from summarizer.terms import overlap, term_set
 
 __all__ = ["DEFAULT_MAX_CHARS", "ExtractiveSummarizer", "Tuning"]
 
@@ -167,7 +167,8 @@ class ExtractiveSummarizer:
             docs: The selected articles, best first.
 
         Returns:
-            A summary whose ``cites`` give each sentence's document index.
+            A summary whose ``cites`` give, per sentence, the index of the document it
+            came from, then of every other document that says it again.
         """
         return await asyncio.to_thread(self.summarize_topic_text, topic, tuple(docs))
 
@@ -209,10 +210,24 @@ class ExtractiveSummarizer:
         limits = _Limits(limit, limit, self._topic_sentences, _TOPIC_PER_DOC, _TOPIC_WEAKEST)
         ordered = _in_article_order(_select(candidates, limits, self._tuning))
         sentences = tuple(c.sentence.text for c in ordered)
-        return _summary(sentences, cites=tuple(c.doc for c in ordered))
+        cites = tuple(_sources(c, candidates, self._tuning.redundancy) for c in ordered)
+        return _summary(sentences, cites=cites)
 
 
-def _summary(sentences: tuple[str, ...], cites: tuple[int, ...] = ()) -> Summary:
+def _sources(
+    chosen: _Candidate, candidates: Sequence[_Candidate], threshold: float
+) -> tuple[int, ...]:
+    """The documents a chosen sentence rests on: its own, then every other one that says
+    it again (a sentence repeating it, by the same cosine that keeps repeats out)."""
+    others = {
+        c.doc
+        for c in candidates
+        if c.doc != chosen.doc and overlap(c.terms, chosen.terms) > threshold
+    }
+    return (chosen.doc, *sorted(others))
+
+
+def _summary(sentences: tuple[str, ...], cites: tuple[tuple[int, ...], ...] = ()) -> Summary:
     """Build an extractive :class:`Summary` from chosen sentences."""
     return Summary(" ".join(sentences), sentences, "extractive", cites=cites)
 
@@ -225,7 +240,7 @@ def _score_article(title: str, sentences: Sequence[Sentence], tuning: Tuning) ->
     return [
         _Candidate(sentence, terms, _score(sentence, terms, centroid, tuning))
         for sentence, terms in zip(sentences, term_sets, strict=True)
-        if _overlap(terms, title_terms) <= _SAME_AS_TITLE
+        if overlap(terms, title_terms) <= _SAME_AS_TITLE
     ]
 
 
@@ -253,7 +268,7 @@ def _topic_score(
     tuning: Tuning,
 ) -> float:
     """Score one sentence of a topic summary: its article score plus the reader's words."""
-    relevance = _W_TOPIC * _overlap(terms, topic) * _standalone_factor(sentence)
+    relevance = _W_TOPIC * overlap(terms, topic) * _standalone_factor(sentence)
     return _score(sentence, terms, centroid, tuning) + relevance
 
 
@@ -311,7 +326,7 @@ def _select(candidates: Sequence[_Candidate], limits: _Limits, tuning: Tuning) -
 
 def _is_redundant(cand: _Candidate, chosen: Sequence[_Candidate], threshold: float) -> bool:
     """Tell whether a candidate mostly repeats a sentence already chosen."""
-    return any(_overlap(cand.terms, c.terms) > threshold for c in chosen)
+    return any(overlap(cand.terms, c.terms) > threshold for c in chosen)
 
 
 def _in_article_order(chosen: Sequence[_Candidate]) -> list[_Candidate]:
@@ -346,10 +361,3 @@ def _centrality(terms: frozenset[str], centroid: _Centroid) -> float:
         return 0.0
     mass = sum(map(centroid.weights.__getitem__, terms))
     return mass / (math.sqrt(len(terms)) * centroid.norm)
-
-
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    """Cosine between two sets of terms as 0/1 vectors (0 when either is empty)."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / math.sqrt(len(a) * len(b))

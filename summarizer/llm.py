@@ -204,14 +204,16 @@ class LLMSummarizer:
         return summary
 
     async def summarize_topic(self, topic: str, docs: Sequence[Document]) -> Summary:
-        """Summarize several articles in one request, each sentence citing its source.
+        """Summarize several articles in one request, each sentence citing its sources;
+        sentences citing none, or a source not given, are dropped.
 
         Args:
             topic: The words the reader asked about.
             docs: The selected articles, best first; source numbers follow this order.
 
         Returns:
-            ``method="llm"`` with ``cites`` (0-based document indexes); else the fallback's.
+            ``method="llm"`` with ``cites`` (0-based document indexes per sentence); else
+            the fallback's.
         """
         if not docs:
             return await self._fallback.summarize_topic(topic, docs)

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, ValidationError
 
 from summarizer.base import Document, PollProposal, Summary
 from summarizer.sentences import split_plain, strip_invisible
@@ -61,11 +61,12 @@ Summarize the article for readers who will not open it. Return JSON of this shap
 Use 2 or 3 sentences of at most 40 words each. State only what the article states."""
 
 _TOPIC_TASK = """\
-Summarize what the sources say about the topic a reader asked for (between <topic> tags) \
-in 2 to 5 sentences. Each sentence must rest on one source and give its number. Return \
-JSON of this shape:
+The sources are reports of one news story by different outlets. Summarize what they say \
+about it for a reader who asked about the topic between <topic> tags, in 2 to 5 \
+sentences. Every sentence must rest on the sources it cites: give the numbers of all the \
+sources that say it, and only those. Return JSON of this shape:
 {"headline": "<at most 12 words>",
- "sentences": [{"text": "<sentence>", "source": <number>}]}"""
+ "sentences": [{"text": "<sentence>", "sources": [<number>, ...]}]}"""
 
 # The same shapes as JSON schemas, for servers with structured outputs (strict mode wants
 # every property required and no others; the optional poll is "or null").
@@ -106,8 +107,11 @@ TOPIC_SCHEMA: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["text", "source"],
-                    "properties": {"text": {"type": "string"}, "source": {"type": "integer"}},
+                    "required": ["text", "sources"],
+                    "properties": {
+                        "text": {"type": "string"},
+                        "sources": {"type": "array", "items": {"type": "integer"}},
+                    },
                 },
             },
         },
@@ -198,11 +202,19 @@ class _PollReply(BaseModel):
     options: Annotated[list[_Option], Field(min_length=2, max_length=4)]
 
 
+def _as_numbers(value: object) -> object:
+    """Accept one source number where a list of them is asked for."""
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class _CitedSentence(BaseModel):
-    """One sentence of a topic summary and the number of its source."""
+    """One sentence of a topic summary and the numbers of its sources (``source``, one
+    number, is read too: the shape asked for before)."""
 
     text: _SentenceText
-    source: int
+    sources: Annotated[list[int], BeforeValidator(_as_numbers)] = Field(
+        default_factory=list, validation_alias=AliasChoices("sources", "source")
+    )
 
 
 class _TopicReply(BaseModel):
@@ -286,20 +298,28 @@ def _poll(raw: object) -> PollProposal | None:
 
 
 def topic_summary(reply: dict[str, Any], sources: int) -> Summary:
-    """Validate a topic reply; every sentence must cite one of the numbered sources.
+    """Validate a topic reply and check its citations: every number must name one of the
+    ``sources`` it was given. A sentence citing nothing, or a source it was not given, is
+    dropped (never given a citation of ours).
 
     Raises:
-        UnusableReply: If the reply is invalid or cites a source that was not given.
+        UnusableReply: If the reply is invalid, or no sentence is left.
     """
     try:
         parsed = _TopicReply.model_validate(reply)
     except ValidationError as e:
         raise UnusableReply(f"invalid reply: {e.error_count()} problem(s)") from e
-    if any(not 1 <= s.source <= sources for s in parsed.sentences):
-        raise UnusableReply("reply cites a source that does not exist")
-    sentences = tuple(s.text for s in parsed.sentences)
-    cites = tuple(s.source - 1 for s in parsed.sentences)
+    cited = [s for s in parsed.sentences if _cites_only(s.sources, sources)]
+    if not cited:
+        raise UnusableReply("no sentence cites only sources it was given")
+    sentences = tuple(s.text for s in cited)
+    cites = tuple(tuple(n - 1 for n in dict.fromkeys(s.sources)) for s in cited)
     return Summary(" ".join(sentences), sentences, "llm", headline=parsed.headline, cites=cites)
+
+
+def _cites_only(numbers: Sequence[int], sources: int) -> bool:
+    """At least one citation, and every one names a source 1..``sources``."""
+    return bool(numbers) and all(1 <= n <= sources for n in numbers)
 
 
 def article_prompt(doc: Document, max_chars: int) -> str:

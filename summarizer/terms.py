@@ -9,9 +9,10 @@ Pure and deterministic.
 from __future__ import annotations
 
 import functools
+import math
 import re
 
-__all__ = ["STOPWORDS", "content_words", "stem", "term_set"]
+__all__ = ["STOPWORDS", "content_words", "overlap", "stem", "term_set"]
 
 _WORD = re.compile(r"\w\w+")
 
@@ -46,6 +47,13 @@ def content_words(text: str) -> list[str]:
 def term_set(text: str) -> frozenset[str]:
     """The set of the text's content words (see :func:`content_words`)."""
     return frozenset(map(stem, set(_WORD.findall(text.lower())) - STOPWORDS))
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Cosine between two sets of terms as 0/1 vectors (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
 
 
 @functools.lru_cache(maxsize=1 << 16)

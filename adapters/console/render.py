@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.types import Message, PollPost, Post, Reply, ResultsPost, Source
+from bot.chat.stories import sources_line
+from bot.types import Message, PollPost, Post, Reply, ResultsPost, Source, StoryUpdate
 
 
 def _when(published: float) -> str:
@@ -15,6 +16,16 @@ def render_post(post: Post) -> str:
     """An article post: title, summary, source line and link."""
     lines = [f"■ {post.title}", "", post.summary, "", f"{post.source} · {_when(post.published)}"]
     lines.append(post.url)
+    return "\n".join(lines)
+
+
+def render_update(update: StoryUpdate) -> str:
+    """A story update: what is new, the source, and how many sources the story has."""
+    lines = [f"↳ {update.title}", ""]
+    if update.new:
+        lines += [" ".join(update.new), ""]
+    when = f" · {_when(update.published)}" if update.published > 0 else ""
+    lines += [f"{update.source}{when} · {sources_line(update.sources)}", update.url]
     return "\n".join(lines)
 
 
@@ -40,6 +51,8 @@ def render(message: Message) -> str:
     """Any message as terminal text."""
     if isinstance(message, Post):
         return render_post(message)
+    if isinstance(message, StoryUpdate):
+        return render_update(message)
     if isinstance(message, Reply):
         return render_reply(message)
     if isinstance(message, PollPost):

@@ -15,9 +15,10 @@ import io
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import discord
@@ -51,6 +52,7 @@ from bot.types import (
     Reply,
     ResultsPost,
     Sent,
+    StoryUpdate,
     VoteEvent,
 )
 
@@ -71,6 +73,10 @@ LIMITS = RateLimits(per_second=10.0, per_chat_per_minute=0.0, concurrency=4)
 # A 429 asking for longer than this is not slept through inside discord.py: it surfaces as
 # discord.RateLimited, which becomes the core's RateLimited so only that channel waits.
 MAX_RATELIMIT_WAIT = 30.0
+THREAD_ARCHIVE: Literal[1440] = (
+    1440  # minutes a story's thread stays in the channel list after its last post
+)
+THREAD_EXISTS = 160004  # Discord's code for "a thread has already been created for this message"
 
 _VERSIONED_RE = re.compile(r"/v\d+$")
 
@@ -193,6 +199,7 @@ class DiscordAdapter:
         self._ready = asyncio.Event()
         self._sync_on_login = True
         self._receiving = True
+        self._forums: dict[int, discord.ForumChannel | None] = {}  # channel id → forum?
 
     @property
     def name(self) -> str:
@@ -216,6 +223,7 @@ class DiscordAdapter:
         if self._task is not None:
             raise RuntimeError("the Discord adapter is already started")
         self._ready = asyncio.Event()
+        self._forums = {}  # the channel objects belong to the client that fetched them
         self._sync_on_login = self._receiving = receive
         self._client = client = self._make_client()
         run = self._run(client) if receive else self._send_only(client)
@@ -347,23 +355,28 @@ class DiscordAdapter:
     # -- outgoing ------------------------------------------------------------------------
 
     async def send(self, chat: ChatRef, message: Message, nonce: str) -> Sent:
-        """Send one core message to a channel; see ``Platform.send`` for the errors."""
+        """Send one core message to a channel; see ``Platform.send`` for the errors. A post
+        to a forum channel opens a forum post (a thread) of its own; a story update goes
+        into its story's thread, started on the story's post in a text channel; polls and
+        results of a story with a thread go into it."""
         channel = self._channel(chat)
         async with _delivery_errors():
             match message:
                 case Post():
                     embed = discord.Embed.from_dict(render.post_embed(message))
-                    sent = await channel.send(
-                        embed=embed, nonce=_nonce(nonce), allowed_mentions=NONE
-                    )
-                    return Sent(str(sent.id))
+                    return await self._start(channel, embed, message.title, nonce)
+                case StoryUpdate():
+                    return await self._send_update(channel, message, nonce)
                 case Reply():
                     return await self._send_chunks(channel, render.reply_chunks(message), nonce)
                 case PollPost():
-                    return await self._send_poll(channel, message, nonce)
+                    there = self._thread_or(channel, message.thread)
+                    return _placed(await self._send_poll(there, message, nonce), message.thread)
                 case ResultsPost():
+                    there = self._thread_or(channel, message.thread)
                     chunks = render.reply_chunks(message.reply)
-                    return await self._send_chunks(channel, chunks, nonce, message.chart_png)
+                    sent = await self._send_chunks(there, chunks, nonce, message.chart_png)
+                    return _placed(sent, message.thread)
         raise TypeError(f"cannot send {type(message).__name__} to Discord")
 
     async def close_poll(self, chat: ChatRef, message_id: str) -> tuple[int, ...] | None:
@@ -373,10 +386,11 @@ class DiscordAdapter:
             ChatUnavailable: the channel forbids us.
             TransientDeliveryError: anything else.
         """
-        channel = self._channel(chat)
+        thread, _, number = message_id.rpartition("/")  # a poll in a story's thread
+        channel = self._thread_or(self._channel(chat), thread)
         async with _delivery_errors():
             try:
-                poll_message = await channel.fetch_message(int(message_id))
+                poll_message = await channel.fetch_message(int(number))
                 if poll_message.poll is None:
                     return None
                 poll = await _end(poll_message.poll, channel, poll_message.id)
@@ -384,12 +398,79 @@ class DiscordAdapter:
                 return None
             return tuple(answer.vote_count for answer in sorted(poll.answers, key=_answer_id))
 
-    def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
+    async def _start(
+        self, channel: discord.PartialMessageable, embed: discord.Embed, title: str, nonce: str
+    ) -> Sent:
+        """A story's first message: a forum post (a thread named after it) in a forum
+        channel, else a message in the channel."""
+        forum = await self._forum(channel.id)
+        if forum is None:
+            sent = await channel.send(embed=embed, nonce=_nonce(nonce), allowed_mentions=NONE)
+            return Sent(str(sent.id))
+        # Discord takes no nonce here: a resend after a crash may open the post twice
+        made = await forum.create_thread(
+            name=render.thread_name(title), embed=embed, allowed_mentions=NONE
+        )
+        return Sent(str(made.message.id), thread=str(made.thread.id))
+
+    async def _send_update(
+        self, channel: discord.PartialMessageable, update: StoryUpdate, nonce: str
+    ) -> Sent:
+        """An update in its story's thread; if the story's post or thread is gone, it
+        starts the story again where the channel allows."""
+        embed = discord.Embed.from_dict(render.update_embed(update))
+        try:
+            thread = update.thread or await self._open_thread(channel, update)
+            there = self._thread_or(channel, thread)
+            sent = await there.send(embed=embed, nonce=_nonce(nonce), allowed_mentions=NONE)
+        except discord.NotFound:
+            _log.info("discord: the post of story %r is gone; posting anew", update.story_title)
+            return await self._start(channel, embed, update.story_title or update.title, nonce)
+        return Sent(str(sent.id), thread=thread)
+
+    async def _open_thread(self, channel: discord.PartialMessageable, update: StoryUpdate) -> str:
+        """The thread on the story's post in a text channel, started unless it exists (a
+        thread started on a message takes the message's id).
+
+        Raises:
+            discord.NotFound: the story's post is gone.
+        """
+        name = render.thread_name(update.story_title or update.title)
+        try:
+            await self._running().http.start_thread_with_message(
+                channel.id, int(update.reply_to), name=name, auto_archive_duration=THREAD_ARCHIVE
+            )
+        except discord.HTTPException as e:
+            if e.code != THREAD_EXISTS:
+                raise
+        return update.reply_to
+
+    async def _forum(self, channel_id: int) -> discord.ForumChannel | None:
+        """The forum channel with this id; None for any other kind (asked once)."""
+        if channel_id not in self._forums:
+            client = self._running()
+            found = client.get_channel(channel_id) or await client.fetch_channel(channel_id)
+            self._forums[channel_id] = found if isinstance(found, discord.ForumChannel) else None
+        return self._forums[channel_id]
+
+    def _thread_or(
+        self, channel: discord.PartialMessageable, thread: str
+    ) -> discord.PartialMessageable:
+        """The thread with this id (a channel of its own), or ``channel`` when there is none."""
+        if not (thread.isascii() and thread.isdigit()):
+            return channel
+        return self._running().get_partial_messageable(int(thread))
+
+    def _running(self) -> _Client:
         if self._client is None or self._client.is_closed():
             raise TransientDeliveryError("the Discord client is not running")
+        return self._client
+
+    def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
+        client = self._running()
         if not (chat.chat_id.isascii() and chat.chat_id.isdigit()):
             raise ChatUnavailable(f"{chat.chat_id!r} is not a Discord channel id")
-        return self._client.get_partial_messageable(int(chat.chat_id))
+        return client.get_partial_messageable(int(chat.chat_id))
 
     async def _send_chunks(
         self,
@@ -503,6 +584,11 @@ async def _end(
         if refreshed is None or not refreshed.is_finalised():
             raise
         return refreshed
+
+
+def _placed(sent: Sent, thread: str) -> Sent:
+    """A message sent into a thread is found again by thread and message id."""
+    return replace(sent, message_id=f"{thread}/{sent.message_id}") if thread else sent
 
 
 def _nonce(nonce: str, index: int = 0) -> str:

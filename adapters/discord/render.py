@@ -25,13 +25,15 @@ from typing import Any
 from discord.utils import escape_markdown
 
 from bot.chat.split import Mark, Span, join_blocks, split_spans, strip_spans, utf16_len, utf16_units
-from bot.types import PollPost, Post, Reply, Source
+from bot.chat.stories import sources_line
+from bot.types import PollPost, Post, Reply, Source, StoryUpdate
 
 CONTENT_LIMIT = 2000
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FOOTER_LIMIT = 256  # Discord allows 2048; a source name never needs that much
 EMBED_TOTAL_LIMIT = 6000
+THREAD_NAME_LIMIT = 100
 POLL_QUESTION_LIMIT = 300
 POLL_ANSWER_LIMIT = 55
 POLL_MAX_ANSWERS = 10
@@ -98,6 +100,31 @@ def post_embed(post: Post) -> dict[str, Any]:
     if post.published > 0:
         embed["timestamp"] = datetime.fromtimestamp(post.published, UTC).isoformat()
     return _fit_total(embed)
+
+
+def update_embed(update: StoryUpdate) -> dict[str, Any]:
+    """Render a story update as an embed: the new article's linked title, only what is
+    new, and a footer with its source and how many sources the story has."""
+    embed: dict[str, Any] = {
+        "type": "rich",
+        "title": clip(escape(update.title.strip()) or "Update", EMBED_TITLE_LIMIT),
+    }
+    if _is_web_url(update.url):
+        embed["url"] = update.url
+    new = " ".join(update.new).strip()
+    if new:
+        embed["description"] = clip(escape(new), EMBED_DESCRIPTION_LIMIT)
+    footer = " · ".join(p for p in (update.source.strip(), sources_line(update.sources)) if p)
+    embed["footer"] = {"text": clip(_defuse(footer), EMBED_FOOTER_LIMIT)}
+    if update.published > 0:
+        embed["timestamp"] = datetime.fromtimestamp(update.published, UTC).isoformat()
+    return _fit_total(embed)
+
+
+def thread_name(title: str) -> str:
+    """A thread's (a forum post's) name for a story: its title, cut to Discord's 100.
+    Names render no markdown, so they are cut but not escaped."""
+    return clip(_defuse(" ".join(title.split())), THREAD_NAME_LIMIT) or "News"
 
 
 def embed_size(embed: dict[str, Any]) -> int:

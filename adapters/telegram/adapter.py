@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, assert_never
+from typing import Any, NamedTuple, assert_never
 from urllib.parse import urlsplit
 
 import httpx
@@ -56,6 +56,7 @@ from adapters.telegram.render import (
     render_post,
     render_reply,
     render_results,
+    render_update,
 )
 from bot import quiet
 from bot.chat import commands
@@ -79,6 +80,7 @@ from bot.types import (
     Reply,
     ResultsPost,
     Sent,
+    StoryUpdate,
     VoteEvent,
 )
 
@@ -282,9 +284,8 @@ class TelegramAdapter:
             ChatMigrated: the group became a supergroup with a new id.
             TransientDeliveryError: anything else (network, 5xx, other refusals).
         """
-        target = _target(chat)
         try:
-            return await self._send(target, message)
+            return await self._send(_where(chat), message)
         except TelegramError as e:
             raise _delivery_error(e) from e
 
@@ -373,7 +374,8 @@ class TelegramAdapter:
             return
         command = await self._command(message, *parsed)
         reply = await self._core.handle(command)
-        await self._deliver(message.chat_id, render_reply(reply), reply_to=message.message_id)
+        where = _Where(message.chat_id, _topic(message))  # answered where it was asked
+        await self._deliver(where, render_reply(reply), reply_to=message.message_id)
 
     async def _on_migrate(self, update: Update, context: _Context) -> None:
         message = update.effective_message
@@ -437,7 +439,7 @@ class TelegramAdapter:
             admin = await self._admin(chat_id, sender.id)
             return Command(name, rest, _ref(chat_id), user, admin, locale)
         admin = await self._sender_is_admin(message)
-        return Command(name, args, _ref(message.chat_id), user, admin, locale)
+        return Command(name, args, _topic_ref(message), user, admin, locale)
 
     async def _sender_is_admin(self, message: TgMessage) -> bool:
         chat = message.chat
@@ -475,22 +477,25 @@ class TelegramAdapter:
 
     # -- outgoing -----------------------------------------------------------------------
 
-    async def _send(self, target: int | str, message: Message) -> Sent:
+    async def _send(self, where: _Where, message: Message) -> Sent:
         match message:
             case Post():
-                return await self._deliver(target, render_post(message), preview=True)
+                return await self._deliver(where, render_post(message), preview=True)
+            case StoryUpdate():
+                chunks = render_update(message)
+                return await self._deliver(where, chunks, reply_to=_message_number(message))
             case Reply():
-                return await self._deliver(target, render_reply(message))
+                return await self._deliver(where, render_reply(message))
             case PollPost():
-                return await self._send_poll(target, message)
+                return await self._send_poll(where, message)
             case ResultsPost():
-                return await self._send_results(target, message)
+                return await self._send_results(where, message)
             case _:
                 assert_never(message)
 
     async def _deliver(
         self,
-        target: int | str,
+        where: _Where,
         chunks: list[str],
         *,
         reply_to: int | None = None,
@@ -499,13 +504,13 @@ class TelegramAdapter:
         """Send rendered chunks as consecutive messages; the first answers ``reply_to``."""
         if not chunks:
             raise ValueError("nothing to send: the message renders to no text")
-        first = await self._send_text(target, chunks[0], reply_to, preview)
+        first = await self._send_text(where, chunks[0], reply_to, preview)
         for chunk in chunks[1:]:
-            await self._continue(partial(self._send_text, target, chunk, None, preview))
+            await self._continue(partial(self._send_text, where, chunk, None, preview))
         return Sent(str(first.message_id))
 
     async def _send_text(
-        self, target: int | str, chunk: str, reply_to: int | None, preview: bool
+        self, where: _Where, chunk: str, reply_to: int | None, preview: bool
     ) -> TgMessage:
         options: dict[str, Any] = {"link_preview_options": None if preview else _NO_PREVIEW}
         if reply_to is not None:
@@ -514,32 +519,43 @@ class TelegramAdapter:
             )
 
         async def send(text: str, parse_mode: str | None) -> TgMessage:
-            return await self._bot.send_message(target, text, parse_mode=parse_mode, **options)
+            return await self._bot.send_message(
+                where.chat, text, parse_mode=parse_mode, message_thread_id=where.topic, **options
+            )
 
         return await _html_or_plain(send, chunk)
 
-    async def _send_poll(self, target: int | str, poll: PollPost) -> Sent:
+    async def _send_poll(self, where: _Where, poll: PollPost) -> Sent:
         question, options = render_poll(poll)
         # Channels only take anonymous polls; elsewhere, per-user answers make votes exact.
-        anonymous = await self._is_channel(target)
+        anonymous = await self._is_channel(where.chat)
         sent = await self._bot.send_poll(
-            target, question, options, is_anonymous=anonymous, allows_multiple_answers=False
+            where.chat,
+            question,
+            options,
+            is_anonymous=anonymous,
+            allows_multiple_answers=False,
+            message_thread_id=where.topic,
         )
         return Sent(str(sent.message_id), sent.poll.id if sent.poll else "")
 
-    async def _send_results(self, target: int | str, results: ResultsPost) -> Sent:
+    async def _send_results(self, where: _Where, results: ResultsPost) -> Sent:
         if not results.chart_png:
-            return await self._deliver(target, render_reply(results.reply))
+            return await self._deliver(where, render_reply(results.reply))
         caption, rest = render_results(results)
 
         async def send(text: str, parse_mode: str | None) -> TgMessage:
             return await self._bot.send_photo(
-                target, results.chart_png, caption=text or None, parse_mode=parse_mode
+                where.chat,
+                results.chart_png,
+                caption=text or None,
+                parse_mode=parse_mode,
+                message_thread_id=where.topic,
             )
 
         photo = await _html_or_plain(send, caption)
         for chunk in rest:
-            await self._continue(partial(self._send_text, target, chunk, None, False))
+            await self._continue(partial(self._send_text, where, chunk, None, False))
         return Sent(str(photo.message_id))
 
     async def _continue(self, send: Callable[[], Awaitable[TgMessage]]) -> TgMessage:
@@ -641,5 +657,35 @@ def _target(chat: ChatRef) -> int | str:
     return int(chat.chat_id) if _CHAT_NUMBER.fullmatch(chat.chat_id) else chat.chat_id
 
 
+class _Where(NamedTuple):
+    """Where a message goes: the chat (a number or ``@name``) and its forum topic."""
+
+    chat: int | str
+    topic: int | None = None
+
+
+def _where(chat: ChatRef) -> _Where:
+    """The chat and forum topic (``message_thread_id``) a core chat names."""
+    topic = int(chat.thread) if chat.thread.isascii() and chat.thread.isdigit() else None
+    return _Where(_target(chat), topic)
+
+
+def _message_number(update: StoryUpdate) -> int | None:
+    """The Telegram message an update answers (None if the id is not one of ours)."""
+    return int(update.reply_to) if _CHAT_NUMBER.fullmatch(update.reply_to) else None
+
+
 def _ref(chat_id: int | str) -> ChatRef:
     return ChatRef(PLATFORM, str(chat_id))
+
+
+def _topic(message: TgMessage) -> int | None:
+    """The forum topic a message was written in (a reply thread in a group that is not a
+    forum is no topic)."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def _topic_ref(message: TgMessage) -> ChatRef:
+    """The chat a message was written in, with its forum topic when it was written in one."""
+    topic = _topic(message)
+    return ChatRef(PLATFORM, str(message.chat_id), str(topic) if topic else "")

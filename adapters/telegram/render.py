@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from bot.chat.split import Mark, Span, join_blocks, split_spans, strip_spans, utf16_len, utf16_units
-from bot.types import PollPost, Post, Reply, ResultsPost, Source
+from bot.chat.stories import sources_line
+from bot.types import PollPost, Post, Reply, ResultsPost, Source, StoryUpdate
 
 __all__ = [
     "BOLD",
@@ -39,6 +40,7 @@ __all__ = [
     "render_post",
     "render_reply",
     "render_results",
+    "render_update",
     "split_html",
     "utf16_len",
 ]
@@ -59,6 +61,12 @@ QUOTE = Mark("blockquote")
 def render_post(post: Post) -> list[str]:
     """An article post: bold title, summary, then the source linked to the article."""
     return split_html(_post_spans(post))
+
+
+def render_update(update: StoryUpdate) -> list[str]:
+    """A story update: the new article's bold title, only what is new, then its source
+    linked, its date and how many sources the story has."""
+    return split_html(_update_spans(update))
 
 
 def render_reply(reply: Reply) -> list[str]:
@@ -108,6 +116,15 @@ def _post_spans(post: Post) -> list[Span]:
         footer += [Span(" · "), Span(_date(post.published), (ITALIC,))]
     blocks = [[Span(post.title.strip(), (BOLD,))], [Span(post.summary.strip())], footer]
     return join_blocks(blocks, "\n\n")
+
+
+def _update_spans(update: StoryUpdate) -> list[Span]:
+    footer = [_link(update.source.strip() or _host(update.url) or "Read more", update.url)]
+    if update.published > 0:
+        footer += [Span(" · "), Span(_date(update.published), (ITALIC,))]
+    footer.append(Span(f" · {sources_line(update.sources)}"))
+    blocks = [[Span(update.title.strip(), (BOLD,))], [Span(" ".join(update.new).strip())]]
+    return join_blocks([*blocks, footer], "\n\n")
 
 
 def _reply_spans(reply: Reply) -> list[Span]:

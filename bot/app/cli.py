@@ -28,6 +28,7 @@ from bot.errors import NewsbriefError
 
 if TYPE_CHECKING:
     from bot.app.actions import Summarized
+    from bot.chat.topics import Cited, TopicAnswer
     from bot.types import Story
 
 T = TypeVar("T")
@@ -152,19 +153,33 @@ def summary(
     settings = _setup()
     answer = _run(topic_summary(settings, topic, days))
     if as_json:
-        sources = [{"title": s.title, "url": s.url} for s in answer.sources]
-        payload = {
-            "topic": answer.topic,
-            "summary": answer.summary,
-            "sources": sources,
-            "method": answer.method,
-        }
-        typer.echo(json.dumps(payload, ensure_ascii=False))
+        typer.echo(json.dumps(_summary_json(answer), ensure_ascii=False))
         return
     from adapters.console.render import render_reply
-    from bot.types import Reply
+    from bot.chat.service import summary_reply
 
-    typer.echo(render_reply(Reply(answer.summary, answer.sources, f"Summary: {answer.topic}")))
+    typer.echo(render_reply(summary_reply(answer)))
+
+
+def _summary_json(answer: TopicAnswer) -> dict[str, Any]:
+    """``summary --json``: the topic, the cited summary text, the numbered sources, the
+    method, and the story with its cited sentences and those new since the last ask."""
+    story = answer.story
+    return {
+        "topic": answer.topic,
+        "summary": answer.summary,
+        "sources": [{"title": s.title, "url": s.url} for s in answer.sources],
+        "method": answer.method,
+        "story": {"id": story.id, "title": story.title, "sources": story.sources}
+        if story
+        else None,
+        "sentences": [_cited_json(s) for s in answer.sentences],
+        "new": [_cited_json(s) for s in answer.new],
+    }
+
+
+def _cited_json(sentence: Cited) -> dict[str, Any]:
+    return {"text": sentence.text, "sources": list(sentence.sources)}
 
 
 @app.command()

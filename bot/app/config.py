@@ -16,7 +16,7 @@ from bot.digests.rules import parse_schedule
 from bot.errors import BlockedURL, ConfigError, UserInputError
 from bot.feeds.netguard import operator_feed_location
 from bot.ingest.filters import check_patterns
-from bot.types import ChannelOptions, ChatRef, Filters, PollPolicy
+from bot.types import ChannelOptions, ChatRef, Filters, PollPolicy, StoryMode
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DEFAULT_EVERY = 15 * 60.0
@@ -86,6 +86,7 @@ class ChannelConfig(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     polls: PollPolicy = PollPolicy.AUTO
     poll_duration: Annotated[float, _duration_at_least(10.0)] = 24 * 3600.0
+    stories: StoryMode = StoryMode.THREAD
     # filters, digests and languages
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)

@@ -49,6 +49,7 @@ async def sync_config(store: Store, loaded: LoadedConfig, now: float) -> None:
             subscription=subscription,
             polls=cc.polls,
             poll_duration=cc.poll_duration,
+            stories=cc.stories,
             now=now,
         )
         await _configure(store, channel, cc.options, now)

@@ -37,15 +37,20 @@ def _any_chat(chat_id: str) -> str | None:
     return None
 
 
+def _no_threads(thread: str) -> str | None:
+    return "this platform has no topics to post into"
+
+
 @dataclass(frozen=True)
 class PlatformEntry:
     """How to build one platform's adapter.
 
     ``token`` reads the platform's token from the settings (no token, no adapter);
     ``secrets`` every setting of the platform that must never reach a log; ``chat_hint``
-    how a config ``to`` names one of its chats, and ``check_chat`` what is wrong with a
-    chat id (None when nothing is); ``setup`` applies what the platform library needs
-    process-wide, once, and returns what undoes it.
+    how a config ``to`` names one of its chats, ``check_chat`` what is wrong with a
+    chat id and ``check_thread`` with a thread (a topic) named after it (None when nothing
+    is); ``setup`` applies what the platform library needs process-wide, once, and returns
+    what undoes it.
     """
 
     token: Callable[[Settings], str]
@@ -53,6 +58,7 @@ class PlatformEntry:
     build: Builder
     chat_hint: str
     check_chat: Callable[[str], str | None] = _any_chat
+    check_thread: Callable[[str], str | None] = _no_threads
     setup: Setup = _no_setup
 
 
@@ -140,12 +146,23 @@ def _discord_chat(chat_id: str) -> str | None:
     return None if chat_id.isascii() and chat_id.isdigit() else "a Discord channel id is a number"
 
 
+def _discord_thread(thread: str) -> str | None:
+    return "a Discord thread is a channel of its own: use discord:<thread id>"
+
+
+def _telegram_topic(thread: str) -> str | None:
+    if thread.isascii() and thread.isdigit():
+        return None
+    return "a Telegram forum topic is a number (the topic's message_thread_id)"
+
+
 PLATFORMS: dict[str, PlatformEntry] = {
     "telegram": PlatformEntry(
         token=lambda s: s.telegram_bot_token,
         secrets=lambda s: [s.telegram_bot_token, s.telegram_webhook_secret],
         build=_telegram,
-        chat_hint="telegram:<@name|chat id>",
+        chat_hint="telegram:<@name|chat id>[/<topic>]",
+        check_thread=_telegram_topic,
         setup=_telegram_setup,
     ),
     "discord": PlatformEntry(
@@ -154,6 +171,7 @@ PLATFORMS: dict[str, PlatformEntry] = {
         build=_discord,
         chat_hint="discord:<channel id>",
         check_chat=_discord_chat,
+        check_thread=_discord_thread,
         setup=_discord_setup,
     ),
 }
@@ -170,11 +188,15 @@ def platform_secrets(settings: Settings) -> list[str]:
 
 
 def check_chat(ref: ChatRef) -> str | None:
-    """What is wrong with a configured chat: an unknown platform or a malformed id."""
+    """What is wrong with a configured chat: an unknown platform, a malformed id or a
+    thread the platform does not have."""
     if ref == CONSOLE:
         return None
     entry = PLATFORMS.get(ref.platform)
     if entry is None:
         hints = ", ".join(e.chat_hint for e in PLATFORMS.values())
         return f"expected {hints} or console"
-    return entry.check_chat(ref.chat_id)
+    problem = entry.check_chat(ref.chat_id)
+    if problem is None and ref.thread:
+        return entry.check_thread(ref.thread)
+    return problem

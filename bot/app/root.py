@@ -31,7 +31,7 @@ from bot.app.settings import Settings
 from bot.app.supervisor import Role, Supervisor
 from bot.chat.service import Service
 from bot.clock import IDLE, SystemClock
-from bot.delivery.compose import Composer
+from bot.delivery.compose import Composer, delivered
 from bot.delivery.dispatcher import Dispatcher, stop_delivering
 from bot.digests.compose import DigestComposer
 from bot.digests.scheduler import DigestScheduler
@@ -42,7 +42,7 @@ from bot.ingest.pipeline import Ingestor, ProgressCallback
 from bot.ingest.scheduler import IngestScheduler
 from bot.metrics import Metrics, NoMetrics
 from bot.polls.closer import PollCloser
-from bot.polls.lifecycle import Polls, delivered
+from bot.polls.lifecycle import Polls
 from bot.ports import ChatAdapter, Clock, Fetcher, Platform
 from bot.redact import SecretFilter
 from bot.store import open_store
@@ -341,7 +341,7 @@ async def _assemble(
     console = ConsolePlatform(stdout or sys.stdout)
     platforms: dict[str, Platform] = {"console": console, **{a.name: a for a in adapters}}
     digests = DigestComposer(store, summaries, polls)
-    composer = Composer(store.articles, summaries, polls, digests)
+    composer = Composer(store.articles, store.stories, summaries, polls, digests)
     supervisor = Supervisor(
         adapters, health, clock, locks=store.locks, roles=roles, on_up=outbox_ready.set
     )

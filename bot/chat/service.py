@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot import i18n
 from bot.chat import commands, filtering
-from bot.chat.topics import TopicAnswer, rank_stories, topic_terms
+from bot.chat.stories import answer_text, pick_sources, story_answer, told_after
+from bot.chat.topics import Cited, RankedStory, TopicAnswer, rank_stories, topic_terms
 from bot.errors import BlockedURL, FeedError, NewsbriefError, NotFound, UserInputError
 from bot.feeds.netguard import check_url, local_path
 from bot.feeds.parse import read_feed
@@ -18,11 +19,10 @@ from bot.i18n import _, ngettext
 from bot.ingest.routing import follows_feed
 from bot.polls.lifecycle import Polls
 from bot.ports import Clock, Fetcher, FetchRequest
-from bot.store.ports import Store
+from bot.store.ports import Store, story_of
 from bot.summaries import Summaries
 from bot.types import (
     CONSOLE,
-    Article,
     Channel,
     ChatRef,
     Command,
@@ -32,6 +32,8 @@ from bot.types import (
     PollCounts,
     Reply,
     Source,
+    Story,
+    StoryAsk,
     Subscription,
     VoteEvent,
 )
@@ -136,10 +138,18 @@ class Service:
     # -- topic summaries -----------------------------------------------------------------
 
     async def topic(
-        self, topic: str, days: float = TOPIC_DAYS, *, language: str = ""
+        self,
+        topic: str,
+        days: float = TOPIC_DAYS,
+        chat: ChatRef = CONSOLE,
+        *,
+        language: str = "",
     ) -> TopicAnswer:
-        """The best recent stories on a topic, summarized together with numbered sources
-        (written in ``language`` when the summarizer can; empty: the articles' own).
+        """The best-matching recent story on a topic, summarized across its sources (every
+        sentence citing them; written in ``language`` when the summarizer can, empty: the
+        articles' own), with what is new since ``chat`` last asked about it, a timeline
+        when it spans days, and the other matching stories; remembers what the chat was
+        shown.
 
         Raises:
             UserInputError: the topic cannot be searched (empty, too long, only symbols).
@@ -147,26 +157,59 @@ class Service:
         """
         terms = topic_terms(topic)
         now = self._clock.now()
-        since = now - days * 86400.0
+        ranked = await self._ranked(topic, terms, now - days * 86400.0, now)
+        story, *others = await self._stories(ranked)
+        sources = pick_sources(story.articles)
+        summary = await self._summaries.for_topic(" ".join(terms), sources, language)
+        ask = await self._store.stories.asked(chat, story.id)
+        answer = story_answer(topic.strip(), story, sources, summary, ask, others)
+        await self._remember_ask(chat, story, ask, answer.sentences, now)
+        return answer
+
+    async def _ranked(
+        self, topic: str, terms: list[str], since: float, now: float
+    ) -> list[RankedStory]:
+        """The stories matching the terms best (all terms, else any), best first.
+
+        Raises:
+            NotFound: none matches; the message suggests what is in the news.
+        """
         search = self._store.articles.search
         hits = await search(terms, any_term=False, limit=TOPIC_HITS, since=since)
         if not hits:
             hits = await search(terms, any_term=True, limit=TOPIC_HITS, since=since)
         if not hits:
             raise NotFound(await self._no_match(topic, since))
-        ranked = rank_stories(
+        return rank_stories(
             [(h.article.story_id, h.article.id, h.score, h.article.published) for h in hits],
             now,
             TOPIC_STORIES,
         )
-        by_id = {h.article.id: h.article for h in hits}
-        articles = [by_id[r.article_id] for r in ranked]
-        stories = await self._store.articles.story_sources(a.story_id for a in articles)
-        summary = await self._summaries.for_topic(" ".join(terms), articles, language)
-        sources = tuple(_source(a, stories.get(a.story_id, [a])) for a in articles)
-        return TopicAnswer(
-            topic.strip(), _cited_text(summary.sentences, summary.cites), sources, summary.method
-        )
+
+    async def _stories(self, ranked: Sequence[RankedStory]) -> list[Story]:
+        """The ranked stories with all their articles, best first.
+
+        Raises:
+            NotFound: the best one is gone (removed between the search and now).
+        """
+        found = await self._store.articles.story_sources(r.story_id for r in ranked)
+        stories = [story_of(r.story_id, found[r.story_id]) for r in ranked if found.get(r.story_id)]
+        if not stories or stories[0].id != ranked[0].story_id:
+            raise NotFound("That story is gone. Try again.")
+        return stories
+
+    async def _remember_ask(
+        self,
+        chat: ChatRef,
+        story: Story,
+        ask: StoryAsk | None,
+        sentences: Sequence[Cited],
+        now: float,
+    ) -> None:
+        """What this answer showed the chat of the story, for its next ``/summary``."""
+        shown = told_after(ask.shown if ask else (), [s.text for s in sentences])
+        latest = max(a.id for a in story.articles)
+        await self._store.stories.record_ask(chat, story.id, StoryAsk(latest, shown), now)
 
     async def _no_match(self, topic: str, since: float) -> str:
         titles = await self._store.articles.recent_story_titles(since, 3)
@@ -185,18 +228,25 @@ class Service:
     async def _cmd_summary(self, command: Command) -> Reply:
         channel = await self._store.channels.by_ref(command.chat)
         language = channel.options.language if channel is not None else ""
-        answer = await self.topic(command.args, language=language)
-        title = _("Summary: {topic}").format(topic=answer.topic)
-        return Reply(answer.summary, answer.sources, title=title)
+        answer = await self.topic(command.args, chat=command.chat, language=language)
+        return summary_reply(answer)
 
     async def _cmd_latest(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         articles = await self._store.articles.latest(LATEST_COUNT, [f.id for f in feeds])
         if not articles:
             return Reply(_("No stories yet. An admin can /subscribe <feed url> to follow a feed."))
         sources = tuple(Source(a.title, a.url, a.feed_name) for a in articles)
         return Reply(_("The newest stories:"), sources, title=_("Latest"))
+
+    async def _seen_from(self, chat: ChatRef) -> Channel | None:
+        """The channel a chat's read-only commands are about: its own, or, in a forum topic
+        that has none, the chat's."""
+        channel = await self._store.channels.by_ref(chat)
+        if channel is None and chat.thread:
+            return await self._store.channels.by_ref(chat.without_thread)
+        return channel
 
     async def _listed_feeds(self, chat: ChatRef, channel: Channel | None) -> list[Feed]:
         """The feeds a chat sees: its subscription; the operator's console sees them all."""
@@ -266,7 +316,7 @@ class Service:
         return Reply(_("Unsubscribed from {feed}.").format(feed=feed.label))
 
     async def _cmd_feeds(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         feeds = await self._listed_feeds(command.chat, channel)
         if not feeds:
             return Reply(_("This chat follows no feeds yet. An admin can /subscribe <feed url>."))
@@ -280,11 +330,11 @@ class Service:
         return await self._polls.start_poll(channel, command.args, latest)
 
     async def _cmd_results(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         return await self._polls.results(channel, command.args)
 
     async def _cmd_status(self, command: Command) -> Reply:
-        channel = await self._store.channels.by_ref(command.chat)
+        channel = await self._seen_from(command.chat)
         counts = await self._store.outbox.counts(channel.id if channel else None)
         feeds = await self._listed_feeds(command.chat, channel)
         lines = [_channel_state(channel), *self._summaries_lines(channel)]
@@ -345,15 +395,10 @@ class Service:
         return Reply(f"{note}\n\n{filtering.describe(channel)}", title=_("Filters"))
 
 
-def _source(lead: Article, story: list[Article]) -> Source:
-    outlets = list(dict.fromkeys(a.feed_name for a in story if a.feed_name))
-    return Source(lead.title, lead.url, ", ".join(outlets[:4]))
-
-
-def _cited_text(sentences: tuple[str, ...], cites: tuple[int, ...]) -> str:
-    if len(cites) != len(sentences):
-        return " ".join(sentences)
-    return " ".join(f"{s} [{c + 1}]" for s, c in zip(sentences, cites, strict=True))
+def summary_reply(answer: TopicAnswer) -> Reply:
+    """What ``/summary`` answers in chat (and ``newsbrief summary`` prints)."""
+    title = _("Summary: {topic}").format(topic=answer.topic)
+    return Reply(answer_text(answer), answer.sources, title=title)
 
 
 def _digest_lines(channel: Channel | None, held: int) -> list[str]:

@@ -43,13 +43,45 @@ def topic_terms(topic: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Cited:
+    """A summary sentence and the numbers (from 1) of the sources it rests on."""
+
+    text: str
+    sources: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StoryBrief:
+    """The story a topic summary is about: its id, title and number of sources."""
+
+    id: int
+    title: str
+    sources: int
+
+
+@dataclass(frozen=True)
 class TopicAnswer:
-    """A topic summary with its sources (the CLI's ``--json`` shape)."""
+    """A topic answered by its best-matching story (the CLI's ``--json`` shape).
+
+    ``summary`` is the story's summary, every sentence with its citations; ``sources``
+    the story's numbered sources, then one per other matching story; ``sentences`` the
+    summary's sentences with their sources; ``new`` those added since the chat last asked
+    (``asked_before``), ``fresh`` the numbers of the sources that joined since;
+    ``timeline`` a dated line per day when the story spans days; ``others`` a line per
+    other matching story.
+    """
 
     topic: str
     summary: str
     sources: tuple[Source, ...]
     method: str
+    story: StoryBrief | None = None
+    sentences: tuple[Cited, ...] = ()
+    new: tuple[Cited, ...] = ()
+    asked_before: bool = False
+    fresh: tuple[int, ...] = ()
+    timeline: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Invariants: a row marked sent is never sent again; a crash repeats at most the rows that
 were in flight (state 'sending', put back to pending at start-up); every failure becomes a
 state with a reason (a retry with its reason, a paused channel, a dead row), nothing is
-dropped. Building the message, sending it and recording what it left behind are all inside
-one guard: no error leaves a row in flight without a reason.
+dropped; a row the channel's rules say not to send ends skipped, with the reason. Building
+the message, sending it and recording what it left behind are all inside one guard: no
+error leaves a row in flight without a reason.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from bot import i18n
 from bot.clock import IDLE, wait_until
 from bot.delivery import rules
+from bot.delivery.compose import channel_locale
 from bot.delivery.pacing import Pacer
 from bot.errors import (
     ChatMigrated,
@@ -29,11 +32,11 @@ from bot.errors import (
 from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock, Platform
 from bot.store.ports import Store
-from bot.types import Channel, ChatRef, Delivered, Message, OutboxItem, Sent
+from bot.types import Channel, ChatRef, Delivered, Message, OutboxItem, Sent, Skip
 
 log = logging.getLogger(__name__)
 
-Composer = Callable[[OutboxItem, Channel], Awaitable[Message]]
+Composer = Callable[[OutboxItem, Channel], Awaitable[Message | Skip]]
 Recorder = Callable[[Channel, Message, Sent, float], Delivered]
 RECORD_ATTEMPTS = 5  # tries to record a sent row before leaving it to the restart
 STORE_RETRY = 30.0  # seconds before claiming again after the store failed
@@ -203,11 +206,14 @@ class Dispatcher:
         except Exception as e:
             await self._build_failed(item, e)
             return
+        if isinstance(message, Skip):
+            await self._retrying(lambda: self._store.outbox.mark_skipped(item.id, message.reason))
+            return
         sent = await self._send(item, channel, message)
         if sent is not None:
             await self._record_sent(item, channel, message, sent)
 
-    async def _build(self, item: OutboxItem) -> tuple[Channel, Message]:
+    async def _build(self, item: OutboxItem) -> tuple[Channel, Message | Skip]:
         channel = await self._store.channels.get(item.channel_id)
         if channel is None:  # the FK makes this impossible; guard against hand edits
             raise StoreError(f"channel {item.channel_id} no longer exists")
@@ -229,8 +235,11 @@ class Dispatcher:
         slot = self._pacers[platform.name].reserve(channel.ref.chat_id, self._clock.now())
         await self._clock.sleep(slot - self._clock.now())
         try:
+            # in the channel's language: a renderer's own words (a story's "3 sources so
+            # far") come from the core's catalogues
             async with self._slots[platform.name]:
-                sent = await platform.send(channel.ref, message, item.nonce)
+                with i18n.using(channel_locale(channel)):
+                    sent = await platform.send(channel.ref, message, item.nonce)
         except DeliveryError as e:
             self._count_send(platform.name, e)
             await self._failed(item, channel, e)
@@ -320,7 +329,7 @@ class Dispatcher:
     async def _migrated(
         self, item: OutboxItem, channel: Channel, error: ChatMigrated, now: float
     ) -> None:
-        new = ChatRef(channel.ref.platform, error.new_chat_id)
+        new = ChatRef(channel.ref.platform, error.new_chat_id, channel.ref.thread)
         moved = await self._store.channels.move(channel.ref, new)
         there = None if moved else await self._store.channels.by_ref(new)
         if there is not None and there.id != channel.id:

@@ -15,14 +15,11 @@ from bot.metrics import Metrics, NoMetrics
 from bot.polls.chart import render_chart
 from bot.polls.rules import Tally, choose_poll, parse_custom_poll, results_text, tally
 from bot.ports import Clock
-from bot.store.ports import Store, poll_of, poll_row
+from bot.store.ports import Store, poll_row
 from bot.types import (
     Article,
     Channel,
-    Delivered,
-    Digest,
     Message,
-    OpenPoll,
     OutboxItem,
     OutboxKind,
     PlatformPoll,
@@ -31,10 +28,9 @@ from bot.types import (
     PollOrigin,
     PollPolicy,
     PollPost,
-    Post,
     Reply,
     ResultsPost,
-    Sent,
+    Skip,
     VoteEvent,
 )
 from summarizer.base import PollProposal
@@ -43,20 +39,6 @@ log = logging.getLogger(__name__)
 
 _POLL_NUMBER = re.compile(r"[0-9]{1,12}")  # what /results takes: a poll number, not 10**30
 HOLD_VOTES_FOR = 24 * 3600.0  # how long a vote waits for its platform poll to be recorded
-
-
-def delivered(channel: Channel, message: Message, sent: Sent, now: float) -> Delivered:
-    """What a sent message leaves behind: a post (or a digest) with a poll opens it
-    (closing after the channel's poll duration); a platform poll is remembered for its
-    reader poll; a digest sends the held rows it gathered."""
-    opens = None
-    if isinstance(message, Post | Digest) and message.poll is not None and message.article_id:
-        opens = OpenPoll(message.article_id, message.poll, now + channel.poll_duration)
-    poll_id = message.poll_id if isinstance(message, PollPost) else None
-    rows = message.rows if isinstance(message, Digest) else ()
-    return Delivered(
-        sent.message_id, sent.poll_id, opens_poll=opens, poll_id=poll_id, digested=rows
-    )
 
 
 def _poll_ref(vote: VoteEvent) -> tuple[str, str]:
@@ -106,14 +88,12 @@ class Polls:
             text = ""
         return choose_poll(channel.polls, text, llm, title)
 
-    async def compose(self, item: OutboxItem) -> Message:
-        """The message of a poll or results outbox row.
-
-        Raises:
-            NotFound: the poll is gone.
-        """
-        poll = await self.poll(poll_of(item.payload))
+    async def compose(self, item: OutboxItem, poll: Poll) -> Message | Skip:
+        """The message of a poll or results outbox row for ``poll`` (the poll its payload
+        names); a poll that closed before it could be posted is not posted."""
         if item.kind is OutboxKind.POLL:
+            if poll.closed:
+                return Skip(f"poll {poll.id} closed before it could be posted here")
             return PollPost(poll.question, poll.options, poll.close_at, poll.id)
         t = await self.tally(poll)
         png = await asyncio.to_thread(render_chart, t)

@@ -42,7 +42,10 @@ from bot.types import (
     SavedArticle,
     SearchHit,
     Story,
+    StoryAsk,
     StoryLead,
+    StoryMode,
+    StoryPost,
     Subscription,
 )
 from summarizer.base import PollProposal
@@ -250,10 +253,12 @@ class ChannelStore(Protocol):
         subscription: Subscription | None = None,
         polls: PollPolicy = PollPolicy.AUTO,
         poll_duration: float = 24 * 3600,
+        stories: StoryMode = StoryMode.THREAD,
         now: float,
     ) -> Channel:
         """Create the channel for ``ref`` if needed; with ``subscription``, replace its
-        subscription, poll policy and poll duration by these."""
+        subscription, poll policy and poll duration by these, and its ``stories`` setting.
+        A chat's thread (a topic) is a channel of its own."""
         ...
 
     async def get(self, channel_id: int) -> Channel | None:
@@ -348,9 +353,17 @@ class OutboxStore(Protocol):
         """Final: the platform has the message; the row is never sent again. In the same
         transaction: the reader poll the post opens is created (once per article) and
         queued under it in that channel, and a platform poll is remembered for its reader
-        poll, with the votes held for it (:meth:`PollStore.hold_vote`) attached, and the
-        held rows a digest gathered (``delivered.digested``, of the same channel) are sent
-        with it. ``delivered.note`` is kept as the row's last error for the operator."""
+        poll, with the votes held for it (:meth:`PollStore.hold_vote`) attached, the held
+        rows a digest gathered (``delivered.digested``, of the same channel) are sent with
+        it, and what the message told the channel of its story is recorded
+        (:meth:`StoryStore.post`: the first post of a story in a channel is its post; a
+        later one replaces the sentences told and, when it opened one, the thread).
+        ``delivered.note`` is kept as the row's last error for the operator."""
+        ...
+
+    async def mark_skipped(self, item_id: int, reason: str) -> None:
+        """Final: the row is not sent, by the channel's rules, kept with the reason (no
+        attempt counted)."""
         ...
 
     async def mark_retry(self, item_id: int, reason: str, next_at: float, counted: bool) -> None:
@@ -516,6 +529,24 @@ class SummaryCache(Protocol):
         ...
 
 
+class StoryStore(Protocol):
+    """What each chat has been told of each story: the post a story has in a channel
+    (recorded with the sent post, :meth:`OutboxStore.mark_sent`), and what ``/summary``
+    last showed a chat of it."""
+
+    async def post(self, channel_id: int, story_id: int) -> StoryPost | None:
+        """The story's post in a channel, with every sentence told there of it."""
+        ...
+
+    async def asked(self, chat: ChatRef, story_id: int) -> StoryAsk | None:
+        """What the chat's last ``/summary`` of the story showed."""
+        ...
+
+    async def record_ask(self, chat: ChatRef, story_id: int, ask: StoryAsk, now: float) -> None:
+        """Remember what a ``/summary`` showed the chat of the story (the last one wins)."""
+        ...
+
+
 class WorkerStore(Protocol):
     """The workers sharing a store: who is alive, and taking back what a dead one held."""
 
@@ -639,6 +670,9 @@ class Store(Protocol):
 
     @property
     def summaries(self) -> SummaryCache: ...
+
+    @property
+    def stories(self) -> StoryStore: ...
 
     @property
     def tables(self) -> TableRows: ...

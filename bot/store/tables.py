@@ -59,6 +59,7 @@ TABLES: tuple[Table, ...] = (
             # filters, digests and languages
             "include_patterns", "exclude_patterns", "chat_include", "chat_exclude", "digest",
             "digest_last", "language", "locale",
+            "stories",
         ),
         booleans=frozenset({"all_feeds"}),
     ),
@@ -93,6 +94,19 @@ TABLES: tuple[Table, ...] = (
         "held_votes",
         ("platform", "platform_poll_id", "user_id", "options", "received_at"),
         key=("platform", "platform_poll_id", "user_id"),
+    ),
+    Table(
+        "story_posts",
+        (
+            "channel_id", "story_id", "message_id", "thread", "told", "created_at",
+            "updated_at",
+        ),
+        key=("channel_id", "story_id"),
+    ),
+    Table(
+        "story_asks",
+        ("platform", "chat_id", "story_id", "last_article", "shown", "asked_at"),
+        key=("platform", "chat_id", "story_id"),
     ),
 )
 # fmt: on

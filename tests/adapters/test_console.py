@@ -6,7 +6,7 @@ import io
 
 from adapters.console import ConsolePlatform
 from adapters.console.adapter import parse_command
-from bot.types import CONSOLE, Command, Reply
+from bot.types import CONSOLE, Command, Reply, StoryTold, StoryUpdate
 
 
 async def test_message_ids_are_unique_across_runs() -> None:
@@ -30,3 +30,17 @@ def test_lines_become_commands_from_the_local_admin() -> None:
     assert parse_command("/Status@bot\n") == Command("status", "", CONSOLE, "console", True)
     assert parse_command("venezuela") == Command("summary", "venezuela", CONSOLE, "console", True)
     assert parse_command("   ") is None
+
+
+async def test_a_story_update_prints_only_what_is_new() -> None:
+    """An update shows the new article's title, its new sentences, its source and the
+    number of sources so far."""
+    out = io.StringIO()
+    new = ("Three bridges collapsed.",)
+    update = StoryUpdate(
+        "Day two", new, "https://news.test/2", "Wire", 0.0, 2, "m1", StoryTold(1, new)
+    )
+    await ConsolePlatform(out).send(CONSOLE, update, "n")
+    assert out.getvalue().startswith(
+        "↳ Day two\n\nThree bridges collapsed.\n\nWire · 2 sources so far\nhttps://news.test/2\n"
+    )

@@ -30,6 +30,8 @@ from bot.types import (
     Reply,
     ResultsPost,
     Source,
+    StoryTold,
+    StoryUpdate,
     VoteEvent,
 )
 from tests.fakes.discord_api import ADMINISTRATOR, MANAGE_CHANNELS, SEND_MESSAGES, FakeDiscord
@@ -40,6 +42,8 @@ TOKEN = "MTAxOTk5.fake-bot-token.s3cr3t-value"
 NOW = 1_700_000_000.0
 CHANNEL, OTHER_CHANNEL = 111111111111111111, 222222222222222222
 CHAT = ChatRef("discord", str(CHANNEL))
+FORUM = 333333333333333333
+FORUM_CHAT = ChatRef("discord", str(FORUM))
 READER, OTHER_READER = 424242424242424242, 434343434343434343
 
 
@@ -86,7 +90,8 @@ class FakeCore:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     """A fake Discord that discord.py is pointed at, as the composition root does."""
-    async with FakeDiscord(token=TOKEN, channels=(CHANNEL, OTHER_CHANNEL)) as server:
+    fake = FakeDiscord(token=TOKEN, channels=(CHANNEL, OTHER_CHANNEL), forums=(FORUM,))
+    async with fake as server:
         restore = point_discord_at(server.api_base_url, server.gateway_url)
         try:
             yield server
@@ -661,3 +666,73 @@ def test_discord_py_reconnect_records_are_one_warning_line(
     assert (fault.levelno, fault.exc_info) == (logging.WARNING, None)
     assert "gateway" in fault.getMessage().lower()
     assert bug.levelno == logging.ERROR and bug.exc_info is not None
+
+
+# -- stories: threads and forum posts --------------------------------------------------------
+
+
+def _update(
+    reply_to: str, thread: str = "", new: tuple[str, ...] = ("Bridges fell.",)
+) -> StoryUpdate:
+    told = StoryTold(1, new)
+    return StoryUpdate(
+        "Talks, day two",
+        new,
+        "https://news.example/2",
+        "Wire",
+        NOW,
+        2,
+        reply_to,
+        told,
+        thread,
+        story_title="Venezuela talks",
+    )
+
+
+async def test_a_forum_channel_gets_a_forum_post_per_story_with_all_of_it_inside(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A post to a forum opens a forum post named after it; its update, poll and results
+    go inside, and the poll closes there."""
+    sent = await adapter.send(FORUM_CHAT, _post(), "n1")
+    [thread] = fake.threads_of(FORUM)
+    assert sent.thread == str(thread) and fake.threads[thread]["name"] == "Venezuela talks"
+    await adapter.send(FORUM_CHAT, _update(sent.message_id, sent.thread), "n2")
+    poll = await adapter.send(
+        FORUM_CHAT,
+        PollPost("Will talks succeed?", ("Yes", "No"), NOW + 3600, thread=sent.thread),
+        "n3",
+    )
+    results = ResultsPost(Reply("Yes 1", title="Poll results"), thread=sent.thread)
+    await adapter.send(FORUM_CHAT, results, "n4")
+    assert len(fake.channel_posts(thread)) == 3 and fake.channel_posts(FORUM) == []
+    assert poll.message_id.startswith(f"{thread}/")
+    assert await adapter.close_poll(FORUM_CHAT, poll.message_id) == (0, 0)
+
+
+async def test_a_text_channel_threads_updates_on_the_storys_post(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """The first update starts a thread on the story's post and goes in it; an update
+    sent again before its thread was recorded (a crash) finds the thread there."""
+    post = await adapter.send(CHAT, _post(), "n1")
+    first = await adapter.send(CHAT, _update(post.message_id), "n2")
+    again = await adapter.send(CHAT, _update(post.message_id), "n3")
+    assert fake.threads_of(CHANNEL) == [int(post.message_id)]
+    assert first.thread == again.thread == post.message_id
+    [update, _] = fake.channel_posts(int(post.message_id))
+    embed = update.json["embeds"][0]
+    assert embed["description"] == "Bridges fell." and "2 sources so far" in embed["footer"]["text"]
+    assert len(fake.channel_posts(CHANNEL)) == 1
+
+
+async def test_an_update_whose_post_is_gone_starts_the_story_again(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A story's post deleted from a text channel, or its forum post gone: the update is
+    posted anew there instead of pausing the channel."""
+    await adapter.send(CHAT, _update("123456789012345678"), "n1")
+    assert len(fake.channel_posts(CHANNEL)) == 1
+    sent = await adapter.send(FORUM_CHAT, _update("1", thread="123456789012345678"), "n2")
+    [thread] = fake.threads_of(FORUM)
+    assert sent.thread == str(thread) and fake.threads[thread]["name"] == "Venezuela talks"

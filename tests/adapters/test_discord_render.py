@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.discord import render
-from bot.types import PollPost, Post, Reply, Source
+from bot.types import PollPost, Post, Reply, Source, StoryTold, StoryUpdate
 
 # Any text, including astral characters (two UTF-16 units), markdown and mention syntax;
 # a repeated snippet makes the long texts (past 2000, 4096, 6000) that random text rarely is.
@@ -231,3 +231,33 @@ def test_reply_chunks_fit_escape_whole_and_keep_links(
     for _, url, _ in sources:
         if url.startswith("https://"):
             assert any(f"<{url}>" in chunk for chunk in chunks)
+
+
+def _update(title: str, new: tuple[str, ...], source: str = "Wire") -> StoryUpdate:
+    told = StoryTold(1, new)
+    return StoryUpdate(title, new, "https://example.org/b", source, 1_700_000_000.0, 3, "1", told)
+
+
+def test_update_embed_has_only_what_is_new_and_the_sources_so_far() -> None:
+    """A story update is the new article's linked title, its new sentences, and a footer
+    naming its source and the story's sources; nothing new leaves no description."""
+    embed = render.update_embed(_update("Day two", ("Bridges fell.", "Roads closed.")))
+    assert embed["title"] == "Day two" and embed["url"] == "https://example.org/b"
+    assert embed["description"] == "Bridges fell. Roads closed."
+    assert embed["footer"]["text"] == "Wire · 3 sources so far"
+    assert "description" not in render.update_embed(_update("Day two", ()))
+
+
+@slow_ok
+@given(titles, st.lists(texts, max_size=4), st.text(max_size=300))
+def test_any_update_fits_an_embed_and_any_title_names_a_thread(
+    title: str, new: list[str], source: str
+) -> None:
+    """Any update renders within Discord's embed limits; any title gives a thread name of
+    1 to 100 units that cannot ping."""
+    embed = render.update_embed(_update(title, tuple(new), source))
+    assert render.size(embed["title"]) <= render.EMBED_TITLE_LIMIT
+    assert render.embed_size(embed) <= render.EMBED_TOTAL_LIMIT
+    name = render.thread_name(title)
+    assert 1 <= render.size(name) <= render.THREAD_NAME_LIMIT
+    assert "@everyone" not in name and "@here" not in name

@@ -40,6 +40,8 @@ from bot.types import (
     ResultsPost,
     Sent,
     Source,
+    StoryTold,
+    StoryUpdate,
     VoteEvent,
 )
 from tests.fakes.telegram_api import (
@@ -795,3 +797,71 @@ async def test_telegram_errors_in_ptb_logs_lose_their_traceback_others_keep_it(
     assert (expected.levelno, expected.exc_info) == (logging.WARNING, None)
     assert "Bad Gateway" in expected.getMessage()
     assert bug.levelno == logging.ERROR and bug.exc_info is not None
+
+
+# -- stories and forum topics -------------------------------------------------------------
+
+FORUM = -100700
+
+
+def _update(reply_to: str, new: tuple[str, ...] = ("Three bridges collapsed.",)) -> StoryUpdate:
+    told = StoryTold(1, new)
+    return StoryUpdate(
+        "Floods, day two", new, "https://news.test/2", "Outlet Two", 0.0, 3, reply_to, told
+    )
+
+
+async def test_posts_polls_and_results_go_into_the_channels_forum_topic(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """A channel naming a forum topic gets every message (post, poll, results) in it."""
+    api.add_chat(FORUM, "supergroup", forum=True)
+    topic = ChatRef("telegram", str(FORUM), "42")
+    await adapter.send(
+        topic, Post("Floods", "It rained.", "https://news.test/1", "Wire", 0.0), "n1"
+    )
+    poll = PollPost("Right or wrong?", ("Right", "Wrong"), close_at=0)
+    await adapter.send(topic, poll, "n2")
+    results = ResultsPost(Reply("Right 2, Wrong 1", title="Poll results"), b"\x89PNG")
+    await adapter.send(topic, results, "n3")
+    methods = [c for c in api.calls if c.chat_id == FORUM and c.method.startswith("send")]
+    assert [c.method for c in methods] == ["sendMessage", "sendPoll", "sendPhoto"]
+    assert all(c.params["message_thread_id"] == 42 for c in methods)
+    assert set(api.topics.values()) == {42}
+
+
+async def test_a_story_update_replies_to_the_storys_post(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """An update is one message replying to the story's post, with only what is new and
+    the sources so far; the post being gone does not stop it."""
+    post = await adapter.send(
+        ref(GROUP), Post("Floods", "It rained.", "https://news.test/1", "Wire", 0.0), "n"
+    )
+    await adapter.send(ref(GROUP), _update(post.message_id), "u1")
+    await adapter.send(ref(GROUP), _update("999999", ()), "u2")  # its post was deleted
+    first, second = api.calls_to("sendMessage", GROUP)[1:]
+    assert first.params["reply_parameters"]["message_id"] == int(post.message_id)
+    assert first.params["reply_parameters"]["allow_sending_without_reply"] is True
+    assert "Three bridges collapsed." in first.visible_text
+    assert "Outlet Two" in first.visible_text and "3 sources so far" in first.visible_text
+    assert "Three bridges" not in second.visible_text
+
+
+async def test_a_command_in_a_topic_names_the_topic_and_is_answered_there(
+    api: FakeTelegramAPI, adapter: TelegramAdapter, core: FakeCore
+) -> None:
+    """A command written in forum topic 42 reaches the core with the topic in its chat and
+    is answered in that topic; a command in the group itself has no topic."""
+    api.add_chat(FORUM, "supergroup", forum=True)
+    api.queue(api.message(FORUM, "/help", user_id=MEMBER, topic=42))
+    api.queue(api.message(GROUP, "/help", user_id=MEMBER))
+    calls = await core.wait_for(2)
+    assert [c.chat for c in calls if isinstance(c, Command)] == [
+        ChatRef("telegram", str(FORUM), "42"),
+        ref(GROUP),
+    ]
+    answer = await api.wait_for(sent_to(FORUM))
+    assert answer.params["message_thread_id"] == 42
+    group_answer = await api.wait_for(sent_to(GROUP))
+    assert "message_thread_id" not in group_answer.params

@@ -22,10 +22,11 @@ from adapters.telegram.render import (
     render_post,
     render_reply,
     render_results,
+    render_update,
     split_html,
     utf16_len,
 )
-from bot.types import PollPost, Post, Reply, ResultsPost, Source
+from bot.types import PollPost, Post, Reply, ResultsPost, Source, StoryTold, StoryUpdate
 from tests.fakes.telegram_api import parse_html
 
 HOSTILE = '<script>alert("x")</script> & </b> &amp; <a href="javascript:x">'
@@ -281,3 +282,28 @@ def test_any_reply_is_well_formed_html_within_4096(
     """Every chunk of any reply is well-formed HTML whose visible text fits 4096 units."""
     for chunk in render_reply(Reply(text, tuple(sources), title=title)):
         assert 0 < utf16_len(well_formed_visible_text(chunk)) <= MESSAGE_LIMIT
+
+
+def test_update_shows_only_what_is_new_with_its_source_and_the_sources_so_far() -> None:
+    """A story update: the bold title (escaped), the new sentences, then the linked
+    source, the date and the number of sources; any text stays valid Telegram HTML."""
+    new = ("Three bridges <collapsed> & fell.",)
+    update = StoryUpdate(
+        "Floods <b>day two",
+        new,
+        "https://news.test/2",
+        "Outlet",
+        1_700_000_000.0,
+        2,
+        "5",
+        StoryTold(1, new),
+    )
+    [chunk] = render_update(update)
+    visible = parse_html(chunk)
+    assert visible == (
+        "Floods <b>day two\n\nThree bridges <collapsed> & fell.\n\n"
+        "Outlet · 14 Nov 2023 · 2 sources so far"
+    )
+    assert '<a href="https://news.test/2">Outlet</a>' in chunk
+    quiet = StoryUpdate("T", (), "https://news.test/3", "Outlet", 0.0, 1, "5", StoryTold(1, ()))
+    assert parse_html(render_update(quiet)[0]) == "T\n\nOutlet · 1 source so far"

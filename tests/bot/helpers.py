@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from bot.chat.service import Service
 from bot.clock import ManualClock
-from bot.delivery.compose import Composer
+from bot.delivery.compose import Composer, delivered
 from bot.delivery.dispatcher import Dispatcher
 from bot.digests.compose import DigestComposer
 from bot.polls.closer import PollCloser
-from bot.polls.lifecycle import Polls, delivered
+from bot.polls.lifecycle import Polls
 from bot.ports import Fetcher
 from bot.store.ports import Store
 from bot.summaries import Summaries
@@ -111,7 +111,8 @@ def core(
     summaries = Summaries(store.summaries, summarizer or FakeSummarizer(), clock)
     polls = Polls(store, clock, on_queued=ready.set)
     service = Service(store, summaries, polls, fetcher or NoFetcher(), clock)  # type: ignore[arg-type]
-    composer = Composer(store.articles, summaries, polls, DigestComposer(store, summaries, polls))
+    digests = DigestComposer(store, summaries, polls)
+    composer = Composer(store.articles, store.stories, summaries, polls, digests)
     platforms = {platform.name: platform}
     dispatcher = Dispatcher(store, platforms, clock, composer.compose, record=delivered, wake=ready)
     closer = PollCloser(store, polls, platforms, clock)

@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 
 from bot import i18n
 from bot.chat.commands import help_text
+from bot.chat.stories import sources_line
 
 REPO = Path(__file__).resolve().parents[2]
 LOCALES = ("de", "es", "fr")
@@ -112,3 +113,13 @@ def test_texts_follow_the_locale_in_use_and_only_there() -> None:
         assert "/summary <Thema> - " in help_text()
         assert i18n.ngettext("{count} vote", "{count} votes", 2) == "{count} Stimmen"
     assert help_text().endswith("/help - this list")
+
+
+def test_story_words_follow_the_channel_locale() -> None:
+    """A story update's source count, as every platform renders it, is in the locale in
+    use when the dispatcher sends it; English outside."""
+    with i18n.using("de"):
+        assert sources_line(3) == "bisher 3 Quellen"
+    with i18n.using("fr"):
+        assert sources_line(1) == "1 source jusqu’ici"
+    assert sources_line(2) == "2 sources so far"

@@ -4,13 +4,15 @@ restart cost one request per article; a repeated topic costs one request."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.store.sqlite import SqliteStore
+from bot.types import FeedUpdate, Routed
 from summarizer.registry import SummarizerOptions, make_summarizer
-from tests.bot.helpers import CoreParts, core, make_channel, make_feed, store_articles
+from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed, store_articles
 from tests.fakes.openai_server import FakeOpenAI, completion
 
 REPLY = {
@@ -69,7 +71,8 @@ async def test_same_topic_twice_costs_one_request(
     first = await parts.service.topic("story")
     second = await parts.service.topic("story")
     await parts.summaries.summarizer.aclose()
-    assert first == second
+    assert (first.summary, first.sentences) == (second.summary, second.sentences)
+    assert first.method == "llm"
     assert server.calls == 1
 
 
@@ -93,3 +96,31 @@ async def test_one_summary_per_article_and_language(
     assert "Write every text" not in prompts[2]
     plain = core(store, clock)
     assert plain.summaries.key_for("de") == plain.summaries.key
+
+
+async def test_an_llm_summary_by_story_keeps_only_checked_citations(
+    store: SqliteStore, server: FakeOpenAI, clock: ManualClock
+) -> None:
+    """/summary over a story of two sources through the LLM: a sentence citing both keeps
+    both numbers, one citing a source it was not given is dropped, none is invented."""
+    reply = {
+        "sentences": [
+            {"text": "Both outlets report it happened on Monday.", "sources": [1, 2]},
+            {"text": "A third outlet nobody gave says otherwise.", "sources": [3]},
+            {"text": "Officials reacted on Tuesday, one outlet says.", "sources": [2]},
+        ]
+    }
+    server.script(completion(reply))
+    feed = await make_feed(store)
+    [first] = await store_articles(store, feed, [], range(1, 2), clock.now())
+    joining = replace(article(feed, 2), story=first)
+    await store.articles.save_ingest(FeedUpdate(feed.id, clock.now(), 0), [Routed(joining, ())])
+    parts = _core(store, server, clock)
+    answer = await parts.service.topic("story")
+    await parts.summaries.summarizer.aclose()
+    assert answer.method == "llm" and answer.story is not None and answer.story.sources == 2
+    assert [(s.text, s.sources) for s in answer.sentences] == [
+        ("Both outlets report it happened on Monday.", (1, 2)),
+        ("Officials reacted on Tuesday, one outlet says.", (2,)),
+    ]
+    assert "[3]" not in answer.summary

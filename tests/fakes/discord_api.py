@@ -95,6 +95,8 @@ class FakeDiscord:
     Args:
         token: the bot token the fake accepts (anything else gets 401 / close 4004).
         channels: text channel ids to put in the guild.
+        forums: forum channel ids to put in the guild (messages go only into their posts,
+            which are threads).
         retry_after: the ``retry_after`` seconds an injected 429 asks for.
         wait_timeout: how long :meth:`wait_for` waits before failing the test.
     """
@@ -104,6 +106,7 @@ class FakeDiscord:
         *,
         token: str = "fake-token",
         channels: tuple[int, ...] = (111111111111111111, 222222222222222222),
+        forums: tuple[int, ...] = (),
         retry_after: float = 0.01,
         wait_timeout: float = 5.0,
     ) -> None:
@@ -115,6 +118,8 @@ class FakeDiscord:
         self.bot_id = self.app_id
         self.guild_id = next(self._ids)
         self.channel_ids = channels
+        self.forum_ids = forums
+        self.threads: dict[int, dict[str, Any]] = {}  # thread id → {"parent", "name"}
         self.calls: list[Call] = []
         self.frames: list[dict[str, Any]] = []  # gateway frames received from the client
         self.identify_count = 0
@@ -195,10 +200,16 @@ class FakeDiscord:
         return [c for c in self.calls if c.method == method and c.path.startswith(prefix)]
 
     def channel_posts(self, channel_id: int) -> list[Call]:
-        """Successful message creations in a channel."""
+        """Successful message creations in a channel (or a thread)."""
         return [
-            c for c in self.calls_to("POST", f"/channels/{channel_id}/messages") if c.status == 200
+            c
+            for c in self.calls_to("POST", f"/channels/{channel_id}/messages")
+            if c.status == 200 and c.path.count("/") == 3
         ]
+
+    def threads_of(self, channel_id: int) -> list[int]:
+        """The threads started in a channel (forum posts, threads on messages), in order."""
+        return [t for t, data in self.threads.items() if data["parent"] == channel_id]
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a DISPATCH event to every connected gateway client."""
@@ -300,18 +311,43 @@ class FakeDiscord:
         }
 
     def _channel(self, channel_id: int) -> dict[str, Any]:
+        if channel_id in self.threads:
+            return self._thread(channel_id)
+        every = (*self.channel_ids, *self.forum_ids)
         return {
             "id": str(channel_id),
-            "type": 0,
+            "type": 15 if channel_id in self.forum_ids else 0,
             "guild_id": str(self.guild_id),
             "name": f"news-{channel_id % 1000}",
-            "position": self.channel_ids.index(channel_id) if channel_id in self.channel_ids else 0,
+            "position": every.index(channel_id) if channel_id in every else 0,
             "permission_overwrites": [],
             "nsfw": False,
             "parent_id": None,
             "topic": None,
             "last_message_id": None,
             "rate_limit_per_user": 0,
+        }
+
+    def _thread(self, thread_id: int) -> dict[str, Any]:
+        thread = self.threads[thread_id]
+        return {
+            "id": str(thread_id),
+            "type": 11,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(thread["parent"]),
+            "owner_id": str(self.bot_id),
+            "name": thread["name"],
+            "last_message_id": None,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": _iso(datetime.now(UTC)),
+                "locked": False,
+            },
         }
 
     def _guild(self) -> dict[str, Any]:
@@ -337,7 +373,7 @@ class FakeDiscord:
                     "flags": 0,
                 }
             ],
-            "channels": [self._channel(c) for c in self.channel_ids],
+            "channels": [self._channel(c) for c in (*self.channel_ids, *self.forum_ids)],
             "threads": [],
             "members": [self._member(self.bot_id, 0) | {"user": self._user(self.bot_id, bot=True)}],
             "emojis": [],
@@ -374,8 +410,10 @@ class FakeDiscord:
             "summary": "",
         }
 
-    def _message(self, channel_id: int, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        message_id = next(self._ids)
+    def _message(
+        self, channel_id: int, payload: dict[str, Any], message_id: int = 0, **extra: Any
+    ) -> dict[str, Any]:
+        message_id = message_id or next(self._ids)
         message: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel_id),
@@ -522,7 +560,7 @@ class FakeDiscord:
         return handler(self, parts, call)
 
     def _fault(self, channel_id: int) -> web.Response | None:
-        if channel_id not in self.channel_ids:
+        if channel_id not in (*self.channel_ids, *self.forum_ids, *self.threads):
             return _error(404, 10003, "Unknown Channel")
         if not self._faults[channel_id]:
             return None
@@ -559,6 +597,8 @@ class FakeDiscord:
 
     def _post_message(self, parts: list[str], call: Call) -> web.Response:
         channel_id = int(parts[1])
+        if channel_id in self.forum_ids:
+            return _error(400, 50008, "Cannot send messages in a non-text channel")
         if (earlier := self._same_nonce(channel_id, call.json or {})) is not None:
             return _reply(earlier)  # Discord's dedup: the message the nonce already made
         attachments = [
@@ -580,6 +620,32 @@ class FakeDiscord:
             if message["channel_id"] == str(channel_id) and message["nonce"] == payload["nonce"]:
                 return message
         return None
+
+    def _get_channel(self, parts: list[str], call: Call) -> web.Response:
+        return _reply(self._channel(int(parts[1])))
+
+    def _forum_post(self, parts: list[str], call: Call) -> web.Response:
+        """A forum post: a thread whose starter message has the thread's id."""
+        forum = int(parts[1])
+        body = call.json or {}
+        if forum not in self.forum_ids or not body.get("message"):
+            return _error(400, 50035, "Invalid Form Body")
+        thread_id = next(self._ids)
+        self.threads[thread_id] = {"parent": forum, "name": body.get("name", "")}
+        starter = self._message(thread_id, body["message"], message_id=thread_id)
+        return _reply(self._thread(thread_id) | {"message": starter})
+
+    def _thread_on_message(self, parts: list[str], call: Call) -> web.Response:
+        """A thread started on a message in a text channel: it takes the message's id."""
+        channel_id, message_id = int(parts[1]), int(parts[3])
+        message = self.messages.get(message_id)
+        if message is None or message["channel_id"] != parts[1]:
+            return _error(404, 10008, "Unknown Message")
+        if message_id in self.threads:
+            return _error(400, 160004, "A thread has already been created for this message")
+        name = (call.json or {}).get("name", "")
+        self.threads[message_id] = {"parent": channel_id, "name": name}
+        return _reply(self._thread(message_id))
 
     def _get_message(self, parts: list[str], call: Call) -> web.Response:
         message = self.messages.get(int(parts[3]))
@@ -633,6 +699,7 @@ def _shape(parts: list[str]) -> tuple[str, ...]:
         "messages",
         "polls",
         "expire",
+        "threads",
         "interactions",
         "callback",
         "webhooks",
@@ -653,6 +720,9 @@ _ROUTES: dict[tuple[str, tuple[str, ...]], _Handler] = {
     ("GET", ("applications", "{}", "commands")): FakeDiscord._get_commands,
     ("GET", ("applications", "{}", "guilds", "{}", "commands")): FakeDiscord._get_commands,
     ("POST", ("channels", "{}", "messages")): FakeDiscord._post_message,
+    ("GET", ("channels", "{}")): FakeDiscord._get_channel,
+    ("POST", ("channels", "{}", "threads")): FakeDiscord._forum_post,
+    ("POST", ("channels", "{}", "messages", "{}", "threads")): FakeDiscord._thread_on_message,
     ("GET", ("channels", "{}", "messages", "{}")): FakeDiscord._get_message,
     ("POST", ("channels", "{}", "polls", "{}", "expire")): FakeDiscord._expire_poll,
     ("POST", ("interactions", "{}", "{}", "callback")): FakeDiscord._interaction_callback,

@@ -33,4 +33,9 @@ class FakeSummarizer:
         """The first sentence of each doc, citing it."""
         self.topic_calls += 1
         sentences = tuple(d.text.split(".")[0].strip() + "." for d in docs)
-        return Summary(" ".join(sentences), sentences, "extractive", cites=tuple(range(len(docs))))
+        return Summary(
+            " ".join(sentences),
+            sentences,
+            "extractive",
+            cites=tuple((n,) for n in range(len(docs))),
+        )

@@ -255,6 +255,8 @@ class FakeTelegramAPI:
         self.base_url = ""
         self.revoked = False
         self._racing_votes: dict[int, tuple[list[int], int]] = {}
+        # (chat id, message id) → the forum topic the message is in (None: none)
+        self.topics: dict[tuple[int, int], int | None] = {}
 
     async def __aenter__(self) -> FakeTelegramAPI:
         await self.start()
@@ -284,10 +286,19 @@ class FakeTelegramAPI:
     # -- test controls ------------------------------------------------------------------
 
     def add_chat(
-        self, chat_id: int, kind: str, *, username: str | None = None, title: str = ""
+        self,
+        chat_id: int,
+        kind: str,
+        *,
+        username: str | None = None,
+        title: str = "",
+        forum: bool = False,
     ) -> None:
-        """Make a chat known: ``kind`` is private, group, supergroup or channel."""
+        """Make a chat known: ``kind`` is private, group, supergroup or channel; a
+        ``forum`` supergroup has topics (messages go into one by ``message_thread_id``)."""
         chat: dict[str, Any] = {"id": chat_id, "type": kind}
+        if forum:
+            chat["is_forum"] = True
         if kind == "private":
             chat["first_name"] = title or f"user{chat_id}"
         else:
@@ -386,9 +397,11 @@ class FakeTelegramAPI:
         user_id: int | None = None,
         sender_chat_id: int | None = None,
         language_code: str | None = None,
+        topic: int | None = None,
     ) -> dict[str, Any]:
         """A ``message`` update (or ``channel_post`` for a channel) with bot_command entities
-        the way Telegram marks them; ``language_code`` is the sender's app language."""
+        the way Telegram marks them; ``language_code`` is the sender's app language,
+        ``topic`` the forum topic it is written in."""
         chat = self.chats[chat_id]
         message: dict[str, Any] = {
             "message_id": self._message_id(),
@@ -396,6 +409,9 @@ class FakeTelegramAPI:
             "chat": chat,
             "text": text,
         }
+        if topic is not None:
+            message.update(message_thread_id=topic, is_topic_message=True)
+        self.topics[(chat_id, message["message_id"])] = topic
         if user_id is not None:
             message["from"] = _user(user_id)
             if language_code is not None:
@@ -647,18 +663,39 @@ class FakeTelegramAPI:
         return chat_id
 
     def _sent(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
-        chat = self.chats[self._known_chat(params["chat_id"])]
+        chat_id = self._known_chat(params["chat_id"])
+        chat = self.chats[chat_id]
+        topic = self._topic(chat_id, params)
         message: dict[str, Any] = {
             "message_id": self._message_id(),
             "date": int(time.time()),
             "chat": chat,
             **content,
         }
+        if topic is not None:
+            message.update(message_thread_id=topic, is_topic_message=True)
+        self.topics[(chat_id, message["message_id"])] = topic
         if chat["type"] == "channel":
             message["sender_chat"] = chat
         else:
             message["from"] = {**_user(self.bot_id), "is_bot": True}
         return message
+
+    def _topic(self, chat_id: int, params: dict[str, Any]) -> int | None:
+        """The forum topic a send goes to, as Telegram decides it: ``message_thread_id``
+        (only a forum has topics), else the topic of the message it replies to; a reply
+        to a message that is not there is refused unless allowed to go without it."""
+        topic = params.get("message_thread_id")
+        if topic is not None and not self.chats[chat_id].get("is_forum"):
+            raise _Refused(Failure(400, "Bad Request: message thread not found"))
+        reply = params.get("reply_parameters") or {}
+        if "message_id" in reply and (chat_id, int(reply["message_id"])) not in self.topics:
+            if not reply.get("allow_sending_without_reply"):
+                raise _Refused(Failure(400, "Bad Request: message to be replied not found"))
+            return int(topic) if topic is not None else None
+        if topic is None and "message_id" in reply:
+            return self.topics[(chat_id, int(reply["message_id"]))]
+        return int(topic) if topic is not None else None
 
     def _message_id(self) -> int:
         self._next_message += 1

@@ -9,6 +9,7 @@ from bot.store.postgres.db import PgDatabase
 from bot.store.postgres.feeds import PgFeeds
 from bot.store.postgres.outbox import PgOutbox
 from bot.store.postgres.polls import PgPolls
+from bot.store.postgres.stories import PgStories
 from bot.store.postgres.summaries import PgSummaryCache
 from bot.store.postgres.tables import PgTables
 from bot.store.postgres.workers import AdvisoryLocks, PgChanges, PgWorkers
@@ -27,6 +28,7 @@ class PostgresStore:
         self.outbox = PgOutbox(db)
         self.polls = PgPolls(db)
         self.tables = PgTables(db)
+        self.stories = PgStories(db)
         self.summaries = PgSummaryCache(db)
         self.workers = PgWorkers(db)
         self.locks = AdvisoryLocks(db.url)

@@ -13,6 +13,7 @@ from bot.types import (
     FeedOrigin,
     Filters,
     PollPolicy,
+    StoryMode,
     Subscription,
 )
 
@@ -21,7 +22,9 @@ COLUMNS = (
     "paused_reason, not_before, "
     # filters, digests and languages
     "include_patterns, exclude_patterns, chat_include, chat_exclude, digest, digest_last, "
-    "language, locale"
+    "language, locale, "
+    # stories in chats
+    "stories"
 )
 
 
@@ -39,7 +42,7 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
     )
     return Channel(
         id=row["id"],
-        ref=ChatRef(row["platform"], row["chat_id"]),
+        ref=ChatRef.from_key(row["platform"], row["chat_id"]),
         subscription=subscription,
         polls=PollPolicy(row["polls"]),
         poll_duration=row["poll_duration"],
@@ -48,6 +51,7 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
         options=ChannelOptions(_strings(row["digest"]), row["language"], row["locale"]),
         chat_filters=Filters(_strings(row["chat_include"]), _strings(row["chat_exclude"])),
         digest_last=row["digest_last"],
+        stories=StoryMode(row["stories"]),
     )
 
 
@@ -65,6 +69,7 @@ class PgChannels:
         subscription: Subscription | None = None,
         polls: PollPolicy = PollPolicy.AUTO,
         poll_duration: float = 24 * 3600,
+        stories: StoryMode = StoryMode.THREAD,
         now: float,
     ) -> Channel:
         async with self._db.transaction() as db:
@@ -73,7 +78,7 @@ class PgChannels:
                 "poll_duration, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
                 "ON CONFLICT (platform, chat_id) DO NOTHING",
                 ref.platform,
-                ref.chat_id,
+                ref.key,
                 origin.value,
                 subscription is not None and subscription.all_feeds,
                 polls.value,
@@ -82,6 +87,12 @@ class PgChannels:
             )
             if subscription is not None:
                 await _replace_subscription(db, ref, subscription, polls, poll_duration)
+                await db.execute(
+                    "UPDATE channels SET stories = $1 WHERE platform = $2 AND chat_id = $3",
+                    stories.value,
+                    ref.platform,
+                    ref.key,
+                )
         channel = await self.by_ref(ref)
         assert channel is not None  # just written
         return channel
@@ -96,7 +107,7 @@ class PgChannels:
     async def by_ref(self, ref: ChatRef) -> Channel | None:
         rows = await self._db.fetch_all(
             f"SELECT {COLUMNS} FROM channels WHERE platform = $1 AND chat_id = $2",
-            (ref.platform, ref.chat_id),
+            (ref.platform, ref.key),
         )
         found = await self._with_feeds(rows)
         return found[0] if found else None
@@ -154,9 +165,9 @@ class PgChannels:
             status = await db.execute(
                 "UPDATE channels SET chat_id = $1 WHERE platform = $2 AND chat_id = $3 "
                 "AND NOT EXISTS (SELECT 1 FROM channels WHERE platform = $4 AND chat_id = $1)",
-                new.chat_id,
+                new.key,
                 old.platform,
-                old.chat_id,
+                old.key,
                 new.platform,
             )
         return affected(status) > 0
@@ -196,7 +207,7 @@ async def _replace_subscription(
         polls.value,
         duration,
         ref.platform,
-        ref.chat_id,
+        ref.key,
         json.dumps(list(sub.patterns.include)),
         json.dumps(list(sub.patterns.exclude)),
     )

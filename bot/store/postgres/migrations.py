@@ -174,4 +174,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE channels ADD COLUMN language TEXT NOT NULL DEFAULT '';
     ALTER TABLE channels ADD COLUMN locale TEXT NOT NULL DEFAULT '';
     """,
+    # 5: stories in chats: a channel's stories setting, the post a story has in a channel
+    # (and what it has been told of it), what /summary last showed a chat of a story
+    """
+    ALTER TABLE channels ADD COLUMN stories TEXT NOT NULL DEFAULT 'thread';
+    CREATE TABLE story_posts (
+        channel_id BIGINT NOT NULL REFERENCES channels(id),
+        story_id BIGINT NOT NULL REFERENCES articles(id),
+        message_id TEXT NOT NULL,
+        thread TEXT NOT NULL DEFAULT '',
+        told TEXT NOT NULL DEFAULT '[]',
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (channel_id, story_id)
+    );
+    CREATE TABLE story_asks (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        story_id BIGINT NOT NULL REFERENCES articles(id),
+        last_article BIGINT NOT NULL,
+        shown TEXT NOT NULL DEFAULT '[]',
+        asked_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (platform, chat_id, story_id)
+    );
+    """,
 )

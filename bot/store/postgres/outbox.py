@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from bot.store.ports import digest_row, poll_row
 from bot.store.postgres.db import Connection, PgDatabase, Row, affected, notify
 from bot.store.postgres.polls import add_platform_poll_in, create_poll_in
+from bot.store.postgres.stories import record_told_in
 from bot.types import (
     Delivered,
     OutboxCounts,
@@ -131,7 +132,8 @@ async def record_followups(
     db: Connection, channel_id: int, delivered: Delivered, now: float
 ) -> None:
     """Inside the transaction that marks a row sent: open the post's poll and queue it under
-    the post, remember the platform poll a poll row made, send a digest's held rows."""
+    the post, remember the platform poll a poll row made, send a digest's held rows,
+    and record what the message told the channel of its story."""
     if delivered.digested:
         await db.execute(
             "UPDATE outbox SET state = $1, message_id = $2, sent_at = $3 "
@@ -143,6 +145,8 @@ async def record_followups(
             channel_id,
             _HELD,
         )
+    if delivered.story is not None:
+        await record_told_in(db, channel_id, delivered.message_id, delivered.story, now)
     opening = delivered.opens_poll
     if opening is not None:
         poll_id = await create_poll_in(
@@ -291,6 +295,15 @@ class PgOutbox:
             if held is None:
                 return False
             return await insert_row(db, channel_id, OutboxKind.DIGEST, key, payload, now)
+
+    async def mark_skipped(self, item_id: int, reason: str) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = $1, last_error = $2 WHERE id = $3",
+                OutboxState.SKIPPED.value,
+                reason,
+                item_id,
+            )
 
     async def latest_sent_article(self, channel_id: int) -> int | None:
         value = await self._db.fetch_value(

@@ -11,6 +11,7 @@ from bot.store.sqlite.db import Database
 from bot.store.sqlite.feeds import SqliteFeeds
 from bot.store.sqlite.outbox import SqliteOutbox
 from bot.store.sqlite.polls import SqlitePolls
+from bot.store.sqlite.stories import SqliteStories
 from bot.store.sqlite.summaries import SqliteSummaryCache
 from bot.store.sqlite.tables import SqliteTables
 from bot.store.sqlite.workers import LocalLocks, NoChanges, SqliteWorkers
@@ -29,6 +30,7 @@ class SqliteStore:
         self.outbox = SqliteOutbox(db)
         self.polls = SqlitePolls(db)
         self.tables = SqliteTables(db)
+        self.stories = SqliteStories(db)
         self.summaries = SqliteSummaryCache(db)
         self.workers = SqliteWorkers(db)
         self.locks = LocalLocks()

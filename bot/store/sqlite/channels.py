@@ -13,6 +13,7 @@ from bot.types import (
     FeedOrigin,
     Filters,
     PollPolicy,
+    StoryMode,
     Subscription,
 )
 
@@ -21,7 +22,9 @@ _COLUMNS = (
     "paused_reason, not_before, "
     # filters, digests and languages
     "include_patterns, exclude_patterns, chat_include, chat_exclude, digest, digest_last, "
-    "language, locale"
+    "language, locale, "
+    # stories in chats
+    "stories"
 )
 
 
@@ -39,7 +42,7 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
     )
     return Channel(
         id=row[0],
-        ref=ChatRef(row[1], row[2]),
+        ref=ChatRef.from_key(row[1], row[2]),
         subscription=subscription,
         polls=PollPolicy(row[6]),
         poll_duration=row[7],
@@ -48,6 +51,7 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
         options=ChannelOptions(_strings(row[14]), row[16], row[17]),
         chat_filters=Filters(_strings(row[12]), _strings(row[13])),
         digest_last=row[15],
+        stories=StoryMode(row[18]),
     )
 
 
@@ -65,6 +69,7 @@ class SqliteChannels:
         subscription: Subscription | None = None,
         polls: PollPolicy = PollPolicy.AUTO,
         poll_duration: float = 24 * 3600,
+        stories: StoryMode = StoryMode.THREAD,
         now: float,
     ) -> Channel:
         async with self._db.transaction() as db:
@@ -74,7 +79,7 @@ class SqliteChannels:
                 "ON CONFLICT (platform, chat_id) DO NOTHING",
                 (
                     ref.platform,
-                    ref.chat_id,
+                    ref.key,
                     origin.value,
                     int(subscription is not None and subscription.all_feeds),
                     polls.value,
@@ -84,6 +89,10 @@ class SqliteChannels:
             )
             if subscription is not None:
                 await _replace_subscription(db, ref, subscription, polls, poll_duration)
+                await db.execute(
+                    "UPDATE channels SET stories = ? WHERE platform = ? AND chat_id = ?",
+                    (stories.value, ref.platform, ref.key),
+                )
         channel = await self.by_ref(ref)
         assert channel is not None  # just written
         return channel
@@ -98,7 +107,7 @@ class SqliteChannels:
     async def by_ref(self, ref: ChatRef) -> Channel | None:
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM channels WHERE platform = ? AND chat_id = ?",
-            (ref.platform, ref.chat_id),
+            (ref.platform, ref.key),
         )
         found = await self._with_feeds(rows)
         return found[0] if found else None
@@ -153,7 +162,7 @@ class SqliteChannels:
             cursor = await db.execute(
                 "UPDATE channels SET chat_id = ? WHERE platform = ? AND chat_id = ? AND NOT EXISTS "
                 "(SELECT 1 FROM channels WHERE platform = ? AND chat_id = ?)",
-                (new.chat_id, old.platform, old.chat_id, new.platform, new.chat_id),
+                (new.key, old.platform, old.key, new.platform, new.key),
             )
             return cursor.rowcount > 0
 
@@ -190,13 +199,13 @@ async def _replace_subscription(
             json.dumps(list(sub.patterns.include)),
             json.dumps(list(sub.patterns.exclude)),
             ref.platform,
-            ref.chat_id,
+            ref.key,
         ),
     )
     row = await fetch_one_in(
         db,
         "SELECT id FROM channels WHERE platform = ? AND chat_id = ?",
-        (ref.platform, ref.chat_id),
+        (ref.platform, ref.key),
     )
     assert row is not None  # inserted above in the same transaction
     await db.execute("DELETE FROM subscriptions WHERE channel_id = ?", (row[0],))

@@ -187,4 +187,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE channels ADD COLUMN language TEXT NOT NULL DEFAULT '';
     ALTER TABLE channels ADD COLUMN locale TEXT NOT NULL DEFAULT '';
     """,
+    # 7: stories in chats: a channel's stories setting, the post a story has in a channel
+    # (and what it has been told of it), what /summary last showed a chat of a story
+    """
+    ALTER TABLE channels ADD COLUMN stories TEXT NOT NULL DEFAULT 'thread';
+    CREATE TABLE story_posts (
+        channel_id INTEGER NOT NULL REFERENCES channels(id),
+        story_id INTEGER NOT NULL REFERENCES articles(id),
+        message_id TEXT NOT NULL,
+        thread TEXT NOT NULL DEFAULT '',
+        told TEXT NOT NULL DEFAULT '[]',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (channel_id, story_id)
+    );
+    CREATE TABLE story_asks (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        story_id INTEGER NOT NULL REFERENCES articles(id),
+        last_article INTEGER NOT NULL,
+        shown TEXT NOT NULL DEFAULT '[]',
+        asked_at REAL NOT NULL,
+        PRIMARY KEY (platform, chat_id, story_id)
+    );
+    """,
 )

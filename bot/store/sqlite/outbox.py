@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from bot.store.ports import digest_row, poll_row
 from bot.store.sqlite.db import Connection, Database, Row, fetch_one_in, marks
 from bot.store.sqlite.polls import add_platform_poll_in, create_poll_in
+from bot.store.sqlite.stories import record_told_in
 from bot.types import (
     Delivered,
     OutboxCounts,
@@ -239,6 +240,13 @@ class SqliteOutbox:
                 return False
             return await insert_row(db, channel_id, OutboxKind.DIGEST, key, payload, now)
 
+    async def mark_skipped(self, item_id: int, reason: str) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = ?, last_error = ? WHERE id = ?",
+                (OutboxState.SKIPPED.value, reason, item_id),
+            )
+
     async def latest_sent_article(self, channel_id: int) -> int | None:
         value = await self._db.fetch_value(
             "SELECT article_id FROM outbox WHERE channel_id = ? AND kind = ? AND state = ? "
@@ -300,7 +308,8 @@ async def record_followups(
     db: Connection, channel_id: int, delivered: Delivered, now: float
 ) -> None:
     """Inside the transaction that marks a row sent: open the post's poll and queue it under
-    the post, remember the platform poll a poll row made, send a digest's held rows."""
+    the post, remember the platform poll a poll row made, send a digest's held rows,
+    and record what the message told the channel of its story."""
     if delivered.digested:
         await db.executemany(
             "UPDATE outbox SET state = ?, message_id = ?, sent_at = ? "
@@ -310,6 +319,8 @@ async def record_followups(
                 for row in delivered.digested
             ],
         )
+    if delivered.story is not None:
+        await record_told_in(db, channel_id, delivered.message_id, delivered.story, now)
     opening = delivered.opens_poll
     if opening is not None:
         poll_id = await create_poll_in(

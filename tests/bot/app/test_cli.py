@@ -196,9 +196,16 @@ async def test_default_run_answers_summary_on_console(tmp_path: Path) -> None:
     assert "/subscribe <feed url>" in out
     code, out, err = await newsbrief(tmp_path, "summary", "venezuela", "--json", env=env)
     answer = json.loads(out)
-    assert set(answer) == {"topic", "summary", "sources", "method"}
+    assert set(answer) == {"topic", "summary", "sources", "method", "story", "sentences", "new"}
     assert answer["method"] == "extractive"
     assert answer["sources"][0]["url"].startswith("https://example.org/newsbrief-sample/")
+    story = answer["story"]
+    assert set(story) == {"id", "title", "sources"} and story["sources"] >= 1
+    assert answer["sentences"] and all(
+        s["sources"] and all(1 <= n <= story["sources"] for n in s["sources"])
+        for s in answer["sentences"]
+    )
+    assert answer["new"] == []  # the console asked already, and nothing joined since
 
 
 async def test_summary_of_nothing_is_a_clear_error(tmp_path: Path) -> None:

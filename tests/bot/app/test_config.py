@@ -10,7 +10,7 @@ import pytest
 from bot.app.config import load_config, parse_config, parse_duration, resolve_feed_url
 from bot.app.settings import load_settings
 from bot.errors import ConfigError
-from bot.types import ChatRef, PollPolicy
+from bot.types import ChatRef, PollPolicy, StoryMode
 from tests.conftest import REPO
 
 
@@ -31,12 +31,18 @@ def test_full_config_parses(tmp_path: Path) -> None:
         '[[feeds]]\nurl = "world.xml"\nname = "world"\nevery = "10s"\nbackfill = 3\n'
         '[[channels]]\nto = "telegram:@worldbrief"\nfeeds = ["world"]\n'
         'keywords = ["venezuela", "-sports"]\npolls = "never"\npoll_duration = "2h"\n'
+        'stories = "first"\n'
+        '[[channels]]\nto = "telegram:-1001234567890/42"\n'
     )
     loaded = load_config(path)
     feed, channel = loaded.config.feeds[0], loaded.config.channels[0]
     assert (feed.every, feed.backfill) == (10.0, 3)
     assert channel.ref == ChatRef("telegram", "@worldbrief")
     assert channel.polls is PollPolicy.NEVER and channel.poll_duration == 7200
+    assert channel.stories is StoryMode.FIRST
+    topic = loaded.config.channels[1]
+    assert topic.ref == ChatRef("telegram", "-1001234567890", "42")
+    assert topic.stories is StoryMode.THREAD  # the default
     assert resolve_feed_url(feed.url, loaded.base_dir) == str(tmp_path / "world.xml")
 
 
@@ -49,6 +55,10 @@ def test_full_config_parses(tmp_path: Path) -> None:
         ({"channels": [{"to": "console", "feeds": ["nope"]}]}, "unknown feed"),
         ({"feeds": [{"url": "x", "colour": "red"}]}, "Extra inputs"),
         ({"channels": [{"to": "console", "polls": "sometimes"}]}, "polls"),
+        ({"channels": [{"to": "console", "stories": "merged"}]}, "stories"),
+        ({"channels": [{"to": "telegram:-100/general"}]}, "forum topic is a number"),
+        ({"channels": [{"to": "telegram:-100/"}]}, "<platform>:<chat>/<topic>"),
+        ({"channels": [{"to": "discord:1/2"}]}, "use discord:<thread id>"),
         ({"feeds": [{"url": "javascript:alert(1)"}]}, "use an http(s) URL or a local file"),
         ({"feeds": [{"url": "ftp://example.org/feed"}]}, "only http and https"),
     ],

@@ -9,14 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.chat import commands
-from bot.chat.service import Service
+from bot.chat.service import Service, summary_reply
 from bot.clock import ManualClock
 from bot.errors import FetchError
 from bot.feeds.fetch import HttpFetcher
 from bot.ingest.pipeline import Ingestor
 from bot.ports import FetchRequest, FetchResult
 from bot.store.sqlite import SqliteStore
-from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed
+from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed, Subscription
+from summarizer.extractive import ExtractiveSummarizer
 from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed
 from tests.fakes.summarizer import FakeSummarizer
 
@@ -74,17 +75,26 @@ def _cmd(name: str, args: str = "", admin: bool = False) -> Command:
     return Command(name, args, CHAT, "42", admin)
 
 
-async def test_summary_cites_numbered_sources_once_per_story(
-    store: SqliteStore, clock: ManualClock, service: Service
+async def test_summary_answers_by_story_citing_every_source(
+    store: SqliteStore, clock: ManualClock
 ) -> None:
-    """/summary venezuela: a summary with [1] and one source for the story told twice."""
+    """/summary venezuela answers with the story told by two outlets: its two sources
+    numbered, every sentence citing the sources that say it (a sentence both say cites
+    both), nothing uncited; a story that does not match is not there."""
+    service = core(store, clock, summarizer=ExtractiveSummarizer()).service
     await _seed(store, clock)
-    reply = await service.handle(_cmd("summary", "venezuela"))
-    assert reply.ok
-    assert "[1]" in reply.text
-    assert len(reply.sources) == 1
-    assert reply.sources[0].url == "https://news.test/1"
-    assert reply.sources[0].feed == "test, paper"
+    answer = await service.topic("venezuela", chat=CHAT)
+    assert [(s.url, s.feed) for s in answer.sources] == [
+        ("https://news.test/1", "test"),
+        ("https://news.test/3", "paper"),
+    ]
+    assert answer.story is not None and answer.story.sources == 2
+    assert answer.sentences and all(s.sources for s in answer.sentences)
+    assert all(set(s.sources) <= {1, 2} for s in answer.sentences)
+    text = summary_reply(answer).text
+    assert "Russia sent military planes to Venezuela. [1][2]" in text
+    assert text.count("[") == sum(len(s.sources) for s in answer.sentences)
+    assert "Night buses" not in text and "New since" not in text
 
 
 async def test_no_match_suggests_what_is_in_the_news(
@@ -269,3 +279,21 @@ async def test_any_command_with_any_argument_gets_a_bounded_reply(
     reply = await parts.service.handle(Command(name, args, CHAT, "42", admin))
     assert isinstance(reply, Reply) and reply.text
     assert len(reply.text) <= 2000 and len(reply.sources) <= 10
+
+
+async def test_a_topic_without_a_channel_of_its_own_sees_its_groups(
+    store: SqliteStore, clock: ManualClock, service: Service
+) -> None:
+    """/status and /feeds typed in a forum topic that is not a channel of its own answer
+    about the group's channel; a topic that is one answers about itself."""
+    await _seed(store, clock)
+    in_topic = ChatRef("telegram", "-100", "7")
+    status = await service.handle(Command("status", "", in_topic, "42", False))
+    assert "Posting to this chat is active." in status.text
+    feeds = await service.handle(Command("feeds", "", in_topic, "42", False))
+    assert "paper" in feeds.text
+    await store.channels.upsert(
+        in_topic, origin=FeedOrigin.CONFIG, subscription=Subscription(all_feeds=False), now=0
+    )
+    own = await service.handle(Command("feeds", "", in_topic, "42", False))
+    assert "follows no feeds" in own.text

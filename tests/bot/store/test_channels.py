@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.store.ports import Store
-from bot.types import ChatRef, FeedOrigin, OutboxKind, PollPolicy, Subscription
+from bot.types import ChatRef, FeedOrigin, OutboxKind, PollPolicy, StoryMode, Subscription
 from tests.bot.helpers import make_feed
 
 REF = ChatRef("telegram", "-100")
@@ -95,3 +95,29 @@ async def test_a_moved_channel_keeps_its_outbox_and_feeds(any_store: Store) -> N
     assert not await any_store.channels.move(REF, ChatRef("telegram", "-1"))
     await any_store.channels.upsert(REF, origin=FeedOrigin.CHAT, now=0)
     assert not await any_store.channels.move(REF, new)
+
+
+async def test_stories_setting_is_kept_and_replaced_with_the_subscription(any_store: Store) -> None:
+    """A channel made from a chat takes stories in threads; the config's setting replaces
+    it with the subscription, and an upsert without a subscription leaves it."""
+    made = await any_store.channels.upsert(REF, origin=FeedOrigin.CHAT, now=0)
+    assert made.stories is StoryMode.THREAD
+    configured = await any_store.channels.upsert(
+        REF, origin=FeedOrigin.CONFIG, subscription=Subscription(), stories=StoryMode.FIRST, now=1
+    )
+    assert configured.stories is StoryMode.FIRST
+    again = await any_store.channels.upsert(REF, origin=FeedOrigin.CHAT, now=2)
+    assert again.stories is StoryMode.FIRST
+    assert (await any_store.channels.all())[0].stories is StoryMode.FIRST
+
+
+async def test_a_forum_topic_is_a_channel_of_its_own(any_store: Store) -> None:
+    """A chat and two of its forum topics are three channels, each found by its own ref."""
+    topic_a, topic_b = ChatRef("telegram", "-100", "42"), ChatRef("telegram", "-100", "7")
+    chat = await any_store.channels.upsert(REF, origin=FeedOrigin.CONFIG, now=0)
+    a = await any_store.channels.upsert(topic_a, origin=FeedOrigin.CONFIG, now=0)
+    b = await any_store.channels.upsert(topic_b, origin=FeedOrigin.CONFIG, now=0)
+    assert len({chat.id, a.id, b.id}) == 3
+    assert (a.ref, b.ref) == (topic_a, topic_b)
+    assert await any_store.channels.by_ref(topic_a) == a
+    assert [c.ref for c in await any_store.channels.all()] == [REF, topic_a, topic_b]

@@ -6,12 +6,15 @@ from bot.store.ports import Store
 from bot.store.tables import TABLES
 from bot.types import (
     ChannelOptions,
+    ChatRef,
     Delivered,
     FeedUpdate,
     Filters,
     OpenPoll,
     OutboxState,
     Routed,
+    StoryAsk,
+    StoryTold,
 )
 from summarizer.base import PollProposal
 from tests.bot.helpers import article, make_channel, make_feed, store_articles
@@ -26,14 +29,17 @@ async def populate(store: Store) -> None:
     a, b = await make_channel(store, "a"), await make_channel(store, "b")
     await store.channels.subscribe(a.id, feed.id)
     await store.channels.set_paused(b.id, "kicked")
-    await store_articles(store, feed, [a, b], range(1, 4), NOW)
+    await store_articles(store, feed, [a, b], range(1, 5), NOW)
     first, *_ = await store.outbox.claim_due(NOW, 1, platforms=["fake"])
     opening = OpenPoll(first.article_id or 0, PollProposal("Q?", ("Yes", "No")), NOW + 60)
-    await store.outbox.mark_sent(first.id, Delivered("m1", opens_poll=opening), NOW)
+    told = StoryTold(first.article_id or 0, ("One.",))
+    await store.outbox.mark_sent(first.id, Delivered("m1", opens_poll=opening, story=told), NOW)
     [poll_row] = await store.outbox.claim_due(NOW, 1, platforms=["fake"])
     await store.outbox.mark_sent(poll_row.id, Delivered("m2", "p2", poll_id=1), NOW)
     [dead] = await store.outbox.claim_due(NOW, 1, platforms=["fake"])
     await store.outbox.mark_dead(dead.id, "HTTP 400")
+    [skipped] = await store.outbox.claim_due(NOW, 1, platforms=["fake"])
+    await store.outbox.mark_skipped(skipped.id, "told already")
     await store.outbox.claim_due(NOW, 1, platforms=["fake"])  # left in flight
     platform_poll = await store.polls.platform_poll("fake", "p2")
     assert platform_poll is not None
@@ -48,6 +54,7 @@ async def populate(store: Store) -> None:
     await store.articles.save_ingest(FeedUpdate(feed.id, NOW, NOW + 600), routed)
     await store.summaries.save_article_summary("h", "extractive-1", "{}", NOW)
     await store.summaries.save_topic_summary("k", "{}", NOW)
+    await store.stories.record_ask(ChatRef("fake", "a"), told.story_id, StoryAsk(2, ("One.",)), NOW)
 
 
 async def test_every_table_reads_back_what_the_port_wrote(any_store: Store) -> None:
