@@ -170,3 +170,39 @@ def test_same_stream_same_stories(stream: list[tuple[str, float]]) -> None:
         return stories
 
     assert run() == run()
+
+
+_SPREAD = st.tuples(
+    st.lists(_WORDS, min_size=5, max_size=30).map(" ".join),
+    st.integers(min_value=0, max_value=60 * 24).map(lambda hours: hours * HOUR),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_SPREAD, max_size=25), st.integers(min_value=1, max_value=400))
+def test_stories_found_do_not_depend_on_where_time_starts(
+    stream: list[tuple[str, float]], shift_hours: int
+) -> None:
+    """The same stream shifted in time (its stories straddling other boundaries of the
+    index's time buckets) finds the same stories with the same similarities."""
+
+    def run(shift: float) -> list[Match | None]:
+        index, matches = StoryIndex(), []
+        for n, (text, when) in enumerate(stream):
+            match = index.find(story_terms("", text), when + shift)
+            matches.append(match)
+            index.add(match.story_id if match else n, story_terms("", text), when + shift)
+        return matches
+
+    assert run(0.0) == run(shift_hours * HOUR)
+
+
+def test_a_story_spanning_two_time_buckets_counts_once() -> None:
+    """A story whose articles straddle a bucket boundary (8 days) is found from either side,
+    and weighed once: its similarity to its own article stays at most 1."""
+    boundary = 8 * 86400.0
+    index = _index((1, QUAKE_A, boundary - HOUR), (1, QUAKE_B, boundary + HOUR))
+    for when in (boundary - 2 * HOUR, boundary + 2 * HOUR, boundary + 40 * HOUR):
+        match = index.find(_terms(QUAKE_B), when)
+        assert match is not None and match.story_id == 1
+        assert match.similarity <= 1.0 + 1e-9
