@@ -7,7 +7,11 @@ first ``lead_words`` content words: where news says what happened); each open st
 the sum of its articles' unit vectors (a centroid). A new article joins the open story
 whose centroid is most similar (cosine) if that similarity reaches ``threshold``, else it
 starts a story. A story is open to an article published at most ``window`` seconds after
-its latest article (or before its first).
+its latest article (or before its first). Stories whose latest article is more than
+``window`` older than the newest article seen are forgotten, and document frequencies
+count the articles published within ``df_horizon`` of the newest, whatever order articles
+arrive in: the index holds about a week of news, and a cold ingest of feeds with years of
+archives stays small (an old article found late starts its own story, as after a restart).
 
 Chosen by measurement (``python -m bench stories``, numbers in ``docs/benchmarks.md``): on
 a labelled stream of 71 events told by 263 items among 3,834 real feed entries, held-out
@@ -27,8 +31,10 @@ them, and are deterministic: the same articles in the same order give the same s
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
-from collections import Counter, OrderedDict, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -108,15 +114,12 @@ def best_match(similarities: Mapping[int, float], threshold: float) -> Match | N
 
 @dataclass
 class _Story:
-    """An open story: the sum of its articles' unit vectors, that sum's norm, its times,
-    and the time buckets its span covers (none yet: ``first_bucket > last_bucket``)."""
+    """An open story: the sum of its articles' unit vectors, that sum's norm, its times."""
 
     centroid: dict[str, float] = field(default_factory=dict)
     norm: float = 0.0
     first_seen: float = math.inf
     last_seen: float = -math.inf
-    first_bucket: int = 0
-    last_bucket: int = -1
 
 
 # Document frequencies start as if this many articles without the term had been seen, so
@@ -124,20 +127,17 @@ class _Story:
 # common (with one article seen, every shared word would); a busy index outgrows it.
 _PRIOR_DOCUMENTS = 30
 _NO_POSTINGS: dict[int, float] = {}  # never written to: the postings of an unseen term
-Postings = dict[tuple[str, int], dict[int, float]]  # (term, bucket) -> story id -> weight
-# A time bucket is this many windows wide: a lookup (two windows wide) reads one or two
-# buckets. Measured on the corpus feeds: 2 to 16 were within noise; 1 was 13% slower where
-# every entry falls in one week (more lookups per term).
-_BUCKET_WINDOWS = 4
 
 
 class _Frequencies:
-    """Document frequencies over the articles seen within a time horizon."""
+    """Document frequencies over the articles published within a time horizon of the
+    latest one seen (in whatever order they arrive)."""
 
     def __init__(self, horizon: float) -> None:
         self._horizon = horizon
-        self._df: Counter[str] = Counter()
-        self._seen: deque[tuple[float, frozenset[str]]] = deque()
+        self._df: dict[str, int] = {}
+        self._seen: list[tuple[float, int, frozenset[str]]] = []  # a heap, oldest first
+        self._order = itertools.count()  # ties in time leave in arrival order
         self._latest = -math.inf
 
     def idfs(self, terms: Iterable[str], extra: int = 0) -> list[float]:
@@ -148,25 +148,22 @@ class _Frequencies:
         return [log(n / (df.get(term, 0) + extra + 0.5)) for term in terms]
 
     def add(self, terms: frozenset[str], when: float) -> None:
-        self._df.update(terms)
-        self._seen.append((when, terms))
+        df = self._df
+        for term in terms:
+            df[term] = df.get(term, 0) + 1
+        heapq.heappush(self._seen, (when, next(self._order), terms))
         self._latest = max(self._latest, when)
-        while self._seen and self._seen[0][0] < self._latest - self._horizon:
-            _, old = self._seen.popleft()
-            self._df.subtract(old)
+        while self._seen[0][0] < self._latest - self._horizon:
+            for term in heapq.heappop(self._seen)[2]:
+                left = df[term] - 1
+                if left:
+                    df[term] = left
+                else:
+                    del df[term]
 
 
 class StoryIndex:
     """Open stories, searchable by similarity to a new article.
-
-    Postings are kept per term and time bucket (four windows wide), so a lookup
-    weighs only the stories whose span reaches the article's window: a cold ingest of feeds
-    whose entries span years compares each entry with the few stories open at its time
-    (about 9 of the 900 sharing a term with it, on the corpus feeds). A story is listed in
-    ``_home`` under its first bucket and in ``_rest`` under each later bucket of its span,
-    so a lookup reads ``_rest`` of the window's first bucket and ``_home`` of each of its
-    buckets, and meets every open story once. The stories found, and their similarities
-    to the last bit, are those of comparing with every story.
 
     Args:
         rules: Threshold, window and representation.
@@ -174,9 +171,11 @@ class StoryIndex:
 
     def __init__(self, rules: StoryRules = StoryRules()) -> None:
         self.rules = rules
-        self._stories: OrderedDict[int, _Story] = OrderedDict()  # least recently joined first
-        self._home: Postings = {}
-        self._rest: Postings = {}
+        self._stories: dict[int, _Story] = {}
+        # (latest article's time, story id) of every story, oldest first; an entry whose
+        # story has a newer article since is stale and skipped
+        self._closing: list[tuple[float, int]] = []
+        self._postings: dict[str, dict[int, float]] = {}  # term -> story id -> centroid weight
         self._frequencies = _Frequencies(rules.df_horizon)
         self._latest = -math.inf
 
@@ -210,10 +209,12 @@ class StoryIndex:
         """
         self._frequencies.add(frozenset(terms), published)
         vector = self._vector(terms)
-        story = self._stories.pop(story_id, None) or _Story()
-        self._stories[story_id] = story
-        self._span(story_id, story, published)
+        story = self._stories.setdefault(story_id, _Story())
         self._join(story_id, story, vector)
+        story.first_seen = min(story.first_seen, published)
+        if published > story.last_seen:
+            story.last_seen = published
+            heapq.heappush(self._closing, (published, story_id))
         self._latest = max(self._latest, published)
         self._close_old()
 
@@ -233,22 +234,13 @@ class StoryIndex:
         norm = math.sqrt(sum(w * w for w in weights.values()))
         return {t: w / norm for t, w in weights.items()} if norm else {}
 
-    def _bucket(self, when: float) -> int:
-        return math.floor(when / (_BUCKET_WINDOWS * self.rules.window))
-
     def _similarities(self, vector: Mapping[str, float], published: float) -> dict[int, float]:
         """Cosine between the vector and every open story sharing a term with it."""
         dots: defaultdict[int, float] = defaultdict(float)
-        first = self._bucket(published - self.rules.window)
-        buckets = range(first, self._bucket(published + self.rules.window) + 1)
-        home, rest = self._home, self._rest
+        postings = self._postings
         for term, weight in vector.items():
-            # each open story is in exactly one of these (see the class docstring)
-            for story_id, centroid_weight in rest.get((term, first), _NO_POSTINGS).items():
+            for story_id, centroid_weight in postings.get(term, _NO_POSTINGS).items():
                 dots[story_id] += weight * centroid_weight
-            for bucket in buckets:
-                for story_id, centroid_weight in home.get((term, bucket), _NO_POSTINGS).items():
-                    dots[story_id] += weight * centroid_weight
         # open: the article is within ``window`` of the story's span (an old article
         # found late does not join today's story)
         stories, window = self._stories, self.rules.window
@@ -259,18 +251,6 @@ class StoryIndex:
             and story.first_seen - window <= published <= story.last_seen + window
         }
 
-    def _span(self, story_id: int, story: _Story, published: float) -> None:
-        """Widen a story's span to an article's time; list it again if its buckets change
-        (rare: most stories live within one bucket)."""
-        story.first_seen = min(story.first_seen, published)
-        story.last_seen = max(story.last_seen, published)
-        first, last = self._bucket(story.first_seen), self._bucket(story.last_seen)
-        if (first, last) != (story.first_bucket, story.last_bucket):
-            self._unlist(story_id, story)
-            story.first_bucket, story.last_bucket = first, last
-            for term, weight in story.centroid.items():
-                self._list(story_id, story, term, weight)
-
     def _join(self, story_id: int, story: _Story, vector: Mapping[str, float]) -> None:
         """Add a unit vector to a story's centroid and postings, keeping its norm."""
         squared = story.norm**2
@@ -278,35 +258,26 @@ class StoryIndex:
             before = story.centroid.get(term, 0.0)
             after = before + weight
             story.centroid[term] = after
-            self._list(story_id, story, term, after)
+            self._postings.setdefault(term, {})[story_id] = after
             squared += after * after - before * before
         story.norm = math.sqrt(max(squared, 0.0))
 
-    def _list(self, story_id: int, story: _Story, term: str, weight: float) -> None:
-        """Set a story's centroid weight for a term in every bucket of its span."""
-        self._home.setdefault((term, story.first_bucket), {})[story_id] = weight
-        for bucket in range(story.first_bucket + 1, story.last_bucket + 1):
-            self._rest.setdefault((term, bucket), {})[story_id] = weight
-
-    def _unlist(self, story_id: int, story: _Story) -> None:
-        """Take a story out of every posting list it is in."""
-        for bucket in range(story.first_bucket, story.last_bucket + 1):
-            postings = self._home if bucket == story.first_bucket else self._rest
-            for term in story.centroid:
-                listed = postings[term, bucket]
-                del listed[story_id]
-                if not listed:
-                    del postings[term, bucket]
-
     def _close_old(self) -> None:
-        """Forget stories closed for good (least recently joined first)."""
+        """Forget the stories closed for good: those whose latest article is more than
+        ``window`` older than the latest article seen."""
         cutoff = self._latest - self.rules.window
-        while self._stories:
-            story_id, story = next(iter(self._stories.items()))
-            if story.last_seen >= cutoff:
-                break
+        closing = self._closing
+        while closing and closing[0][0] < cutoff:
+            last_seen, story_id = heapq.heappop(closing)
+            story = self._stories.get(story_id)
+            if story is None or story.last_seen != last_seen:
+                continue  # stale: the story took a newer article since
             del self._stories[story_id]
-            self._unlist(story_id, story)
+            for term in story.centroid:
+                postings = self._postings[term]
+                del postings[story_id]
+                if not postings:
+                    del self._postings[term]
 
 
 def _first_words(text: str, n: int) -> str:
