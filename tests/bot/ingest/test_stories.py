@@ -197,7 +197,6 @@ def test_stories_found_do_not_depend_on_where_time_starts(
     assert run(0.0) == run(shift_hours * HOUR)
 
 
-
 def test_stories_closed_for_good_are_forgotten_in_any_arrival_order() -> None:
     """A story whose latest article is more than a window older than the newest article
     seen is forgotten even when it arrived last, so an old article found late starts its
