@@ -40,12 +40,25 @@ def content_words(text: str) -> list[str]:
     Returns:
         Lower-cased, stemmed words of two or more characters, stopwords removed.
     """
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    stems = _STEMS
+    if len(stems) > _STEMS_KEPT:
+        stems.clear()
+    # a dict lookup per word, a call only for a word not seen yet (stems are never empty)
+    return [stems.get(w) or _new_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
 def term_set(text: str) -> frozenset[str]:
     """The set of the text's content words (see :func:`content_words`)."""
     return frozenset(map(stem, set(_WORD.findall(text.lower())) - STOPWORDS))
+
+
+_STEMS: dict[str, str] = {}  # word -> stem, for content_words
+_STEMS_KEPT = 1 << 16
+
+
+def _new_stem(word: str) -> str:
+    _STEMS[word] = value = stem(word)
+    return value
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -281,10 +281,9 @@ class StoryIndex:
 
 
 def _first_words(text: str, n: int) -> str:
-    """The text up to its ``n``-th whitespace-separated word (cheap on long articles)."""
-    cut = 0
-    for _ in range(n):
-        cut = text.find(" ", cut + 1)
-        if cut < 0:
-            return text
-    return text[:cut]
+    """The text up to its ``n``-th space after the first character (cheap on long
+    articles)."""
+    if n < 1:
+        return ""
+    words = text[1:].split(" ", n)
+    return text if len(words) <= n else text[:1] + " ".join(words[:n])
