@@ -57,7 +57,7 @@ _STEMS_KEPT = 1 << 16
 
 
 def _new_stem(word: str) -> str:
-    _STEMS[word] = value = stem(word)
+    _STEMS[word] = value = stem.__wrapped__(word)  # not also in stem's own cache
     return value
 
 
