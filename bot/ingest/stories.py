@@ -147,7 +147,12 @@ class _Frequencies:
         df, log = self._df, math.log
         return [log(n / (df.get(term, 0) + extra + 0.5)) for term in terms]
 
-    def add(self, terms: frozenset[str], when: float) -> None:
+    def add(self, terms: Iterable[str], when: float) -> None:
+        """Count an article's terms (an article already past the horizon counts for
+        nothing: it would leave at once)."""
+        if when < self._latest - self._horizon:
+            return
+        terms = frozenset(terms)
         df = self._df
         for term in terms:
             df[term] = df.get(term, 0) + 1
@@ -175,6 +180,8 @@ class StoryIndex:
         # (latest article's time, story id) of every story, oldest first; an entry whose
         # story has a newer article since is stale and skipped
         self._closing: list[tuple[float, int]] = []
+        # (first article's time, story id) of every story, oldest first; stale entries too
+        self._starts: list[tuple[float, int]] = []
         self._postings: dict[str, dict[int, float]] = {}  # term -> story id -> centroid weight
         self._frequencies = _Frequencies(rules.df_horizon)
         self._latest = -math.inf
@@ -195,6 +202,8 @@ class StoryIndex:
         """
         if len(set(terms)) < self.rules.min_terms:
             return None
+        if self._earliest_start() - self.rules.window > published:
+            return None  # older than every open story's reach: no vector to weigh
         vector = self._vector(terms, extra=1)
         return best_match(self._similarities(vector, published), self.rules.threshold)
 
@@ -207,11 +216,15 @@ class StoryIndex:
             terms: The article's terms (:func:`story_terms`).
             published: The article's time, epoch seconds.
         """
-        self._frequencies.add(frozenset(terms), published)
+        self._frequencies.add(terms, published)
+        if story_id not in self._stories and published < self._latest - self.rules.window:
+            return  # a new story closed for good as it opens: kept, it would go at once
         vector = self._vector(terms)
         story = self._stories.setdefault(story_id, _Story())
         self._join(story_id, story, vector)
-        story.first_seen = min(story.first_seen, published)
+        if published < story.first_seen:
+            story.first_seen = published
+            heapq.heappush(self._starts, (published, story_id))
         if published > story.last_seen:
             story.last_seen = published
             heapq.heappush(self._closing, (published, story_id))
@@ -222,6 +235,17 @@ class StoryIndex:
         """Add ``(story id, terms, published)`` articles, oldest first (a warm start)."""
         for story_id, terms, published in articles:
             self.add(story_id, terms, published)
+
+    def _earliest_start(self) -> float:
+        """The first article's time of the earliest open story (inf when none)."""
+        starts = self._starts
+        while starts:
+            first_seen, story_id = starts[0]
+            story = self._stories.get(story_id)
+            if story is not None and story.first_seen == first_seen:
+                return first_seen
+            heapq.heappop(starts)  # stale: the story closed, or an older article joined it
+        return math.inf
 
     def _vector(self, terms: Sequence[str], extra: int = 0) -> dict[str, float]:
         """The unit TF-IDF vector of an article (sublinear term frequency)."""
