@@ -53,7 +53,7 @@ def term_set(text: str) -> frozenset[str]:
 
 
 _STEMS: dict[str, str] = {}  # word -> stem, for content_words
-_STEMS_KEPT = 1 << 16
+_STEMS_KEPT = 1 << 14  # about 3 MiB of words; more bought little speed
 
 
 def _new_stem(word: str) -> str:
