@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import i18n
+from bot.chat import template
 from bot.chat.stories import told_after, untold
 from bot.delivery.stories import Telling, sources_so_far, story_title, telling
 from bot.digests.compose import DigestComposer
@@ -22,12 +23,14 @@ from bot.summaries import Summaries
 from bot.types import (
     Article,
     Channel,
+    ChannelOptions,
     Delivered,
     Digest,
     Message,
     OpenPoll,
     OutboxItem,
     OutboxKind,
+    Piece,
     PollPost,
     Post,
     ResultsPost,
@@ -39,6 +42,7 @@ from bot.types import (
 )
 from summarizer.base import Summary
 
+Layout = tuple[Piece, ...]
 TOLD_ALREADY = "this chat has a post for the story already (stories = first)"
 
 
@@ -136,6 +140,7 @@ class Composer:
         poll = None
         if polled:
             poll = self._polls.proposal_for(channel, article.text, article.title, summary.poll)
+        options = channel.options
         return Post(
             title=article.title,
             summary=summary.text,
@@ -145,6 +150,21 @@ class Composer:
             article_id=article.id,
             poll=poll,
             story=StoryTold(article.story_id, _sentences(summary)),
+            image=article.image if options.images else "",
+            layout=await self._layout(article, summary.text, options),
+        )
+
+    async def _layout(self, article: Article, summary: str, options: ChannelOptions) -> Layout:
+        """The channel's template filled in for the article (empty without a template)."""
+        if not options.template:
+            return ()
+        sources = 1
+        if template.uses(options.template, "sources"):
+            story = await self._articles.story_sources([article.story_id])
+            sources = sources_so_far(story.get(article.story_id, [article]), article.id)
+        zone = template.channel_zone(options)
+        return template.fill(
+            options.template, template.post_values(article, summary, sources, zone)
         )
 
     async def _update(self, article: Article, channel: Channel, told: StoryPost) -> StoryUpdate:
