@@ -73,6 +73,7 @@ class Runtime:
     summaries: Summaries
     polls: Polls
     service: Service
+    composer: Composer
     ingestor: Ingestor
     scheduler: IngestScheduler
     dispatcher: Dispatcher
@@ -355,6 +356,7 @@ async def _assemble(
         summaries=summaries,
         polls=polls,
         service=service,
+        composer=composer,
         ingestor=ingestor,
         scheduler=scheduler,
         dispatcher=_dispatcher(

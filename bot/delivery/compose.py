@@ -132,6 +132,14 @@ class Composer:
             return post
         return replace(post, story=replace(post.story, told=told_after(told.told, post.story.told)))
 
+    async def preview(self, article: Article, channel: Channel) -> Post | StoryUpdate | Skip:
+        """What ``channel`` gets, or got, for ``article``: a story's first article is its
+        full post (as it was sent, whether or not it has been); a later one is what
+        :meth:`article_message` decides now."""
+        if article.id == article.story_id:
+            return await self.post_for(article, channel)
+        return await self.article_message(article, channel)
+
     async def post_for(self, article: Article, channel: Channel, *, polled: bool = True) -> Post:
         """The full post for one article (in the channel's language when the summarizer
         can write one), with the reader poll the channel's policy gives (``polled``: the
