@@ -407,12 +407,14 @@ class StoryUpdate:
 
 @dataclass(frozen=True)
 class Reply:
-    """The core's answer to a command; adapters render it."""
+    """The core's answer to a command; adapters render it, then send ``post`` (a post as
+    the chat would get it, for ``/preview``) after it, the way they send posts."""
 
     text: str
     sources: tuple[Source, ...] = ()
     title: str = ""
     ok: bool = True
+    post: Post | None = None
 
 
 @dataclass(frozen=True)

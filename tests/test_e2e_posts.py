@@ -200,3 +200,24 @@ async def test_discord_gets_the_image_in_its_embed_and_a_refused_one_still_posts
     assert "image" not in second.json["embeds"][0]
     shown = await preview(discord_settings, f"discord:{DISCORD_CHANNEL}", article_id=2)
     assert json.loads(shown.rendered) == [{"embeds": first.json["embeds"]}]
+
+
+async def test_slash_preview_shows_the_post_and_what_the_filters_pass(
+    telegram: Settings, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """An admin's /preview in a channel's group gets the list of recent articles with ✓,
+    then the latest article's post as the group gets it (its template, its image); the
+    same as the group received when the article was delivered."""
+    api.set_member(GROUP, 777, "administrator")
+    async with running_bot(telegram, server, clock) as bot:
+        await bot.tick()
+        server.route("/feed.xml", feed(OLD, ("n1", HOSTILE, IMAGE)))
+        await bot.tick()
+        [delivered] = api.calls_to("sendPhoto", GROUP)
+        api.queue(api.message(GROUP, "/preview", user_id=777))
+        listing = await api.wait_for(lambda c: c.chat_id == GROUP and "✓" in c.visible_text)
+        shown = await api.wait_for(
+            lambda c: c.method == "sendPhoto" and c.chat_id == GROUP and c is not delivered
+        )
+    assert f"✓ {HOSTILE}" in listing.visible_text and "✓ Old news" in listing.visible_text
+    assert _sent(shown.params, "sendPhoto") == _sent(delivered.params, "sendPhoto")

@@ -547,6 +547,11 @@ class DiscordAdapter:
         reply = await self._core.handle(command)
         for chunk in render.reply_chunks(reply):
             await interaction.followup.send(chunk, allowed_mentions=NONE)
+        if reply.post is not None:  # /preview: the post as the channel gets it
+            for content, embed in map(_payload, render.post_messages(reply.post)):
+                embeds = [embed] if embed is not None else []
+                text = content or discord.utils.MISSING
+                await interaction.followup.send(text, embeds=embeds, allowed_mentions=NONE)
 
     async def _on_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError

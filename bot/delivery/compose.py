@@ -136,9 +136,10 @@ class Composer:
         """What ``channel`` gets, or got, for ``article``: a story's first article is its
         full post (as it was sent, whether or not it has been); a later one is what
         :meth:`article_message` decides now."""
-        if article.id == article.story_id:
-            return await self.post_for(article, channel)
-        return await self.article_message(article, channel)
+        with i18n.using(channel_locale(channel)):
+            if article.id == article.story_id:
+                return await self.post_for(article, channel)
+            return await self.article_message(article, channel)
 
     async def post_for(self, article: Article, channel: Channel, *, polled: bool = True) -> Post:
         """The full post for one article (in the channel's language when the summarizer
