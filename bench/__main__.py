@@ -12,6 +12,7 @@ BENCHES = {
     "summaries": "bench.summaries",
     "stories": "bench.stories",
     "topics": "bench.topics",
+    "search": "bench.search",
     "fanout": "bench.fanout",
     "retry": "bench.retry",
     "soak": "bench.soak",

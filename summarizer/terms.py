@@ -41,7 +41,11 @@ def content_words(text: str) -> list[str]:
     Returns:
         Lower-cased, stemmed words of two or more characters, stopwords removed.
     """
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    stems = _STEMS
+    if len(stems) > _STEMS_KEPT:
+        stems.clear()
+    # a dict lookup per word, a call only for a word not seen yet (stems are never empty)
+    return [stems.get(w) or _new_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
 def term_set(text: str) -> frozenset[str]:
@@ -54,6 +58,15 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+_STEMS: dict[str, str] = {}  # word -> stem, for content_words
+_STEMS_KEPT = 1 << 14  # about 3 MiB of words; more bought little speed
+
+
+def _new_stem(word: str) -> str:
+    _STEMS[word] = value = stem.__wrapped__(word)  # not also in stem's own cache
+    return value
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -123,8 +123,10 @@ def _loaded_by(*args: str, tmp: Path) -> set[str]:
 @pytest.mark.parametrize("args", [("ingest", "--json"), ("summary", "tram", "--json")])
 def test_ingest_and_summary_load_no_chat_library(args: tuple[str, ...], tmp_path: Path) -> None:
     """``newsbrief ingest`` and ``summary`` import neither the chat libraries, the LLM SDK,
-    the chart library, the page extractor nor feedparser: they load when used."""
+    the chart library, the page extractor, feedparser nor the metrics server (aiohttp,
+    prometheus-client): they load when used."""
     loaded = _loaded_by(*args, tmp=tmp_path)
     assert "bot" in loaded
     unwanted = {"telegram", "discord", "openai", "matplotlib", "trafilatura", "feedparser"}
+    unwanted |= {"aiohttp", "prometheus_client"}
     assert loaded & unwanted == set()

@@ -2,16 +2,20 @@
 
 ``canonical_url`` is for comparing and storing, not for fetching: it drops the fragment and
 tracking parameters and normalizes the spelling of scheme, host and port, but never touches
-the path (servers may treat ``/a//b`` and ``/a/b`` differently).
+the path (servers may treat ``/a//b`` and ``/a/b`` differently). ``document_urls`` applies
+it to the entries of one feed document, keeping the fragment where the document itself
+tells entries apart by it (a comments feed, a page of dated notes).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import idna
 
-__all__ = ["TRACKING_PARAMS", "canonical_url", "is_tracking_param"]
+__all__ = ["TRACKING_PARAMS", "canonical_url", "document_urls", "is_tracking_param"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -89,6 +93,33 @@ def canonical_url(url: str) -> str:
     query = _clean_query(parts.query)
     path = parts.path or "/"
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def document_urls(urls: Sequence[str]) -> list[str]:
+    """The canonical URL of each entry link of one feed document ("" for none).
+
+    A link keeps its fragment when the document holds several links to the same page
+    with different fragments: such entries are different items on one page (comments
+    ``post#comment-12``, notes ``now.html#2025-01-11``), not one article linked twice.
+    Elsewhere the fragment goes, as in :func:`canonical_url`.
+
+    Never raises, whatever the text.
+    """
+    plain = [canonical_url(url) if url else "" for url in urls]
+    fragments: defaultdict[str, set[str]] = defaultdict(set)
+    for url, canonical in zip(urls, plain, strict=True):
+        if canonical:
+            fragments[canonical].add(_fragment(url))
+    return [
+        f"{canonical}#{_fragment(url)}"
+        if canonical and len(fragments[canonical]) > 1 and _fragment(url)
+        else canonical
+        for url, canonical in zip(urls, plain, strict=True)
+    ]
+
+
+def _fragment(url: str) -> str:
+    return url.strip().partition("#")[2]
 
 
 def _netloc(parts: SplitResult, scheme: str) -> str:

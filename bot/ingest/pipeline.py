@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
 from bot.errors import FeedError, HTTPStatusError, NewsbriefError
-from bot.feeds.canon import canonical_url
+from bot.feeds.canon import document_urls
 from bot.feeds.extract import extract_article
 from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
 from bot.ingest import routing, rules
@@ -202,7 +202,8 @@ class Ingestor:
             )
             return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
         parsed = await self._off_loop(read_feed, result.body, result.url)
-        unseen, _ = await self._fresh(feed, parsed.entries)
+        canonical = _canonical(parsed.entries)
+        unseen = await self._fresh(feed, parsed.entries, canonical)
         # only entries not seen before get their text and fingerprints (CPU work, one trip
         # off the loop), and again the few whose page text replaced a teaser
         fresh, prints = await self._off_loop(_prepared, unseen)
@@ -224,7 +225,7 @@ class Ingestor:
         # both post it
         async with self._store.locks.exclusive(SECTION):
             await self._catch_up()
-            fresh, canonical = await self._fresh(feed, fresh)
+            fresh = await self._fresh(feed, fresh, canonical)
             routed, duplicates = await self._route(feed, fresh, canonical, channels, now, prints)
             routed = await self._join_stories(routed, terms)
             ids = await self._store.articles.save_ingest(update, routed)
@@ -240,13 +241,13 @@ class Ingestor:
             return await asyncio.to_thread(work, *args, **kwargs)
 
     async def _fresh(
-        self, feed: Feed, entries: Sequence[rules.Entry]
-    ) -> tuple[list[rules.Entry], dict[str, str]]:
-        canonical = {e.guid: canonical_url(e.url) if e.url else "" for e in entries}
-        guids, urls = await self._store.articles.known(
-            feed.id, canonical.keys(), [u for u in canonical.values() if u]
-        )
-        return rules.new_entries(entries, guids, urls, canonical), canonical
+        self, feed: Feed, entries: Sequence[rules.Entry], canonical: dict[str, str]
+    ) -> list[rules.Entry]:
+        """The entries not stored yet (``canonical``: each GUID's canonical URL)."""
+        guids = {e.guid for e in entries}
+        urls = [u for u in (canonical.get(g, "") for g in guids) if u]
+        known_guids, known_urls = await self._store.articles.known(feed.id, guids, urls)
+        return rules.new_entries(entries, known_guids, known_urls, canonical)
 
     async def _with_full_text(self, feed: Feed, fresh: Sequence[FeedEntry]) -> dict[str, FeedEntry]:
         """Teaser-only entries that will be posted, with their pages' text (concurrently)."""
@@ -351,6 +352,12 @@ def _retry_after(error: FeedError) -> float:
     if isinstance(error, HTTPStatusError) and error.retry_after:
         return error.retry_after
     return 0.0
+
+
+def _canonical(entries: Sequence[RawEntry]) -> dict[str, str]:
+    """Per GUID, the canonical URL of its link among the document's links."""
+    urls = document_urls([e.url for e in entries])
+    return {e.guid: url for e, url in zip(entries, urls, strict=True)}
 
 
 def _dedupable(article: NewArticle) -> bool:

@@ -7,7 +7,11 @@ first ``lead_words`` content words: where news says what happened); each open st
 the sum of its articles' unit vectors (a centroid). A new article joins the open story
 whose centroid is most similar (cosine) if that similarity reaches ``threshold``, else it
 starts a story. A story is open to an article published at most ``window`` seconds after
-its latest article (or before its first).
+its latest article (or before its first). Stories whose latest article is more than
+``window`` older than the newest article seen are forgotten, and document frequencies
+count the articles published within ``df_horizon`` of the newest, whatever order articles
+arrive in: the index holds about a week of news, and a cold ingest of feeds with years of
+archives stays small (an old article found late starts its own story, as after a restart).
 
 Chosen by measurement (``python -m bench stories``, numbers in ``docs/benchmarks.md``): on
 a labelled stream of 71 events told by 263 items among 3,834 real feed entries, held-out
@@ -27,8 +31,10 @@ them, and are deterministic: the same articles in the same order give the same s
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
-from collections import Counter, OrderedDict, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -124,27 +130,41 @@ _NO_POSTINGS: dict[int, float] = {}  # never written to: the postings of an unse
 
 
 class _Frequencies:
-    """Document frequencies over the articles seen within a time horizon."""
+    """Document frequencies over the articles published within a time horizon of the
+    latest one seen (in whatever order they arrive)."""
 
     def __init__(self, horizon: float) -> None:
         self._horizon = horizon
-        self._df: Counter[str] = Counter()
-        self._seen: deque[tuple[float, frozenset[str]]] = deque()
+        self._df: dict[str, int] = {}
+        self._seen: list[tuple[float, int, frozenset[str]]] = []  # a heap, oldest first
+        self._order = itertools.count()  # ties in time leave in arrival order
         self._latest = -math.inf
 
-    def idf(self, term: str, extra: int = 0) -> float:
-        """Smoothed inverse document frequency, counting ``extra`` more documents that
-        hold the term (the article being weighed)."""
-        n = len(self._seen) + extra + _PRIOR_DOCUMENTS
-        return math.log((n + 1) / (self._df[term] + extra + 0.5))
+    def idfs(self, terms: Iterable[str], extra: int = 0) -> list[float]:
+        """Smoothed inverse document frequency of each term, counting ``extra`` more
+        documents that hold it (the article being weighed)."""
+        n = len(self._seen) + extra + _PRIOR_DOCUMENTS + 1
+        df, log = self._df, math.log
+        return [log(n / (df.get(term, 0) + extra + 0.5)) for term in terms]
 
-    def add(self, terms: frozenset[str], when: float) -> None:
-        self._df.update(terms)
-        self._seen.append((when, terms))
+    def add(self, terms: Iterable[str], when: float) -> None:
+        """Count an article's terms (an article already past the horizon counts for
+        nothing: it would leave at once)."""
+        if when < self._latest - self._horizon:
+            return
+        terms = frozenset(terms)
+        df = self._df
+        for term in terms:
+            df[term] = df.get(term, 0) + 1
+        heapq.heappush(self._seen, (when, next(self._order), terms))
         self._latest = max(self._latest, when)
-        while self._seen and self._seen[0][0] < self._latest - self._horizon:
-            _, old = self._seen.popleft()
-            self._df.subtract(old)
+        while self._seen[0][0] < self._latest - self._horizon:
+            for term in heapq.heappop(self._seen)[2]:
+                left = df[term] - 1
+                if left:
+                    df[term] = left
+                else:
+                    del df[term]
 
 
 class StoryIndex:
@@ -156,7 +176,12 @@ class StoryIndex:
 
     def __init__(self, rules: StoryRules = StoryRules()) -> None:
         self.rules = rules
-        self._stories: OrderedDict[int, _Story] = OrderedDict()  # least recently joined first
+        self._stories: dict[int, _Story] = {}
+        # (latest article's time, story id) of every story, oldest first; an entry whose
+        # story has a newer article since is stale and skipped
+        self._closing: list[tuple[float, int]] = []
+        # (first article's time, story id) of every story, oldest first; stale entries too
+        self._starts: list[tuple[float, int]] = []
         self._postings: dict[str, dict[int, float]] = {}  # term -> story id -> centroid weight
         self._frequencies = _Frequencies(rules.df_horizon)
         self._latest = -math.inf
@@ -177,6 +202,8 @@ class StoryIndex:
         """
         if len(set(terms)) < self.rules.min_terms:
             return None
+        if self._earliest_start() - self.rules.window > published:
+            return None  # older than every open story's reach: no vector to weigh
         vector = self._vector(terms, extra=1)
         return best_match(self._similarities(vector, published), self.rules.threshold)
 
@@ -189,13 +216,18 @@ class StoryIndex:
             terms: The article's terms (:func:`story_terms`).
             published: The article's time, epoch seconds.
         """
-        self._frequencies.add(frozenset(terms), published)
+        self._frequencies.add(terms, published)
+        if story_id not in self._stories and published < self._latest - self.rules.window:
+            return  # a new story closed for good as it opens: kept, it would go at once
         vector = self._vector(terms)
-        story = self._stories.pop(story_id, None) or _Story()
-        self._stories[story_id] = story
+        story = self._stories.setdefault(story_id, _Story())
         self._join(story_id, story, vector)
-        story.first_seen = min(story.first_seen, published)
-        story.last_seen = max(story.last_seen, published)
+        if published < story.first_seen:
+            story.first_seen = published
+            heapq.heappush(self._starts, (published, story_id))
+        if published > story.last_seen:
+            story.last_seen = published
+            heapq.heappush(self._closing, (published, story_id))
         self._latest = max(self._latest, published)
         self._close_old()
 
@@ -204,11 +236,24 @@ class StoryIndex:
         for story_id, terms, published in articles:
             self.add(story_id, terms, published)
 
+    def _earliest_start(self) -> float:
+        """The first article's time of the earliest open story (inf when none)."""
+        starts = self._starts
+        while starts:
+            first_seen, story_id = starts[0]
+            story = self._stories.get(story_id)
+            if story is not None and story.first_seen == first_seen:
+                return first_seen
+            heapq.heappop(starts)  # stale: the story closed, or an older article joined it
+        return math.inf
+
     def _vector(self, terms: Sequence[str], extra: int = 0) -> dict[str, float]:
         """The unit TF-IDF vector of an article (sublinear term frequency)."""
         counts = Counter(terms)
+        idfs = self._frequencies.idfs(counts, extra)
+        log = math.log
         weights = {
-            t: (1.0 + math.log(c)) * self._frequencies.idf(t, extra) for t, c in counts.items()
+            t: (1.0 + log(c)) * idf for (t, c), idf in zip(counts.items(), idfs, strict=True)
         }
         norm = math.sqrt(sum(w * w for w in weights.values()))
         return {t: w / norm for t, w in weights.items()} if norm else {}
@@ -220,20 +265,15 @@ class StoryIndex:
         for term, weight in vector.items():
             for story_id, centroid_weight in postings.get(term, _NO_POSTINGS).items():
                 dots[story_id] += weight * centroid_weight
-        stories = self._stories
+        # open: the article is within ``window`` of the story's span (an old article
+        # found late does not join today's story)
+        stories, window = self._stories, self.rules.window
         return {
-            story_id: dot / stories[story_id].norm
+            story_id: dot / story.norm
             for story_id, dot in dots.items()
-            if self._is_open(stories[story_id], published)
+            if (story := stories[story_id]).norm
+            and story.first_seen - window <= published <= story.last_seen + window
         }
-
-    def _is_open(self, story: _Story, published: float) -> bool:
-        """Whether an article of this time may join: within ``window`` of the story's
-        span (an old article found late does not join today's story)."""
-        window = self.rules.window
-        return (
-            bool(story.norm) and story.first_seen - window <= published <= story.last_seen + window
-        )
 
     def _join(self, story_id: int, story: _Story, vector: Mapping[str, float]) -> None:
         """Add a unit vector to a story's centroid and postings, keeping its norm."""
@@ -247,12 +287,15 @@ class StoryIndex:
         story.norm = math.sqrt(max(squared, 0.0))
 
     def _close_old(self) -> None:
-        """Forget stories closed for good (least recently joined first)."""
+        """Forget the stories closed for good: those whose latest article is more than
+        ``window`` older than the latest article seen."""
         cutoff = self._latest - self.rules.window
-        while self._stories:
-            story_id, story = next(iter(self._stories.items()))
-            if story.last_seen >= cutoff:
-                break
+        closing = self._closing
+        while closing and closing[0][0] < cutoff:
+            last_seen, story_id = heapq.heappop(closing)
+            story = self._stories.get(story_id)
+            if story is None or story.last_seen != last_seen:
+                continue  # stale: the story took a newer article since
             del self._stories[story_id]
             for term in story.centroid:
                 postings = self._postings[term]
@@ -262,10 +305,9 @@ class StoryIndex:
 
 
 def _first_words(text: str, n: int) -> str:
-    """The text up to its ``n``-th whitespace-separated word (cheap on long articles)."""
-    cut = 0
-    for _ in range(n):
-        cut = text.find(" ", cut + 1)
-        if cut < 0:
-            return text
-    return text[:cut]
+    """The text up to its ``n``-th space after the first character (cheap on long
+    articles)."""
+    if n < 1:
+        return ""
+    words = text[1:].split(" ", n)
+    return text if len(words) <= n else text[:1] + " ".join(words[:n])

@@ -54,6 +54,17 @@ from summarizer.base import PollProposal
 # about 1,200 characters of news prose; the rest is margin).
 LEAD_CHARS = 2000
 
+# What search indexes of an article: its title and the first this many characters of its
+# text (both stores' migrations write it out). Topic searches find the right story more
+# often than with the whole text, for 28% less indexing work; a word mentioned only past
+# this point is not found (python -m bench search, docs/benchmarks.md).
+SEARCH_CHARS = 4000
+
+# How many matches search ranks: the newest this many (by arrival). A common word in a
+# store of 1,000,000 articles matches tens of thousands; ranking only the newest keeps a
+# topic search fast (ranking favours recent stories anyway; python -m bench topics).
+RANKED_MATCHES = 2000
+
 
 def poll_row(kind: OutboxKind, poll_id: int) -> tuple[str, str]:
     """The dedup key and payload of a poll or results outbox row: one per poll and
@@ -224,9 +235,10 @@ class ArticleStore(Protocol):
     async def search(
         self, terms: Sequence[str], *, any_term: bool, limit: int, since: float
     ) -> list[SearchHit]:
-        """Articles published since ``since`` whose title or text holds every term (any
-        term with ``any_term``), best match first. Terms are plain words: whatever they
-        contain is matched as text, never read as query syntax."""
+        """Articles published since ``since`` whose title or text (its first
+        ``SEARCH_CHARS`` characters) holds every term (any term with ``any_term``), best
+        match first among the ``RANKED_MATCHES`` newest matches. Terms are plain words:
+        whatever they contain is matched as text, never read as query syntax."""
         ...
 
     async def story_sources(self, story_ids: Iterable[int]) -> dict[int, list[Article]]:

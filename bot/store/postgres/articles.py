@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from bot.store.ports import LEAD_CHARS, story_of
+from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, story_of
 from bot.store.postgres.db import Connection, PgDatabase, Row
 from bot.store.postgres.outbox import insert_article_rows
 from bot.types import (
@@ -125,11 +125,14 @@ class PgArticles:
     ) -> list[SearchHit]:
         if not terms:
             return []
+        # ranked among the newest RANKED_MATCHES matches only, as on SQLite
         rows = await self._db.fetch_all(
             f"SELECT {COLUMNS}, -ts_rank('{WEIGHTS}', a.search, q) AS score "
             f"{FROM}, websearch_to_tsquery('simple', $1) q "
-            "WHERE a.search @@ q AND a.published >= $2 ORDER BY score, a.id LIMIT $3",
-            (web_query(terms, any_term=any_term), since, limit),
+            "WHERE a.search @@ q AND a.published >= $2 AND a.id >= (SELECT COALESCE(MIN(id), 0) "
+            "FROM (SELECT id FROM articles WHERE search @@ websearch_to_tsquery('simple', $1) "
+            "ORDER BY id DESC LIMIT $4) recent) ORDER BY score, a.id LIMIT $3",
+            (web_query(terms, any_term=any_term), since, limit, RANKED_MATCHES),
         )
         return [SearchHit(article_of(r), r["score"]) for r in rows]
 

@@ -198,7 +198,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (platform, chat_id, story_id)
     );
     """,
-    # 6: posts people want: an article's image, author and tags; a channel's images,
+    # 6: search indexes the title and the first 4,000 characters of the text
+    # (bot.store.ports.SEARCH_CHARS; python -m bench search)
+    """
+    ALTER TABLE articles DROP COLUMN search;
+    ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title), 'A') ||
+        setweight(to_tsvector('simple', left(text, 4000)), 'B')
+    ) STORED;
+    CREATE INDEX articles_search ON articles USING GIN (search);
+    """,
+    # 7: posts people want: an article's image, author and tags; a channel's images,
     # template and timezone settings
     """
     ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT '';

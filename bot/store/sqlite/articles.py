@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from bot.store.ports import LEAD_CHARS, story_of
+from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, story_of
 from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
 from bot.store.sqlite.outbox import insert_article_rows
 from bot.types import (
@@ -129,12 +129,16 @@ class SqliteArticles:
     ) -> list[SearchHit]:
         if not terms:
             return []
+        # bm25 for the newest RANKED_MATCHES matches only: FTS5 finds the oldest of them
+        # walking its doclists newest first, then ranks from that rowid on
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS}, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score "
             f"FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
             "JOIN feeds f ON f.id = a.feed_id "
-            "WHERE articles_fts MATCH ? AND a.published >= ? ORDER BY score LIMIT ?",
-            (fts_query(terms, any_term=any_term), since, limit),
+            "WHERE articles_fts MATCH ?1 AND articles_fts.rowid >= (SELECT COALESCE(MIN(rowid), 0) "
+            "FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?1 "
+            "ORDER BY rowid DESC LIMIT ?4)) AND a.published >= ?2 ORDER BY score LIMIT ?3",
+            (fts_query(terms, any_term=any_term), since, limit, RANKED_MATCHES),
         )
         return [SearchHit(_article(r), r[14]) for r in rows]
 

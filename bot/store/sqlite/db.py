@@ -93,9 +93,8 @@ class Database:
         Raises:
             StoreError: the database failed.
         """
-        try:
-            async with self._r.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+        try:  # one trip to the connection's thread (execute, fetch and close are three)
+            return list(await self._r.execute_fetchall(sql, params))
         except (sqlite3.Error, ValueError) as e:
             raise store_error(e) from e
 
@@ -120,15 +119,13 @@ class Database:
 
 async def fetch_all_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
     """Every row of a query inside a transaction."""
-    async with db.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    return list(await db.execute_fetchall(sql, params))
 
 
 async def fetch_one_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:
     """The first row of a query inside a transaction."""
-    async with db.execute(sql, params) as cursor:
-        row = await cursor.fetchone()
-    return row
+    rows = await db.execute_fetchall(sql, params)
+    return next(iter(rows), None)
 
 
 def store_error(error: Exception) -> StoreError:

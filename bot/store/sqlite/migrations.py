@@ -211,7 +211,35 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (platform, chat_id, story_id)
     );
     """,
-    # 8: posts people want: an article's image, author and tags; a channel's images,
+    # 8: search indexes the title and the first 4,000 characters of the text
+    # (bot.store.ports.SEARCH_CHARS; python -m bench search): a view is the index's content
+    """
+    DROP TRIGGER articles_ai;
+    DROP TRIGGER articles_ad;
+    DROP TRIGGER articles_au;
+    DROP TABLE articles_fts;
+    CREATE VIEW articles_indexed AS SELECT id, title, substr(text, 1, 4000) AS text FROM articles;
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (
+        title, text, content='articles_indexed', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, text)
+        VALUES (new.id, new.title, substr(new.text, 1, 4000));
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, substr(old.text, 1, 4000));
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, substr(old.text, 1, 4000));
+        INSERT INTO articles_fts (rowid, title, text)
+        VALUES (new.id, new.title, substr(new.text, 1, 4000));
+    END;
+    INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+    """,
+    # 9: posts people want: an article's image, author and tags; a channel's images,
     # template and timezone settings
     """
     ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT '';

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.feeds.canon import canonical_url, is_tracking_param
+from bot.feeds.canon import canonical_url, document_urls, is_tracking_param
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,35 @@ def test_url_like_inputs_are_idempotent_and_untracked(url: str) -> None:
         assert "#" not in once
         query = once.partition("?")[2]
         assert not any(is_tracking_param(pair.partition("=")[0]) for pair in query.split("&"))
+
+
+def test_a_document_keeps_fragments_that_tell_its_entries_apart() -> None:
+    """Several links to one page with different fragments keep them; a page linked once,
+    or always with the same fragment, loses it; an empty link stays empty."""
+    urls = [
+        "https://Blog.test/now.html#2025-01-11",
+        "https://blog.test/now.html#2025-01-12",
+        "https://blog.test/now.html",
+        "https://blog.test/post#comments",
+        "https://news.test/a?utm_source=x#top",
+        "https://news.test/a#top",
+        "",
+    ]
+    assert document_urls(urls) == [
+        "https://blog.test/now.html#2025-01-11",
+        "https://blog.test/now.html#2025-01-12",
+        "https://blog.test/now.html",
+        "https://blog.test/post",
+        "https://news.test/a",
+        "https://news.test/a",
+        "",
+    ]
+
+
+@given(st.lists(_urlish, max_size=6))
+def test_document_urls_never_raise_and_agree_with_canonical_url(urls: list[str]) -> None:
+    """Whatever the links, each comes back as its canonical URL, with at most its own
+    fragment added."""
+    for url, kept in zip(urls, document_urls(urls), strict=True):
+        base = canonical_url(url) if url else ""
+        assert kept == base or kept.startswith(base + "#")

@@ -142,6 +142,24 @@ async def test_same_story_from_two_feeds_posts_once(
     assert len(stories) == 3
 
 
+async def test_entries_told_apart_by_fragment_are_each_stored(
+    store: SqliteStore, ingestor: Ingestor, server: LocalServer
+) -> None:
+    """Entries of one feed on one page with different fragments are different items, each
+    stored; a lone fragment still goes, so another feed's link to the page is a repeat."""
+    notes = [("page#c1", "Note one", "First note."), ("page#c2", "Note two", "Second note.")]
+    await _feed(store, server.route("/notes.xml", rss([*notes, ("solo#top", "Solo", "x")])))
+    assert (await ingestor.run(only_due=False)).new_articles == 3
+    await _feed(store, server.route("/other.xml", rss([("solo", "Solo again", "y")])))
+    assert (await ingestor.run(only_due=False)).new_articles == 0
+    stored = await store.db.fetch_all("SELECT url, canonical_url FROM articles ORDER BY id")
+    assert sorted(tuple(r) for r in stored) == [
+        ("https://news.test/page#c1", "https://news.test/page#c1"),
+        ("https://news.test/page#c2", "https://news.test/page#c2"),
+        ("https://news.test/solo#top", "https://news.test/solo"),
+    ]
+
+
 async def test_malformed_feed_is_recorded_then_paused(
     store: SqliteStore, ingestor: Ingestor, server: LocalServer
 ) -> None:

@@ -170,3 +170,38 @@ def test_same_stream_same_stories(stream: list[tuple[str, float]]) -> None:
         return stories
 
     assert run() == run()
+
+
+_SPREAD = st.tuples(
+    st.lists(_WORDS, min_size=5, max_size=30).map(" ".join),
+    st.integers(min_value=0, max_value=60 * 24).map(lambda hours: hours * HOUR),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_SPREAD, max_size=25), st.integers(min_value=1, max_value=400))
+def test_stories_found_do_not_depend_on_where_time_starts(
+    stream: list[tuple[str, float]], shift_hours: int
+) -> None:
+    """The same stream shifted in time (its stories straddling other boundaries of the
+    index's time buckets) finds the same stories with the same similarities."""
+
+    def run(shift: float) -> list[Match | None]:
+        index, matches = StoryIndex(), []
+        for n, (text, when) in enumerate(stream):
+            match = index.find(story_terms("", text), when + shift)
+            matches.append(match)
+            index.add(match.story_id if match else n, story_terms("", text), when + shift)
+        return matches
+
+    assert run(0.0) == run(shift_hours * HOUR)
+
+
+def test_stories_closed_for_good_are_forgotten_in_any_arrival_order() -> None:
+    """A story whose latest article is more than a window older than the newest article
+    seen is forgotten even when it arrived last, so an old article found late starts its
+    own story (as after a restart) and the index holds about a window of news."""
+    index = _index((2, BUDGET, 10 * 86400.0), (1, QUAKE_A, 0.0))
+    assert len(index) == 1
+    assert index.find(_terms(QUAKE_B), HOUR) is None
+    assert index.find(_terms(BUDGET), 10 * 86400.0 + HOUR) is not None

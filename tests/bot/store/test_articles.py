@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.store.ports import LEAD_CHARS, Store
+from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, SEARCH_CHARS, Store
 from bot.types import FeedUpdate, OutboxKind, Routed
 from tests.bot.helpers import article, make_channel, make_feed, store_articles
 
@@ -213,6 +213,41 @@ async def test_search_matches_words_best_first_and_never_reads_syntax(any_store:
     for hostile in ['"', "NEAR(", "-:*", "title:oil", "a OR b", "'; DROP TABLE articles; --"]:
         assert await any_store.articles.search([hostile], any_term=False, limit=5, since=0) == []
     assert await any_store.articles.search([], any_term=True, limit=5, since=0) == []
+
+
+async def test_search_reads_the_title_and_the_first_search_chars_of_the_text(
+    any_store: Store,
+) -> None:
+    """A word in the title or within the first ``SEARCH_CHARS`` characters of the text is
+    found; a word only past them is not (the whole text is still stored)."""
+    feed = await make_feed(any_store)
+    filler = ("Night buses start on twelve routes. " * 200)[: SEARCH_CHARS - 12]
+    text = f"{filler} marmalade. And then zeppelin."
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, 1, text, "Harbour news"), ())]
+    )
+    for found in ("harbour", "marmalade"):
+        hits = await any_store.articles.search([found], any_term=False, limit=5, since=0)
+        assert [h.article.guid for h in hits] == ["guid-1"]
+        assert hits[0].article.text == text
+    assert await any_store.articles.search(["zeppelin"], any_term=False, limit=5, since=0) == []
+
+
+async def test_search_ranks_the_newest_matches_only(any_store: Store) -> None:
+    """With more than ``RANKED_MATCHES`` matches, the oldest ones are not ranked, however
+    well they match: the best of the newest ``RANKED_MATCHES`` come first."""
+    feed = await make_feed(any_store)
+    oldest = article(feed, 0, "Harbour harbour harbour.", "Harbour harbour")
+    rest = [
+        article(feed, n, f"Port news {n}: the harbour was calm.")
+        for n in range(1, 1 + RANKED_MATCHES)
+    ]
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(a, ()) for a in [oldest, *rest]]
+    )
+    hits = await any_store.articles.search(["harbour"], any_term=False, limit=5, since=0)
+    assert len(hits) == 5
+    assert "guid-0" not in {h.article.guid for h in hits}
 
 
 async def test_recent_story_titles(any_store: Store) -> None:

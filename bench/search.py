@@ -1,0 +1,244 @@
+"""What the full-text index costs and what ``/summary`` finds with it: the corpus feeds'
+entries indexed whole (as before) or only their title and the first N characters of the
+body, beside the same entries stored with no index, in the same run.
+
+Quality is held out. Topic queries are two words of an entry's title ("title") or of its
+body's first sentence ("lead"), as a reader would type a topic; "mention" queries are two
+words of a sentence anywhere else in the body (what a topic search may also want to find:
+an article that mentions it). A query finds its entry when an entry with the same title is
+among the five stories ``/summary`` ranks (``bm25`` with the product's title weight, then
+``rank_stories``' recency). The prefix is chosen on training folds (the shortest whose
+topic recall is within half a point of the whole-body index's and whose mention recall is
+within five points of it) and scored on the held-out fold, 5 folds x 4 shuffles. Costs are
+CPU seconds of the inserting thread, best of 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import Rows, run_table
+from bench.crossval import folds, spread
+from bot.chat.topics import rank_stories, topic_terms
+from bot.feeds.parse import read_feed
+from bot.store.sqlite.articles import TITLE_WEIGHT, fts_query
+from summarizer.terms import STOPWORDS
+
+FEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+PREFIXES = (500, 1000, 2000, 4000, 8000)  # characters of the body indexed; 0 = all
+WHOLE = 0
+TOPIC_HITS = 50  # what the service asks the store for
+TOP = 5
+_TOLERANCE = {"topic": 0.005, "mention": 0.05}  # recall a prefix may give up
+KINDS = ("title", "lead", "mention")
+TOPICS = ("title", "lead")
+_SENTENCE = re.compile(r"(?<=[.!?])\s")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One corpus entry as ingest stores it."""
+
+    title: str
+    text: str
+    published: float
+
+
+@dataclass(frozen=True)
+class Query:
+    """Words a reader might type, and the entry (by title) they are after."""
+
+    kind: str
+    terms: tuple[str, ...]
+    title: str
+
+
+def corpus_entries(folder: Path = FEEDS) -> list[Entry]:
+    """Every entry of the corpus feeds, with its text converted as ingest converts it."""
+    entries = []
+    for path in sorted(folder.glob("*.xml")):
+        with contextlib.suppress(Exception):  # a feed the parser refuses adds nothing
+            for raw in read_feed(path.read_bytes()).entries:
+                entry = raw.entry()
+                entries.append(Entry(entry.title, entry.text, entry.published or 0.0))
+    return entries
+
+
+def make_queries(entries: Sequence[Entry], seed: int = 0) -> list[Query]:
+    """Two content words of the title, and two of the body's first sentence, per entry
+    that has them (words of four letters or more that are not stopwords)."""
+    rng = random.Random(seed)
+    queries = []
+    for entry in entries:
+        sentences = _SENTENCE.split(entry.text)
+        later = rng.choice(sentences[1:]) if len(sentences) > 1 else ""
+        for kind, source in (("title", entry.title), ("lead", sentences[0]), ("mention", later)):
+            words = _words(source)
+            if len(words) >= 2:
+                queries.append(Query(kind, tuple(rng.sample(words, 2)), _key(entry.title)))
+    return queries
+
+
+def _words(text: str) -> list[str]:
+    with contextlib.suppress(Exception):
+        return [w for w in topic_terms(text) if len(w) >= 4 and w not in STOPWORDS]
+    return []
+
+
+def _key(title: str) -> str:
+    return " ".join(title.lower().split())
+
+
+def build_index(db: Path, entries: Sequence[Entry], prefix: int | None) -> float:
+    """Store the entries (one ``executemany``) with the index ingest keeps: none
+    (``prefix`` None), the whole body (0) or its first ``prefix`` characters; seconds."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.executescript(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+        "CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT, text TEXT, published REAL);"
+    )
+    if prefix is not None:
+        body = "text" if prefix == WHOLE else f"substr(text, 1, {prefix})"
+        conn.executescript(
+            f"CREATE VIEW articles_indexed AS SELECT id, title, {body} AS text FROM articles;"
+            "CREATE VIRTUAL TABLE articles_fts USING fts5 (title, text, "
+            "content='articles_indexed', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 2');"
+            "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
+            f"INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, "
+            f"{body.replace('text', 'new.text')}); END;"
+        )
+    rows = [(n + 1, e.title, e.text, e.published) for n, e in enumerate(entries)]
+    start = time.process_time()
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO articles VALUES (?, ?, ?, ?)", rows)
+    conn.execute("COMMIT")
+    elapsed = time.process_time() - start
+    conn.close()
+    return elapsed
+
+
+def found(conn: sqlite3.Connection, query: Query, now: float) -> bool:
+    """Whether ``/summary``'s ranking puts the query's entry among its top stories."""
+    hits = _search(conn, query.terms, any_term=False) or _search(conn, query.terms, any_term=True)
+    ranked = rank_stories([(i, i, score, published) for i, score, published, _ in hits], now, TOP)
+    titles = {i: title for i, _, _, title in hits}
+    return any(_key(titles[r.article_id]) == query.title for r in ranked)
+
+
+def _search(
+    conn: sqlite3.Connection, terms: Sequence[str], *, any_term: bool
+) -> list[tuple[int, float, float, str]]:
+    return conn.execute(
+        f"SELECT a.id, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score, a.published, a.title "
+        "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+        "WHERE articles_fts MATCH ? ORDER BY score LIMIT ?",
+        (fts_query(terms, any_term=any_term), TOPIC_HITS),
+    ).fetchall()
+
+
+def recall_table(db: Path, queries: Sequence[Query], now: float) -> list[bool]:
+    """Per query, whether it finds its entry."""
+    conn = sqlite3.connect(db)
+    hits = [found(conn, q, now) for q in queries]
+    conn.close()
+    return hits
+
+
+def choose(recalls: dict[int, list[bool]], train: dict[str, list[int]]) -> int:
+    """The shortest prefix whose recall on each group of ``train`` queries ("topic",
+    "mention") is within that group's tolerance of the whole body's (else the whole body)."""
+    for prefix in PREFIXES:
+        if all(
+            _rate(recalls[prefix], which) >= _rate(recalls[WHOLE], which) - _TOLERANCE[group]
+            for group, which in train.items()
+        ):
+            return prefix
+    return WHOLE
+
+
+def _rate(hits: Sequence[bool], which: Sequence[int]) -> float:
+    return sum(hits[i] for i in which) / max(len(which), 1)
+
+
+async def _run(tmp: Path) -> Rows:
+    entries = corpus_entries()
+    queries = make_queries(entries)
+    now = max(e.published for e in entries)
+    plain = min(build_index(tmp / f"plain{n}.db", entries, None) for n in range(3))
+    rows: Rows = [
+        (
+            "corpus entries",
+            f"{len(entries)} ({sum(len(e.text) for e in entries) / 1e6:.1f} M chars)",
+        ),
+        ("stored with no index (CPU, best of 3)", f"{plain:.3f} s"),
+    ]
+    recalls: dict[int, list[bool]] = {}
+    for prefix in (WHOLE, *PREFIXES):
+        db = tmp / f"fts{prefix}.db"
+        cost = min(build_index(tmp / f"fts{prefix}-{n}.db", entries, prefix) for n in range(3))
+        build_index(db, entries, prefix)
+        recalls[prefix] = recall_table(db, queries, now)
+        label = "whole body" if prefix == WHOLE else f"title + first {prefix:,} chars"
+        by_kind = " / ".join(
+            f"{_rate(recalls[prefix], [i for i, q in enumerate(queries) if q.kind == k]):.3f}"
+            for k in KINDS
+        )
+        rows.append(
+            (
+                f"index {label}",
+                f"+{max(cost - plain, 0):.3f} s, {(db.stat().st_size / 2**20):.1f} MiB, "
+                f"recall@{TOP} title/lead/mention {by_kind}",
+            )
+        )
+    rows += _held_out(recalls, queries)
+    return rows
+
+
+def _held_out(recalls: dict[int, list[bool]], queries: Sequence[Query]) -> Rows:
+    kinds = {k: [i for i, q in enumerate(queries) if q.kind == k] for k in KINDS}
+    chosen, ours, whole = [], [], []
+    for train, test in folds(len(queries), k=5, repeats=4, seed=0):
+        groups = {
+            group: [i for i in train.tolist() if (queries[i].kind in TOPICS) == (group == "topic")]
+            for group in _TOLERANCE
+        }
+        prefix = choose(recalls, groups)
+        chosen.append(prefix)
+        held = [i for i in test.tolist() if queries[i].kind in TOPICS]
+        ours.append(_rate(recalls[prefix], held))
+        whole.append(_rate(recalls[WHOLE], held))
+    picks = ", ".join(f"{p} ×{chosen.count(p)}" for p in sorted(set(chosen)))
+    return [
+        ("queries (title / lead / mention)", " / ".join(str(len(i)) for i in kinds.values())),
+        ("prefix chosen on training folds", picks),
+        (f"held-out topic recall@{TOP}: chosen prefix", _spread(ours)),
+        (f"held-out topic recall@{TOP}: whole body", _spread(whole)),
+    ] + [
+        (
+            f"  {kind} queries, all: prefix {p:,} / whole",
+            f"{_rate(recalls[p], idx):.3f} / {_rate(recalls[WHOLE], idx):.3f}",
+        )
+        for kind, idx in kinds.items()
+        for p in sorted(set(chosen))
+    ]
+
+
+def _spread(values: Sequence[float]) -> str:
+    s = spread(values)
+    return f"{s.mean:.3f} ± {s.sd:.3f} [{s.low:.3f}, {s.high:.3f}]"
+
+
+def main() -> int:
+    """Print the index cost and recall table."""
+    if not FEEDS.is_dir():
+        print(f"search: corpus not found at {FEEDS}")
+        return 1
+    return run_table("search", _run)
