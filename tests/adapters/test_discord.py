@@ -241,7 +241,7 @@ async def test_commands_sync_once_and_not_again_on_a_restart(
     names = {c["name"] for c in syncs[0].json}
     assert names == {
         "summary", "latest", "subscribe", "unsubscribe", "feeds", "poll", "results", "filter",
-        "status", "help",
+        "preview", "status", "help",
     }  # fmt: skip
 
 
@@ -261,7 +261,7 @@ async def test_a_changed_command_set_syncs_again(
 async def test_sync_commands_works_without_connecting(fake: FakeDiscord, core: FakeCore) -> None:
     """``newsbrief discord sync`` registers over REST only: no gateway session."""
     count = await _adapter(fake, core).sync_commands()
-    assert count == 10
+    assert count == 11
     assert len(fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")) == 1
     assert fake.identify_count == 0
 
@@ -295,6 +295,7 @@ async def test_synced_commands_take_the_arguments_help_advertises(
         "poll": [("question", 3, False)],
         "results": [("poll", 3, False)],
         "filter": [("rule", 3, False)],
+        "preview": [],
         "status": [],
         "help": [],
     }
@@ -789,3 +790,19 @@ async def test_a_template_post_is_escaped_content_with_the_image_embed(
     assert embed["image"] == {"url": IMAGE} and "description" not in embed
     assert rest and all(len(c.json["content"]) <= 2000 for c in [first, *rest])
     assert len({c.json["nonce"] for c in [first, *rest]}) == len(rest) + 1
+
+
+async def test_slash_preview_shows_the_post_after_the_reply(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
+) -> None:
+    """/preview's reply is followed by the post as the channel gets it: its embed, with
+    the image."""
+    post = replace(_post(), image=IMAGE)
+    core.replies["preview"] = Reply("✓ Venezuela talks", title="Preview", post=post)
+    _, token = await fake.interact("preview", {}, permissions=MANAGE_CHANNELS)
+    reply, shown = await fake.wait_for(
+        lambda f: (calls := f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))[1:] and calls
+    )
+    assert "Venezuela talks" in reply.json["content"]
+    (embed,) = shown.json["embeds"]
+    assert embed["title"] == "Venezuela talks" and embed["image"] == {"url": IMAGE}
