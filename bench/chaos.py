@@ -27,6 +27,7 @@ from bot.app.settings import Settings
 from bot.clock import SystemClock
 from bot.delivery.compose import Composer
 from bot.delivery.dispatcher import Dispatcher
+from bot.digests.compose import DigestComposer
 from bot.types import OutboxState
 from tests.fakes.http_server import LocalServer
 from tests.fakes.postgres import Cluster
@@ -229,7 +230,9 @@ async def _dispatcher(
         )
     adapter = await stack.enter_async_context(runtime.chat_adapter("telegram"))
     await adapter.start(receive=False)
-    composer = Composer(runtime.store.articles, runtime.summaries, runtime.polls)
+    store, summaries, polls = runtime.store, runtime.summaries, runtime.polls
+    digests = DigestComposer(store, summaries, polls)
+    composer = Composer(store.articles, store.stories, summaries, polls, digests)
     return Dispatcher(
         runtime.store, {"telegram": adapter}, runtime.clock, composer.compose, worker=f"d{n}"
     )

@@ -101,6 +101,35 @@ def N_(message: str) -> str:
 
 _ = gettext
 
+# abbreviated month names, translated where a date is shown (strftime's %b is the C
+# locale's English whatever the channel speaks)
+MONTHS = (
+    N_("Jan"),
+    N_("Feb"),
+    N_("Mar"),
+    N_("Apr"),
+    N_("May"),
+    N_("Jun"),
+    N_("Jul"),
+    N_("Aug"),
+    N_("Sep"),
+    N_("Oct"),
+    N_("Nov"),
+    N_("Dec"),
+)
+
+
+def day_month(day: int, month: int) -> str:
+    """``12 May`` in the current locale (``12. Mai``, ``12 may``, ``12 mai``)."""
+    return gettext("{day} {month}").format(day=day, month=gettext(MONTHS[month - 1]))
+
+
+def day_month_year(day: int, month: int, year: int) -> str:
+    """``12 May 2026`` in the current locale."""
+    return gettext("{day} {month} {year}").format(
+        day=day, month=gettext(MONTHS[month - 1]), year=year
+    )
+
 
 def names(locales: Iterable[str] | None = None) -> str:
     """``de, en, es, fr``: the locales, for messages about them."""

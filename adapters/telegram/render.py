@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from bot.chat.split import Mark, Span, join_blocks, split_spans, strip_spans, utf16_len, utf16_units
 from bot.chat.stories import sources_line
+from bot.i18n import day_month_year
 from bot.types import Message, Piece, PollPost, Post, Reply, ResultsPost, Source, StoryUpdate
 
 __all__ = [
@@ -222,7 +223,7 @@ def _host(url: str) -> str:
 
 def _date(timestamp: float) -> str:
     moment = datetime.fromtimestamp(timestamp, UTC)
-    return f"{moment.day} {moment:%b %Y}"
+    return day_month_year(moment.day, moment.month, moment.year)
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.chat.topics import Cited, StoryBrief, TopicAnswer
-from bot.i18n import _, ngettext
+from bot.i18n import _, day_month, ngettext
 from bot.types import Article, Source, Story, StoryAsk
 from summarizer.base import Summary
 from summarizer.extractive import Tuning
@@ -105,7 +105,7 @@ def timeline(story: Sequence[Article], sources: Sequence[Article]) -> tuple[str,
 def day_of(when: float) -> str:
     """A date as readers read it in a timeline: ``12 May``."""
     moment = datetime.fromtimestamp(when, UTC)
-    return f"{moment.day} {moment:%b}"
+    return day_month(moment.day, moment.month)
 
 
 def story_answer(

@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 
 from bot import i18n
 from bot.chat.commands import help_text
-from bot.chat.stories import sources_line
+from bot.chat.stories import day_of, sources_line
 
 REPO = Path(__file__).resolve().parents[2]
 LOCALES = ("de", "es", "fr")
@@ -123,3 +123,16 @@ def test_story_words_follow_the_channel_locale() -> None:
     with i18n.using("fr"):
         assert sources_line(1) == "1 source jusqu’ici"
     assert sources_line(2) == "2 sources so far"
+
+
+def test_dates_in_timelines_and_posts_follow_the_channel_locale() -> None:
+    """A timeline's day and a post's date name the month in the locale in use (strftime's
+    %b would say it in English whatever the channel speaks)."""
+    may_12 = 1778544000.0  # 2026-05-12 00:00 UTC
+    assert day_of(may_12) == "12 May"
+    with i18n.using("de"):
+        assert day_of(may_12) == "12. Mai"
+    with i18n.using("fr"):
+        assert i18n.day_month_year(1, 2, 2026) == "1 févr. 2026"
+    with i18n.using("es"):
+        assert [i18n.gettext(m) for m in i18n.MONTHS][-1] == "dic"
