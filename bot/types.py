@@ -479,12 +479,13 @@ class OutboxRow:
 
 @dataclass(frozen=True)
 class OutboxCounts:
-    """How many rows are waiting (pending or in flight), sent, and dead."""
+    """How many rows are waiting (pending or in flight), sent, dead, held and skipped."""
 
     waiting: int = 0
     sent: int = 0
     dead: int = 0
     held: int = 0  # articles held for the channel's next digest
+    skipped: int = 0  # not sent by the channel's rules (the story had its post already)
 
 
 @dataclass(frozen=True)

@@ -353,6 +353,7 @@ class Service:
                 sent=counts.sent, waiting=counts.waiting, dead=counts.dead
             )
         )
+        lines += _skipped_lines(counts.skipped)
         lines += _digest_lines(channel, counts.held)
         lines += [_adapter_line(a) for a in self._health.adapters() if not a.healthy]
         lines += [
@@ -453,6 +454,17 @@ def summary_reply(answer: TopicAnswer) -> Reply:
     """What ``/summary`` answers in chat (and ``newsbrief summary`` prints)."""
     title = _("Summary: {topic}").format(topic=answer.topic)
     return Reply(answer_text(answer), answer.sources, title=title)
+
+
+def _skipped_lines(skipped: int) -> list[str]:
+    if not skipped:
+        return []
+    line = ngettext(
+        "{count} post left unsent on purpose (its story had a post here, or its poll closed).",
+        "{count} posts left unsent on purpose (their story had a post here, or their poll closed).",
+        skipped,
+    )
+    return [line.format(count=skipped)]
 
 
 def _digest_lines(channel: Channel | None, held: int) -> list[str]:

@@ -346,4 +346,5 @@ class PgOutbox:
             sent=states.get(OutboxState.SENT.value, 0),
             dead=states.get(OutboxState.DEAD.value, 0),
             held=states.get(_HELD, 0),
+            skipped=states.get(OutboxState.SKIPPED.value, 0),
         )

@@ -289,6 +289,7 @@ class SqliteOutbox:
             sent=states.get(OutboxState.SENT.value, 0),
             dead=states.get(OutboxState.DEAD.value, 0),
             held=states.get(_HELD, 0),
+            skipped=states.get(OutboxState.SKIPPED.value, 0),
         )
 
 

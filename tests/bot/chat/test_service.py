@@ -18,7 +18,7 @@ from bot.ports import FetchRequest, FetchResult
 from bot.store.sqlite import SqliteStore
 from bot.types import ChatRef, Command, FeedOrigin, FeedUpdate, Reply, Routed, Subscription
 from summarizer.extractive import ExtractiveSummarizer
-from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed
+from tests.bot.helpers import CoreParts, article, core, make_channel, make_feed, store_articles
 from tests.fakes.summarizer import FakeSummarizer
 
 CHAT = ChatRef("telegram", "-100")
@@ -196,6 +196,20 @@ async def test_status_shows_paused_reason(store: SqliteStore, service: Service) 
     await store.channels.set_paused(channel.id, "Forbidden: bot was kicked")
     reply = await service.handle(_cmd("status"))
     assert "paused: Forbidden: bot was kicked" in reply.text
+
+
+async def test_status_counts_posts_left_unsent_on_purpose(
+    store: SqliteStore, clock: ManualClock, service: Service
+) -> None:
+    """/status says how many of the chat's posts were skipped by its rules, apart from the
+    sent, waiting and failed ones."""
+    channel = await make_channel(store, "-100", platform="telegram")
+    await store_articles(store, await make_feed(store), [channel], range(1, 3), clock.now())
+    [head] = await store.outbox.claim_due(clock.now(), 5, platforms=["telegram"])
+    await store.outbox.mark_skipped(head.id, "told already")
+    reply = await service.handle(_cmd("status"))
+    assert "0 sent, 1 waiting, 0 failed for good" in reply.text
+    assert "1 post left unsent on purpose" in reply.text
 
 
 async def test_article_summary_is_cached(
