@@ -205,15 +205,18 @@ def summarize(
 
 
 def _summarized_json(result: Summarized) -> dict[str, Any]:
-    if result.error:
-        return {"source": result.source, "error": result.error}
-    return {
+    """One line of the contract's shape for every source; a failed one has empty fields and
+    says why in ``error``."""
+    line: dict[str, Any] = {
         "source": result.source,
         "title": result.title,
         "summary": result.summary,
         "sentences": list(result.sentences),
         "method": result.method,
     }
+    if result.error:
+        line |= {"title": "", "summary": "", "sentences": [], "method": "", "error": result.error}
+    return line
 
 
 @app.command()

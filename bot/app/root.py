@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from adapters.console import ConsolePlatform, serve_console
 from bot.app.config import LoadedConfig, load_config
@@ -296,7 +297,7 @@ async def _open(
     """Read the config, filter secrets from the logs, open the store (brought in line with
     the config), the fetcher and the summarizer; register how to close each on ``stack``."""
     config = load_config(settings.config_path())
-    secret_filter = SecretFilter(_secrets(settings))
+    secret_filter = SecretFilter(secrets(settings))
     secret_filter.install()
     stack.callback(secret_filter.uninstall)
     store = await open_store(settings.db)
@@ -424,8 +425,11 @@ def _chat_adapters(
     return adapters
 
 
-def _secrets(settings: Settings) -> list[str]:
-    return [settings.openai_api_key, *platform_secrets(settings)]
+def secrets(settings: Settings) -> list[str]:
+    """Every secret the settings hold, for the log filter: the LLM key, the platforms'
+    tokens and the password of a ``postgresql://`` database URL."""
+    password = urlsplit(settings.db).password if settings.uses_postgres else None
+    return [settings.openai_api_key, password or "", *platform_secrets(settings)]
 
 
 def _summarizer_kind(settings: Settings) -> str:

@@ -260,6 +260,25 @@ async def test_summarize_txt_whose_first_line_is_the_lead(tmp_path: Path) -> Non
     assert line["sentences"][0] == lead
 
 
+async def test_summarize_json_keeps_its_shape_for_a_source_that_fails(tmp_path: Path) -> None:
+    """A source that cannot be summarized still prints a line with every field of the
+    contract (empty) and the reason in ``error``; the others print theirs; exit 1."""
+    write_config(tmp_path, "feed.xml", 0)
+    (tmp_path / "feed.xml").write_text(rss(1))
+    empty = tmp_path / "missing.txt"
+    good = tmp_path / "good.txt"
+    good.write_text(
+        "Harbour strike ends\n\nThe strike at the harbour of Rotterdam ended on Monday after "
+        "nine days.\n\nWorkers accepted a pay rise of four percent, the union said.\n"
+    )
+    code, out, _ = await newsbrief(tmp_path, "summarize", str(empty), str(good), "--json")
+    assert code == 1
+    failed, ok = (json.loads(line) for line in out.splitlines())
+    keys = {"source", "title", "summary", "sentences", "method"}
+    assert keys <= failed.keys() and failed["error"] and failed["sentences"] == []
+    assert keys == ok.keys() and ok["summary"]
+
+
 def _feed_file(path: Path, items: list[tuple[str, str, str]]) -> None:
     """An RSS file of (guid, title, description) items without dates (published now)."""
     body = "".join(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.root import Runtime
+from bot.app.root import Runtime, secrets
 from bot.app.settings import Settings
 from bot.clock import ManualClock
 from bot.feeds.fetch import HttpFetcher
@@ -98,3 +98,11 @@ async def test_tools_neither_connect_nor_take_over_the_outbox(
         assert tool.supervisor.adapters == []
         rows = {r.id: r.state for r in await tool.store.outbox.rows()}
     assert rows[claimed[0].id] is OutboxState.SENDING
+
+
+def test_the_database_password_is_a_secret_the_log_filter_knows() -> None:
+    """The password of a ``postgresql://`` NEWSBRIEF_DB is redacted from logs like the
+    platform tokens; a SQLite path holds none."""
+    url = "postgresql://newsbrief:hunter2secret@db.example.org/newsbrief"
+    assert "hunter2secret" in secrets(Settings(NEWSBRIEF_DB=url))
+    assert "hunter2secret" not in secrets(Settings(NEWSBRIEF_DB="./hunter2secret.db"))
