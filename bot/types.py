@@ -120,6 +120,7 @@ class FeedEntry:
     published: float | None = None
     author: str = ""
     tags: tuple[str, ...] = ()  # the entry's categories, as the feed gives them
+    image: str = ""  # an http(s) image URL the feed or the page gives for the entry
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,9 @@ class Article:
     story_id: int
     content_hash: str
     feed_name: str = ""
+    image: str = ""  # an http(s) image URL (the platform fetches it, never the bot)
+    author: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,9 @@ class NewArticle:
     duplicate_of: int | None = None  # story id of an earlier telling of the same story
     post: bool = False  # route to channels (False on a first fetch without backfill)
     story: int | None = None  # story it joins: the same event from another writer, still posted
+    image: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,11 +273,19 @@ class ChannelOptions:
             each article's own.
         locale: the language of the bot's own messages in this chat (``"de"``); empty
             lets each user's platform language decide.
+        images: whether posts carry their article's image.
+        template: the operator's post layout with placeholders (see
+            :mod:`bot.chat.template`); empty for the standard layout.
+        timezone: the zone ``{published}`` is shown in (``"Europe/Berlin"``); empty for
+            the zone of the digest schedule, else UTC.
     """
 
     digest: tuple[str, ...] = ()
     language: str = ""
     locale: str = ""
+    images: bool = True
+    template: str = ""
+    timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -352,6 +367,18 @@ class Post:
     article_id: int | None = None
     poll: PollProposal | None = None
     story: StoryTold | None = None
+    image: str = ""  # the article's http(s) image, shown with the post where it fits
+    layout: tuple[Piece, ...] = ()  # the channel's template filled in; empty: standard
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of a post laid out by a channel's template: the operator's own text
+    (``field`` empty) or the value of one placeholder (``field`` names it). Renderers
+    escape every piece for their platform; none is ever read as markup."""
+
+    text: str
+    field: str = ""
 
 
 @dataclass(frozen=True)
@@ -380,12 +407,14 @@ class StoryUpdate:
 
 @dataclass(frozen=True)
 class Reply:
-    """The core's answer to a command; adapters render it."""
+    """The core's answer to a command; adapters render it, then send ``post`` (a post as
+    the chat would get it, for ``/preview``) after it, the way they send posts."""
 
     text: str
     sources: tuple[Source, ...] = ()
     title: str = ""
     ok: bool = True
+    post: Post | None = None
 
 
 @dataclass(frozen=True)

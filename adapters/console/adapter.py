@@ -82,3 +82,5 @@ async def serve_console(core: Core, stream: TextIO, platform: ConsolePlatform) -
         if command is not None:
             reply = await core.handle(command)
             await asyncio.to_thread(platform.write, render(reply))
+            if reply.post is not None:  # /preview: the post as the console gets it
+                await asyncio.to_thread(platform.write, render(reply.post))

@@ -13,9 +13,21 @@ def _when(published: float) -> str:
 
 
 def render_post(post: Post) -> str:
-    """An article post: title, summary, source line and link."""
-    lines = [f"■ {post.title}", "", post.summary, "", f"{post.source} · {_when(post.published)}"]
-    lines.append(post.url)
+    """An article post: title, summary, source line and link (or the channel's template
+    filled in, as plain text), then its image's link when it has one."""
+    if post.layout:
+        lines = ["".join(piece.text for piece in post.layout).strip()]
+    else:
+        lines = [
+            f"■ {post.title}",
+            "",
+            post.summary,
+            "",
+            f"{post.source} · {_when(post.published)}",
+        ]
+        lines.append(post.url)
+    if post.image:
+        lines.append(f"🖼 {post.image}")
     return "\n".join(lines)
 
 

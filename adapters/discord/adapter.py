@@ -363,8 +363,7 @@ class DiscordAdapter:
         async with _delivery_errors():
             match message:
                 case Post():
-                    embed = discord.Embed.from_dict(render.post_embed(message))
-                    return await self._start(channel, embed, message.title, nonce)
+                    return await self._send_post(channel, message, nonce)
                 case StoryUpdate():
                     return await self._send_update(channel, message, nonce)
                 case Reply():
@@ -398,18 +397,46 @@ class DiscordAdapter:
                 return None
             return tuple(answer.vote_count for answer in sorted(poll.answers, key=_answer_id))
 
+    async def _send_post(self, channel: discord.PartialMessageable, post: Post, nonce: str) -> Sent:
+        """A post with its image; if Discord refuses the image (400), the post at once
+        without it (one warning), never no post."""
+        payloads = render.post_messages(post)
+        try:
+            sent = await self._start(channel, _payload(payloads[0]), post.title, nonce)
+        except discord.HTTPException as e:
+            if not post.image or e.status != 400:
+                raise
+            _log.warning(
+                "discord refused the image %s (%s); sent without it", post.image, _describe(e)
+            )
+            payloads = render.post_messages(post, image=False)
+            sent = await self._start(channel, _payload(payloads[0]), post.title, nonce)
+        there = self._thread_or(channel, sent.thread)
+        for index, payload in enumerate(payloads[1:], 1):
+            content = payload.get("content")
+            await there.send(content, nonce=_nonce(nonce, index), allowed_mentions=NONE)
+        return sent
+
     async def _start(
-        self, channel: discord.PartialMessageable, embed: discord.Embed, title: str, nonce: str
+        self,
+        channel: discord.PartialMessageable,
+        message: tuple[str | None, discord.Embed | None],
+        title: str,
+        nonce: str,
     ) -> Sent:
-        """A story's first message: a forum post (a thread named after it) in a forum
-        channel, else a message in the channel."""
+        """A story's first message (content, embed): a forum post (a thread named after
+        it) in a forum channel, else a message in the channel."""
+        content, embed = message
+        embeds = [embed] if embed is not None else []
         forum = await self._forum(channel.id)
         if forum is None:
-            sent = await channel.send(embed=embed, nonce=_nonce(nonce), allowed_mentions=NONE)
+            sent = await channel.send(
+                content, embeds=embeds, nonce=_nonce(nonce), allowed_mentions=NONE
+            )
             return Sent(str(sent.id))
         # Discord takes no nonce here: a resend after a crash may open the post twice
         made = await forum.create_thread(
-            name=render.thread_name(title), embed=embed, allowed_mentions=NONE
+            name=render.thread_name(title), content=content, embeds=embeds, allowed_mentions=NONE
         )
         return Sent(str(made.message.id), thread=str(made.thread.id))
 
@@ -425,7 +452,8 @@ class DiscordAdapter:
             sent = await there.send(embed=embed, nonce=_nonce(nonce), allowed_mentions=NONE)
         except discord.NotFound:
             _log.info("discord: the post of story %r is gone; posting anew", update.story_title)
-            return await self._start(channel, embed, update.story_title or update.title, nonce)
+            title = update.story_title or update.title
+            return await self._start(channel, (None, embed), title, nonce)
         return Sent(str(sent.id), thread=thread)
 
     async def _open_thread(self, channel: discord.PartialMessageable, update: StoryUpdate) -> str:
@@ -519,6 +547,11 @@ class DiscordAdapter:
         reply = await self._core.handle(command)
         for chunk in render.reply_chunks(reply):
             await interaction.followup.send(chunk, allowed_mentions=NONE)
+        if reply.post is not None:  # /preview: the post as the channel gets it
+            for content, embed in map(_payload, render.post_messages(reply.post)):
+                embeds = [embed] if embed is not None else []
+                text = content or discord.utils.MISSING
+                await interaction.followup.send(text, embeds=embeds, allowed_mentions=NONE)
 
     async def _on_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -584,6 +617,35 @@ async def _end(
         if refreshed is None or not refreshed.is_finalised():
             raise
         return refreshed
+
+
+def _payload(payload: dict[str, Any]) -> tuple[str | None, discord.Embed | None]:
+    """A rendered message payload as discord.py takes it: content and one embed."""
+    embeds = payload.get("embeds") or []
+    embed = discord.Embed.from_dict(embeds[0]) if embeds else None
+    return payload.get("content"), embed
+
+
+def preview(message: Message) -> list[dict[str, Any]]:
+    """The message payloads a post is sent as, embeds as discord.py serializes them: what
+    ``newsbrief preview`` shows (other messages: their rendered text)."""
+    if isinstance(message, Post):
+        payloads = render.post_messages(message)
+    elif isinstance(message, StoryUpdate):
+        payloads = [{"embeds": [render.update_embed(message)]}]
+    else:
+        return []
+    return [_as_sent(p) for p in payloads]
+
+
+def _as_sent(payload: dict[str, Any]) -> dict[str, Any]:
+    content, embed = _payload(payload)
+    sent: dict[str, Any] = {}
+    if content is not None:
+        sent["content"] = content
+    if embed is not None:
+        sent["embeds"] = [embed.to_dict()]
+    return sent
 
 
 def _placed(sent: Sent, thread: str) -> Sent:

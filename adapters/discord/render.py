@@ -26,7 +26,7 @@ from discord.utils import escape_markdown
 
 from bot.chat.split import Mark, Span, join_blocks, split_spans, strip_spans, utf16_len, utf16_units
 from bot.chat.stories import sources_line
-from bot.types import PollPost, Post, Reply, Source, StoryUpdate
+from bot.types import Piece, PollPost, Post, Reply, Source, StoryUpdate
 
 CONTENT_LIMIT = 2000
 EMBED_TITLE_LIMIT = 256
@@ -100,6 +100,30 @@ def post_embed(post: Post) -> dict[str, Any]:
     if post.published > 0:
         embed["timestamp"] = datetime.fromtimestamp(post.published, UTC).isoformat()
     return _fit_total(embed)
+
+
+def post_messages(post: Post, *, image: bool = True) -> list[dict[str, Any]]:
+    """The messages a post is sent as, each a ``{"content", "embeds"}`` payload: the
+    standard embed (with the article's image, when ``image``), or the channel's template
+    as escaped message contents split within Discord's limit, the first carrying an embed
+    of the image only."""
+    picture = post.image if image and _is_web_url(post.image) else ""
+    if not post.layout:
+        embed = post_embed(post)
+        if picture:
+            embed["image"] = {"url": picture}
+        return [{"embeds": [embed]}]
+    chunks = _chunks(_layout_spans(post.layout), CONTENT_LIMIT) or [EMPTY_CONTENT]
+    first: dict[str, Any] = {"content": chunks[0]}
+    if picture:
+        first["embeds"] = [{"type": "rich", "image": {"url": picture}}]
+    return [first, *({"content": chunk} for chunk in chunks[1:])]
+
+
+def _layout_spans(layout: Sequence[Piece]) -> list[Span]:
+    """A channel's template filled in: every piece plain text, escaped when serialized
+    (links are left as links by the escaping, mentions defused)."""
+    return [Span(piece.text) for piece in layout]
 
 
 def update_embed(update: StoryUpdate) -> dict[str, Any]:

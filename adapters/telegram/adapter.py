@@ -51,9 +51,10 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.render import (
+    Call,
     plain_text,
     render_poll,
-    render_post,
+    render_post_calls,
     render_reply,
     render_results,
     render_update,
@@ -104,6 +105,16 @@ _CHANNEL_ARG = re.compile(r"(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d+)(?:\s+(.*))?\Z"
 _ADMINS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 _GONE = ("message to stop not found", "message not found", "poll has already been closed")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_IMAGE_REFUSED = (
+    "wrong file identifier",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "photo_invalid_dimensions",
+    "photo_save_file_invalid",
+    "image_process_failed",
+    "wrong remote file",
+    "file is too big",
+)
 _SORRY = "Sorry, something went wrong. Please try again later."
 
 _log = logging.getLogger(__name__)
@@ -376,6 +387,8 @@ class TelegramAdapter:
         reply = await self._core.handle(command)
         where = _Where(message.chat_id, _topic(message))  # answered where it was asked
         await self._deliver(where, render_reply(reply), reply_to=message.message_id)
+        if reply.post is not None:  # /preview: the post as the chat gets it
+            await self._send_post(where, reply.post)
 
     async def _on_migrate(self, update: Update, context: _Context) -> None:
         message = update.effective_message
@@ -480,7 +493,7 @@ class TelegramAdapter:
     async def _send(self, where: _Where, message: Message) -> Sent:
         match message:
             case Post():
-                return await self._deliver(where, render_post(message), preview=True)
+                return await self._send_post(where, message)
             case StoryUpdate():
                 chunks = render_update(message)
                 return await self._deliver(where, chunks, reply_to=_message_number(message))
@@ -524,6 +537,55 @@ class TelegramAdapter:
             )
 
         return await _html_or_plain(send, chunk)
+
+    async def _send_post(self, where: _Where, post: Post) -> Sent:
+        """A post with its image; if Telegram refuses the image, the post at once without
+        it (one warning), never no post."""
+        calls = render_post_calls(post)
+        try:
+            first = await self._call(where, calls[0])
+        except BadRequest as e:
+            if not post.image or not image_refused(e.message):
+                raise
+            _log.warning(
+                "telegram refused the image %s (%s); sent without it", post.image, e.message
+            )
+            calls = render_post_calls(post, image=False)
+            first = await self._call(where, calls[0])
+        for call in calls[1:]:
+            await self._continue(partial(self._call, where, call))
+        return Sent(str(first.message_id))
+
+    async def _call(self, where: _Where, call: Call) -> TgMessage:
+        """Make one request a post's rendering asked for (HTML, else plain text)."""
+        if call.method == "sendPhoto":
+
+            async def send(text: str, parse_mode: str | None) -> TgMessage:
+                return await self._bot.send_photo(
+                    where.chat,
+                    call.photo,
+                    caption=text,
+                    parse_mode=parse_mode,
+                    message_thread_id=where.topic,
+                )
+
+            return await _html_or_plain(send, call.text)
+        if not call.preview_image:
+            return await self._send_text(where, call.text, None, preview=True)
+        options = LinkPreviewOptions(
+            url=call.preview_image, prefer_large_media=True, show_above_text=True
+        )
+
+        async def send_text(text: str, parse_mode: str | None) -> TgMessage:
+            return await self._bot.send_message(
+                where.chat,
+                text,
+                parse_mode=parse_mode,
+                message_thread_id=where.topic,
+                link_preview_options=options,
+            )
+
+        return await _html_or_plain(send_text, call.text)
 
     async def _send_poll(self, where: _Where, poll: PollPost) -> Sent:
         question, options = render_poll(poll)
@@ -600,6 +662,13 @@ async def _html_or_plain(
             raise
         _log.warning("telegram refused our HTML (%s); resending as plain text", e.message)
         return await send(plain_text(chunk), None)
+
+
+def image_refused(message: str) -> bool:
+    """Whether a Bot API error is Telegram refusing a post's image (a URL it cannot
+    fetch, not an image, too large, bad dimensions), not the post."""
+    lowered = message.lower()
+    return any(sign in lowered for sign in _IMAGE_REFUSED)
 
 
 def _polling_failed(error: TelegramError) -> None:

@@ -20,13 +20,15 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.chat.split import Mark, Span, join_blocks, split_spans, strip_spans, utf16_len, utf16_units
 from bot.chat.stories import sources_line
 from bot.i18n import day_month_year
-from bot.types import PollPost, Post, Reply, ResultsPost, Source, StoryUpdate
+from bot.types import Message, Piece, PollPost, Post, Reply, ResultsPost, Source, StoryUpdate
 
 __all__ = [
     "BOLD",
@@ -34,11 +36,14 @@ __all__ = [
     "ITALIC",
     "MESSAGE_LIMIT",
     "QUOTE",
+    "Call",
     "Mark",
     "Span",
     "plain_text",
+    "preview",
     "render_poll",
     "render_post",
+    "render_post_calls",
     "render_reply",
     "render_results",
     "render_update",
@@ -59,9 +64,63 @@ ITALIC = Mark("i")
 QUOTE = Mark("blockquote")
 
 
+@dataclass(frozen=True)
+class Call:
+    """One Bot API request of a message, beside its chat and topic: ``sendPhoto`` of
+    ``photo`` (an http(s) URL Telegram fetches) with ``text`` as its caption, or
+    ``sendMessage`` of ``text`` whose link preview shows ``preview_image`` (large, above
+    the text) or, without one, Telegram's default preview. ``text`` is Telegram HTML."""
+
+    method: str
+    text: str
+    photo: str = ""
+    preview_image: str = ""
+
+    def params(self) -> dict[str, Any]:
+        """The request's parameters as the Bot API takes them (chat and topic aside)."""
+        if self.method == "sendPhoto":
+            return {"photo": self.photo, "caption": self.text, "parse_mode": "HTML"}
+        params: dict[str, Any] = {"text": self.text, "parse_mode": "HTML"}
+        if self.preview_image:
+            params["link_preview_options"] = preview_options(self.preview_image)
+        return params
+
+
+def preview_options(image: str) -> dict[str, Any]:
+    """``link_preview_options`` that show ``image`` large, above the message's text."""
+    return {"url": image, "prefer_large_media": True, "show_above_text": True}
+
+
 def render_post(post: Post) -> list[str]:
-    """An article post: bold title, summary, then the source linked to the article."""
+    """An article post: bold title, summary, then the source linked to the article (or
+    the channel's template, every value escaped); without its image."""
     return split_html(_post_spans(post))
+
+
+def render_post_calls(post: Post, *, image: bool = True) -> list[Call]:
+    """The requests that send a post: with its image (and ``image``), a photo whose
+    caption is the whole post when it fits Telegram's 1,024 units, else messages whose
+    first shows the image as its link preview; without, plain messages."""
+    chunks = render_post(post)
+    if not (image and post.image):
+        return [Call("sendMessage", chunk) for chunk in chunks]
+    if len(chunks) == 1 and utf16_len(plain_text(chunks[0])) <= CAPTION_LIMIT:
+        return [Call("sendPhoto", chunks[0], photo=post.image)]
+    first = Call("sendMessage", chunks[0], preview_image=post.image)
+    return [first, *(Call("sendMessage", chunk) for chunk in chunks[1:])]
+
+
+def preview(message: Message) -> list[dict[str, Any]]:
+    """The Bot API requests a post or a story update is sent as (method and parameters,
+    the chat aside): what ``newsbrief preview`` shows. Other messages give none."""
+    if isinstance(message, Post):
+        return [{"method": call.method, **call.params()} for call in render_post_calls(message)]
+    if isinstance(message, StoryUpdate):
+        return [
+            {"method": "sendMessage", "text": chunk, "parse_mode": "HTML"}
+            for chunk in render_update(message)
+        ]
+    return []
 
 
 def render_update(update: StoryUpdate) -> list[str]:
@@ -112,11 +171,19 @@ def split_html(
 
 
 def _post_spans(post: Post) -> list[Span]:
+    if post.layout:
+        return _layout_spans(post.layout)
     footer = [_link(post.source.strip() or _host(post.url) or "Read more", post.url)]
     if post.published > 0:
         footer += [Span(" · "), Span(_date(post.published), (ITALIC,))]
     blocks = [[Span(post.title.strip(), (BOLD,))], [Span(post.summary.strip())], footer]
     return join_blocks(blocks, "\n\n")
+
+
+def _layout_spans(layout: Sequence[Piece]) -> list[Span]:
+    """A channel's template filled in: every piece plain escaped text (the operator's
+    too), a web link's value linked."""
+    return [_link(p.text, p.text) if p.field == "url" else Span(p.text) for p in layout]
 
 
 def _update_spans(update: StoryUpdate) -> list[Span]:

@@ -25,6 +25,7 @@ from rich.text import Text
 from bot.app.memory import limit_malloc_arenas
 from bot.app.settings import Settings, load_settings
 from bot.errors import NewsbriefError
+from bot.types import Post, Skip, StoryUpdate
 
 if TYPE_CHECKING:
     from bot.app.actions import Summarized
@@ -253,6 +254,43 @@ def _story_json(story: Story) -> dict[str, Any]:
 def _iso(when: float) -> str:
     """A time as ISO 8601 in UTC, to the second ("2026-05-01T12:00:00Z")."""
     return datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@app.command()
+def preview(
+    channel: Annotated[
+        str, typer.Argument(help="The channel's `to`: telegram:@name, discord:123, console.")
+    ],
+    article: Annotated[int | None, typer.Option("--article", help="A stored article's id.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="A page to summarize (not stored).")
+    ] = None,
+) -> None:
+    """Print exactly what a channel would get for an article (default: the latest it
+    takes), as its platform is sent it; nothing is sent."""
+    from bot.app.preview import preview as make_preview
+
+    if article is not None and url is not None:
+        print_error("give --article or --url, not both")
+        raise typer.Exit(2)
+    shown = _run(make_preview(_setup(), channel, article_id=article, url=url))
+    typer.echo(f"channel: {shown.channel}")
+    typer.echo(f"article: {shown.article.id or '(not stored)'} {shown.article.title}")
+    typer.echo(_preview_kind(shown.message))
+    if isinstance(shown.message, Post):
+        typer.echo(f"image: {shown.message.image or '(none)'}")
+        poll = shown.message.poll
+        typer.echo(
+            f"poll: {poll.question} | {' | '.join(poll.options)}" if poll else "poll: (none)"
+        )
+    if shown.rendered:
+        typer.echo(f"--- as sent to {shown.channel.platform}\n{shown.rendered}")
+
+
+def _preview_kind(message: Post | StoryUpdate | Skip) -> str:
+    if isinstance(message, Skip):
+        return f"skipped: {message.reason}"
+    return "post" if isinstance(message, Post) else "story update (in reply to its post)"
 
 
 @feeds_app.command("add")

@@ -12,7 +12,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from bot import i18n
 from bot.app.platforms import check_chat
-from bot.digests.rules import parse_schedule
+from bot.chat.template import check_template
+from bot.digests.rules import check_zone, parse_schedule
 from bot.errors import BlockedURL, ConfigError, UserInputError
 from bot.feeds.netguard import operator_feed_location
 from bot.ingest.filters import check_patterns
@@ -93,6 +94,28 @@ class ChannelConfig(BaseModel):
     digest: Annotated[list[str], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     language: str = ""
     locale: str = ""
+    # posts people want
+    images: bool = True
+    template: str | None = None
+    timezone: str = ""
+
+    @field_validator("template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                check_template(value)
+            except ConfigError as e:
+                raise ValueError(str(e)) from e
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            return check_zone(value.strip()) if value.strip() else ""
+        except ConfigError as e:
+            raise ValueError(str(e)) from e
 
     @field_validator("include", "exclude")
     @classmethod
@@ -148,8 +171,15 @@ class ChannelConfig(BaseModel):
 
     @property
     def options(self) -> ChannelOptions:
-        """The channel's digest schedule and languages."""
-        return ChannelOptions(tuple(self.digest), self.language, self.locale)
+        """The channel's digest schedule, languages and how its posts look."""
+        return ChannelOptions(
+            tuple(self.digest),
+            self.language,
+            self.locale,
+            self.images,
+            self.template or "",
+            self.timezone,
+        )
 
 
 class AppConfig(BaseModel):
@@ -196,12 +226,22 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> AppConfig:
     try:
         config = AppConfig.model_validate(raw)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
-        )
+        problems = "; ".join(_problem(err["loc"], err["msg"], raw) for err in e.errors())
         raise ConfigError(f"{source}: {problems}") from e
     _check_feed_names(config, source)
     return config
+
+
+def _problem(loc: tuple[int | str, ...], message: str, raw: dict[str, Any]) -> str:
+    """A problem and its place: ``channels.0.template: ...``, naming the channel's ``to``."""
+    problem = f"{'.'.join(str(p) for p in loc)}: {message}"
+    if len(loc) > 1 and loc[0] == "channels" and isinstance(loc[1], int):
+        channels = raw.get("channels")
+        entry = channels[loc[1]] if isinstance(channels, list) and len(channels) > loc[1] else {}
+        to = entry.get("to") if isinstance(entry, dict) else None
+        if isinstance(to, str) and loc[2:] != ("to",):
+            problem += f" (in the channel to = {to!r})"
+    return problem
 
 
 def _check_feed_names(config: AppConfig, source: str) -> None:

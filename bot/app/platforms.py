@@ -7,21 +7,23 @@ entry here; nothing else in the app names a platform.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.app.settings import Settings
 from bot.errors import ConfigError
 from bot.ports import ChatAdapter, Clock, Core
-from bot.types import CONSOLE, ChatRef
+from bot.types import CONSOLE, ChatRef, Message
 
 if TYPE_CHECKING:
     from adapters.telegram.adapter import Webhook
 
 Builder = Callable[[Settings, Core, Clock], ChatAdapter]
+Previewer = Callable[[Message], list[dict[str, Any]]]
 Setup = Callable[[Settings], Callable[[], None]]
 
 
@@ -56,6 +58,7 @@ class PlatformEntry:
     token: Callable[[Settings], str]
     secrets: Callable[[Settings], list[str]]
     build: Builder
+    preview: Previewer  # a message as the adapter sends it (each request's JSON)
     chat_hint: str
     check_chat: Callable[[str], str | None] = _any_chat
     check_thread: Callable[[str], str | None] = _no_threads
@@ -91,6 +94,18 @@ def _telegram(settings: Settings, core: Core, clock: Clock) -> ChatAdapter:
         clock=clock,
         webhook=_telegram_webhook(settings),
     )
+
+
+def _telegram_preview(message: Message) -> list[dict[str, Any]]:
+    from adapters.telegram.render import preview
+
+    return preview(message)
+
+
+def _discord_preview(message: Message) -> list[dict[str, Any]]:
+    from adapters.discord.adapter import preview
+
+    return preview(message)
 
 
 def _telegram_webhook(settings: Settings) -> Webhook | None:
@@ -161,6 +176,7 @@ PLATFORMS: dict[str, PlatformEntry] = {
         token=lambda s: s.telegram_bot_token,
         secrets=lambda s: [s.telegram_bot_token, s.telegram_webhook_secret],
         build=_telegram,
+        preview=_telegram_preview,
         chat_hint="telegram:<@name|chat id>[/<topic>]",
         check_thread=_telegram_topic,
         setup=_telegram_setup,
@@ -169,6 +185,7 @@ PLATFORMS: dict[str, PlatformEntry] = {
         token=lambda s: s.discord_bot_token,
         secrets=lambda s: [s.discord_bot_token],
         build=_discord,
+        preview=_discord_preview,
         chat_hint="discord:<channel id>",
         check_chat=_discord_chat,
         check_thread=_discord_thread,
@@ -200,3 +217,14 @@ def check_chat(ref: ChatRef) -> str | None:
     if problem is None and ref.thread:
         return entry.check_thread(ref.thread)
     return problem
+
+
+def render_preview(ref: ChatRef, message: Message) -> str:
+    """A message as the chat's platform is sent it: its requests as one JSON list, or the
+    text the console prints."""
+    entry = PLATFORMS.get(ref.platform)
+    if entry is None:
+        from adapters.console.render import render
+
+        return render(message)
+    return json.dumps(entry.preview(message), ensure_ascii=False, indent=2)

@@ -74,6 +74,7 @@ class Runtime:
     summaries: Summaries
     polls: Polls
     service: Service
+    composer: Composer
     ingestor: Ingestor
     scheduler: IngestScheduler
     dispatcher: Dispatcher
@@ -329,6 +330,8 @@ async def _assemble(
     polls = Polls(store, clock, on_queued=outbox_ready.set, metrics=metrics)
     ingestor = Ingestor(store, res.fetcher, clock, metrics=metrics, worker=worker)
     scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
+    digests = DigestComposer(store, summaries, polls)
+    composer = Composer(store.articles, store.stories, summaries, polls, digests)
     service = Service(
         store,
         summaries,
@@ -337,12 +340,11 @@ async def _assemble(
         clock,
         health=health,
         on_feeds_changed=scheduler.feeds_changed.set,
+        preview=composer.preview,
     )
     adapters = _chat_adapters(stack, settings, service, clock) if serving else []
     console = ConsolePlatform(stdout or sys.stdout)
     platforms: dict[str, Platform] = {"console": console, **{a.name: a for a in adapters}}
-    digests = DigestComposer(store, summaries, polls)
-    composer = Composer(store.articles, store.stories, summaries, polls, digests)
     supervisor = Supervisor(
         adapters, health, clock, locks=store.locks, roles=roles, on_up=outbox_ready.set
     )
@@ -356,6 +358,7 @@ async def _assemble(
         summaries=summaries,
         polls=polls,
         service=service,
+        composer=composer,
         ingestor=ingestor,
         scheduler=scheduler,
         dispatcher=_dispatcher(

@@ -168,6 +168,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         admin_only=True,
     ),
     CommandSpec(
+        "preview",
+        "How the latest article would look here, and what the filters let through",
+        N_("how the latest article would look here, and which recent ones the filters pass"),
+        admin_only=True,
+    ),
+    CommandSpec(
         "status",
         "Health of this chat's feeds and deliveries",
         N_("health of this chat's feeds and deliveries"),

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeAlias
 
 from bot import i18n
 from bot.chat import commands, filtering
@@ -16,13 +17,14 @@ from bot.feeds.netguard import check_url, local_path
 from bot.feeds.parse import read_feed
 from bot.health import AdapterState, AdapterStatus, Health
 from bot.i18n import _, ngettext
-from bot.ingest.routing import follows_feed
+from bot.ingest.routing import follows_feed, verdicts
 from bot.polls.lifecycle import Polls
 from bot.ports import Clock, Fetcher, FetchRequest
 from bot.store.ports import Store, story_of
 from bot.summaries import Summaries
 from bot.types import (
     CONSOLE,
+    Article,
     Channel,
     ChatRef,
     Command,
@@ -30,6 +32,7 @@ from bot.types import (
     FeedOrigin,
     OutboxState,
     PollCounts,
+    Post,
     Reply,
     Source,
     Story,
@@ -39,11 +42,15 @@ from bot.types import (
 )
 
 log = logging.getLogger(__name__)
+# what a channel would get for an article (the composer's preview): a post, or not one
+Previewer: TypeAlias = Callable[[Article, Channel], Awaitable[object]]
 
 TOPIC_STORIES = 5
 TOPIC_HITS = 50
 TOPIC_DAYS = 7.0
 LATEST_COUNT = 5
+PREVIEW_ARTICLES = 20  # /preview shows which of the latest this many the filters pass
+PREVIEW_TITLE_CHARS = 120
 SUBSCRIBE_MAX_BYTES = 10 * 1024 * 1024
 _NUMBER = re.compile(r"[0-9]{1,9}")  # a list position a reader types
 
@@ -61,6 +68,7 @@ class Service:
         *,
         health: Health | None = None,
         on_feeds_changed: Callable[[], None] = lambda: None,
+        preview: Previewer | None = None,
     ) -> None:
         self._store = store
         self._polls = polls
@@ -69,6 +77,7 @@ class Service:
         self._clock = clock
         self._health = health or Health()
         self._on_feeds_changed = on_feeds_changed
+        self._preview = preview
         self._handlers: dict[str, Callable[[Command], Awaitable[Reply]]] = {
             "summary": self._cmd_summary,
             "latest": self._cmd_latest,
@@ -80,6 +89,7 @@ class Service:
             "status": self._cmd_status,
             "help": self._cmd_help,
             "filter": self._cmd_filter,
+            "preview": self._cmd_preview,
         }
 
     # -- the Core protocol ---------------------------------------------------------------
@@ -394,6 +404,50 @@ class Service:
         channel = await self._store.channels.get(channel.id)
         note = _("Filters changed; they apply to articles from the next fetch on.")
         return Reply(f"{note}\n\n{filtering.describe(channel)}", title=_("Filters"))
+
+    async def _cmd_preview(self, command: Command) -> Reply:
+        """How the latest article the chat takes would look there (the post, sent after
+        the reply), and which of the last ``PREVIEW_ARTICLES`` its filters pass."""
+        channel = await self._seen_from(command.chat)
+        if channel is None:
+            return Reply(
+                _("This chat is not a channel: it gets no posts, so there is nothing to preview."),
+                ok=False,
+            )
+        feeds = {feed.id: feed for feed in await self._store.feeds.all()}
+        recent = await self._store.articles.latest(PREVIEW_ARTICLES)
+        judged = verdicts(channel, recent, feeds)
+        lines = [_verdict_line(article.title, refused) for article, refused in judged]
+        passing = next((a for a, refused in judged if refused is None), None)
+        post = None
+        if passing is not None and self._preview is not None:
+            message = await self._preview(passing, channel)
+            post = message if isinstance(message, Post) else None
+        head = _("How the latest article would look here follows.") if post else ""
+        if not judged:
+            head = _("No articles are stored yet.")
+        elif passing is None:
+            head = _("None of the latest articles pass this chat's filters.")
+        text = "\n".join([head, "", *lines] if head else lines)
+        return Reply(text, title=_("Preview"), post=post)
+
+
+def _verdict_line(title: str, refused: str | None) -> str:
+    """``✓ title`` for an article the channel takes, ``✗ title (filtered by …)`` else."""
+    title = " ".join(title.split())[:PREVIEW_TITLE_CHARS]
+    if refused is None:
+        return f"✓ {title}"
+    return f"✗ {title} " + _("(filtered by: {filter})").format(filter=_refusal_name(refused))
+
+
+def _refusal_name(refused: str) -> str:
+    names = {
+        "feeds": _("feeds"),
+        "keywords": _("keywords"),
+        "include": _("include patterns"),
+        "exclude": _("exclude patterns"),
+    }
+    return names.get(refused, refused)
 
 
 def summary_reply(answer: TopicAnswer) -> Reply:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import i18n
+from bot.chat import template
 from bot.chat.stories import told_after, untold
 from bot.delivery.stories import Telling, sources_so_far, story_title, telling
 from bot.digests.compose import DigestComposer
@@ -22,12 +23,14 @@ from bot.summaries import Summaries
 from bot.types import (
     Article,
     Channel,
+    ChannelOptions,
     Delivered,
     Digest,
     Message,
     OpenPoll,
     OutboxItem,
     OutboxKind,
+    Piece,
     PollPost,
     Post,
     ResultsPost,
@@ -39,6 +42,7 @@ from bot.types import (
 )
 from summarizer.base import Summary
 
+Layout = tuple[Piece, ...]
 TOLD_ALREADY = "this chat has a post for the story already (stories = first)"
 
 
@@ -128,6 +132,15 @@ class Composer:
             return post
         return replace(post, story=replace(post.story, told=told_after(told.told, post.story.told)))
 
+    async def preview(self, article: Article, channel: Channel) -> Post | StoryUpdate | Skip:
+        """What ``channel`` gets, or got, for ``article``: a story's first article is its
+        full post (as it was sent, whether or not it has been); a later one is what
+        :meth:`article_message` decides now."""
+        with i18n.using(channel_locale(channel)):
+            if article.id == article.story_id:
+                return await self.post_for(article, channel)
+            return await self.article_message(article, channel)
+
     async def post_for(self, article: Article, channel: Channel, *, polled: bool = True) -> Post:
         """The full post for one article (in the channel's language when the summarizer
         can write one), with the reader poll the channel's policy gives (``polled``: the
@@ -136,6 +149,7 @@ class Composer:
         poll = None
         if polled:
             poll = self._polls.proposal_for(channel, article.text, article.title, summary.poll)
+        options = channel.options
         return Post(
             title=article.title,
             summary=summary.text,
@@ -145,6 +159,21 @@ class Composer:
             article_id=article.id,
             poll=poll,
             story=StoryTold(article.story_id, _sentences(summary)),
+            image=article.image if options.images else "",
+            layout=await self._layout(article, summary.text, options),
+        )
+
+    async def _layout(self, article: Article, summary: str, options: ChannelOptions) -> Layout:
+        """The channel's template filled in for the article (empty without a template)."""
+        if not options.template:
+            return ()
+        sources = 1
+        if template.uses(options.template, "sources"):
+            story = await self._articles.story_sources([article.story_id])
+            sources = sources_so_far(story.get(article.story_id, [article]), article.id)
+        zone = template.channel_zone(options)
+        return template.fill(
+            options.template, template.post_values(article, summary, sources, zone)
         )
 
     async def _update(self, article: Article, channel: Channel, told: StoryPost) -> StoryUpdate:

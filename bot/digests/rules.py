@@ -66,6 +66,16 @@ def _zone(name: str) -> ZoneInfo:
         raise ConfigError(f"unknown time zone {name!r} (use an IANA name: Europe/Berlin)") from e
 
 
+def check_zone(name: str) -> str:
+    """``name`` if it is an IANA zone (``Europe/Berlin``).
+
+    Raises:
+        ConfigError: there is no such zone.
+    """
+    _zone(name)
+    return name
+
+
 def parse_entry(text: str) -> tuple[Rule, ...]:
     """One entry of a ``digest`` setting as rules.
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # trafilatura loads only when a page is extracted (50 ms, 10 MB)
     from trafilatura.settings import Document
 
+from bot.feeds.netguard import image_url
 from summarizer.sentences import is_terminated, strip_invisible
 
 __all__ = ["MAX_PAGE_BYTES", "MIN_CHARS", "ExtractedPage", "extract_article", "split_plain_text"]
@@ -59,6 +60,7 @@ class ExtractedPage:
     title: str
     text: str  # paragraphs separated by blank lines
     author: str = ""
+    image: str = ""  # the page's og:image or twitter:image, absolute http(s), or ""
 
 
 def extract_article(html: bytes | str, url: str = "") -> ExtractedPage | None:
@@ -70,8 +72,9 @@ def extract_article(html: bytes | str, url: str = "") -> ExtractedPage | None:
         url: the page's address, used only as metadata (never fetched).
 
     Returns:
-        The title, the main text with paragraphs separated by blank lines, and the author
-        when the page names one; None when the page holds no article text (an index page,
+        The title, the main text with paragraphs separated by blank lines, the author
+        when the page names one and its ``og:image``/``twitter:image`` (an absolute
+        http(s) URL, else ""); None when the page holds no article text (an index page,
         an empty or broken document, under ``MIN_CHARS`` characters).
 
     Raises:
@@ -86,7 +89,8 @@ def extract_article(html: bytes | str, url: str = "") -> ExtractedPage | None:
     if not document or len(text) - text.count(" ") < MIN_CHARS:
         return None
     title = _one_line(document.title or "")[:_TITLE_MAX_CHARS]
-    return ExtractedPage(title=title, text=text, author=_one_line(document.author or ""))
+    author = _one_line(document.author or "")
+    return ExtractedPage(title, text, author, _page_image(document.image))
 
 
 def _extract(html: bytes | str, url: str) -> Document | None:
@@ -107,6 +111,10 @@ def _extract(html: bytes | str, url: str) -> Document | None:
         log.warning("article extraction failed for %s", url or "a page", exc_info=True)
         return None
     return result if isinstance(result, Document) else None
+
+
+def _page_image(image: object) -> str:
+    return image_url(image) if isinstance(image, str) else ""
 
 
 def _cap(html: bytes | str) -> bytes | str:

@@ -176,6 +176,22 @@ def is_web_url(url: str) -> bool:
     return True
 
 
+IMAGE_URL_MAX_CHARS = 2000  # longer image links are junk or tracking; platforms balk too
+
+
+def image_url(url: str) -> str:
+    """``url`` if it may be shown as an image (an absolute http(s) URL with a host, no
+    whitespace or control characters, at most ``IMAGE_URL_MAX_CHARS``), else "".
+
+    The bot never fetches it; the chat platform does. Feeds and pages are the only source
+    of image URLs, never a chat user's input.
+    """
+    url = url.strip()
+    if not url or len(url) > IMAGE_URL_MAX_CHARS or _UNSAFE.search(url):
+        return ""
+    return url if is_web_url(url) else ""
+
+
 def operator_feed_location(url: str, base_dir: Path) -> str:
     """Where an operator's feed lives: an http(s) URL as given, or a local path (a
     ``file://`` URL, or a path made absolute from ``base_dir``).

@@ -51,6 +51,7 @@ import fastfeedparser
 from lxml import etree  # lxml ships no type hints
 
 from bot.errors import ParseError
+from bot.feeds.netguard import image_url
 from bot.types import FeedEntry, ParsedFeed
 
 __all__ = [
@@ -179,13 +180,21 @@ class RawEntry:
     body: str
     body_kind: _Body = _Body.HTML
     tags: tuple[str, ...] = ()
+    image: str = ""  # an absolute http(s) image URL, or ""
 
     def entry(self) -> FeedEntry:
         """The entry with its body as plain text (at most ``TEXT_MAX_CHARS``)."""
         text = _body_text(self.body, self.body_kind)
         title = self.title or _title_from_text(text)
         return FeedEntry(
-            self.guid, self.url, title, text, self.published, self.author, tags=self.tags
+            self.guid,
+            self.url,
+            title,
+            text,
+            self.published,
+            self.author,
+            tags=self.tags,
+            image=self.image,
         )
 
 
@@ -389,7 +398,9 @@ def _parse_markup(body: bytes, head: str, base_url: str) -> Mapping[str, Any]:
     """
     try:
         result: Mapping[str, Any] | None = fastfeedparser.parse(
-            body, include_tags=True, include_enclosures=False
+            body,
+            include_tags=True,
+            include_enclosures=True,  # image enclosures
         )
         error = ""
     except Exception as e:  # hostile bytes can break a parser in any way; fall back below
@@ -452,6 +463,7 @@ class _Fields:
     published: float | None
     author: str
     tags: tuple[str, ...] = ()
+    image: str = ""
 
 
 def _library_fields(raw: Mapping[str, Any]) -> _Fields:
@@ -463,6 +475,7 @@ def _library_fields(raw: Mapping[str, Any]) -> _Fields:
         published=_library_date(raw),
         author=_library_author(raw),
         tags=_library_tags(raw.get("tags")),
+        image=_library_image(raw),
     )
 
 
@@ -510,6 +523,28 @@ def _first_date(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> float | No
     return None
 
 
+def _library_image(raw: Mapping[str, Any]) -> str:
+    """The first image among an entry's media (``media:content`` of an image type or
+    medium, else a media thumbnail), enclosures and Atom enclosure links."""
+    media = [m for m in _mappings(raw.get("media_content")) if _is_image(m, "medium")]
+    found = [_text_field(m, "url") for m in media]
+    found += [_text_field(m, "thumbnail_url") for m in _mappings(raw.get("media_content"))]
+    found += [_text_field(m, "url") for m in _mappings(raw.get("media_thumbnail"))]
+    found += [_text_field(m, "url") for m in _mappings(raw.get("enclosures")) if _is_image(m)]
+    links = _mappings(raw.get("links"))
+    found += [_text_field(m, "href") for m in links if m.get("rel") == "enclosure" and _is_image(m)]
+    return next((url for url in found if url), "")
+
+
+def _mappings(value: object) -> list[Mapping[str, Any]]:
+    return [m for m in value if isinstance(m, Mapping)] if isinstance(value, list) else []
+
+
+def _is_image(item: Mapping[str, Any], medium: str = "") -> bool:
+    kind = _text_field(item, "type").lower()
+    return kind.startswith("image/") or bool(medium and _text_field(item, medium) == "image")
+
+
 def _library_author(raw: Mapping[str, Any]) -> str:
     author = _text_field(raw, "author")
     detail = raw.get("author_detail")
@@ -550,6 +585,7 @@ def _json_fields(item: Mapping[str, Any]) -> _Fields:
         published=_first_date(item, ("date_published", "date_modified")),
         author=_json_author(item),
         tags=_clean_tags(item.get("tags")),
+        image=_text_field(item, "image") or _text_field(item, "banner_image"),
     )
 
 
@@ -608,7 +644,8 @@ def _raw_entry(fields: _Fields, base: str) -> RawEntry:
         title = _title_from_text(body)
     guid = guid or url or _hash_guid(title, fields.published, body if kind is _Body.TEXT else "")
     author = _clip(_clean_line(html_to_text(fields.author)), AUTHOR_MAX_CHARS)
-    return RawEntry(guid, url, title, fields.published, author, body, kind, fields.tags)
+    image = image_url(fields.image) if fields.image else ""  # absolute http(s) only
+    return RawEntry(guid, url, title, fields.published, author, body, kind, fields.tags, image)
 
 
 def _body_text(body: str, kind: _Body) -> str:

@@ -115,9 +115,17 @@ def _matches(pattern: str, fields: Sequence[str]) -> bool:
 def passes(filters: Filters, title: str, text: str, tags: Sequence[str] = ()) -> bool:
     """Whether an article passes: some include pattern (if any) and no exclude pattern
     matches its title, its text or one of its tags."""
+    return refusal(filters, title, text, tags) is None
+
+
+def refusal(filters: Filters, title: str, text: str, tags: Sequence[str] = ()) -> str | None:
+    """Why an article does not pass: ``"exclude"`` (an exclude pattern matches),
+    ``"include"`` (no include pattern does), or None when it passes."""
     if not filters:
-        return True
+        return None
     fields = (title, text, *tags)
     if any(_matches(p, fields) for p in filters.exclude):
-        return False
-    return not filters.include or any(_matches(p, fields) for p in filters.include)
+        return "exclude"
+    if filters.include and not any(_matches(p, fields) for p in filters.include):
+        return "include"
+    return None

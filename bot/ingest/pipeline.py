@@ -330,9 +330,12 @@ class Ingestor:
         except NewsbriefError as e:
             log.info("page for %s not fetched: %s", entry.url, e)
             return entry
-        if extracted is None or len(extracted.text) <= len(entry.text):
+        if extracted is None:
             return entry
-        return replace(entry, text=extracted.text)
+        image = entry.image or extracted.image  # the page's og:image when the feed had none
+        if len(extracted.text) <= len(entry.text):
+            return replace(entry, image=image)
+        return replace(entry, text=extracted.text, image=image)
 
     async def _failed(self, feed: Feed, reason: str, retry_after: float) -> FeedOutcome:
         failures = feed.failures + 1
@@ -412,6 +415,9 @@ def _new_article(
         content_hash=prints[0],
         simhash=prints[1],
         post=post,
+        image=entry.image,
+        author=entry.author,
+        tags=entry.tags,
     )
 
 

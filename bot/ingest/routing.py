@@ -4,10 +4,10 @@ regular-expression filters), and whether now or in their next digest. Pure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot.ingest import filters
-from bot.types import Channel, Feed, FeedOrigin
+from bot.types import Article, Channel, Feed, FeedOrigin
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
@@ -44,11 +44,20 @@ def channel_wants(
     channel: Channel, feed: Feed, title: str, text: str, tags: Sequence[str] = ()
 ) -> bool:
     """Does this channel's subscription take this article? (feeds, keywords, filters)."""
+    return why_not(channel, feed, title, text, tags) is None
+
+
+def why_not(
+    channel: Channel, feed: Feed, title: str, text: str, tags: Sequence[str] = ()
+) -> str | None:
+    """Which part of the channel's subscription refuses the article: ``"feeds"`` (not a
+    feed it follows), ``"keywords"``, ``"include"`` or ``"exclude"`` (its regular
+    expressions); None when the channel takes it."""
     if not follows_feed(channel, feed):
-        return False
-    return _keywords_pass(channel, title, text) and filters.passes(
-        channel.filters, title, text, tags
-    )
+        return "feeds"
+    if not _keywords_pass(channel, title, text):
+        return "keywords"
+    return filters.refusal(channel.filters, title, text, tags)
 
 
 def _keywords_pass(channel: Channel, title: str, text: str) -> bool:
@@ -60,6 +69,23 @@ def _keywords_pass(channel: Channel, title: str, text: str) -> bool:
     if any(_has_phrase(list(word_set), joined, w) for w in sub.exclude):
         return False
     return not sub.include or any(_has_phrase(list(word_set), joined, w) for w in sub.include)
+
+
+def verdicts(
+    channel: Channel, articles: Iterable[Article], feeds: Mapping[int, Feed]
+) -> list[tuple[Article, str | None]]:
+    """Each article with what refuses it in ``channel`` (see :func:`why_not`; None: the
+    channel takes it); an article of a feed no longer known is refused by ``"feeds"``."""
+    judged: list[tuple[Article, str | None]] = []
+    for article in articles:
+        feed = feeds.get(article.feed_id)
+        reason = "feeds" if feed is None else why_not(channel, feed, *_fields(article))
+        judged.append((article, reason))
+    return judged
+
+
+def _fields(article: Article) -> tuple[str, str, Sequence[str]]:
+    return article.title, article.text, article.tags
 
 
 def route(

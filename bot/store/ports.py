@@ -308,7 +308,8 @@ class ChannelStore(Protocol):
         ...
 
     async def configure(self, channel_id: int, options: ChannelOptions, now: float) -> None:
-        """Set a channel's digest schedule, summary language and locale. When the digest
+        """Set a channel's digest schedule, summary language and locale, and how its
+        posts look (images, template, timezone). When the digest
         schedule changes, the channel's last digest slot becomes ``now``: no slot from
         before the change is owed."""
         ...

@@ -42,6 +42,7 @@ TABLES: tuple[Table, ...] = (
         (
             "id", "feed_id", "guid", "url", "canonical_url", "title", "text", "published",
             "fetched_at", "story_id", "content_hash", "simhash",
+            "image", "author", "tags",
         ),
     ),
     Table(
@@ -60,8 +61,9 @@ TABLES: tuple[Table, ...] = (
             "include_patterns", "exclude_patterns", "chat_include", "chat_exclude", "digest",
             "digest_last", "language", "locale",
             "stories",
+            "images", "template", "timezone",
         ),
-        booleans=frozenset({"all_feeds"}),
+        booleans=frozenset({"all_feeds", "images"}),
     ),
     Table("subscriptions", ("channel_id", "feed_id"), key=("channel_id", "feed_id")),
     Table(

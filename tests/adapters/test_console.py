@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from adapters.console import ConsolePlatform
 from adapters.console.adapter import parse_command
-from bot.types import CONSOLE, Command, Reply, StoryTold, StoryUpdate
+from adapters.console.render import render_post
+from bot.types import CONSOLE, Command, Piece, Post, Reply, StoryTold, StoryUpdate
 
 
 async def test_message_ids_are_unique_across_runs() -> None:
@@ -43,4 +45,14 @@ async def test_a_story_update_prints_only_what_is_new() -> None:
     await ConsolePlatform(out).send(CONSOLE, update, "n")
     assert out.getvalue().startswith(
         "↳ Day two\n\nThree bridges collapsed.\n\nWire · 2 sources so far\nhttps://news.test/2\n"
+    )
+
+
+def test_a_templated_post_with_an_image_is_its_filled_template_and_the_image_link() -> None:
+    """The console shows a templated post as the filled template, as plain text, and the
+    image's link under it."""
+    layout = (Piece("<b>Oil</b>", "title"), Piece("\n{not a field} "), Piece("Wire", "source"))
+    post = Post("<b>Oil</b>", "S", "https://e.org", "Wire", 0, image="https://img.test/a.jpg")
+    assert render_post(replace(post, layout=layout)) == (
+        "<b>Oil</b>\n{not a field} Wire\n🖼 https://img.test/a.jpg"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +25,7 @@ from bot.redact import SecretFilter
 from bot.types import (
     ChatRef,
     Command,
+    Piece,
     PollPost,
     Post,
     Reply,
@@ -240,7 +241,7 @@ async def test_commands_sync_once_and_not_again_on_a_restart(
     names = {c["name"] for c in syncs[0].json}
     assert names == {
         "summary", "latest", "subscribe", "unsubscribe", "feeds", "poll", "results", "filter",
-        "status", "help",
+        "preview", "status", "help",
     }  # fmt: skip
 
 
@@ -260,7 +261,7 @@ async def test_a_changed_command_set_syncs_again(
 async def test_sync_commands_works_without_connecting(fake: FakeDiscord, core: FakeCore) -> None:
     """``newsbrief discord sync`` registers over REST only: no gateway session."""
     count = await _adapter(fake, core).sync_commands()
-    assert count == 10
+    assert count == 11
     assert len(fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")) == 1
     assert fake.identify_count == 0
 
@@ -294,6 +295,7 @@ async def test_synced_commands_take_the_arguments_help_advertises(
         "poll": [("question", 3, False)],
         "results": [("poll", 3, False)],
         "filter": [("rule", 3, False)],
+        "preview": [],
         "status": [],
         "help": [],
     }
@@ -736,3 +738,71 @@ async def test_an_update_whose_post_is_gone_starts_the_story_again(
     sent = await adapter.send(FORUM_CHAT, _update("1", thread="123456789012345678"), "n2")
     [thread] = fake.threads_of(FORUM)
     assert sent.thread == str(thread) and fake.threads[thread]["name"] == "Venezuela talks"
+
+
+# -- images and templates ----------------------------------------------------------------
+
+IMAGE = "https://img.test/caracas.jpg"
+
+
+async def test_a_post_with_an_image_shows_it_in_its_embed(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A post's image is its embed's image."""
+    await adapter.send(CHAT, replace(_post(), image=IMAGE), "n-image")
+    (call,) = fake.channel_posts(CHANNEL)
+    (embed,) = call.json["embeds"]
+    assert embed["image"] == {"url": IMAGE}
+
+
+async def test_a_refused_image_still_gives_the_post_without_it_and_one_warning(
+    fake: FakeDiscord, adapter: DiscordAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refusing the embed's image (400) gets the same post at once without it,
+    and one WARNING line; in a forum too."""
+    fake.bad_images.add(IMAGE)
+    with caplog.at_level(logging.WARNING):
+        await adapter.send(CHAT, replace(_post(), image=IMAGE), "n-bad")
+        forum = await adapter.send(FORUM_CHAT, replace(_post(), image=IMAGE), "f")
+    (call,) = fake.channel_posts(CHANNEL)
+    (embed,) = call.json["embeds"]
+    assert "image" not in embed and embed["title"] == "Venezuela talks"
+    assert forum.thread and fake.threads_of(FORUM) == [int(forum.thread)]
+    warnings = [r for r in caplog.records if "refused the image" in r.getMessage()]
+    assert len(warnings) == 2 and not any(r.exc_info for r in warnings)
+
+
+async def test_a_template_post_is_escaped_content_with_the_image_embed(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """A templated post is message content, its values escaped and pinging nobody, the
+    image in an embed of its own; a long one is split with a nonce per message."""
+    layout = (
+        Piece("**@everyone** *bold* {summary}", "title"),
+        Piece("\n"),
+        Piece("Summary. " * 300, "summary"),
+    )
+    post = replace(_post(), image=IMAGE, layout=layout)
+    await adapter.send(CHAT, post, "n-template")
+    first, *rest = fake.channel_posts(CHANNEL)
+    assert first.json["content"].startswith("\\*\\*@\u200beveryone\\*\\* \\*bold\\* {summary}")
+    (embed,) = first.json["embeds"]
+    assert embed["image"] == {"url": IMAGE} and "description" not in embed
+    assert rest and all(len(c.json["content"]) <= 2000 for c in [first, *rest])
+    assert len({c.json["nonce"] for c in [first, *rest]}) == len(rest) + 1
+
+
+async def test_slash_preview_shows_the_post_after_the_reply(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
+) -> None:
+    """/preview's reply is followed by the post as the channel gets it: its embed, with
+    the image."""
+    post = replace(_post(), image=IMAGE)
+    core.replies["preview"] = Reply("✓ Venezuela talks", title="Preview", post=post)
+    _, token = await fake.interact("preview", {}, permissions=MANAGE_CHANNELS)
+    reply, shown = await fake.wait_for(
+        lambda f: (calls := f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))[1:] and calls
+    )
+    assert "Venezuela talks" in reply.json["content"]
+    (embed,) = shown.json["embeds"]
+    assert embed["title"] == "Venezuela talks" and embed["image"] == {"url": IMAGE}

@@ -865,3 +865,59 @@ async def test_a_command_in_a_topic_names_the_topic_and_is_answered_there(
     assert answer.params["message_thread_id"] == 42
     group_answer = await api.wait_for(sent_to(GROUP))
     assert "message_thread_id" not in group_answer.params
+
+
+# -- images -------------------------------------------------------------------------------
+
+IMAGE = "https://img.test/harbour.jpg"
+
+
+async def test_a_post_with_an_image_is_a_photo_with_its_caption(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """A post whose text fits a caption goes as sendPhoto of the image URL, the post as
+    its HTML caption."""
+    post = Post("Oil & gas", "Prices rose.", "https://ex.org/a", "Ex", 0, image=IMAGE)
+    sent = await adapter.send(ref(CHANNEL), post, "n")
+    [photo] = api.calls_to("sendPhoto", CHANNEL)
+    assert photo.params["photo"] == IMAGE and photo.params["parse_mode"] == "HTML"
+    assert photo.visible_text == "Oil & gas\n\nPrices rose.\n\nEx"
+    assert api.calls_to("sendMessage", CHANNEL) == []
+    assert int(sent.message_id) > 0
+
+
+async def test_a_post_too_long_for_a_caption_shows_the_image_as_its_link_preview(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """A post over 1,024 units is a message whose link preview is the image, large and
+    above the text; its later parts have the default preview."""
+    post = Post(
+        "Title", "A long summary sentence. " * 200, "https://ex.org/a", "Ex", 0, image=IMAGE
+    )
+    await adapter.send(ref(CHANNEL), post, "n")
+    first, second = api.calls_to("sendMessage", CHANNEL)
+    assert first.params["link_preview_options"] == {
+        "url": IMAGE,
+        "prefer_large_media": True,
+        "show_above_text": True,
+    }
+    assert "link_preview_options" not in second.params
+    assert api.calls_to("sendPhoto") == []
+
+
+async def test_a_refused_image_still_gives_the_post_without_it_and_one_warning(
+    api: FakeTelegramAPI, adapter: TelegramAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram refusing the photo URL (400) gets the same post at once as a message
+    without the image, and one WARNING line."""
+    api.bad_images.add(IMAGE)
+    post = Post("Oil", "Prices rose.", "https://ex.org/a", "Ex", 0, image=IMAGE)
+    with caplog.at_level(logging.WARNING):
+        sent = await adapter.send(ref(CHANNEL), post, "n")
+    [message] = api.calls_to("sendMessage", CHANNEL)
+    assert message.visible_text == "Oil\n\nPrices rose.\n\nEx"
+    assert "link_preview_options" not in message.params
+    assert int(sent.message_id) > 0
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "refused the image" in warnings[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)

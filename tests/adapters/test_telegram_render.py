@@ -20,12 +20,14 @@ from adapters.telegram.render import (
     plain_text,
     render_poll,
     render_post,
+    render_post_calls,
     render_reply,
     render_results,
     render_update,
     split_html,
     utf16_len,
 )
+from bot.chat.template import fill
 from bot.types import PollPost, Post, Reply, ResultsPost, Source, StoryTold, StoryUpdate
 from tests.fakes.telegram_api import parse_html
 
@@ -307,3 +309,63 @@ def test_update_shows_only_what_is_new_with_its_source_and_the_sources_so_far() 
     assert '<a href="https://news.test/2">Outlet</a>' in chunk
     quiet = StoryUpdate("T", (), "https://news.test/3", "Outlet", 0.0, 1, "5", StoryTold(1, ()))
     assert parse_html(render_update(quiet)[0]) == "T\n\nOutlet · 1 source so far"
+
+
+# -- images and templates -----------------------------------------------------------------
+
+IMAGE = "https://img.test/a.jpg"
+TEMPLATE = "📰 {title}\n{summary}\n<i>{source}</i> · {url} {{raw}}"
+
+
+def test_a_post_fitting_a_caption_is_one_photo_else_a_message_previewing_the_image() -> None:
+    """With an image: the whole post as a photo caption when it fits 1,024 units, else
+    a message whose link preview is the image; without one, plain messages."""
+    short = Post("T", "S.", "https://e.org/a", "E", 0, image=IMAGE)
+    [photo] = render_post_calls(short)
+    assert (photo.method, photo.photo, photo.params()["caption"]) == (
+        "sendPhoto",
+        IMAGE,
+        render_post(short)[0],
+    )
+    long = Post("T", "Sentence. " * 150, "https://e.org/a", "E", 0, image=IMAGE)
+    first, *_ = render_post_calls(long)
+    assert first.method == "sendMessage" and first.params()["link_preview_options"]["url"] == IMAGE
+    assert all(
+        c.method == "sendMessage" and not c.preview_image
+        for c in render_post_calls(short, image=False)
+    )
+
+
+def test_a_template_is_escaped_literally_hostile_title_included() -> None:
+    """A template's text and values arrive as written: a title with <b>, </a>,
+    {summary} and @everyone is text, the operator's <i> too; the url value is linked."""
+    title = "<b>x</b> </a> {summary} @everyone *bold*"
+    values = {
+        "title": title,
+        "summary": "Sum & more",
+        "source": "Wire",
+        "url": "https://e.org/?a=1&b=2",
+    }
+    post = Post(title, "Sum & more", values["url"], "Wire", 0, layout=fill(TEMPLATE, values))
+    [chunk] = render_post(post)
+    assert (
+        parse_html(chunk) == f"📰 {title}\nSum & more\n<i>Wire</i> · https://e.org/?a=1&b=2 {{raw}}"
+    )
+    assert '<a href="https://e.org/?a=1&amp;b=2">https://e.org/?a=1&amp;b=2</a>' in chunk
+    assert "<b>" not in chunk and "<i>" not in chunk
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=5000), st.text(max_size=80))
+def test_any_templated_post_is_valid_telegram_html_showing_exactly_its_text(
+    title: str, summary: str, source: str
+) -> None:
+    """Whatever a title, summary or source holds, a templated post is valid Telegram HTML
+    (as the fake Bot API checks it), within the limits, and shows exactly the filled
+    template (edge whitespace aside)."""
+    values = {"title": title, "summary": summary, "source": source, "url": "https://e.org/x"}
+    post = Post(title, summary, "https://e.org/x", source, 0, layout=fill(TEMPLATE, values))
+    shown = visible(render_post(post))
+    assert all(utf16_len(part) <= MESSAGE_LIMIT for part in shown)
+    whole = "".join(p.text for p in post.layout)
+    assert_tiles(shown, whole)

@@ -110,9 +110,16 @@ def core(
     ready = asyncio.Event()
     summaries = Summaries(store.summaries, summarizer or FakeSummarizer(), clock)
     polls = Polls(store, clock, on_queued=ready.set)
-    service = Service(store, summaries, polls, fetcher or NoFetcher(), clock)  # type: ignore[arg-type]
     digests = DigestComposer(store, summaries, polls)
     composer = Composer(store.articles, store.stories, summaries, polls, digests)
+    service = Service(
+        store,
+        summaries,
+        polls,
+        fetcher or NoFetcher(),  # type: ignore[arg-type]
+        clock,
+        preview=composer.preview,
+    )
     platforms = {platform.name: platform}
     dispatcher = Dispatcher(store, platforms, clock, composer.compose, record=delivered, wake=ready)
     closer = PollCloser(store, polls, platforms, clock)

@@ -129,6 +129,7 @@ class FakeDiscord:
         self.interactions: dict[str, int] = {}  # interaction token → channel id
         self.votes: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
         self._faults: dict[int, list[int]] = defaultdict(list)
+        self.bad_images: set[str] = set()  # embed image URLs Discord refuses (400)
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -599,6 +600,8 @@ class FakeDiscord:
         channel_id = int(parts[1])
         if channel_id in self.forum_ids:
             return _error(400, 50008, "Cannot send messages in a non-text channel")
+        if self._bad_image(call.json or {}):
+            return _error(400, 50035, "Invalid Form Body (embeds.0.image.url)")
         if (earlier := self._same_nonce(channel_id, call.json or {})) is not None:
             return _reply(earlier)  # Discord's dedup: the message the nonce already made
         attachments = [
@@ -612,6 +615,15 @@ class FakeDiscord:
             for f in call.files
         ]
         return _reply(self._message(channel_id, call.json or {}, attachments=attachments))
+
+    def _bad_image(self, payload: dict[str, Any]) -> bool:
+        """Whether a message's embed shows an image Discord refuses (not http(s), or one
+        the test made bad)."""
+        for embed in payload.get("embeds") or []:
+            url = (embed.get("image") or {}).get("url")
+            if url is not None and (url in self.bad_images or not url.startswith("http")):
+                return True
+        return False
 
     def _same_nonce(self, channel_id: int, payload: dict[str, Any]) -> dict[str, Any] | None:
         if not payload.get("enforce_nonce") or not payload.get("nonce"):
@@ -630,6 +642,8 @@ class FakeDiscord:
         body = call.json or {}
         if forum not in self.forum_ids or not body.get("message"):
             return _error(400, 50035, "Invalid Form Body")
+        if self._bad_image(body["message"]):
+            return _error(400, 50035, "Invalid Form Body (message.embeds.0.image.url)")
         thread_id = next(self._ids)
         self.threads[thread_id] = {"parent": forum, "name": body.get("name", "")}
         starter = self._message(thread_id, body["message"], message_id=thread_id)

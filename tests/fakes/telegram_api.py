@@ -32,7 +32,11 @@ TOKEN = "123456:SECRET"
 ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's GroupAnonymousBot
 
 # Parameters sent as plain strings; every other form field is JSON (PTB encodes it so).
-_STRING_PARAMS = frozenset({"text", "caption", "question", "parse_mode", "url", "secret_token"})
+_STRING_PARAMS = frozenset(
+    {"text", "caption", "question", "parse_mode", "url", "secret_token", "photo"}
+)
+# What Telegram says when it cannot use a photo given by URL (the fake says the first).
+IMAGE_REFUSED = "Bad Request: wrong file identifier/HTTP URL specified"
 _CHAT_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendPoll", "stopPoll", "getChat", "getChatMember"}
 )
@@ -257,6 +261,7 @@ class FakeTelegramAPI:
         self._racing_votes: dict[int, tuple[list[int], int]] = {}
         # (chat id, message id) → the forum topic the message is in (None: none)
         self.topics: dict[tuple[int, int], int | None] = {}
+        self.bad_images: set[str] = set()  # photo URLs Telegram cannot fetch or use
 
     async def __aenter__(self) -> FakeTelegramAPI:
         await self.start()
@@ -588,11 +593,19 @@ class FakeTelegramAPI:
         visible = _checked(text, params.get("parse_mode"), 4096, "message is too long")
         if not visible.strip():
             raise _Refused(Failure(400, "Bad Request: message text is empty"))
+        preview = params.get("link_preview_options")
+        if preview is not None and not isinstance(preview, dict):
+            raise _Refused(Failure(400, "Bad Request: can't parse link preview options"))
         return self._sent(params, text=text)
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
         caption = str(params.get("caption", ""))
         _checked(caption, params.get("parse_mode"), 1024, "message caption is too long")
+        photo = params.get("photo")
+        if isinstance(photo, str) and (
+            photo in self.bad_images or not photo.startswith(("http://", "https://"))
+        ):
+            raise _Refused(Failure(400, IMAGE_REFUSED))
         sizes = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 800, "height": 600}]
         return self._sent(params, caption=caption, photo=sizes)
 

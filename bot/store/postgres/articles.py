@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, story_of
@@ -22,7 +23,7 @@ from bot.types import (
 COLUMNS = (
     "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
     "a.story_id, a.content_hash, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) "
-    "AS feed_name"
+    "AS feed_name, a.image, a.author, a.tags"
 )
 FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
 # ts_rank weights for D, C, B (text), A (title): a title match counts five times a body one
@@ -43,6 +44,9 @@ def article_of(row: Row) -> Article:
         story_id=row["story_id"],
         content_hash=row["content_hash"],
         feed_name=row["feed_name"],
+        image=row["image"],
+        author=row["author"],
+        tags=tuple(json.loads(row["tags"])),
     )
 
 
@@ -203,8 +207,8 @@ async def _insert_articles(
     ]
     await db.executemany(
         "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, published, "
-        "fetched_at, story_id, content_hash, simhash) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+        "fetched_at, story_id, content_hash, simhash, image, author, tags) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
         "ON CONFLICT (feed_id, guid) DO NOTHING",
         [_article_row(article_id, a, now) for article_id, a in zip(planned, articles, strict=True)],
     )
@@ -228,6 +232,9 @@ def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ..
         story,
         a.content_hash,
         _signed(a.simhash),
+        a.image,
+        a.author,
+        json.dumps(list(a.tags)),
     )
 
 

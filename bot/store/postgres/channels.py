@@ -24,7 +24,9 @@ COLUMNS = (
     "include_patterns, exclude_patterns, chat_include, chat_exclude, digest, digest_last, "
     "language, locale, "
     # stories in chats
-    "stories"
+    "stories, "
+    # posts people want
+    "images, template, timezone"
 )
 
 
@@ -48,7 +50,14 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
         poll_duration=row["poll_duration"],
         paused_reason=row["paused_reason"],
         not_before=row["not_before"],
-        options=ChannelOptions(_strings(row["digest"]), row["language"], row["locale"]),
+        options=ChannelOptions(
+            _strings(row["digest"]),
+            row["language"],
+            row["locale"],
+            row["images"],
+            row["template"],
+            row["timezone"],
+        ),
         chat_filters=Filters(_strings(row["chat_include"]), _strings(row["chat_exclude"])),
         digest_last=row["digest_last"],
         stories=StoryMode(row["stories"]),
@@ -176,11 +185,15 @@ class PgChannels:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE channels SET digest_last = CASE WHEN digest = $1 THEN digest_last "
-                "ELSE $2 END, digest = $1, language = $3, locale = $4 WHERE id = $5",
+                "ELSE $2 END, digest = $1, language = $3, locale = $4, images = $5, "
+                "template = $6, timezone = $7 WHERE id = $8",
                 json.dumps(list(options.digest)),
                 now,
                 options.language,
                 options.locale,
+                options.images,
+                options.template,
+                options.timezone,
                 channel_id,
             )
 

@@ -208,4 +208,14 @@ MIGRATIONS: tuple[str, ...] = (
     ) STORED;
     CREATE INDEX articles_search ON articles USING GIN (search);
     """,
+    # 7: posts people want: an article's image, author and tags; a channel's images,
+    # template and timezone settings
+    """
+    ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT '';
+    ALTER TABLE articles ADD COLUMN author TEXT NOT NULL DEFAULT '';
+    ALTER TABLE articles ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN images BOOLEAN NOT NULL DEFAULT TRUE;
+    ALTER TABLE channels ADD COLUMN template TEXT NOT NULL DEFAULT '';
+    ALTER TABLE channels ADD COLUMN timezone TEXT NOT NULL DEFAULT '';
+    """,
 )

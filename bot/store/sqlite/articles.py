@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, story_of
@@ -21,7 +22,8 @@ from bot.types import (
 
 _COLUMNS = (
     "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
-    "a.story_id, a.content_hash, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url)"
+    "a.story_id, a.content_hash, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url), "
+    "a.image, a.author, a.tags"
 )
 _FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
 TITLE_WEIGHT = 5.0  # bm25 weight of a title match against a body match
@@ -40,6 +42,9 @@ def _article(row: Row) -> Article:
         story_id=row[8],
         content_hash=row[9],
         feed_name=row[10],
+        image=row[11],
+        author=row[12],
+        tags=tuple(json.loads(row[13])),
     )
 
 
@@ -135,7 +140,7 @@ class SqliteArticles:
             "ORDER BY rowid DESC LIMIT ?4)) AND a.published >= ?2 ORDER BY score LIMIT ?3",
             (fts_query(terms, any_term=any_term), since, limit, RANKED_MATCHES),
         )
-        return [SearchHit(_article(r), r[11]) for r in rows]
+        return [SearchHit(_article(r), r[14]) for r in rows]
 
     async def story_sources(self, story_ids: Iterable[int]) -> dict[int, list[Article]]:
         stories: dict[int, list[Article]] = {}
@@ -205,8 +210,9 @@ async def _insert_articles(
     planned = list(range(first, first + len(articles)))
     await db.executemany(
         "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, published, "
-        "fetched_at, story_id, content_hash, simhash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, guid) DO NOTHING",
+        "fetched_at, story_id, content_hash, simhash, image, author, tags) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (feed_id, guid) DO NOTHING",
         [_article_row(article_id, a, now) for article_id, a in zip(planned, articles, strict=True)],
     )
     stored = await db.execute_fetchall(
@@ -231,6 +237,9 @@ def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ..
         story,
         a.content_hash,
         _signed(a.simhash),
+        a.image,
+        a.author,
+        json.dumps(list(a.tags)),
     )
 
 

@@ -24,7 +24,9 @@ _COLUMNS = (
     "include_patterns, exclude_patterns, chat_include, chat_exclude, digest, digest_last, "
     "language, locale, "
     # stories in chats
-    "stories"
+    "stories, "
+    # posts people want
+    "images, template, timezone"
 )
 
 
@@ -48,7 +50,9 @@ def _channel(row: Row, feed_ids: frozenset[int]) -> Channel:
         poll_duration=row[7],
         paused_reason=row[8],
         not_before=row[9],
-        options=ChannelOptions(_strings(row[14]), row[16], row[17]),
+        options=ChannelOptions(
+            _strings(row[14]), row[16], row[17], bool(row[19]), row[20], row[21]
+        ),
         chat_filters=Filters(_strings(row[12]), _strings(row[13])),
         digest_last=row[15],
         stories=StoryMode(row[18]),
@@ -171,8 +175,19 @@ class SqliteChannels:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE channels SET digest_last = CASE WHEN digest = ? THEN digest_last "
-                "ELSE ? END, digest = ?, language = ?, locale = ? WHERE id = ?",
-                (digest, now, digest, options.language, options.locale, channel_id),
+                "ELSE ? END, digest = ?, language = ?, locale = ?, images = ?, template = ?, "
+                "timezone = ? WHERE id = ?",
+                (
+                    digest,
+                    now,
+                    digest,
+                    options.language,
+                    options.locale,
+                    int(options.images),
+                    options.template,
+                    options.timezone,
+                    channel_id,
+                ),
             )
 
     async def set_chat_filters(self, channel_id: int, filters: Filters) -> None:

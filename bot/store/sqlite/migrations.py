@@ -239,4 +239,14 @@ MIGRATIONS: tuple[str, ...] = (
     END;
     INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
     """,
+    # 9: posts people want: an article's image, author and tags; a channel's images,
+    # template and timezone settings
+    """
+    ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT '';
+    ALTER TABLE articles ADD COLUMN author TEXT NOT NULL DEFAULT '';
+    ALTER TABLE articles ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE channels ADD COLUMN images INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE channels ADD COLUMN template TEXT NOT NULL DEFAULT '';
+    ALTER TABLE channels ADD COLUMN timezone TEXT NOT NULL DEFAULT '';
+    """,
 )

@@ -151,3 +151,49 @@ def test_bad_filters_digests_and_languages_are_config_errors(
     what, never a crash later."""
     with pytest.raises(ConfigError, match=problem):
         parse_config({"channels": [{"to": "console", **channel}]})
+
+
+@pytest.mark.parametrize(
+    ("channel", "problem"),
+    [
+        ({"template": "{title} {body}"}, r"channels.0.template: .*unknown placeholder \{body\}"),
+        ({"template": "{title!r}"}, r"channels.0.template: .*placeholder \{title!r\}"),
+        ({"template": "{summary:>10}"}, r"channels.0.template: .*placeholder \{summary:>10\}"),
+        ({"template": "{0}"}, r"channels.0.template: .*unknown placeholder \{0\}"),
+        ({"template": "{title.upper}"}, r"unknown placeholder \{title.upper\}"),
+        ({"template": "{title"}, r"channels.0.template: .*unbalanced braces"),
+        ({"template": "title}"}, r"channels.0.template: .*unbalanced braces"),
+        ({"timezone": "Mars/Olympus"}, r"channels.0.timezone: .*unknown time zone"),
+        ({"images": "sometimes"}, r"channels.0.images: "),
+    ],
+)
+def test_bad_templates_and_timezones_are_config_errors_naming_the_channel(
+    channel: dict[str, object], problem: str
+) -> None:
+    """A template with an unknown placeholder, a conversion, a format spec, an index, an
+    attribute or unbalanced braces, or an unknown timezone, is a config error naming the
+    channel entry and the bad part."""
+    with pytest.raises(ConfigError, match=problem) as raised:
+        parse_config({"channels": [{"to": "telegram:@news", **channel}]})
+    assert "to = 'telegram:@news'" in str(raised.value)
+
+
+def test_images_template_and_timezone_settings() -> None:
+    """images defaults to true; template and timezone are kept as written ({{ literal)."""
+    config = parse_config(
+        {
+            "channels": [
+                {"to": "console"},
+                {
+                    "to": "telegram:@news",
+                    "images": False,
+                    "template": "{title}\n{{not a placeholder}}\n{url}",
+                    "timezone": "Europe/Berlin",
+                },
+            ]
+        }
+    )
+    plain, styled = (c.options for c in config.channels)
+    assert (plain.images, plain.template, plain.timezone) == (True, "", "")
+    assert (styled.images, styled.timezone) == (False, "Europe/Berlin")
+    assert styled.template == "{title}\n{{not a placeholder}}\n{url}"

@@ -21,6 +21,7 @@ CONTRACT = {  # ARCHITECTURE.md: the commands and the argument each takes
     "poll": "[question]",
     "results": "[poll]",
     "filter": "[rule]",
+    "preview": "",
     "status": "",
     "help": "",
 }
@@ -52,7 +53,7 @@ def test_help_keeps_what_each_command_means() -> None:
 def test_admin_marks_match_admin_only() -> None:
     """Exactly the commands that change a chat say "(admins)" and need admin rights."""
     marked = {line.split()[0][1:] for line in help_text().splitlines() if "(admins)" in line}
-    assert marked == ADMIN_ONLY == {"subscribe", "unsubscribe", "poll", "filter"}
+    assert marked == ADMIN_ONLY == {"subscribe", "unsubscribe", "poll", "filter", "preview"}
     assert {spec.name for spec in COMMANDS if spec.admin_only} == ADMIN_ONLY
 
 
