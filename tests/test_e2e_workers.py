@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bench.workers import kill, query, stop, worker_env
 from bot.app.root import Runtime
 from bot.app.settings import Settings
 from bot.clock import SystemClock
@@ -24,6 +28,10 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import PUBLIC_HOST, rss
 
 GROUP, MEMBER = -1001, 501
+START_LIMIT = 60.0  # seconds a `newsbrief run` process may take to start (a slow CI box)
+TAKEOVER_LIMIT = 30.0  # seconds the gateway may take to move off a dead worker (issue 13)
+SERVING_ON = re.compile(r"health\s+and\s+metrics\s+on\s+http://127\.0\.0\.1:(\d+)/")
+LOCKS_HELD = re.compile(r'^newsbrief_leases_held\{kind="locks"\} (\S+)$', re.MULTILINE)
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
 
@@ -126,3 +134,109 @@ async def test_two_workers_share_the_work_and_hand_over_the_gateway(
     posts = Counter(c.params["chat_id"] for c in api.calls_to("sendMessage") if c != reply)
     assert posts == {GROUP - n: 1 for n in range(len(WORDS))}
     assert reply.params["chat_id"] == GROUP
+
+
+class _Process:
+    """One ``newsbrief run`` process; its log read as it comes (so the pipe never fills),
+    and the port of its /metrics, which it names in its log once it is up."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.log: list[str] = []
+        self._port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, folder: Path, env: dict[str, str]) -> _Process:
+        """Start ``newsbrief run`` in ``folder`` with ``env``."""
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "run"),
+            cwd=folder,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def locks_held(self, client: httpx.AsyncClient) -> float:
+        """How many locks the worker holds, from its /metrics once it is up."""
+        async with asyncio.timeout(START_LIMIT):
+            port = await asyncio.shield(self._port)
+        metrics = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+        found = LOCKS_HELD.search(metrics)
+        assert found is not None, metrics
+        return float(found[1])
+
+    async def finish(self) -> None:
+        """Read the log to its end (the process has exited)."""
+        await self._reader
+        if self._port.done() and not self._port.cancelled():
+            self._port.exception()  # seen: a test that needed the port has failed on it
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.log.append(raw.decode(errors="replace").rstrip())
+            found = SERVING_ON.search("\n".join(self.log[-3:]))  # a log line may wrap
+            if found and not self._port.done():
+                self._port.set_result(int(found[1]))
+        if not self._port.done():
+            self._port.set_exception(RuntimeError("exited:\n" + "\n".join(self.log[-30:])))
+
+
+async def _serving(db: str, pid: int) -> None:
+    """Return once the worker of process ``pid`` beat from its serving loops (its first
+    beat after the one at start-up, BEAT_EVERY later): its supervisor, started with them,
+    has looked at the locks and waits LEAD_EVERY for its next look. Polled, with a
+    deadline: the worker is another process, and nothing tells this one when it beats."""
+    sql = f"SELECT last_seen FROM workers WHERE id LIKE '%:{pid}:%'"
+    [started] = await query(db, sql)
+    async with asyncio.timeout(START_LIMIT):
+        while True:
+            [now] = await query(db, sql)
+            if now["last_seen"] > started["last_seen"]:
+                return
+            await asyncio.sleep(0.1)
+
+
+async def test_sigkilled_gateway_holder_hands_telegram_to_the_other_process(
+    tmp_path: Path, api: FakeTelegramAPI, postgres: Databases
+) -> None:
+    """Two real `newsbrief run` processes on one database: the first holds Telegram's two
+    locks, the second stands by with none; SIGKILL the first while the second waits for
+    its next look at the locks, and the second takes both over (at the product's own
+    LEAD_EVERY) and answers a command within 30 s."""
+    (tmp_path / "newsbrief.toml").write_text(f'[[channels]]\nto = "telegram:{GROUP}"\n')
+    db = await postgres.fresh()
+    env = worker_env(
+        tmp_path,
+        db,
+        NEWSBRIEF_LOG_LEVEL="INFO",  # the line naming the metrics port is an INFO line
+        NEWSBRIEF_METRICS_LISTEN="127.0.0.1:0",
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_BASE_URL=api.base_url,
+    )
+    first = await _Process.start(tmp_path, env)
+    workers = [first]
+    async with httpx.AsyncClient() as client:
+        try:
+            await api.wait_for(lambda c: c.method == "getUpdates", limit=START_LIMIT)
+            held = [await first.locks_held(client)]
+            workers.append(second := await _Process.start(tmp_path, env))
+            held.append(await second.locks_held(client))
+            await _serving(db, second.process.pid)
+            await kill(first.process)  # no clean-up: the server ends its sessions' locks
+            api.queue(api.message(GROUP, "/help", user_id=MEMBER))
+            reply = await api.wait_for(
+                lambda c: c.method == "sendMessage" and "/summary" in str(c.params.get("text")),
+                limit=TAKEOVER_LIMIT,
+            )
+            held.append(await second.locks_held(client))
+        finally:
+            await stop([w.process for w in workers])
+            for worker in workers:
+                await worker.finish()
+    assert held == [2.0, 0.0, 2.0]  # gateway:telegram and deliver:telegram, then moved
+    assert reply.params["chat_id"] == GROUP
+    assert not [line for line in second.log if "Traceback" in line], second.log

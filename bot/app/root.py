@@ -188,7 +188,7 @@ class Runtime:
         try:
             await asyncio.wait_for(self.store.feeds.counts(), HEALTH_TIMEOUT)
         except (TimeoutError, NewsbriefError) as e:
-            return HealthReport(False, f"store unreachable: {e or 'timed out'}")
+            return HealthReport(False, f"store unreachable: {str(e) or 'timed out'}")
         down = [a.platform for a in self.health.adapters() if not a.healthy]
         return HealthReport(True, "ok" + (f" (not connected: {', '.join(down)})" if down else ""))
 

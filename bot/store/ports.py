@@ -238,7 +238,8 @@ class ArticleStore(Protocol):
         """Articles published since ``since`` whose title or text (its first
         ``SEARCH_CHARS`` characters) holds every term (any term with ``any_term``), best
         match first among the ``RANKED_MATCHES`` newest matches. Terms are plain words:
-        whatever they contain is matched as text, never read as query syntax."""
+        whatever they contain is matched as text, never read as query syntax (a NUL
+        character counts as a space)."""
         ...
 
     async def story_sources(self, story_ids: Iterable[int]) -> dict[int, list[Article]]:

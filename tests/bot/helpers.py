@@ -30,6 +30,29 @@ from summarizer.base import Summarizer
 from tests.fakes.platform import FakePlatform
 from tests.fakes.summarizer import FakeSummarizer
 
+# What /summary must answer plainly: empty, symbols, query syntax, SQL, huge, RTL, emoji,
+# control characters (the service and both stores are tested with every one)
+HOSTILE_TOPICS = [
+    "",
+    "   ",
+    "!!! ??? ...",
+    '"',
+    "*",
+    "NEAR(",
+    "venezuela NEAR( russia",
+    "-",
+    ":",
+    "-:*",
+    "a OR b",
+    "title:venezuela",
+    "'; DROP TABLE articles; --",
+    "x" * 10_000,
+    "oil " * 2_500,
+    "فنزويلا روسيا",
+    "🇻🇪🔥",
+    "\x00\x1b[31m",
+]
+
 
 async def make_feed(store: Store, url: str = "https://news.test/feed", now: float = 0.0) -> Feed:
     """A config feed."""

@@ -132,6 +132,13 @@ class Databases:
         await _create(self.cluster.url(), name, template=self.TEMPLATE)
         return self.cluster.url(name)
 
+    async def empty(self) -> str:
+        """The URL of a new database with no schema at all (no store has migrated it)."""
+        self._made += 1
+        name = f"newsbrief_empty_{self._made}"
+        await _create(self.cluster.url(), name, template="template0")
+        return self.cluster.url(name)
+
 
 async def _create(admin_url: str, name: str, *, template: str) -> None:
     import asyncpg

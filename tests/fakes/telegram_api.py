@@ -376,17 +376,17 @@ class FakeTelegramAPI:
             if c.method == method and (chat_id is None or c.chat_id == chat_id)
         ]
 
-    async def wait_for(self, predicate: Callable[[Call], bool]) -> Call:
+    async def wait_for(self, predicate: Callable[[Call], bool], limit: float = WAIT_LIMIT) -> Call:
         """Wait until a recorded call matches ``predicate`` and return the first that does.
 
         Raises:
-            TimeoutError: nothing matched within :data:`WAIT_LIMIT` (a failing test).
+            TimeoutError: nothing matched within ``limit`` seconds (a failing test).
         """
 
         def first() -> Call | None:
             return next((c for c in self.calls if predicate(c)), None)
 
-        async with asyncio.timeout(WAIT_LIMIT), self._calls_changed:
+        async with asyncio.timeout(limit), self._calls_changed:
             await self._calls_changed.wait_for(lambda: first() is not None)
         found = first()
         assert found is not None

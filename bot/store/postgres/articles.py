@@ -52,8 +52,9 @@ def article_of(row: Row) -> Article:
 
 def web_query(terms: Sequence[str], *, any_term: bool) -> str:
     """A ``websearch_to_tsquery`` text in which every term is a quoted phrase, so ``or``,
-    ``-`` and quotes in what a user typed stay plain words (the function never raises)."""
-    quoted = ['"' + term.replace('"', " ") + '"' for term in terms]
+    ``-`` and quotes in what a user typed stay plain words (the function never raises). A
+    NUL character is a space (PostgreSQL text cannot hold one)."""
+    quoted = ['"' + term.replace('"', " ").replace("\x00", " ") + '"' for term in terms]
     return (" or " if any_term else " ").join(quoted)
 
 

@@ -21,6 +21,15 @@ from bot.store.postgres.migrations import MIGRATIONS
 Connection: TypeAlias = Any  # asyncpg.Connection
 Row: TypeAlias = Any  # asyncpg.Record: indexable by position and by column name
 MIGRATION_LOCK = 0x6E657773  # pg_advisory_lock key for migrations ("news")
+# What the driver raises: server errors, client-side misuse or a broken connection, and its
+# protocol's state errors (InternalClientError, raised when the server ended a connection
+# while a query was being sent on it; it derives from neither of the others)
+DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 _TRANSIENT = (
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
@@ -29,6 +38,7 @@ _TRANSIENT = (
     asyncpg.CannotConnectNowError,
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
 )
 
 
@@ -104,7 +114,7 @@ class PgDatabase:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 yield conn
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+        except DRIVER_ERRORS as e:
             raise store_error(e) from e
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -117,7 +127,7 @@ class PgDatabase:
             async with self._pool.acquire() as conn:
                 rows: list[Row] = await conn.fetch(sql, *params)
                 return rows
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+        except DRIVER_ERRORS as e:
             raise store_error(e) from e
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:

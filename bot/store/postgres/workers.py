@@ -12,7 +12,15 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from bot.errors import StoreError
-from bot.store.postgres.db import CHANNEL, Connection, PgDatabase, affected, notify, store_error
+from bot.store.postgres.db import (
+    CHANNEL,
+    DRIVER_ERRORS,
+    Connection,
+    PgDatabase,
+    affected,
+    notify,
+    store_error,
+)
 from bot.types import OutboxState
 
 _PENDING, _SENDING = OutboxState.PENDING.value, OutboxState.SENDING.value
@@ -92,7 +100,7 @@ class AdvisoryLocks:
             try:
                 conn = await self._connection()
                 got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(name)))
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+            except DRIVER_ERRORS as e:
                 raise store_error(e) from e
             if got:
                 self._held.add(name)
@@ -106,7 +114,7 @@ class AdvisoryLocks:
             if self._conn is not None and not self._conn.is_closed():
                 try:
                     await self._conn.execute("SELECT pg_advisory_unlock($1)", lock_key(name))
-                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+                except DRIVER_ERRORS as e:
                     raise store_error(e) from e
 
     def held(self) -> frozenset[str]:
@@ -127,14 +135,14 @@ class AdvisoryLocks:
         if self._waiting is None or self._waiting.is_closed():
             try:
                 self._waiting = await asyncpg.connect(self._url)
-            except (asyncpg.PostgresError, OSError) as e:
+            except DRIVER_ERRORS as e:
                 raise store_error(e) from e
         return self._waiting
 
     async def _on_section(self, conn: Connection, sql: str, key: int) -> None:
         try:
             await conn.execute(sql, key)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+        except DRIVER_ERRORS as e:
             self._waiting = None  # its locks, if any, went with it; the next one reconnects
             conn.terminate()
             raise store_error(e) from e
@@ -145,7 +153,7 @@ class AdvisoryLocks:
                 return True  # nothing held yet
             try:
                 await asyncio.wait_for(self._conn.fetchval("SELECT 1"), ALIVE_TIMEOUT)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+            except (*DRIVER_ERRORS, TimeoutError):
                 await self._drop()
                 return False
             return True
@@ -170,7 +178,7 @@ class AdvisoryLocks:
         if conn is not None and not conn.is_closed():
             try:
                 await conn.close(timeout=ALIVE_TIMEOUT)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+            except (*DRIVER_ERRORS, TimeoutError):
                 conn.terminate()
 
 
@@ -190,7 +198,7 @@ class PgChanges:
         try:
             self._conn = await asyncpg.connect(self._url)
             await self._conn.add_listener(CHANNEL, self._notified)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+        except DRIVER_ERRORS as e:
             raise store_error(e) from e
 
     async def close(self) -> None:
@@ -198,7 +206,7 @@ class PgChanges:
         if conn is not None and not conn.is_closed():
             try:
                 await conn.close(timeout=ALIVE_TIMEOUT)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+            except (*DRIVER_ERRORS, TimeoutError):
                 conn.terminate()
 
     def _notified(self, conn: object, pid: int, channel: str, topic: str) -> None:

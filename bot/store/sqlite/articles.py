@@ -50,8 +50,9 @@ def _article(row: Row) -> Article:
 
 def fts_query(terms: Sequence[str], *, any_term: bool) -> str:
     """An FTS5 MATCH expression where each term is a quoted string, so NEAR, AND, ``*``,
-    ``-`` and column filters are plain words; all terms, or any with ``any_term``."""
-    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    ``-`` and column filters are plain words; all terms, or any with ``any_term``. A NUL
+    character is a space (FTS5 would read it as the end of the string, unterminated)."""
+    quoted = ['"' + term.replace('"', '""').replace("\x00", " ") + '"' for term in terms]
     return (" OR " if any_term else " ").join(quoted)
 
 

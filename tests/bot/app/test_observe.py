@@ -6,6 +6,7 @@ import asyncio
 import io
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -15,6 +16,7 @@ from bot.app.settings import Settings
 from bot.clock import ManualClock
 from bot.errors import ConfigError
 from tests.fakes.http_server import LocalServer
+from tests.fakes.postgres import Databases
 from tests.harness import rss
 
 
@@ -85,3 +87,62 @@ async def test_healthz_names_a_loop_that_stopped(settings: Settings) -> None:
         runtime.loops = {"scheduler": dead}  # type: ignore[dict-item]
         report = await runtime.check_health()
     assert (report.ok, report.reason) == (False, "stopped: scheduler")
+
+
+async def _admin(postgres: Databases, sql: str) -> None:
+    conn = await asyncpg.connect(postgres.cluster.url())
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def test_healthz_is_503_while_postgresql_refuses_and_200_once_back(
+    settings: Settings, postgres: Databases
+) -> None:
+    """On PostgreSQL, /healthz answers 503 naming the store while the database refuses
+    connections (the pool's cut, new ones refused), and 200 again once it accepts them."""
+    url = await postgres.fresh()
+    name = url.rsplit("/", 1)[1]
+    settings = settings.model_copy(update={"db": url})
+    async with Runtime.build(settings, clock=ManualClock(), stdout=io.StringIO()) as runtime:
+        base = f"http://127.0.0.1:{runtime.observe_port}"
+        async with httpx.AsyncClient() as client:
+            healthy = await client.get(f"{base}/healthz")
+            await _admin(postgres, f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            await _admin(
+                postgres,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+            )
+            sick = [await client.get(f"{base}/healthz") for _ in range(2)]
+            await _admin(postgres, f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+            back = await client.get(f"{base}/healthz")
+    assert (healthy.status_code, healthy.text.strip()) == (200, "ok")
+    for answer in sick:
+        assert answer.status_code == 503
+        assert answer.text.startswith("store unreachable: database error:"), answer.text
+    assert "not currently accepting connections" in sick[1].text
+    assert (back.status_code, back.text.strip()) == (200, "ok")
+
+
+async def test_healthz_is_503_when_the_store_does_not_answer_in_time(
+    settings: Settings, postgres: Databases
+) -> None:
+    """A store that hangs (a table locked by another session) makes /healthz answer 503
+    "store unreachable: timed out" after HEALTH_TIMEOUT, not hang with it."""
+    url = await postgres.fresh()
+    settings = settings.model_copy(update={"db": url})
+    async with Runtime.build(settings, clock=ManualClock(), stdout=io.StringIO()) as runtime:
+        base = f"http://127.0.0.1:{runtime.observe_port}"
+        blocker = await asyncpg.connect(url)
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                async with blocker.transaction():
+                    await blocker.execute("LOCK TABLE feeds IN ACCESS EXCLUSIVE MODE")
+                    hung = await client.get(f"{base}/healthz")
+                back = await client.get(f"{base}/healthz")
+        finally:
+            await blocker.close()
+    assert (hung.status_code, hung.text.strip()) == (503, "store unreachable: timed out")
+    assert back.status_code == 200

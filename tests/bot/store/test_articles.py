@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, SEARCH_CHARS, Store
 from bot.types import FeedUpdate, OutboxKind, Routed
-from tests.bot.helpers import article, make_channel, make_feed, store_articles
+from tests.bot.helpers import HOSTILE_TOPICS, article, make_channel, make_feed, store_articles
 
 NOW = 1_800_000_000.0
 
@@ -276,3 +277,23 @@ async def test_long_lists_are_answered_whole(any_store: Store) -> None:
     urls = [f"https://news.test/{n}" for n in numbers]
     assert await any_store.articles.known(feed.id, guids, urls) == (set(guids), set(urls))
     assert set(await any_store.articles.story_sources(ids)) == set(ids)
+
+
+async def test_search_answers_every_hostile_topic(any_store: Store) -> None:
+    """Every hostile /summary topic, as one term or split into words, all or any of them,
+    gets an answer from the search, never an error (as one term it matches nothing)."""
+    feed = await make_feed(any_store)
+    items = [
+        article(feed, 1, "Talks on oil prices resumed in Caracas.", "Venezuela oil talks"),
+        article(feed, 2, "Russia and Venezuela signed a deal at the border.", "Deal"),
+    ]
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(a, ()) for a in items]
+    )
+    search = any_store.articles.search
+    for topic, any_term in itertools.product(HOSTILE_TOPICS, (False, True)):
+        assert await search([topic], any_term=any_term, limit=5, since=0) == [], topic[:40]
+        hits = await search(topic.split(), any_term=any_term, limit=5, since=0)
+        assert {h.article.guid for h in hits} <= {"guid-1", "guid-2"}, topic[:40]
+    found = await search(["venezuela\x00"], any_term=False, limit=5, since=0)
+    assert {h.article.guid for h in found} == {"guid-1", "guid-2"}  # a NUL is a space
