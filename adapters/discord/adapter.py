@@ -33,6 +33,7 @@ from adapters.discord.commands import (
     SyncState,
     add_commands,
     command_hash,
+    use_catalogues,
 )
 from bot import quiet
 from bot.errors import (
@@ -340,7 +341,8 @@ class DiscordAdapter:
             _log.exception("slash command sync failed; continuing without it")
 
     async def _sync(self, client: _Client, *, only_if_changed: bool = False) -> int:
-        digest = command_hash(client.tree, client.application_id)
+        await use_catalogues(client.tree)
+        digest = await command_hash(client.tree, client.application_id)
         if only_if_changed and await self._sync_state.load() == digest:
             _log.debug("slash commands unchanged; not syncing")
             return len(client.tree.get_commands())
