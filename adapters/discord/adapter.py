@@ -35,7 +35,7 @@ from adapters.discord.commands import (
     command_hash,
     use_catalogues,
 )
-from bot import quiet
+from bot import i18n, quiet
 from bot.errors import (
     ChatUnavailable,
     ConfigError,
@@ -550,7 +550,9 @@ class DiscordAdapter:
         for chunk in render.reply_chunks(reply):
             await interaction.followup.send(chunk, allowed_mentions=NONE)
         if reply.post is not None:  # /preview: the post as the channel gets it
-            for content, embed in map(_payload, render.post_messages(reply.post)):
+            with i18n.using(reply.post_locale):
+                messages = render.post_messages(reply.post)
+            for content, embed in map(_payload, messages):
                 embeds = [embed] if embed is not None else []
                 text = content or discord.utils.MISSING
                 await interaction.followup.send(text, embeds=embeds, allowed_mentions=NONE)

@@ -388,7 +388,8 @@ class TelegramAdapter:
         where = _Where(message.chat_id, _topic(message))  # answered where it was asked
         await self._deliver(where, render_reply(reply), reply_to=message.message_id)
         if reply.post is not None:  # /preview: the post as the chat gets it
-            await self._send_post(where, reply.post)
+            with i18n.using(reply.post_locale):
+                await self._send_post(where, reply.post)
 
     async def _on_migrate(self, update: Update, context: _Context) -> None:
         message = update.effective_message
