@@ -408,13 +408,16 @@ class StoryUpdate:
 @dataclass(frozen=True)
 class Reply:
     """The core's answer to a command; adapters render it, then send ``post`` (a post as
-    the chat would get it, for ``/preview``) after it, the way they send posts."""
+    the chat would get it, for ``/preview``) after it, the way they send posts: rendered
+    inside ``i18n.using(post_locale)``, the channel's locale, as the dispatcher sends it
+    (empty: English)."""
 
     text: str
     sources: tuple[Source, ...] = ()
     title: str = ""
     ok: bool = True
     post: Post | None = None
+    post_locale: str = ""
 
 
 @dataclass(frozen=True)

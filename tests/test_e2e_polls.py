@@ -102,3 +102,49 @@ async def test_poll_across_both_platforms(
     attachments = [c for c in discord.channel_posts(DISCORD_CHANNEL) if c.files]
     assert len(attachments) == 1
     assert attachments[0].files[0]["data"].startswith(b"\x89PNG")
+
+
+async def test_one_story_poll_speaks_the_language_of_the_channel_that_opened_it(
+    tmp_path: Path,
+    fakes: tuple[FakeTelegramAPI, FakeDiscord, LocalServer],
+    clock: ManualClock,
+) -> None:
+    """A German and an English group get the same story: its one reader poll is written
+    once, by the post that opened it, so both groups get the same question and options
+    (in that channel's language) and votes from both count on the same options; the bot's
+    own words around it follow each group's locale."""
+    telegram, _discord, server = fakes
+    telegram.add_chat(OTHER_GROUP, "supergroup")
+    server.route("/feed.xml", rss(OLD))
+    config = tmp_path / "newsbrief.toml"
+    config.write_text(
+        f'[[feeds]]\nurl = "{server.url("/feed.xml")}"\n\n'
+        f'[[channels]]\nto = "telegram:{GROUP}"\npolls = "always"\nlocale = "de"\n\n'
+        f'[[channels]]\nto = "telegram:{OTHER_GROUP}"\npolls = "always"\n'
+    )
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        NEWSBRIEF_DB=str(tmp_path / "nb.db"),
+        NEWSBRIEF_CONFIG=str(config),
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+    )
+    async with running_bot(settings, server, clock) as bot:
+        await bot.tick()
+        server.route("/feed.xml", rss([*OLD, ("h1", "Harbour reopens", HARBOUR)]))
+        await bot.tick()
+        (german,) = telegram.calls_to("sendPoll", GROUP)
+        (english,) = telegram.calls_to("sendPoll", OTHER_GROUP)
+        first, second = telegram.polls.values()
+        telegram.queue(
+            telegram.poll_answer(first.id, 501, [0]), telegram.poll_answer(second.id, 502, [0])
+        )
+        text = await _results(bot, TG_CHAT, "2 Stimmen")  # the bot's words: the group's
+    assert german.params["question"] == english.params["question"]
+    assert german.params["options"] == english.params["options"]
+    assert german.params["question"].startswith(("Wie sehen Sie", "How do you see"))
+    assert "100.0%" in text  # both votes on one option, whichever group cast them
+
+
+OTHER_GROUP = -1003
+HARBOUR = "The harbour reopened on Monday after the storm. Ships sailed again by noon."

@@ -20,7 +20,7 @@ from bot.clock import ManualClock
 from bot.types import Post
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.http_server import LocalServer
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import Call, FakeTelegramAPI
 from tests.harness import running_bot
 
 GROUP, CHANNEL = -1001, -1002
@@ -221,3 +221,48 @@ async def test_slash_preview_shows_the_post_and_what_the_filters_pass(
         )
     assert f"✓ {HOSTILE}" in listing.visible_text and "✓ Old news" in listing.visible_text
     assert _sent(shown.params, "sendPhoto") == _sent(delivered.params, "sendPhoto")
+
+
+async def test_slash_preview_in_a_german_channel_names_the_month_in_german(
+    tmp_path: Path, server: LocalServer, api: FakeTelegramAPI, clock: ManualClock
+) -> None:
+    """/preview in a ``locale = "de"`` group lays the post out in German, as the dispatcher
+    sent it there: the date under Telegram's standard layout says "Mai", not "May"."""
+    dated = _dated(feed(OLD, ("n1", "Strike ends", "")), old="11 May", n1="12 May")
+    config = write_config(tmp_path, server.url("/feed.xml"), [(f"telegram:{GROUP}", LOCALE)])
+    values = {
+        "NEWSBRIEF_DB": str(tmp_path / "nb.db"),
+        "NEWSBRIEF_CONFIG": str(config),
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+    }
+    settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    api.set_member(GROUP, 777, "administrator")
+    server.route("/feed.xml", _dated(feed(OLD), old="11 May"))
+    async with running_bot(settings, server, clock) as bot:
+        await bot.tick()
+        server.route("/feed.xml", dated)
+        await bot.tick()
+        [delivered] = api.calls_to("sendMessage", GROUP)
+        api.queue(api.message(GROUP, "/preview", user_id=777))
+        shown = await api.wait_for(
+            lambda c: c is not delivered and _a_post_of(c, "Strike ends", GROUP)
+        )
+    assert "12. Mai 2026" in shown.visible_text and "May" not in shown.visible_text
+    assert _sent(shown.params, "sendMessage") == _sent(delivered.params, "sendMessage")
+
+
+def _a_post_of(call: Call, title: str, chat: int) -> bool:
+    """A post in the standard layout (its title first) sent to ``chat``."""
+    return call.chat_id == chat and call.visible_text.startswith(title)
+
+
+def _dated(rss: str, **days: str) -> str:
+    """``rss`` with a 2026 publication day (``"12 May"``) for each guid given."""
+    for guid, day in days.items():
+        stamp = f"<pubDate>{day} 2026 08:00:00 GMT</pubDate>"
+        rss = rss.replace(f"<guid>{guid}</guid>", f"<guid>{guid}</guid>{stamp}")
+    return rss
+
+
+LOCALE = 'locale = "de"'

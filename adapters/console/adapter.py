@@ -8,6 +8,7 @@ import threading
 from typing import TextIO
 
 from adapters.console.render import render
+from bot import i18n
 from bot.ports import Core, RateLimits
 from bot.types import ChatRef, Command, Message, Sent
 
@@ -83,4 +84,6 @@ async def serve_console(core: Core, stream: TextIO, platform: ConsolePlatform) -
             reply = await core.handle(command)
             await asyncio.to_thread(platform.write, render(reply))
             if reply.post is not None:  # /preview: the post as the console gets it
-                await asyncio.to_thread(platform.write, render(reply.post))
+                with i18n.using(reply.post_locale):
+                    shown = render(reply.post)
+                await asyncio.to_thread(platform.write, shown)

@@ -33,8 +33,9 @@ from adapters.discord.commands import (
     SyncState,
     add_commands,
     command_hash,
+    use_catalogues,
 )
-from bot import quiet
+from bot import i18n, quiet
 from bot.errors import (
     ChatUnavailable,
     ConfigError,
@@ -340,7 +341,8 @@ class DiscordAdapter:
             _log.exception("slash command sync failed; continuing without it")
 
     async def _sync(self, client: _Client, *, only_if_changed: bool = False) -> int:
-        digest = command_hash(client.tree, client.application_id)
+        await use_catalogues(client.tree)
+        digest = await command_hash(client.tree, client.application_id)
         if only_if_changed and await self._sync_state.load() == digest:
             _log.debug("slash commands unchanged; not syncing")
             return len(client.tree.get_commands())
@@ -548,7 +550,9 @@ class DiscordAdapter:
         for chunk in render.reply_chunks(reply):
             await interaction.followup.send(chunk, allowed_mentions=NONE)
         if reply.post is not None:  # /preview: the post as the channel gets it
-            for content, embed in map(_payload, render.post_messages(reply.post)):
+            with i18n.using(reply.post_locale):
+                messages = render.post_messages(reply.post)
+            for content, embed in map(_payload, messages):
                 embeds = [embed] if embed is not None else []
                 text = content or discord.utils.MISSING
                 await interaction.followup.send(text, embeds=embeds, allowed_mentions=NONE)

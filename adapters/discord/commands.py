@@ -4,6 +4,9 @@ The commands are generated from the core's table (:mod:`bot.chat.commands`), so 
 the same arguments as on every other platform. Each command only names itself and passes
 its one option on; what a command means is the core's business (``Core.handle``).
 
+Descriptions are translated into each Discord locale newsbrief has a catalogue for
+(:class:`CatalogueTranslator`, discord.py's own mechanism); names stay English.
+
 Sync is explicit: Discord rate-limits command registration hard, so the adapter syncs only
 when the hash of the command payloads (and the application they belong to) differs from
 the one a :class:`SyncState` remembers.
@@ -22,6 +25,7 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+from bot import i18n
 from bot.chat.commands import COMMANDS, CommandArg, CommandSpec
 
 Runner = Callable[["discord.Interaction[Any]", str, str], Awaitable[None]]
@@ -80,9 +84,55 @@ class FileSyncState:
         temporary.replace(self.path)
 
 
-def command_hash(tree: app_commands.CommandTree[Any], application_id: int | None) -> str:
-    """A stable hash of the payloads ``tree.sync()`` would send, for one application."""
-    payloads = sorted((c.to_dict(tree) for c in tree.get_commands()), key=lambda p: p["name"])
+class CatalogueTranslator(app_commands.Translator):
+    """Describes the commands and their options in each Discord locale newsbrief has a
+    catalogue for (``de``; ``es-ES`` and ``es-419``; ``fr``), through the core's gettext
+    catalogues. Names are never translated: they are the same on every platform."""
+
+    _DESCRIPTIONS = frozenset(
+        {
+            app_commands.TranslationContextLocation.command_description,
+            app_commands.TranslationContextLocation.parameter_description,
+        }
+    )
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        """``string`` in ``locale``'s catalogue; None (no localization) for a name, a
+        locale newsbrief does not speak, or a text its catalogue leaves in English."""
+        ours = i18n.negotiate(locale.value)
+        if context.location not in self._DESCRIPTIONS or ours == i18n.SOURCE:
+            return None
+        with i18n.using(ours):
+            translated = i18n.gettext(string.message)
+        return translated if translated != string.message else None
+
+
+async def use_catalogues(tree: app_commands.CommandTree[Any]) -> None:
+    """Let ``tree`` sync its commands with ``description_localizations`` from the
+    catalogues (once per tree)."""
+    if not isinstance(tree.translator, CatalogueTranslator):
+        await tree.set_translator(CatalogueTranslator())
+
+
+async def command_payloads(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
+    """The payloads ``tree.sync()`` sends, translations included, sorted by name."""
+    translator = tree.translator
+    payloads = [
+        await c.get_translated_payload(tree, translator) if translator else c.to_dict(tree)
+        for c in tree.get_commands()
+    ]
+    return sorted(payloads, key=lambda p: str(p["name"]))
+
+
+async def command_hash(tree: app_commands.CommandTree[Any], application_id: int | None) -> str:
+    """A stable hash of the payloads ``tree.sync()`` would send, for one application: a
+    changed description or translation changes it."""
+    payloads = await command_payloads(tree)
     text = json.dumps({"application": application_id, "commands": payloads}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -59,7 +59,7 @@ from adapters.telegram.render import (
     render_results,
     render_update,
 )
-from bot import quiet
+from bot import i18n, quiet
 from bot.chat import commands
 from bot.errors import (
     ChatMigrated,
@@ -240,7 +240,7 @@ class TelegramAdapter:
         if not receive:
             return
         try:
-            await app.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu()])
+            await _set_menus(app.bot)
             await app.start()
             await self._receive_updates(app, webhook_url, listen, port, secret_token)
         except BaseException:
@@ -388,7 +388,8 @@ class TelegramAdapter:
         where = _Where(message.chat_id, _topic(message))  # answered where it was asked
         await self._deliver(where, render_reply(reply), reply_to=message.message_id)
         if reply.post is not None:  # /preview: the post as the chat gets it
-            await self._send_post(where, reply.post)
+            with i18n.using(reply.post_locale):
+                await self._send_post(where, reply.post)
 
     async def _on_migrate(self, update: Update, context: _Context) -> None:
         message = update.effective_message
@@ -649,6 +650,14 @@ def membership(chat_type: str, member: ChatMember) -> tuple[bool, str]:
     if status == ChatMemberStatus.BANNED:
         return False, "bot was removed from the chat"
     return False, "bot left the chat" if status == ChatMemberStatus.LEFT else f"bot is {status}"
+
+
+async def _set_menus(bot: Bot) -> None:
+    """The command menu in every locale newsbrief speaks: English as the default, each
+    other locale for the users whose Telegram language it is (two-letter codes)."""
+    for locale, menu in commands.menus().items():
+        code = None if locale == i18n.SOURCE else locale.split("_", 1)[0]
+        await bot.set_my_commands([BotCommand(n, d) for n, d in menu], language_code=code)
 
 
 async def _html_or_plain(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import i18n
 from bot.chat.topics import MAX_TOPIC_CHARS
 from bot.i18n import N_, _
 from bot.ingest.filters import MAX_PATTERN_CHARS
@@ -27,7 +28,8 @@ class CommandArg:
 
     Attributes:
         name: the Discord option's name, e.g. ``topic``.
-        description: what to type, for the Discord option (1-100 characters).
+        description: what to type, for the Discord option (1-100 characters; marked for
+            translation: Discord shows it in the user's language).
         required: whether the command needs it.
         max_chars: the longest value a platform should let the user type.
         label: how ``/help`` shows it (``<feed url>``); the name when empty.
@@ -52,7 +54,8 @@ class CommandSpec:
 
     Attributes:
         name: what users type after the slash, lowercase.
-        summary: a short description for menus (Telegram's menu, Discord's command list).
+        summary: a short description for menus (Telegram's menu, Discord's command list;
+            marked for translation: each menu is registered in every shipped locale).
         help: the ``/help`` line's text after the dash (marked for translation: ``/help``
             shows it in the reader's language).
         arg: the argument it takes, if any.
@@ -84,11 +87,11 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "summary",
-        "The state of a story, with numbered sources",
+        N_("The state of a story, with numbered sources"),
         N_("the state of a story, with numbered sources"),
         CommandArg(
             "topic",
-            "What to summarize, e.g. venezuela",
+            N_("What to summarize, e.g. venezuela"),
             required=True,
             max_chars=MAX_TOPIC_CHARS,
             label=N_("topic"),
@@ -96,16 +99,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "latest",
-        "The newest stories in this chat's feeds",
+        N_("The newest stories in this chat's feeds"),
         N_("the newest stories in this chat's feeds"),
     ),
     CommandSpec(
         "subscribe",
-        "Follow a feed in this chat",
+        N_("Follow a feed in this chat"),
         N_("follow a feed in this chat"),
         CommandArg(
             "url",
-            "The feed's address (RSS, Atom or JSON Feed)",
+            N_("The feed's address (RSS, Atom or JSON Feed)"),
             required=True,
             max_chars=MAX_URL_CHARS,
             label=N_("feed url"),
@@ -114,25 +117,25 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "unsubscribe",
-        "Stop following a feed in this chat",
+        N_("Stop following a feed in this chat"),
         N_("stop following a feed: its number, name or URL"),
         CommandArg(
             "feed",
-            "The feed's number, name or URL, as /feeds lists it",
+            N_("The feed's number, name or URL, as /feeds lists it"),
             required=True,
             max_chars=MAX_URL_CHARS,
             label=N_("feed"),
         ),
         admin_only=True,
     ),
-    CommandSpec("feeds", "The feeds this chat follows", N_("the feeds this chat follows")),
+    CommandSpec("feeds", N_("The feeds this chat follows"), N_("the feeds this chat follows")),
     CommandSpec(
         "poll",
-        "A reader poll on the latest post, or your own",
+        N_("A reader poll on the latest post, or your own"),
         N_("a reader poll on the latest post, or /poll Question? | A | B"),
         CommandArg(
             "question",
-            "Question? | Answer | Answer (2-10 answers); empty: a poll on the latest post",
+            N_("Question? | Answer | Answer (2-10 answers); empty: a poll on the latest post"),
             required=False,
             max_chars=MAX_POLL_CHARS,
             label=N_("question"),
@@ -141,11 +144,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "results",
-        "The latest poll's results, or those of a poll by number",
+        N_("The latest poll's results, or those of a poll by number"),
         N_("the latest poll's results"),
         CommandArg(
             "poll",
-            "The poll's number; empty: the latest poll",
+            N_("The poll's number; empty: the latest poll"),
             required=False,
             max_chars=MAX_POLL_NUMBER_CHARS,
             label=N_("poll"),
@@ -153,14 +156,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "filter",
-        "Show or change this chat's filters",
+        N_("Show or change this chat's filters"),
         N_(
             "this chat's filters, or change them: include <pattern>, exclude <pattern>, "
             "remove <number>, clear"
         ),
         CommandArg(
             "rule",
-            "include <pattern>, exclude <pattern>, remove <number> or clear; empty: show them",
+            N_("include <pattern>, exclude <pattern>, remove <number> or clear; empty: show them"),
             required=False,
             max_chars=MAX_FILTER_CHARS,
             label=N_("rule"),
@@ -169,16 +172,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "preview",
-        "How the latest article would look here, and what the filters let through",
+        N_("How the latest article would look here, and what the filters let through"),
         N_("how the latest article would look here, and which recent ones the filters pass"),
         admin_only=True,
     ),
     CommandSpec(
         "status",
-        "Health of this chat's feeds and deliveries",
+        N_("Health of this chat's feeds and deliveries"),
         N_("health of this chat's feeds and deliveries"),
     ),
-    CommandSpec("help", "What newsbrief can do", N_("this list"), aliases=("start",)),
+    CommandSpec("help", N_("What newsbrief can do"), N_("this list"), aliases=("start",)),
 )
 
 
@@ -203,8 +206,19 @@ def help_text() -> str:
 
 
 def menu() -> list[tuple[str, str]]:
-    """``(name, description)`` for a platform's command menu (Telegram's setMyCommands)."""
+    """``(name, description)`` for a platform's command menu (Telegram's setMyCommands),
+    in the current locale."""
     return [(spec.name, _menu_description(spec)) for spec in COMMANDS]
+
+
+def menus() -> dict[str, list[tuple[str, str]]]:
+    """The command menu in every locale newsbrief speaks, by locale (English under
+    :data:`bot.i18n.SOURCE`)."""
+    found = {}
+    for locale in i18n.available():
+        with i18n.using(locale):
+            found[locale] = menu()
+    return found
 
 
 def _help_line(spec: CommandSpec) -> str:
@@ -213,4 +227,5 @@ def _help_line(spec: CommandSpec) -> str:
 
 
 def _menu_description(spec: CommandSpec) -> str:
-    return f"{spec.summary}: {spec.usage}" if spec.arg else spec.summary
+    summary = _(spec.summary)
+    return f"{summary}: {spec.local_usage()}" if spec.arg else summary

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -17,7 +17,13 @@ from adapters.discord.adapter import (
     api_url,
     point_discord_at,
 )
-from adapters.discord.commands import FileSyncState
+from adapters.discord.commands import (
+    CatalogueTranslator,
+    FileSyncState,
+    add_commands,
+    command_hash,
+    use_catalogues,
+)
 from bot.chat.commands import ADMIN_ONLY, COMMANDS
 from bot.clock import ManualClock
 from bot.errors import ChatUnavailable, ConfigError, RateLimited, TransientDeliveryError
@@ -36,6 +42,10 @@ from bot.types import (
     VoteEvent,
 )
 from tests.fakes.discord_api import ADMINISTRATOR, MANAGE_CHANNELS, SEND_MESSAGES, FakeDiscord
+
+if TYPE_CHECKING:  # at run time discord comes through adapters.discord, which quiets it
+    import discord
+    from discord import app_commands
 
 T = TypeVar("T")
 
@@ -256,6 +266,59 @@ async def test_a_changed_command_set_syncs_again(
     await started.stop()
     assert len(fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")) == 1
     assert await state.load() != "hash-of-an-older-command-set"
+
+
+async def test_descriptions_are_synced_in_every_locale_newsbrief_speaks(
+    fake: FakeDiscord, core: FakeCore
+) -> None:
+    """The bulk overwrite carries each command's and option's description in German,
+    Spanish (Spain and Latin America) and French; names stay the contract's English."""
+    await _adapter(fake, core).sync_commands()
+    (sync,) = fake.calls_to("PUT", f"/applications/{fake.app_id}/commands")
+    synced = {c["name"]: c for c in sync.json}
+    for command in synced.values():
+        assert set(command["description_localizations"]) == {"de", "es-ES", "es-419", "fr"}
+        assert not command.get("name_localizations")
+    latest = synced["latest"]["description_localizations"]
+    assert latest["de"] == "Die neuesten Meldungen aus den Feeds dieses Chats"
+    assert latest["es-ES"] == "Las noticias más recientes de las fuentes de este chat"
+    assert latest["fr"] == "Les dernières histoires des flux de ce chat"
+    (topic,) = synced["summary"]["options"]
+    assert topic["description_localizations"]["de"].startswith("Was zusammengefasst")
+    assert synced["summary"]["description"] == "The state of a story, with numbered sources"
+
+
+class _OtherWords(CatalogueTranslator):
+    """A translator with other words: stands for a changed catalogue."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        return "Andere Worte" if locale.value == "de" else None
+
+
+async def test_the_sync_hash_changes_with_the_translations() -> None:
+    """A changed translation changes the remembered hash, so start (and ``discord sync``)
+    pushes it; the same catalogues give the same hash."""
+    import discord  # loaded already, quietly, by adapters.discord
+    from discord import app_commands
+
+    client = discord.Client(intents=discord.Intents.none())
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    add_commands(tree, _run_nothing)
+    untranslated = await command_hash(tree, 1)
+    await use_catalogues(tree)
+    translated = await command_hash(tree, 1)
+    assert translated == await command_hash(tree, 1)
+    await tree.set_translator(_OtherWords())
+    assert len({untranslated, translated, await command_hash(tree, 1)}) == 3
+
+
+async def _run_nothing(interaction: object, name: str, args: str) -> None:
+    return None
 
 
 async def test_sync_commands_works_without_connecting(fake: FakeDiscord, core: FakeCore) -> None:

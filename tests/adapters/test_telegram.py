@@ -169,10 +169,25 @@ async def test_the_menu_is_the_cores_command_table(
     api: FakeTelegramAPI, adapter: TelegramAdapter
 ) -> None:
     """setMyCommands receives exactly the table's menu: every command, in /help order."""
-    (call,) = api.calls_to("setMyCommands")
+    (call,) = [c for c in api.calls_to("setMyCommands") if "language_code" not in c.params]
     sent = [(c["command"], c["description"]) for c in call.params["commands"]]
     assert sent == commands.menu()
     assert [name for name, _ in sent] == [spec.name for spec in commands.COMMANDS]
+
+
+async def test_the_menu_is_registered_in_every_shipped_locale(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """Users whose Telegram speaks German, Spanish or French see the menu in their
+    language (setMyCommands with language_code); everyone else sees the English default."""
+    await api.wait_for(lambda call: call.method == "getUpdates")
+    assert set(api.menus) == {"", "de", "es", "fr"}
+    german = {c["command"]: c["description"] for c in api.menus["de"]}
+    assert german["latest"] == "Die neuesten Meldungen aus den Feeds dieses Chats"
+    assert german["summary"].endswith(": /summary <Thema>")
+    assert [c["command"] for c in api.menus["fr"]] == [s.name for s in commands.COMMANDS]
+    assert api.menus["es"] != api.menus[""] and api.menus["fr"] != api.menus[""]
+    assert api.menus[""] == api.commands
 
 
 async def test_create_adapter_builds_a_working_adapter(

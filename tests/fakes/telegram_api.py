@@ -239,7 +239,8 @@ class FakeTelegramAPI:
         self.chats: dict[int, dict[str, Any]] = {}
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
         self.polls: dict[str, FakePoll] = {}
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the default menu (no language_code)
+        self.menus: dict[str, list[dict[str, Any]]] = {}  # by language_code, "" the default
         self.allowed_updates: list[str] | None = None
         self.webhook: dict[str, Any] = {}
         self._failures: dict[int, list[_Injected]] = {}
@@ -560,11 +561,14 @@ class FakeTelegramAPI:
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
-        self.commands = list(params["commands"])
+        menu = list(params["commands"])
+        self.menus[str(params.get("language_code") or "")] = menu
+        if not params.get("language_code"):
+            self.commands = menu
         return True
 
     async def _api_getMyCommands(self, params: dict[str, Any]) -> Any:
-        return self.commands
+        return self.menus.get(str(params.get("language_code") or ""), [])
 
     async def _api_close(self, params: dict[str, Any]) -> Any:
         return True

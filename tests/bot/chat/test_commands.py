@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from bot.chat.commands import ADMIN_ONLY, COMMANDS, find, help_text, menu, names
+from bot import i18n
+from bot.chat.commands import ADMIN_ONLY, COMMANDS, find, help_text, menu, menus, names
 from bot.polls.rules import MAX_OPTION, MAX_OPTIONS, MAX_QUESTION, parse_custom_poll
 
 TELEGRAM_NAME = re.compile(r"[a-z0-9_]{1,32}")
@@ -93,6 +94,24 @@ def test_menu_shows_how_to_type_an_argument() -> None:
     assert descriptions["summary"].endswith(": /summary <topic>")
     assert descriptions["results"].endswith(": /results [poll]")
     assert descriptions["latest"] == "The newest stories in this chat's feeds"
+
+
+def test_menus_come_in_every_locale_and_fit_both_platforms() -> None:
+    """Each shipped locale has the whole menu, translated (names stay the contract's), each
+    description within Telegram's 256 and each text Discord shows within its 100."""
+    found = menus()
+    assert tuple(found) == i18n.available()
+    assert found[i18n.SOURCE] == menu()
+    for locale, entries in found.items():
+        assert [name for name, _ in entries] == list(CONTRACT)
+        assert all(1 <= len(description) <= 256 for _, description in entries)
+        if locale != i18n.SOURCE:
+            assert all(d != e for (_, d), (_, e) in zip(entries, menu(), strict=True)), locale
+        with i18n.using(locale):
+            shown = [i18n.gettext(s.summary) for s in COMMANDS]
+            shown += [i18n.gettext(s.arg.description) for s in COMMANDS if s.arg]
+        assert all(1 <= len(text) <= 100 for text in shown), locale
+    assert dict(found["de"])["results"].endswith(": /results [Umfrage]")
 
 
 def test_every_name_fits_discord() -> None:
