@@ -20,6 +20,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.types import Channel
 
 DOMAIN = "newsbrief"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -71,6 +75,12 @@ def _catalogue(locale: str) -> _gettext.NullTranslations:
 def current() -> str:
     """The locale texts are translated into here."""
     return _current.get()
+
+
+def channel_locale(channel: Channel) -> str:
+    """The language of the bot's own words in a channel's posts and previews (poll options,
+    results, digests, dates): its ``locale``, else its summaries' ``language``, else English."""
+    return negotiate(channel.options.locale, channel.options.language)
 
 
 @contextmanager

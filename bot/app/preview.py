@@ -18,7 +18,6 @@ from bot.app.actions import PAGE_MAX_BYTES, tool
 from bot.app.platforms import render_preview
 from bot.app.root import Runtime
 from bot.app.settings import Settings
-from bot.delivery.compose import channel_locale
 from bot.errors import ConfigError, NotFound, UserInputError
 from bot.feeds.extract import extract_article
 from bot.feeds.netguard import is_web_url
@@ -61,7 +60,7 @@ async def preview(
         else:
             article = await _latest(runtime, channel)
         message = await runtime.composer.preview(article, channel)
-        with i18n.using(channel_locale(channel)):  # as the dispatcher sends it
+        with i18n.using(i18n.channel_locale(channel)):  # as the dispatcher sends it
             rendered = "" if isinstance(message, Skip) else render_preview(channel.ref, message)
         return Preview(channel.ref, article, message, rendered)
 

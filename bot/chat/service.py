@@ -12,7 +12,6 @@ from bot import i18n
 from bot.chat import commands, filtering
 from bot.chat.stories import answer_text, pick_sources, story_answer, told_after
 from bot.chat.topics import Cited, RankedStory, TopicAnswer, rank_stories, topic_terms
-from bot.delivery.compose import channel_locale
 from bot.errors import BlockedURL, FeedError, NewsbriefError, NotFound, UserInputError
 from bot.feeds.netguard import check_url, local_path
 from bot.feeds.parse import read_feed
@@ -430,7 +429,7 @@ class Service:
         elif passing is None:
             head = _("None of the latest articles pass this chat's filters.")
         text = "\n".join([head, "", *lines] if head else lines)
-        locale = channel_locale(channel)  # the post speaks as the dispatcher sends it
+        locale = i18n.channel_locale(channel)  # the post speaks as the dispatcher sends it
         return Reply(text, title=_("Preview"), post=post, post_locale=locale)
 
 

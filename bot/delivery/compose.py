@@ -46,12 +46,6 @@ Layout = tuple[Piece, ...]
 TOLD_ALREADY = "this chat has a post for the story already (stories = first)"
 
 
-def channel_locale(channel: Channel) -> str:
-    """The language of the bot's own words in a channel's posts (poll options, results,
-    digests): its ``locale``, else its summaries' ``language``, else English."""
-    return i18n.negotiate(channel.options.locale, channel.options.language)
-
-
 def delivered(channel: Channel, message: Message, sent: Sent, now: float) -> Delivered:
     """What a sent message leaves behind: a post (or a digest) with a poll opens its
     story's poll (closing after the channel's poll duration); a platform poll is
@@ -103,7 +97,7 @@ class Composer:
             NotFound: the row's article or poll no longer exists.
             StoreError: the store failed (worth a retry).
         """
-        with i18n.using(channel_locale(channel)):
+        with i18n.using(i18n.channel_locale(channel)):
             return await self._compose(item, channel)
 
     async def _compose(self, item: OutboxItem, channel: Channel) -> Message | Skip:
@@ -136,7 +130,7 @@ class Composer:
         """What ``channel`` gets, or got, for ``article``: a story's first article is its
         full post (as it was sent, whether or not it has been); a later one is what
         :meth:`article_message` decides now."""
-        with i18n.using(channel_locale(channel)):
+        with i18n.using(i18n.channel_locale(channel)):
             if article.id == article.story_id:
                 return await self.post_for(article, channel)
             return await self.article_message(article, channel)

@@ -19,7 +19,6 @@ from typing import Any
 from bot import i18n
 from bot.clock import IDLE, wait_until
 from bot.delivery import rules
-from bot.delivery.compose import channel_locale
 from bot.delivery.pacing import Pacer
 from bot.errors import (
     ChatMigrated,
@@ -238,7 +237,7 @@ class Dispatcher:
             # in the channel's language: a renderer's own words (a story's "3 sources so
             # far") come from the core's catalogues
             async with self._slots[platform.name]:
-                with i18n.using(channel_locale(channel)):
+                with i18n.using(i18n.channel_locale(channel)):
                     sent = await platform.send(channel.ref, message, item.nonce)
         except DeliveryError as e:
             self._count_send(platform.name, e)
