@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import fastfeedparser
 import feedparser
@@ -34,8 +34,18 @@ ROUNDS = 2
 # --- whole processes --------------------------------------------------------------------
 
 
-def _child(args: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """Run a process to its end: wall seconds, its own peak RSS in MiB, its stdout.
+class Run(NamedTuple):
+    """One whole process run to its end."""
+
+    wall: float  # seconds
+    rss: float  # its own peak, MiB
+    out: str  # its stdout
+    cpu: float  # user + system seconds (with any children it waited for)
+
+
+def _child(args: Sequence[str], env: dict[str, str], cwd: Path) -> Run:
+    """Run a process to its end: wall seconds, its own peak RSS in MiB, its stdout, and
+    its CPU seconds (steadier than wall time when other jobs load the machine).
 
     The peak is the process's high-water mark (``VmHWM``) read while it runs, not
     ``wait4``'s ``ru_maxrss``: that one also counts this (large) process, which the child
@@ -51,7 +61,8 @@ def _child(args: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, 
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(done[1]) != 0:
         raise RuntimeError(f"{args} failed with {os.waitstatus_to_exitcode(done[1])}")
-    return elapsed, peak / 1024, out.read_text()
+    usage = done[2]
+    return Run(elapsed, peak / 1024, out.read_text(), usage.ru_utime + usage.ru_stime)
 
 
 def _high_water_kib(pid: int) -> int:
@@ -85,7 +96,7 @@ def _write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text)
 
 
-async def _newsbrief(folder: Path, urls: list[str], *command: str) -> tuple[float, float, str]:
+async def _newsbrief(folder: Path, urls: list[str], *command: str) -> Run:
     feeds = "".join(f'[[feeds]]\nurl = "{url}"\n\n' for url in urls)
     await asyncio.to_thread(_write, folder, "newsbrief.toml", feeds)
     env = _env(
@@ -97,7 +108,7 @@ async def _newsbrief(folder: Path, urls: list[str], *command: str) -> tuple[floa
     return await asyncio.to_thread(_child, args, env, folder)
 
 
-async def _reader(folder: Path, urls: list[str]) -> tuple[float, float, str]:
+async def _reader(folder: Path, urls: list[str]) -> Run:
     await asyncio.to_thread(_write, folder, "urls.txt", "\n".join(urls))
     args = [sys.executable, "-m", "bench.reader_ingest", str(folder / "r.db"), "urls.txt"]
     return await asyncio.to_thread(_child, args, _env(), folder)
@@ -183,9 +194,6 @@ async def _store_cost(db: Path, feeds: list[list[FeedEntry]], with_fts: bool) ->
 # --- the table ----------------------------------------------------------------------------
 
 
-Run = tuple[float, float, str]  # wall seconds, peak RSS MiB, stdout
-
-
 async def _processes(tmp: Path, files: list[Path]) -> dict[str, list[Run]]:
     """Every whole-process run, against one loopback server."""
     await asyncio.to_thread(_compiled)
@@ -208,13 +216,16 @@ async def _processes(tmp: Path, files: list[Path]) -> dict[str, list[Run]]:
 
 
 def _process_rows(tmp: Path, files: list[Path], runs: dict[str, list[Run]]) -> Rows:
-    (nb_s, nb_rss, nb_out), (rd_s, rd_rss, rd_out) = min(runs["ingest"]), min(runs["reader"])
+    (nb_s, nb_rss, nb_out, _), (rd_s, rd_rss, rd_out, _) = (
+        min(runs["ingest"]),
+        min(runs["reader"]),
+    )
     counts: dict[str, Any] = json.loads(nb_out)
     reader: dict[str, Any] = json.loads(rd_out)
     ours = _links(tmp / "nb0" / "nb.db", "SELECT url FROM articles")
     theirs = _links(tmp / "reader0" / "r.db", "SELECT link FROM entries")
-    (run_s, run_rss, _), (many_s, many_rss, _) = runs["run"][0], runs["many"][0]
-    help_s, help_rss, _ = runs["help"][0]
+    (run_s, run_rss, _, _), (many_s, many_rss, _, _) = runs["run"][0], runs["many"][0]
+    help_s, help_rss, _, _ = runs["help"][0]
     return [
         ("feeds (loopback HTTP, cold, whole process)", f"{len(files)}"),
         (
@@ -240,7 +251,21 @@ def _process_rows(tmp: Path, files: list[Path], runs: dict[str, list[Run]]) -> R
         ),
         ("newsbrief --help (start-up)", f"{help_s:.2f} s, peak RSS {help_rss:.0f} MiB"),
         ("reader / newsbrief ingest", f"{rd_s / nb_s:.1f}x"),
+        (
+            "CPU seconds of each run (user + system)",
+            f"newsbrief {_cpu(runs['ingest'])} s, reader {_cpu(runs['reader'])} s",
+        ),
+        ("reader / newsbrief ingest, CPU (least of each)", f"{_least_cpu(runs)}x"),
     ]
+
+
+def _cpu(runs: list[Run]) -> str:
+    return " / ".join(f"{run.cpu:.2f}" for run in runs)
+
+
+def _least_cpu(runs: dict[str, list[Run]]) -> str:
+    reader = min(run.cpu for run in runs["reader"])
+    return f"{reader / min(run.cpu for run in runs['ingest']):.1f}"
 
 
 def _seconds(runs: list[Run]) -> str:
@@ -269,7 +294,7 @@ async def _stage_rows(tmp: Path, bodies: list[bytes]) -> Rows:
             f"{prints_s:.3f} s, {prints_s / prints_n * 1e6:.0f} µs/entry",
         ),
         ("  storing, one save per feed (no FTS)", f"{plain_s:.3f} s"),
-        ("  indexing (FTS5 triggers on top)", f"{max(0.0, fts_s - plain_s):.3f} s"),
+        ("  indexing (FTS5, one statement per save)", f"{max(0.0, fts_s - plain_s):.3f} s"),
         ("  feedparser alone, parse", f"{fp_s:.2f} s ({fp_n} entries)"),
     ]
 
