@@ -43,6 +43,17 @@ _TOLERANCE = {"topic": 0.005, "mention": 0.05}  # recall a prefix may give up
 KINDS = ("title", "lead", "mention")
 TOPICS = ("title", "lead")
 _SENTENCE = re.compile(r"(?<=[.!?])\s")
+_TOKENIZER = "unicode61 remove_diacritics 2"
+Variant = tuple[str, str]  # (tokenizer, option or configuration value); "" for the product's
+# Cheaper indexes, cost only (detail=column and detail=none refuse the quoted multi-word
+# terms /summary may send, and weigh a word once per column: not the same search).
+VARIANTS: tuple[Variant, ...] = (
+    ("ascii", ""),
+    ("", "detail=column"),
+    ("", "detail=none"),
+    ("", "automerge 16"),
+    ("", "pgsz 16000"),
+)
 
 
 @dataclass(frozen=True)
@@ -101,12 +112,18 @@ def _key(title: str) -> str:
 
 
 def build_index(
-    db: Path, entries: Sequence[Entry], prefix: int | None, *, per_row: bool = False
+    db: Path,
+    entries: Sequence[Entry],
+    prefix: int | None,
+    *,
+    per_row: bool = False,
+    variant: Variant = ("", ""),
 ) -> float:
     """Store the entries, one transaction per feed as ingest saves them, with the index
     ingest keeps: none (``prefix`` None), the whole body (0) or its first ``prefix``
     characters, filled by one statement per save (as the store does) or, ``per_row``, by
-    a trigger on every insert (as it did before SQLite migration 9); CPU seconds."""
+    a trigger on every insert (as it did before SQLite migration 9); ``variant`` adds FTS5
+    options and a configuration value to the index; CPU seconds."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.executescript(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
@@ -118,8 +135,9 @@ def build_index(
             f"CREATE VIEW articles_indexed AS SELECT id, title, {body} AS text FROM articles;"
             "CREATE VIRTUAL TABLE articles_fts USING fts5 (title, text, "
             "content='articles_indexed', content_rowid='id', "
-            "tokenize='unicode61 remove_diacritics 2');"
+            f"tokenize='{variant[0] or _TOKENIZER}');"
         )
+        _configure(conn, variant[1])
     if prefix is not None and per_row:
         conn.executescript(
             "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
@@ -141,6 +159,21 @@ def build_index(
     elapsed = time.process_time() - start
     conn.close()
     return elapsed
+
+
+def _configure(conn: sqlite3.Connection, setting: str) -> None:
+    """Apply an FTS5 option ("detail=column") or configuration value ("automerge 16")."""
+    if not setting:
+        return
+    name, _, value = setting.partition(" ")
+    if "=" in name:  # an option of the table: made again with it
+        conn.executescript(
+            "DROP TABLE articles_fts; CREATE VIRTUAL TABLE articles_fts USING fts5 (title, "
+            "text, content='articles_indexed', content_rowid='id', "
+            f"tokenize='{_TOKENIZER}', {name});"
+        )
+    else:
+        conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES (?, ?)", (name, value))
 
 
 def _by_feed(entries: Sequence[Entry]) -> list[list[tuple[int, str, str, float]]]:
@@ -233,6 +266,13 @@ async def _run(tmp: Path) -> Rows:
             f"+{max(per_row - plain, 0):.3f} s",
         )
     )
+    for number, variant in enumerate(VARIANTS):
+        cost = min(
+            build_index(tmp / f"v{number}-{n}.db", entries, SEARCH_CHARS, variant=variant)
+            for n in range(3)
+        )
+        label = f"tokenize {variant[0]}" if variant[0] else variant[1]
+        rows.append((f"  the {SEARCH_CHARS:,} chars, {label}", f"+{max(cost - plain, 0):.3f} s"))
     rows += _held_out(recalls, queries)
     return rows
 
