@@ -24,7 +24,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from bot.app.memory import limit_malloc_arenas
+from bot.app.memory import limit_blas_threads, limit_malloc_arenas
 from bot.app.settings import Settings, load_settings
 from bot.errors import NewsbriefError
 
@@ -385,6 +385,7 @@ def main() -> None:
     """Console-script entry point: every error is one line on stderr and a non-zero exit
     (2 for a malformed command line, 130 when interrupted)."""
     limit_malloc_arenas()
+    limit_blas_threads()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as e:
