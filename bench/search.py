@@ -10,7 +10,9 @@ among the five stories ``/summary`` ranks (``bm25`` with the product's title wei
 ``rank_stories``' recency). The prefix is chosen on training folds (the shortest whose
 topic recall is within half a point of the whole-body index's and whose mention recall is
 within five points of it) and scored on the held-out fold, 5 folds x 4 shuffles. Costs are
-CPU seconds of the inserting thread, best of 3.
+CPU seconds of the inserting thread, best of 3, storing one transaction per feed as ingest
+does, the index filled by one statement per save; beside it, the product's index filled by
+a trigger per inserted row, as before SQLite migration 9.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bench import Rows, run_table
 from bench.crossval import folds, spread
 from bot.chat.topics import rank_stories, topic_terms
 from bot.feeds.parse import read_feed
+from bot.store.ports import SEARCH_CHARS
 from bot.store.sqlite.articles import TITLE_WEIGHT, fts_query
 from summarizer.terms import STOPWORDS
 
@@ -40,6 +43,17 @@ _TOLERANCE = {"topic": 0.005, "mention": 0.05}  # recall a prefix may give up
 KINDS = ("title", "lead", "mention")
 TOPICS = ("title", "lead")
 _SENTENCE = re.compile(r"(?<=[.!?])\s")
+_TOKENIZER = "unicode61 remove_diacritics 2"
+Variant = tuple[str, str]  # (tokenizer, option or configuration value); "" for the product's
+# Cheaper indexes, cost only (detail=column and detail=none refuse the quoted multi-word
+# terms /summary may send, and weigh a word once per column: not the same search).
+VARIANTS: tuple[Variant, ...] = (
+    ("ascii", ""),
+    ("", "detail=column"),
+    ("", "detail=none"),
+    ("", "automerge 16"),
+    ("", "pgsz 16000"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class Entry:
     title: str
     text: str
     published: float
+    feed: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,11 +78,11 @@ class Query:
 def corpus_entries(folder: Path = FEEDS) -> list[Entry]:
     """Every entry of the corpus feeds, with its text converted as ingest converts it."""
     entries = []
-    for path in sorted(folder.glob("*.xml")):
+    for n, path in enumerate(sorted(folder.glob("*.xml"))):
         with contextlib.suppress(Exception):  # a feed the parser refuses adds nothing
             for raw in read_feed(path.read_bytes()).entries:
                 entry = raw.entry()
-                entries.append(Entry(entry.title, entry.text, entry.published or 0.0))
+                entries.append(Entry(entry.title, entry.text, entry.published or 0.0, n))
     return entries
 
 
@@ -96,33 +111,77 @@ def _key(title: str) -> str:
     return " ".join(title.lower().split())
 
 
-def build_index(db: Path, entries: Sequence[Entry], prefix: int | None) -> float:
-    """Store the entries (one ``executemany``) with the index ingest keeps: none
-    (``prefix`` None), the whole body (0) or its first ``prefix`` characters; seconds."""
+def build_index(
+    db: Path,
+    entries: Sequence[Entry],
+    prefix: int | None,
+    *,
+    per_row: bool = False,
+    variant: Variant = ("", ""),
+) -> float:
+    """Store the entries, one transaction per feed as ingest saves them, with the index
+    ingest keeps: none (``prefix`` None), the whole body (0) or its first ``prefix``
+    characters, filled by one statement per save (as the store does) or, ``per_row``, by
+    a trigger on every insert (as it did before SQLite migration 9); ``variant`` adds FTS5
+    options and a configuration value to the index; CPU seconds."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.executescript(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
         "CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT, text TEXT, published REAL);"
     )
+    body = "text" if prefix == WHOLE else f"substr(text, 1, {prefix})"
     if prefix is not None:
-        body = "text" if prefix == WHOLE else f"substr(text, 1, {prefix})"
         conn.executescript(
             f"CREATE VIEW articles_indexed AS SELECT id, title, {body} AS text FROM articles;"
             "CREATE VIRTUAL TABLE articles_fts USING fts5 (title, text, "
             "content='articles_indexed', content_rowid='id', "
-            "tokenize='unicode61 remove_diacritics 2');"
+            f"tokenize='{variant[0] or _TOKENIZER}');"
+        )
+        _configure(conn, variant[1])
+    if prefix is not None and per_row:
+        conn.executescript(
             "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
             f"INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, "
             f"{body.replace('text', 'new.text')}); END;"
         )
-    rows = [(n + 1, e.title, e.text, e.published) for n, e in enumerate(entries)]
+    per_save = prefix is not None and not per_row
     start = time.process_time()
-    conn.execute("BEGIN")
-    conn.executemany("INSERT INTO articles VALUES (?, ?, ?, ?)", rows)
-    conn.execute("COMMIT")
+    for rows in _by_feed(entries):
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO articles VALUES (?, ?, ?, ?)", rows)
+        if per_save:
+            conn.execute(
+                "INSERT INTO articles_fts (rowid, title, text) SELECT id, title, text "
+                "FROM articles_indexed WHERE id >= ? AND id <= ?",
+                (rows[0][0], rows[-1][0]),
+            )
+        conn.execute("COMMIT")
     elapsed = time.process_time() - start
     conn.close()
     return elapsed
+
+
+def _configure(conn: sqlite3.Connection, setting: str) -> None:
+    """Apply an FTS5 option ("detail=column") or configuration value ("automerge 16")."""
+    if not setting:
+        return
+    name, _, value = setting.partition(" ")
+    if "=" in name:  # an option of the table: made again with it
+        conn.executescript(
+            "DROP TABLE articles_fts; CREATE VIRTUAL TABLE articles_fts USING fts5 (title, "
+            "text, content='articles_indexed', content_rowid='id', "
+            f"tokenize='{_TOKENIZER}', {name});"
+        )
+    else:
+        conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES (?, ?)", (name, value))
+
+
+def _by_feed(entries: Sequence[Entry]) -> list[list[tuple[int, str, str, float]]]:
+    """The entries as rows with their ids, one list per feed."""
+    feeds: dict[int, list[tuple[int, str, str, float]]] = {}
+    for n, e in enumerate(entries):
+        feeds.setdefault(e.feed, []).append((n + 1, e.title, e.text, e.published))
+    return list(feeds.values())
 
 
 def found(conn: sqlite3.Connection, query: Query, now: float) -> bool:
@@ -198,6 +257,22 @@ async def _run(tmp: Path) -> Rows:
                 f"recall@{TOP} title/lead/mention {by_kind}",
             )
         )
+    per_row = min(
+        build_index(tmp / f"row-{n}.db", entries, SEARCH_CHARS, per_row=True) for n in range(3)
+    )
+    rows.append(
+        (
+            f"  the {SEARCH_CHARS:,} chars by a trigger per row (before)",
+            f"+{max(per_row - plain, 0):.3f} s",
+        )
+    )
+    for number, variant in enumerate(VARIANTS):
+        cost = min(
+            build_index(tmp / f"v{number}-{n}.db", entries, SEARCH_CHARS, variant=variant)
+            for n in range(3)
+        )
+        label = f"tokenize {variant[0]}" if variant[0] else variant[1]
+        rows.append((f"  the {SEARCH_CHARS:,} chars, {label}", f"+{max(cost - plain, 0):.3f} s"))
     rows += _held_out(recalls, queries)
     return rows
 

@@ -130,3 +130,13 @@ def test_ingest_and_summary_load_no_chat_library(args: tuple[str, ...], tmp_path
     unwanted = {"telegram", "discord", "openai", "matplotlib", "trafilatura", "feedparser"}
     unwanted |= {"aiohttp", "prometheus_client"}
     assert loaded & unwanted == set()
+
+
+def test_the_cli_loads_numpy_only_after_its_thread_settings() -> None:
+    """Importing the CLI module does not import numpy, so ``main`` can still choose
+    OpenBLAS's threads (numpy reads the setting once, when first imported)."""
+    probe = "import sys, bot.app.cli; print('numpy' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "False"

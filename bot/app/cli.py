@@ -6,14 +6,16 @@ Posts and JSON go to stdout; logs and progress go to stderr.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,7 +24,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from bot.app.memory import limit_malloc_arenas
+from bot.app.memory import limit_blas_threads, limit_malloc_arenas
 from bot.app.settings import Settings, load_settings
 from bot.errors import NewsbriefError
 from bot.types import Post, Skip, StoryUpdate
@@ -424,16 +426,31 @@ def main() -> None:
     """Console-script entry point: every error is one line on stderr and a non-zero exit
     (2 for a malformed command line, 130 when interrupted)."""
     limit_malloc_arenas()
+    limit_blas_threads()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as e:
         if type(e).__name__ != "NoArgsIsHelpError":  # a bare group printed its help already
             print_error(_usage_error(e))
-        sys.exit(e.exit_code)
+        _leave(e.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         print_error("interrupted")
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        _leave(130)
+    _leave(code if isinstance(code, int) else 0)
+
+
+def _leave(code: int) -> NoReturn:
+    """End the process with its output flushed, skipping the interpreter's teardown.
+
+    Freeing every object one by one at exit cost a cold ingest of the corpus feeds about
+    0.25 s of CPU (8% of the run; python -m bench ingest). Nothing is left to do by then:
+    the store and every connection are closed, and newsbrief registers no atexit work.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+    os._exit(code)
 
 
 def _usage_error(error: typer.TyperException) -> str:

@@ -27,6 +27,11 @@ _COLUMNS = (
 )
 _FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
 TITLE_WEIGHT = 5.0  # bm25 weight of a title match against a body match
+# Articles enter the search index by one statement per write (migration 9), never a trigger
+# per row: FTS5 flushes its pending terms at the end of every statement.
+_INDEX = (
+    "INSERT INTO articles_fts (rowid, title, text) SELECT id, title, text FROM articles_indexed"
+)
 
 
 def _article(row: Row) -> Article:
@@ -216,11 +221,18 @@ async def _insert_articles(
         "ON CONFLICT (feed_id, guid) DO NOTHING",
         [_article_row(article_id, a, now) for article_id, a in zip(planned, articles, strict=True)],
     )
+    await db.execute(f"{_INDEX} WHERE id >= ? AND id < ?", (first, first + len(articles)))
     stored = await db.execute_fetchall(
         "SELECT id FROM articles WHERE id >= ? AND id < ?", (first, first + len(articles))
     )
     inserted = {r[0] for r in stored}
     return [article_id if article_id in inserted else None for article_id in planned]
+
+
+async def index_articles(db: Connection, ids: Sequence[int]) -> None:
+    """Add stored articles to the search index (inside the transaction that stored them)."""
+    for chunk in chunks(ids):
+        await db.execute(f"{_INDEX} WHERE id IN ({marks(chunk)})", chunk)
 
 
 def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ...]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from bot.store.sqlite.db import Database
+from bot.store.sqlite.articles import index_articles
+from bot.store.sqlite.db import Connection, Database, chunks, fetch_all_in, marks
 from bot.store.tables import Table
 
 Rows = list[tuple[object, ...]]
@@ -26,6 +28,24 @@ def _decoded(table: Table, row: Sequence[object]) -> tuple[object, ...]:
         bool(value) if column in table.booleans and value is not None else value
         for column, value in zip(table.columns, row, strict=True)
     )
+
+
+async def _new_articles(
+    db: Connection, table: Table, rows: Sequence[Sequence[object]]
+) -> list[int]:
+    """The ids among ``rows`` of articles not stored yet (they need indexing once written;
+    a rewritten article is indexed again by its update trigger)."""
+    if table.name != "articles":
+        return []
+    at = table.columns.index("id")
+    ids = [cast(int, row[at]) for row in rows]
+    stored: set[int] = set()
+    for chunk in chunks(ids):
+        found = await fetch_all_in(
+            db, f"SELECT id FROM articles WHERE id IN ({marks(chunk)})", chunk
+        )
+        stored.update(r[0] for r in found)
+    return [i for i in dict.fromkeys(ids) if i not in stored]
 
 
 class SqliteTables:
@@ -52,7 +72,9 @@ class SqliteTables:
 
     async def write(self, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
         async with self._db.transaction() as db:
+            new = await _new_articles(db, table, rows)
             await db.executemany(_upsert(table), rows)
+            await index_articles(db, new)
 
     async def finish(self) -> None:
         return None  # INTEGER PRIMARY KEY continues after the largest id by itself

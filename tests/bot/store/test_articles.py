@@ -297,3 +297,21 @@ async def test_search_answers_every_hostile_topic(any_store: Store) -> None:
         assert {h.article.guid for h in hits} <= {"guid-1", "guid-2"}, topic[:40]
     found = await search(["venezuela\x00"], any_term=False, limit=5, since=0)
     assert {h.article.guid for h in found} == {"guid-1", "guid-2"}  # a NUL is a space
+
+
+async def test_every_saved_article_is_found_once(any_store: Store) -> None:
+    """Articles saved in several batches are each found once by a word of their title or
+    text; a GUID stored before or repeated in a batch adds no second hit."""
+    feed = await make_feed(any_store)
+    update = FeedUpdate(feed.id, NOW, NOW)
+    first = [
+        article(feed, n, f"Quay {n} reopened after the storm.", f"Harbour {n}") for n in (1, 2)
+    ]
+    await any_store.articles.save_ingest(update, [Routed(a, ()) for a in first])
+    again = [first[1], article(feed, 3, "Quay 3 reopened.", "Harbour 3"), first[0]]
+    again.append(article(feed, 3, "Quay 3 reopened.", "Harbour 3"))
+    ids = await any_store.articles.save_ingest(update, [Routed(a, ()) for a in again])
+    assert len(ids) == 1
+    for word in ("harbour", "quay", "reopened"):
+        hits = await any_store.articles.search([word], any_term=False, limit=10, since=0)
+        assert sorted(h.article.guid for h in hits) == ["guid-1", "guid-2", "guid-3"], word

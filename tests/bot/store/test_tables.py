@@ -90,3 +90,26 @@ async def test_rows_written_back_replace_and_ids_continue(any_store: Store) -> N
     await any_store.tables.finish()
     feed = await make_feed(any_store, "https://new.test/rss")
     assert feed.id > 41
+
+
+async def test_articles_written_back_are_searchable(any_store: Store) -> None:
+    """Article rows written through the table port (as ``db copy`` does) are found by
+    search, and an article written again is found by its new words only."""
+    feed = await make_feed(any_store)
+    articles = next(t for t in TABLES if t.name == "articles")
+    rows = [
+        (
+            70 + n, feed.id, f"g{n}", f"https://copied.test/{n}", f"https://copied.test/{n}",
+            f"Lighthouse {n}", "The keeper painted it white.", NOW, NOW, 70 + n, f"h{n}", n,
+            "", "", "[]",
+        )
+        for n in (1, 2)
+    ]  # fmt: skip
+    await any_store.tables.write(articles, rows)
+    hits = await any_store.articles.search(["lighthouse"], any_term=False, limit=5, since=0)
+    assert sorted(h.article.id for h in hits) == [71, 72]
+    repainted = (*rows[0][:5], "Lighthouse 1", "The keeper painted it red.", *rows[0][7:])
+    await any_store.tables.write(articles, [repainted])
+    assert await any_store.articles.search(["red"], any_term=False, limit=5, since=0) != []
+    white = await any_store.articles.search(["white"], any_term=False, limit=5, since=0)
+    assert [h.article.id for h in white] == [72]

@@ -1,0 +1,76 @@
+"""SQLite only: the FTS5 index agrees with the articles it indexes, however they arrived
+(ingest saves, ``db copy`` writes, an install migrated from before articles were indexed
+once per save)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.store.sqlite import SqliteStore
+from bot.store.sqlite.migrations import MIGRATIONS
+from bot.store.tables import TABLES
+from bot.types import FeedUpdate, Routed
+from tests.bot.helpers import article, make_feed
+
+NOW = 1_800_000_000.0
+
+
+def _index_agrees(path: Path) -> bool:
+    """FTS5's own check of the index against its content (raises when they differ)."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+        return True
+
+
+async def test_the_index_agrees_with_saved_and_copied_articles(tmp_path: Path) -> None:
+    """After ingest saves (with skipped GUIDs), rows written by ``db copy`` and a rewrite,
+    FTS5's integrity check passes."""
+    store = await SqliteStore.open(tmp_path / "nb.db")
+    feed = await make_feed(store)
+    update = FeedUpdate(feed.id, NOW, NOW)
+    await store.articles.save_ingest(update, [Routed(article(feed, n), ()) for n in (1, 2)])
+    await store.articles.save_ingest(update, [Routed(article(feed, n), ()) for n in (2, 3, 3)])
+    articles = next(t for t in TABLES if t.name == "articles")
+    [row] = await store.tables.read(articles, None, 1)
+    copied = (40, *row[1:2], "copied", *row[3:5], "Copied title", "Copied text.", *row[7:])
+    await store.tables.write(articles, [copied, (*row[:6], "Rewritten text.", *row[7:])])
+    await store.close()
+    assert _index_agrees(tmp_path / "nb.db")
+
+
+def _per_save_index() -> int:
+    """The number of the migration that dropped the per-row indexing trigger."""
+    return next(
+        number
+        for number, script in enumerate(MIGRATIONS, start=1)
+        if "DROP TRIGGER articles_ai" in script and "CREATE TRIGGER articles_ai" not in script
+    )
+
+
+async def test_an_install_from_before_the_per_save_index_keeps_its_index(tmp_path: Path) -> None:
+    """An article indexed by the old per-row trigger is still found after the upgrade,
+    beside one saved after it."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        before = MIGRATIONS[: _per_save_index() - 1]
+        for number, script in enumerate(before, start=1):
+            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        conn.execute(
+            "INSERT INTO feeds (id, url, origin, every, created_at) "
+            "VALUES (1, 'https://news.test/rss', 'config', 600, 0)"
+        )
+        conn.execute(
+            "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, "
+            "published, fetched_at, story_id, content_hash, simhash) VALUES "
+            "(1, 1, 'old', 'https://news.test/old', '', 'Old story', 'Indexed by a trigger.', "
+            "0, 0, 1, 'h', 1)"
+        )
+    store = await SqliteStore.open(path)
+    feed = await store.feeds.get(1)
+    assert feed is not None
+    await store.articles.save_ingest(FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, 2), ())])
+    hits = await store.articles.search(["story"], any_term=False, limit=5, since=0)
+    await store.close()
+    assert sorted(h.article.guid for h in hits) == ["guid-2", "old"]
+    assert _index_agrees(path)
