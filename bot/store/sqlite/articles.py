@@ -27,7 +27,7 @@ _COLUMNS = (
 )
 _FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
 TITLE_WEIGHT = 5.0  # bm25 weight of a title match against a body match
-# Articles enter the search index by one statement per write (migration 9), never a trigger
+# Articles enter the search index by one statement per write (migration 10), never a trigger
 # per row: FTS5 flushes its pending terms at the end of every statement.
 _INDEX = (
     "INSERT INTO articles_fts (rowid, title, text) SELECT id, title, text FROM articles_indexed"
