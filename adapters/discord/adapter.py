@@ -415,8 +415,21 @@ class DiscordAdapter:
             sent = await self._start(channel, _payload(payloads[0]), post.title, nonce)
         there = self._thread_or(channel, sent.thread)
         for index, payload in enumerate(payloads[1:], 1):
-            content = payload.get("content")
-            await there.send(content, nonce=_nonce(nonce, index), allowed_mentions=NONE)
+            try:
+                await there.send(
+                    payload.get("content"), nonce=_nonce(nonce, index), allowed_mentions=NONE
+                )
+            except discord.HTTPException as e:
+                # the post is out: raising would make the dispatcher send it all again (a
+                # forum post takes no nonce), so the rest is reported, not repeated
+                _log.warning(
+                    "discord refused part %d of %d of the post %r (%s); the rest not sent",
+                    index + 1,
+                    len(payloads),
+                    post.title,
+                    _describe(e),
+                )
+                break
         return sent
 
     async def _start(

@@ -117,6 +117,11 @@ _IMAGE_REFUSED = (
 )
 _SORRY = "Sorry, something went wrong. Please try again later."
 
+# sendPhoto by URL answers once Telegram has downloaded the image from the feed's host: a
+# slow host must not make the post time out here (and be sent again) while Telegram still
+# posts it
+PHOTO_READ_TIMEOUT = 60.0
+
 _log = logging.getLogger(__name__)
 
 _App = Application[Any, Any, Any, Any, Any, Any]
@@ -568,6 +573,7 @@ class TelegramAdapter:
                     caption=text,
                     parse_mode=parse_mode,
                     message_thread_id=where.topic,
+                    read_timeout=PHOTO_READ_TIMEOUT,
                 )
 
             return await _html_or_plain(send, call.text)

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from adapters.console import ConsolePlatform, serve_console
 from bot.app.config import LoadedConfig, load_config
@@ -428,8 +428,18 @@ def _chat_adapters(
 def secrets(settings: Settings) -> list[str]:
     """Every secret the settings hold, for the log filter: the LLM key, the platforms'
     tokens and the password of a ``postgresql://`` database URL."""
-    password = urlsplit(settings.db).password if settings.uses_postgres else None
-    return [settings.openai_api_key, password or "", *platform_secrets(settings)]
+    return [settings.openai_api_key, *db_passwords(settings), *platform_secrets(settings)]
+
+
+def db_passwords(settings: Settings) -> list[str]:
+    """The password of a ``postgresql://`` NEWSBRIEF_DB, as written and as meant: in its
+    ``user:password@`` part or a ``password=`` query parameter."""
+    if not settings.uses_postgres:
+        return []
+    url = urlsplit(settings.db)
+    pairs = (part.partition("=") for part in url.query.split("&"))
+    given = [url.password or "", *(value for key, _, value in pairs if key == "password")]
+    return [form for p in given if p for form in sorted({p, unquote(p)})]
 
 
 def _summarizer_kind(settings: Settings) -> str:

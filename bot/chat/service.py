@@ -414,8 +414,14 @@ class Service:
                 _("This chat is not a channel: it gets no posts, so there is nothing to preview."),
                 ok=False,
             )
-        feeds = {feed.id: feed for feed in await self._store.feeds.all()}
-        recent = await self._store.articles.latest(PREVIEW_ARTICLES)
+        # the operator's feeds and the chat's own: another chat's /subscribe'd feeds (which
+        # may be private) are none of this chat's business
+        feeds = {
+            feed.id: feed
+            for feed in await self._store.feeds.all()
+            if feed.origin != FeedOrigin.CHAT or follows_feed(channel, feed)
+        }
+        recent = await self._store.articles.latest(PREVIEW_ARTICLES, feeds)
         judged = verdicts(channel, recent, feeds)
         lines = [_verdict_line(article.title, refused) for article, refused in judged]
         passing = next((a for a, refused in judged if refused is None), None)

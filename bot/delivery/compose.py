@@ -158,7 +158,9 @@ class Composer:
         )
 
     async def _layout(self, article: Article, summary: str, options: ChannelOptions) -> Layout:
-        """The channel's template filled in for the article (empty without a template)."""
+        """The channel's template filled in for the article; empty (the standard layout)
+        without a template, or when the filled template would show nothing (``{author}``
+        of an article without one): a post is never blank."""
         if not options.template:
             return ()
         sources = 1
@@ -166,9 +168,10 @@ class Composer:
             story = await self._articles.story_sources([article.story_id])
             sources = sources_so_far(story.get(article.story_id, [article]), article.id)
         zone = template.channel_zone(options)
-        return template.fill(
+        layout = template.fill(
             options.template, template.post_values(article, summary, sources, zone)
         )
+        return layout if "".join(p.text for p in layout).strip() else ()
 
     async def _update(self, article: Article, channel: Channel, told: StoryPost) -> StoryUpdate:
         summary = await self._summaries.for_article(article, channel.options.language)

@@ -855,6 +855,22 @@ async def test_a_template_post_is_escaped_content_with_the_image_embed(
     assert len({c.json["nonce"] for c in [first, *rest]}) == len(rest) + 1
 
 
+async def test_a_later_part_refused_leaves_the_post_sent_and_one_warning(
+    fake: FakeDiscord, adapter: DiscordAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A long templated post whose second message Discord refuses counts as sent (its
+    first message is out: a resend would repeat it), with one WARNING naming the part."""
+    layout = (Piece("Harbour", "title"), Piece("\n"), Piece("Summary. " * 300, "summary"))
+    fake.fail_next(CHANNEL, 0, 403)
+    with caplog.at_level(logging.WARNING):
+        sent = await adapter.send(CHAT, replace(_post(), layout=layout), "n-part")
+    (first,) = fake.channel_posts(CHANNEL)
+    assert sent.message_id
+    assert first.json["content"].startswith("Harbour")
+    (warning,) = [r for r in caplog.records if "refused part 2" in r.getMessage()]
+    assert warning.levelno == logging.WARNING and not warning.exc_info
+
+
 async def test_slash_preview_shows_the_post_after_the_reply(
     fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
 ) -> None:

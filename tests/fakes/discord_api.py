@@ -180,7 +180,8 @@ class FakeDiscord:
     # -- what tests drive --------------------------------------------------------------
 
     def fail_next(self, channel_id: int, *statuses: int) -> None:
-        """Answer the next requests on ``channel_id`` with these statuses (429, 403, 404)."""
+        """Answer the next requests on ``channel_id`` with these statuses (429, 403, 404;
+        0 answers that request normally, so ``0, 403`` fails the second)."""
         self._faults[channel_id].extend(statuses)
 
     def fail_always(self, channel_id: int, status: int) -> None:
@@ -566,6 +567,8 @@ class FakeDiscord:
         if not self._faults[channel_id]:
             return None
         status = self._faults[channel_id].pop(0)
+        if status == 0:
+            return None
         if status == 429:
             body = {"message": "You are being rate limited.", "retry_after": self.retry_after}
             # Via marks a Discord (not Cloudflare) 429; without it discord.py gives up.

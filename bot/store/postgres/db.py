@@ -165,10 +165,11 @@ async def _migrate(conn: Connection) -> None:
 
 
 def _safe(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    scheme, sep, rest = url.partition("://")
+    """The URL without its password (``user:password@`` or ``?password=``) nor any other
+    query parameter, for messages and logs."""
+    scheme, sep, rest = url.split("?", 1)[0].partition("://")
     credentials, at, host = rest.rpartition("@")
     if not at:
-        return url
+        return f"{scheme}{sep}{rest}"
     user = credentials.split(":", 1)[0]
     return f"{scheme}{sep}{user}@{host}"

@@ -71,3 +71,18 @@ async def test_opml_import_refuses_everything_but_http_urls(tmp_path: Path) -> N
     assert len(err.strip().splitlines()) == 1 and "refused 3 entries" in err
     _, listed, _ = await newsbrief(tmp_path, "feeds", "list", "--json")
     assert [f["url"] for f in json.loads(listed)] == ["https://news.example/feed.xml"]
+
+
+async def test_an_unreachable_postgresql_is_named_without_its_password(tmp_path: Path) -> None:
+    """A PostgreSQL URL that cannot be opened is one line naming the database, with the
+    password left out whether it is in ``user:password@`` or ``?password=``."""
+    (tmp_path / "newsbrief.toml").write_text('[[channels]]\nto = "console"\n')
+    urls = (
+        "postgresql://u@127.0.0.1:1/db?password=s3cretpw&sslmode=disable",
+        "postgresql://u:s3cretpw@127.0.0.1:1/db",
+    )
+    for url in urls:
+        env = env_for(tmp_path) | {"NEWSBRIEF_DB": url}
+        code, _, err = await newsbrief(tmp_path, "feeds", "list", env=env)
+        assert code == 1 and "postgresql://u@127.0.0.1:1/db" in err, err
+        assert "s3cretpw" not in err and "Traceback" not in err, err

@@ -106,3 +106,5 @@ def test_the_database_password_is_a_secret_the_log_filter_knows() -> None:
     url = "postgresql://newsbrief:hunter2secret@db.example.org/newsbrief"
     assert "hunter2secret" in secrets(Settings(NEWSBRIEF_DB=url))
     assert "hunter2secret" not in secrets(Settings(NEWSBRIEF_DB="./hunter2secret.db"))
+    query = "postgresql://newsbrief@db.example.org/newsbrief?password=s3cr%40t&sslmode=require"
+    assert {"s3cr%40t", "s3cr@t"} <= set(secrets(Settings(NEWSBRIEF_DB=query)))

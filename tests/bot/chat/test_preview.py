@@ -69,3 +69,24 @@ async def test_preview_outside_a_channel_or_by_a_reader_is_a_clear_answer(
     assert not elsewhere.ok and "not a channel" in elsewhere.text and elsewhere.post is None
     reader = await service.handle(_ask(admin=False))
     assert not reader.ok and reader.post is None
+
+
+async def test_preview_never_lists_another_chats_subscribed_feeds(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """Articles of a feed another chat /subscribe'd (perhaps private) are left out of this
+    chat's list; the operator's feeds are judged as before."""
+    await _setup(store)
+    private = await store.feeds.upsert(
+        "https://private.test/feed?token=s3cret",
+        name="theirs",
+        origin=FeedOrigin.CHAT,
+        every=600.0,
+        backfill=0,
+        now=0,
+    )
+    theirs = [Routed(article(private, 9, title="Their private memo"), ())]
+    await store.articles.save_ingest(FeedUpdate(private.id, NOW + 60, NOW + 600), theirs)
+    reply = await core(store, clock).service.handle(_ask())
+    assert "Their private memo" not in reply.text
+    assert "✓ Story number 4" in reply.text.splitlines()

@@ -75,3 +75,21 @@ async def test_a_template_is_filled_in_the_channels_timezone(
     )
     tokyo = await parts.composer.post_for(stored, tokyo_digest)
     assert tokyo.layout == (Piece("2026-11-28 22:05", "published"),)
+
+
+async def test_a_template_that_fills_in_blank_gives_the_standard_post(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """A template whose values are all empty for an article ({author} of an article with
+    none) gives the standard layout, never a blank post a platform would refuse."""
+    parts = core(store, clock)
+    feed = await make_feed(store)
+    [plain_id] = await store.articles.save_ingest(
+        FeedUpdate(feed.id, PUBLISHED, PUBLISHED + 600), [Routed(article(feed, 2), ())]
+    )
+    plain = await store.articles.get(plain_id)
+    assert plain is not None and plain.author == ""
+    channel = await make_channel(store, "a")
+    blank = replace(channel, options=ChannelOptions(template=" {author} \n"))
+    post = await parts.composer.post_for(plain, blank)
+    assert (post.layout, post.title) == ((), plain.title)
