@@ -31,7 +31,8 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 
 def limit_blas_threads(environ: MutableMapping[str, str] = os.environ) -> None:
-    """Keep numpy's BLAS (OpenBLAS) on the calling thread unless the operator chose.
+    """Keep numpy's BLAS (OpenBLAS) on the calling thread unless the operator chose
+    (``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS``).
 
     numpy multiplies only small matrices here (one per fingerprint batch), and OpenBLAS's
     own threads, started when numpy is imported and spinning between calls, cost a cold
@@ -39,4 +40,5 @@ def limit_blas_threads(environ: MutableMapping[str, str] = os.environ) -> None:
     3.19-3.31 s, alternated three times) for no speed. Read when numpy is first imported,
     so this runs before that.
     """
-    environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if "OMP_NUM_THREADS" not in environ:  # OpenBLAS reads that one too: a choice as well
+        environ.setdefault("OPENBLAS_NUM_THREADS", "1")
