@@ -577,11 +577,13 @@ class TelegramAdapter:
                 )
 
             return await _html_or_plain(send, call.text)
-        if not call.preview_image:
+        if not (call.preview_image or call.preview_url):
             return await self._send_text(where, call.text, None, preview=True)
-        options = LinkPreviewOptions(
-            url=call.preview_image, prefer_large_media=True, show_above_text=True
-        )
+        options = LinkPreviewOptions(url=call.preview_url)
+        if call.preview_image:
+            options = LinkPreviewOptions(
+                url=call.preview_image, prefer_large_media=True, show_above_text=True
+            )
 
         async def send_text(text: str, parse_mode: str | None) -> TgMessage:
             return await self._bot.send_message(

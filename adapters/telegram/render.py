@@ -69,12 +69,14 @@ class Call:
     """One Bot API request of a message, beside its chat and topic: ``sendPhoto`` of
     ``photo`` (an http(s) URL Telegram fetches) with ``text`` as its caption, or
     ``sendMessage`` of ``text`` whose link preview shows ``preview_image`` (large, above
-    the text) or, without one, Telegram's default preview. ``text`` is Telegram HTML."""
+    the text), else the page at ``preview_url`` (the article, not whatever link comes
+    first in a title or template), else Telegram's default. ``text`` is Telegram HTML."""
 
     method: str
     text: str
     photo: str = ""
     preview_image: str = ""
+    preview_url: str = ""
 
     def params(self) -> dict[str, Any]:
         """The request's parameters as the Bot API takes them (chat and topic aside)."""
@@ -83,6 +85,8 @@ class Call:
         params: dict[str, Any] = {"text": self.text, "parse_mode": "HTML"}
         if self.preview_image:
             params["link_preview_options"] = preview_options(self.preview_image)
+        elif self.preview_url:
+            params["link_preview_options"] = {"url": self.preview_url}
         return params
 
 
@@ -103,7 +107,9 @@ def render_post_calls(post: Post, *, image: bool = True) -> list[Call]:
     first shows the image as its link preview; without, plain messages."""
     chunks = render_post(post)
     if not (image and post.image):
-        return [Call("sendMessage", chunk) for chunk in chunks]
+        article = post.url.strip() if _linkable(post.url) else ""
+        first = Call("sendMessage", chunks[0], preview_url=article)
+        return [first, *(Call("sendMessage", chunk) for chunk in chunks[1:])]
     if len(chunks) == 1 and utf16_len(plain_text(chunks[0])) <= CAPTION_LIMIT:
         return [Call("sendPhoto", chunks[0], photo=post.image)]
     first = Call("sendMessage", chunks[0], preview_image=post.image)
@@ -212,9 +218,12 @@ def _source_line(number: int, source: Source) -> list[Span]:
 
 def _link(label: str, url: str) -> Span:
     # Only web links become tags; anything else stays visible text and cannot misbehave.
-    scheme = urlsplit(url.strip()).scheme.lower()
-    marks = (Mark("a", url.strip()),) if scheme in ("http", "https") else ()
+    marks = (Mark("a", url.strip()),) if _linkable(url) else ()
     return Span(label, marks)
+
+
+def _linkable(url: str) -> bool:
+    return urlsplit(url.strip()).scheme.lower() in ("http", "https")
 
 
 def _host(url: str) -> str:

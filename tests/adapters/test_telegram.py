@@ -33,6 +33,7 @@ from bot.redact import SecretFilter
 from bot.types import (
     ChatRef,
     Command,
+    Piece,
     PollCounts,
     PollPost,
     Post,
@@ -920,18 +921,31 @@ async def test_a_post_too_long_for_a_caption_shows_the_image_as_its_link_preview
     assert api.calls_to("sendPhoto") == []
 
 
+async def test_a_templated_post_previews_the_article_not_a_link_in_its_title(
+    api: FakeTelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """A post without an image asks Telegram to preview the article's page, not whatever
+    link comes first in its text (a URL written in a feed's title)."""
+    title = Piece("See https://elsewhere.test/x", "title")
+    layout = (title, Piece(" "), Piece("https://ex.org/a", "url"))
+    post = Post("t", "s", "https://ex.org/a", "Ex", 0, layout=layout)
+    await adapter.send(ref(CHANNEL), post, "n")
+    [message] = api.calls_to("sendMessage", CHANNEL)
+    assert message.params["link_preview_options"] == {"url": "https://ex.org/a"}
+
+
 async def test_a_refused_image_still_gives_the_post_without_it_and_one_warning(
     api: FakeTelegramAPI, adapter: TelegramAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Telegram refusing the photo URL (400) gets the same post at once as a message
-    without the image, and one WARNING line."""
+    without the image (its link preview the article's page), and one WARNING line."""
     api.bad_images.add(IMAGE)
     post = Post("Oil", "Prices rose.", "https://ex.org/a", "Ex", 0, image=IMAGE)
     with caplog.at_level(logging.WARNING):
         sent = await adapter.send(ref(CHANNEL), post, "n")
     [message] = api.calls_to("sendMessage", CHANNEL)
     assert message.visible_text == "Oil\n\nPrices rose.\n\nEx"
-    assert "link_preview_options" not in message.params
+    assert message.params["link_preview_options"] == {"url": "https://ex.org/a"}
     assert int(sent.message_id) > 0
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "refused the image" in warnings[0].getMessage()
