@@ -14,7 +14,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -564,11 +564,18 @@ class DiscordAdapter:
             await interaction.followup.send(chunk, allowed_mentions=NONE)
         if reply.post is not None:  # /preview: the post as the channel gets it
             with i18n.using(reply.post_locale):
-                messages = render.post_messages(reply.post)
-            for content, embed in map(_payload, messages):
-                embeds = [embed] if embed is not None else []
-                text = content or discord.utils.MISSING
-                await interaction.followup.send(text, embeds=embeds, allowed_mentions=NONE)
+                await self._preview_post(interaction, reply.post)
+
+    async def _preview_post(self, interaction: discord.Interaction[Any], post: Post) -> None:
+        """/preview's post in follow-ups; an image Discord refuses (400) is dropped and
+        the post shown without it, as a real post would be sent."""
+        try:
+            await _followups(interaction, render.post_messages(post))
+        except discord.HTTPException as e:
+            if not post.image or e.status != 400:
+                raise
+            _log.warning("discord refused the image %s (%s); shown without it", post.image, e)
+            await _followups(interaction, render.post_messages(post, image=False))
 
     async def _on_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -700,3 +707,12 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, discord.RateLimited):
         return f"Discord rate limit: retry after {error.retry_after:.0f}s"
     return f"{type(error).__name__}: {error}"
+
+
+async def _followups(
+    interaction: discord.Interaction[Any], messages: Sequence[dict[str, Any]]
+) -> None:
+    for content, embed in map(_payload, messages):
+        embeds = [embed] if embed is not None else []
+        text = content or discord.utils.MISSING
+        await interaction.followup.send(text, embeds=embeds, allowed_mentions=NONE)

@@ -871,6 +871,22 @@ async def test_a_later_part_refused_leaves_the_post_sent_and_one_warning(
     assert warning.levelno == logging.WARNING and not warning.exc_info
 
 
+async def test_slash_preview_shows_the_post_without_an_image_discord_refuses(
+    fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
+) -> None:
+    """/preview's post whose image Discord refuses (400) is shown without it, as the real
+    post would be sent, never leaving the preview without its post."""
+    fake.bad_images.add(IMAGE)
+    core.replies["preview"] = Reply("✓ Venezuela talks", post=replace(_post(), image=IMAGE))
+    _, token = await fake.interact("preview", {}, permissions=MANAGE_CHANNELS)
+    reply, refused, shown = await fake.wait_for(
+        lambda f: (calls := f.calls_to("POST", f"/webhooks/{f.app_id}/{token}"))[2:] and calls
+    )
+    assert "Venezuela talks" in reply.json["content"] and refused.status == 400
+    (embed,) = shown.json["embeds"]
+    assert (shown.status, embed["title"]) == (200, "Venezuela talks") and "image" not in embed
+
+
 async def test_slash_preview_shows_the_post_after_the_reply(
     fake: FakeDiscord, core: FakeCore, adapter: DiscordAdapter
 ) -> None:

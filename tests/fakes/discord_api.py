@@ -689,6 +689,8 @@ class FakeDiscord:
         return _reply({"interaction": interaction, "resource": {"type": body.get("type", 4)}})
 
     def _followup(self, parts: list[str], call: Call) -> web.Response:
+        if self._bad_image(call.json or {}):
+            return _error(400, 50035, "Invalid Form Body (embeds.0.image.url)")
         channel_id = self.interactions.get(parts[2], self.channel_ids[0])
         extra = {"webhook_id": parts[1], "application_id": parts[1]}
         return _reply(self._message(channel_id, call.json or {}, **extra))
