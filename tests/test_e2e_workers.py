@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.workers import kill, query, stop, worker_env
+from bench.workers import kill, stop, worker_env
 from bot.app.root import Runtime
 from bot.app.settings import Settings
 from bot.clock import SystemClock
@@ -31,6 +31,7 @@ GROUP, MEMBER = -1001, 501
 START_LIMIT = 60.0  # seconds a `newsbrief run` process may take to start (a slow CI box)
 TAKEOVER_LIMIT = 30.0  # seconds the gateway may take to move off a dead worker (issue 13)
 SERVING_ON = re.compile(r"health\s+and\s+metrics\s+on\s+http://127\.0\.0\.1:(\d+)/")
+STANDING_BY = re.compile(r"telegram:\s+standing\s+by")
 LOCKS_HELD = re.compile(r'^newsbrief_leases_held\{kind="locks"\} (\S+)$', re.MULTILINE)
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
@@ -144,6 +145,7 @@ class _Process:
         self.process = process
         self.log: list[str] = []
         self._port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._standby: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -168,11 +170,18 @@ class _Process:
         assert found is not None, metrics
         return float(found[1])
 
+    async def standing_by(self) -> None:
+        """Return once the worker logged that its supervisor looked at the locks and found
+        Telegram held by another worker (its next look is LEAD_EVERY later)."""
+        async with asyncio.timeout(START_LIMIT):
+            await asyncio.shield(self._standby)
+
     async def finish(self) -> None:
         """Read the log to its end (the process has exited)."""
         await self._reader
-        if self._port.done() and not self._port.cancelled():
-            self._port.exception()  # seen: a test that needed the port has failed on it
+        for waited in (self._port, self._standby):
+            if waited.done() and not waited.cancelled():
+                waited.exception()  # seen: a test that needed it has failed on it
 
     async def _read(self) -> None:
         assert self.process.stderr is not None
@@ -181,23 +190,11 @@ class _Process:
             found = SERVING_ON.search("\n".join(self.log[-3:]))  # a log line may wrap
             if found and not self._port.done():
                 self._port.set_result(int(found[1]))
-        if not self._port.done():
-            self._port.set_exception(RuntimeError("exited:\n" + "\n".join(self.log[-30:])))
-
-
-async def _serving(db: str, pid: int) -> None:
-    """Return once the worker of process ``pid`` beat from its serving loops (its first
-    beat after the one at start-up, BEAT_EVERY later): its supervisor, started with them,
-    has looked at the locks and waits LEAD_EVERY for its next look. Polled, with a
-    deadline: the worker is another process, and nothing tells this one when it beats."""
-    sql = f"SELECT last_seen FROM workers WHERE id LIKE '%:{pid}:%'"
-    [started] = await query(db, sql)
-    async with asyncio.timeout(START_LIMIT):
-        while True:
-            [now] = await query(db, sql)
-            if now["last_seen"] > started["last_seen"]:
-                return
-            await asyncio.sleep(0.1)
+            if STANDING_BY.search("\n".join(self.log[-2:])) and not self._standby.done():
+                self._standby.set_result(None)
+        for waited in (self._port, self._standby):
+            if not waited.done():
+                waited.set_exception(RuntimeError("exited:\n" + "\n".join(self.log[-30:])))
 
 
 async def test_sigkilled_gateway_holder_hands_telegram_to_the_other_process(
@@ -225,7 +222,7 @@ async def test_sigkilled_gateway_holder_hands_telegram_to_the_other_process(
             held = [await first.locks_held(client)]
             workers.append(second := await _Process.start(tmp_path, env))
             held.append(await second.locks_held(client))
-            await _serving(db, second.process.pid)
+            await second.standing_by()
             await kill(first.process)  # no clean-up: the server ends its sessions' locks
             api.queue(api.message(GROUP, "/help", user_id=MEMBER))
             reply = await api.wait_for(

@@ -240,6 +240,7 @@ class Supervisor:
     def _standby(self, slot: _Slot) -> None:
         status = self._health.get(slot.adapter.name)
         if status is None or status.state is not AdapterState.STANDBY:
+            log.info("%s: standing by, another worker serves it", slot.adapter.name)
             self._health.set(
                 slot.adapter.name, AdapterState.STANDBY, self._clock.now(), "another worker"
             )
