@@ -16,6 +16,7 @@ import asyncpg
 
 from bot.errors import StoreError
 from bot.store.postgres.migrations import MIGRATIONS
+from bot.store.reads import Reads
 
 # asyncpg ships no type information: its connection and record types are Any to mypy
 Connection: TypeAlias = Any  # asyncpg.Connection
@@ -69,7 +70,7 @@ async def _keep_session(conn: Connection) -> None:
     own), so asyncpg's default reset would only cost a round trip per query."""
 
 
-class PgDatabase:
+class PgDatabase(Reads[Row]):
     """A pool of connections to one PostgreSQL database."""
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
@@ -129,24 +130,6 @@ class PgDatabase:
                 return rows
         except DRIVER_ERRORS as e:
             raise store_error(e) from e
-
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """The first row of a read query, if any.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """The first column of the first row (None when there is no row).
-
-        Raises:
-            StoreError: the database failed.
-        """
-        row = await self.fetch_one(sql, params)
-        return row[0] if row else None
 
 
 async def _migrate(conn: Connection) -> None:

@@ -18,13 +18,14 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import StoreError
+from bot.store.reads import Reads
 from bot.store.sqlite.migrations import MIGRATIONS
 
 Connection = aiosqlite.Connection
 Row = Sequence[Any]
 
 
-class Database:
+class Database(Reads[Row]):
     """One SQLite file: a writer connection (serialized) and a reader connection."""
 
     def __init__(self, writer: Connection, reader: Connection, path: str) -> None:
@@ -97,24 +98,6 @@ class Database:
             return list(await self._r.execute_fetchall(sql, params))
         except (sqlite3.Error, ValueError) as e:
             raise store_error(e) from e
-
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """The first row of a read query, if any.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """The first column of the first row (None when there is no row).
-
-        Raises:
-            StoreError: the database failed.
-        """
-        row = await self.fetch_one(sql, params)
-        return row[0] if row else None
 
 
 async def fetch_all_in(db: Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
