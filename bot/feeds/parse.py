@@ -340,8 +340,7 @@ def _nests_too_deep(body: bytes) -> bool:
     exactly when the answer is yes. ``huge_tree`` lets big CDATA sections through (without
     it a 10 MB section reads as broken and its HTML as nested XML).
     """
-    unclosed = body.count(b"<") - 2 * body.count(b"</") - body.count(b"/>")
-    if unclosed < _MAX_DEPTH:
+    if _unclosed_tags(body) < _MAX_DEPTH:
         return False
     parser = etree.XMLParser(
         recover=True, huge_tree=True, resolve_entities=False, no_network=True, load_dtd=False
@@ -350,6 +349,18 @@ def _nests_too_deep(body: bytes) -> bool:
     with contextlib.suppress(etree.XMLSyntaxError):
         etree.fromstring(body, parser)
     return any("excessive depth" in error.message.lower() for error in parser.error_log)
+
+
+def _unclosed_tags(body: bytes) -> int:
+    """Start tags less end tags and self-closed tags when that is ``_MAX_DEPTH`` or more,
+    else some number under ``_MAX_DEPTH``: each count only lowers the result, so the slower
+    counts are skipped once it is under the limit (``<`` alone settles most feeds)."""
+    bound = body.count(b"<")
+    if bound >= _MAX_DEPTH:
+        bound -= 2 * body.count(b"</")
+    if bound >= _MAX_DEPTH:
+        bound -= body.count(b"/>")
+    return bound
 
 
 def _bounded(body: bytes) -> bytes:
@@ -526,13 +537,18 @@ def _first_date(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> float | No
 def _library_image(raw: Mapping[str, Any]) -> str:
     """The first image among an entry's media (``media:content`` of an image type or
     medium, else a media thumbnail), enclosures and Atom enclosure links."""
-    media = [m for m in _mappings(raw.get("media_content")) if _is_image(m, "medium")]
-    found = [_text_field(m, "url") for m in media]
-    found += [_text_field(m, "thumbnail_url") for m in _mappings(raw.get("media_content"))]
-    found += [_text_field(m, "url") for m in _mappings(raw.get("media_thumbnail"))]
-    found += [_text_field(m, "url") for m in _mappings(raw.get("enclosures")) if _is_image(m)]
-    links = _mappings(raw.get("links"))
-    found += [_text_field(m, "href") for m in links if m.get("rel") == "enclosure" and _is_image(m)]
+    media = _mappings(raw.get("media_content"))
+    found = itertools.chain(
+        (_text_field(m, "url") for m in media if _is_image(m, "medium")),
+        (_text_field(m, "thumbnail_url") for m in media),
+        (_text_field(m, "url") for m in _mappings(raw.get("media_thumbnail"))),
+        (_text_field(m, "url") for m in _mappings(raw.get("enclosures")) if _is_image(m)),
+        (
+            _text_field(m, "href")
+            for m in _mappings(raw.get("links"))
+            if m.get("rel") == "enclosure" and _is_image(m)
+        ),
+    )
     return next((url for url in found if url), "")
 
 
@@ -621,7 +637,7 @@ def _clean_tags(tags: object) -> tuple[str, ...]:
     if not isinstance(tags, list):
         return ()
     strings = [t for t in tags[: MAX_TAGS * 4] if isinstance(t, str)]
-    cleaned = (_clip(_clean_line(html_to_text(t)), TAG_MAX_CHARS) for t in strings)
+    cleaned = (_clip(_one_line(t), TAG_MAX_CHARS) for t in strings)
     return tuple(dict.fromkeys(t for t in cleaned if t))[:MAX_TAGS]
 
 
@@ -643,7 +659,7 @@ def _raw_entry(fields: _Fields, base: str) -> RawEntry:
         body, kind = _body_text(body, kind), _Body.TEXT
         title = _title_from_text(body)
     guid = guid or url or _hash_guid(title, fields.published, body if kind is _Body.TEXT else "")
-    author = _clip(_clean_line(html_to_text(fields.author)), AUTHOR_MAX_CHARS)
+    author = _clip(_one_line(fields.author), AUTHOR_MAX_CHARS)
     image = image_url(fields.image) if fields.image else ""  # absolute http(s) only
     return RawEntry(guid, url, title, fields.published, author, body, kind, fields.tags, image)
 
@@ -702,6 +718,14 @@ def _parse_date(value: str) -> float | None:
 def _clean_line(text: str) -> str:
     """One line: control characters out, whitespace runs as one space."""
     return " ".join(_BAD_CHARS.sub("", text).split())
+
+
+def _one_line(markup: str) -> str:
+    """A short field that may hold HTML (a tag, an author) as one line of plain text; the
+    same as ``_clean_line(html_to_text(markup))``, without its paragraphs when no tag."""
+    if _TAG.search(markup):
+        return _clean_line(html_to_text(markup))
+    return " ".join(_BAD_CHARS.sub("", html.unescape(markup)).split())
 
 
 def _clean_title(raw: str) -> str:
