@@ -19,6 +19,7 @@ BENCHES = {
     "chaos": "bench.chaos",
     "scaling": "bench.scaling",
     "regex": "bench.regex",
+    "html": "bench.html",
 }
 
 

@@ -1,0 +1,150 @@
+"""HTML to text and read_feed's own work on the real corpus (issue 11): the conversion as
+it was (marks set on the tree from Python, then ``tostring(method="text")``) beside the one
+libxslt pass that replaced it, with the count of entries and pages whose text differs; and
+``read_feed`` (structure only) beside fastfeedparser alone on the same bytes."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import fastfeedparser
+from lxml import etree
+
+from bench import Rows, run_table
+from bot.feeds import parse
+from bot.feeds.parse import html_to_text, read_feed
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+ROUNDS = 3
+
+
+# --- the previous conversion, kept to measure against ---------------------------------------
+
+
+def previous_html_to_text(markup: str) -> str:
+    """``html_to_text`` before issue 11's work: the same parse, then the marks set on the
+    tree's texts from Python and the text serialized by lxml."""
+    if not parse._TAG.search(markup):
+        return parse._plain_paragraphs(parse._BAD_CHARS.sub("", parse.html.unescape(markup)))
+    if parse._PARA in markup or parse._BREAK in markup:
+        markup = markup.replace(parse._PARA, "").replace(parse._BREAK, "")
+    root = parse._html_root(markup)
+    if root is None:
+        plain = parse.html.unescape(parse._ANY_TAG.sub(" ", markup))
+        return parse._plain_paragraphs(parse._BAD_CHARS.sub("", plain))
+    _previous_drop_invisible(root, markup)
+    _previous_mark_boundaries(root)
+    flat = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
+    return parse._html_paragraphs(parse._CONTROL_CHARS.sub("", flat))
+
+
+def _previous_drop_invisible(root: Any, markup: str) -> None:
+    present = {element.tag for element in root.iter(*parse._SKIP_TAGS)}
+    if not present:
+        return
+    lowered = markup.lower()
+    closed = {
+        tag for tag in present if 0 < parse._opened(lowered, tag) <= parse._closed(lowered, tag)
+    }
+    if present - closed:
+        etree.strip_tags(root, *(present - closed))
+    if closed:
+        etree.strip_elements(root, *closed, with_tail=False)
+
+
+def _previous_mark_boundaries(root: Any) -> None:
+    for element in root.iter("br"):
+        element.tail = parse._BREAK + (element.tail or "")
+    for element in root.iter(*parse._CELL_TAGS):
+        element.tail = " " + (element.tail or "")
+    for element in root.iter(*parse._BLOCK_TAGS):
+        element.text = parse._PARA + (element.text or "")
+        element.tail = parse._PARA + (element.tail or "")
+
+
+def _previous_unclosed_tags(body: bytes) -> int:
+    return body.count(b"<") - 2 * body.count(b"</") - body.count(b"/>")
+
+
+# --- inputs and timing -------------------------------------------------------------------------
+
+
+def _feeds() -> list[bytes]:
+    return [path.read_bytes() for path in sorted((CORPUS / "feeds").glob("*.xml"))]
+
+
+def _pages() -> list[str]:
+    paths = sorted((CORPUS / "pages").glob("*.html.gz"))
+    return [gzip.decompress(path.read_bytes()).decode("utf-8", "replace") for path in paths]
+
+
+def _html_bodies(feeds: list[bytes]) -> list[str]:
+    """Every entry body that is HTML, as ingest converts it (once per entry)."""
+    raws = [raw for body in feeds for raw in read_feed(body).entries]
+    return [raw.body for raw in raws if raw.body_kind.value == "html"]
+
+
+def _cpu(work: Callable[[], object]) -> float:
+    """Least CPU seconds of a few rounds (steadier than wall time on a shared machine)."""
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.process_time()
+        work()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def _differing(markups: list[str]) -> int:
+    return sum(previous_html_to_text(m) != html_to_text(m) for m in markups)
+
+
+def _ffp(feeds: list[bytes], **options: bool) -> None:
+    for body in feeds:
+        fastfeedparser.parse(body, **options)
+
+
+async def _rows(_: Path) -> Rows:
+    feeds, pages = _feeds(), _pages()
+    bodies = _html_bodies(feeds)
+    tagged = [b for b in bodies if re.search(r"<[a-zA-Z/!?]", b)]
+    old_s = _cpu(lambda: [previous_html_to_text(m) for m in bodies])
+    new_s = _cpu(lambda: [html_to_text(m) for m in bodies])
+    guard_old = _cpu(lambda: [_previous_unclosed_tags(b) for b in feeds])
+    guard_new = _cpu(lambda: [parse._unclosed_tags(b) for b in feeds])
+    bare_s = _cpu(lambda: _ffp(feeds, include_tags=False))
+    same_s = _cpu(lambda: _ffp(feeds, include_tags=True, include_enclosures=True))
+    read_s = _cpu(lambda: [read_feed(b) for b in feeds])
+    per = 1e6 / len(bodies)
+    return [
+        ("corpus", f"{len(feeds)} feeds, {len(bodies)} HTML bodies ({len(tagged)} with tags)"),
+        (f"CPU seconds, least of {ROUNDS}", ""),
+        (
+            "  HTML to text, previous (mark tree + tostring)",
+            f"{old_s:.3f} s, {old_s * per:.0f} µs/entry",
+        ),
+        ("  HTML to text, now (one XSLT pass)", f"{new_s:.3f} s, {new_s * per:.0f} µs/entry"),
+        ("  speed-up", f"{old_s / new_s:.2f}x"),
+        ("bodies whose text differs", f"{_differing(bodies)} of {len(bodies)}"),
+        ("pages whose text differs", f"{_differing(pages)} of {len(pages)}"),
+        ("  nesting guard, previous / now", f"{guard_old:.4f} / {guard_new:.4f} s"),
+        ("  fastfeedparser alone (as bench ingest)", f"{bare_s:.3f} s"),
+        ("  fastfeedparser, read_feed's options", f"{same_s:.3f} s"),
+        ("  read_feed (structure)", f"{read_s:.3f} s"),
+        (
+            "  read_feed / fastfeedparser",
+            f"{read_s / bare_s:.2f}x (same options: {read_s / same_s:.2f}x)",
+        ),
+    ]
+
+
+def main() -> int:
+    """Print the table."""
+    if not (CORPUS / "feeds").is_dir():
+        print(f"html: the corpus is not at {CORPUS}")
+        return 1
+    return run_table("html", _rows)
