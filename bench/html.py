@@ -6,6 +6,7 @@ libxslt pass that replaced it, with the count of entries and pages whose text di
 from __future__ import annotations
 
 import gzip
+import html
 import re
 import time
 from collections.abc import Callable
@@ -30,12 +31,12 @@ def previous_html_to_text(markup: str) -> str:
     """``html_to_text`` before issue 11's work: the same parse, then the marks set on the
     tree's texts from Python and the text serialized by lxml."""
     if not parse._TAG.search(markup):
-        return parse._plain_paragraphs(parse._BAD_CHARS.sub("", parse.html.unescape(markup)))
+        return parse._plain_paragraphs(parse._BAD_CHARS.sub("", html.unescape(markup)))
     if parse._PARA in markup or parse._BREAK in markup:
         markup = markup.replace(parse._PARA, "").replace(parse._BREAK, "")
     root = parse._html_root(markup)
     if root is None:
-        plain = parse.html.unescape(parse._ANY_TAG.sub(" ", markup))
+        plain = html.unescape(parse._ANY_TAG.sub(" ", markup))
         return parse._plain_paragraphs(parse._BAD_CHARS.sub("", plain))
     _previous_drop_invisible(root, markup)
     _previous_mark_boundaries(root)
