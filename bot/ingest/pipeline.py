@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
@@ -101,33 +101,43 @@ class _Prepared:
 
 class _Backlog:
     """Bytes of fetched feed bodies not read yet. A fetch starts only while they are under
-    the limit, so at most the limit plus the bodies of fetches already under way wait."""
+    the limit; fetches that wait start one at a time, in turn, each when the bytes are
+    under it again. So the bodies waiting total at most the limit plus those of fetches
+    already under way when it was reached."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._held = 0
-        self._under = asyncio.Event()
-        self._under.set()
+        self._queue: deque[asyncio.Future[None]] = deque()
 
-    async def room(self) -> None:
-        """Wait until the bodies waiting total under the limit."""
-        await self._under.wait()
-
-    @contextmanager
-    def holding(self, size: int) -> Iterator[None]:
-        """Count a body of ``size`` bytes as waiting while the block runs."""
-        self._change(size)
+    async def admit(self) -> None:
+        """Wait for this fetch's turn to start; end it with ``add`` of its body's size."""
+        if self._held < self._limit and not self._queue:
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
         try:
-            yield
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._wake()  # woken, then cancelled: the next one goes instead
+            raise
         finally:
-            self._change(-size)
+            if turn in self._queue:
+                self._queue.remove(turn)
 
-    def _change(self, size: int) -> None:
+    def add(self, size: int) -> None:
+        """Count ``size`` more bytes waiting (less when negative, once read), and let the
+        next fetch start if they are under the limit."""
         self._held += size
-        if self._held < self._limit:
-            self._under.set()
-        else:
-            self._under.clear()
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._held < self._limit and self._queue:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
 
 
 class _Turn:
@@ -345,16 +355,23 @@ class Ingestor:
     ) -> tuple[FeedUpdate, _Document, list[RawEntry]] | None:
         """Fetch the feed and read its document, or None when it was not modified. The
         body counts in the backlog until it is read, and is dropped on return."""
-        await self._backlog.room()
-        result = await self._fetcher.fetch(_feed_request(feed))
+        await self._backlog.admit()
+        size = 0
+        try:
+            result = await self._fetcher.fetch(_feed_request(feed))
+            size = len(result.body)
+        finally:
+            self._backlog.add(size)
         now = self._clock.now()
         if result.not_modified:
             next_due = rules.feed_next_due(feed, now)
             await self._store.feeds.record_not_modified(feed.id, now, next_due)
             return None
-        with self._backlog.holding(len(result.body)):
+        try:
             await turn.take()
             doc, entries = await self._off_loop(_read_document, result.body, result.url)
+        finally:
+            self._backlog.add(-size)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
