@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -164,40 +164,38 @@ class _Turn:
 class _Saves:
     """What this ingestor saved while feeds were between their first look at the store
     and their save. On a store no other worker writes to, a feed's second look (inside
-    the section) is at this instead of the store; it is forgotten whenever no feed is
-    between the two."""
+    the section) is at this instead of the store. A save is forgotten once every feed that
+    looked before it is done."""
 
     def __init__(self) -> None:
         self._count = 0
-        self._open = 0
-        self._guids: dict[tuple[int, str], int] = {}
-        self._urls: dict[str, int] = {}
+        self._marks: Counter[int] = Counter()  # of the feeds between their two looks
+        self._log: deque[tuple[int, set[str]]] = deque()  # per save: its number and keys
 
     def open(self) -> int:
         """A feed takes its first look: the mark to ask ``saved_since`` with later."""
-        self._open += 1
+        self._marks[self._count] += 1
         return self._count
 
-    def close(self) -> None:
-        """A feed is done (saved or failed)."""
-        self._open -= 1
-        if not self._open:
-            self._guids.clear()
-            self._urls.clear()
+    def close(self, mark: int) -> None:
+        """The feed that opened with ``mark`` is done (saved or failed)."""
+        self._marks[mark] -= 1
+        if not self._marks[mark]:
+            del self._marks[mark]
+        oldest = min(self._marks, default=self._count)
+        while self._log and self._log[0][0] <= oldest:
+            self._log.popleft()
 
     def add(self, feed_id: int, articles: Sequence[NewArticle]) -> None:
         """One save of a feed's articles."""
         self._count += 1
-        for a in articles:
-            self._guids[feed_id, a.guid] = self._count
-            if a.canonical_url:
-                self._urls[a.canonical_url] = self._count
+        if self._marks:
+            self._log.append((self._count, _save_keys(feed_id, articles)))
 
     def saved_since(self, mark: int, feed_id: int, guid: str, url: str) -> bool:
         """Whether a save after ``mark`` stored this GUID of the feed, or this URL."""
-        if self._guids.get((feed_id, guid), 0) > mark:
-            return True
-        return bool(url) and self._urls.get(url, 0) > mark
+        keys = {_guid_key(feed_id, guid), url} - {""}
+        return any(not keys.isdisjoint(saved) for n, saved in self._log if n > mark)
 
 
 class Ingestor:
@@ -344,7 +342,7 @@ class Ingestor:
                     feed, channels, prepared, doc.canonical, update, mark
                 )
             finally:
-                self._saves.close()
+                self._saves.close(mark)
         finally:
             turn.give()
         queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
@@ -549,6 +547,17 @@ def _retry_after(error: FeedError) -> float:
     if isinstance(error, HTTPStatusError) and error.retry_after:
         return error.retry_after
     return 0.0
+
+
+def _guid_key(feed_id: int, guid: str) -> str:
+    """A GUID as a key beside URLs: GUIDs are unique per feed, URLs across feeds."""
+    return f"{feed_id}\n{guid}"
+
+
+def _save_keys(feed_id: int, articles: Sequence[NewArticle]) -> set[str]:
+    """The keys a save stored: each article's GUID key and canonical URL."""
+    keys = {_guid_key(feed_id, a.guid) for a in articles}
+    return keys | {a.canonical_url for a in articles if a.canonical_url}
 
 
 def _feed_request(feed: Feed) -> FetchRequest:
