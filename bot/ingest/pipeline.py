@@ -1,13 +1,21 @@
 """Ingest: fetch due feeds, parse off the loop, find what is new, fill in full text, dedup,
-and store articles with their outbox rows in one transaction."""
+and store articles with their outbox rows in one transaction.
+
+Memory in flight is bounded: a fetch starts only while the fetched bodies waiting for the
+parser total under ``backlog_bytes``; at most ``cpu_concurrency + 1`` feeds are between
+their parse and their save (a feed waiting on teaser pages steps out meanwhile); a feed
+drops its document once read and converts its new entries a chunk at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from typing import ParamSpec, TypeVar
 
 from bot.errors import FeedError, HTTPStatusError, NewsbriefError
@@ -42,6 +50,8 @@ PAGE_MAX_BYTES = 5 * 1024 * 1024
 DEDUP_WINDOW = 7 * 86400.0
 MAX_TITLE = 500
 SECTION = "ingest"  # the exclusive section deciding what is new, across workers
+BACKLOG_BYTES = 4 * 1024 * 1024  # fetched feed bodies waiting for the parser, about at most
+PREPARE_CHUNK = 64  # entries converted to text and fingerprinted at a time
 
 
 class FetchStatus(StrEnum):
@@ -68,6 +78,126 @@ class FeedOutcome:
 ProgressCallback = Callable[[FeedOutcome], None]
 
 
+@dataclass
+class _Prepared:
+    """A feed's new entries with their text, and per GUID their fingerprints and terms."""
+
+    entries: list[FeedEntry] = field(default_factory=list)
+    prints: dict[str, tuple[str, int]] = field(default_factory=dict)
+    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def replace(self, other: _Prepared) -> None:
+        """Take ``other``'s entries: in place of those with the same GUID, else appended."""
+        where = {e.guid: n for n, e in enumerate(self.entries)}
+        for entry in other.entries:
+            n = where.get(entry.guid)
+            if n is None:
+                self.entries.append(entry)
+            else:
+                self.entries[n] = entry
+        self.prints |= other.prints
+        self.terms |= other.terms
+
+
+class _Backlog:
+    """Bytes of fetched feed bodies not read yet. A fetch starts only while they are under
+    the limit; fetches that wait start one at a time, in turn, each when the bytes are
+    under it again. So the bodies waiting total at most the limit plus those of fetches
+    already under way when it was reached."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._held = 0
+        self._queue: deque[asyncio.Future[None]] = deque()
+
+    async def admit(self) -> None:
+        """Wait for this fetch's turn to start; end it with ``add`` of its body's size."""
+        if self._held < self._limit and not self._queue:
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._wake()  # woken, then cancelled: the next one goes instead
+            raise
+        finally:
+            if turn in self._queue:
+                self._queue.remove(turn)
+
+    def add(self, size: int) -> None:
+        """Count ``size`` more bytes waiting (less when negative, once read), and let the
+        next fetch start if they are under the limit."""
+        self._held += size
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._held < self._limit and self._queue:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+
+
+class _Turn:
+    """One feed's hold on a work slot, which it may give up while it waits on the network
+    (and takes back after); giving up a slot not held does nothing."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self._slots = slots
+        self._held = False
+
+    async def take(self) -> None:
+        """Wait for a slot and hold it."""
+        if not self._held:
+            await self._slots.acquire()
+            self._held = True
+
+    def give(self) -> None:
+        """Give the slot back, if held."""
+        if self._held:
+            self._held = False
+            self._slots.release()
+
+
+class _Saves:
+    """What this ingestor saved while feeds were between their first look at the store
+    and their save. On a store no other worker writes to, a feed's second look (inside
+    the section) is at this instead of the store. A save is forgotten once every feed that
+    looked before it is done."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._marks: Counter[int] = Counter()  # of the feeds between their two looks
+        self._log: deque[tuple[int, set[str]]] = deque()  # per save: its number and keys
+
+    def open(self) -> int:
+        """A feed takes its first look: the mark to ask ``saved_since`` with later."""
+        self._marks[self._count] += 1
+        return self._count
+
+    def close(self, mark: int) -> None:
+        """The feed that opened with ``mark`` is done (saved or failed)."""
+        self._marks[mark] -= 1
+        if not self._marks[mark]:
+            del self._marks[mark]
+        oldest = min(self._marks, default=self._count)
+        while self._log and self._log[0][0] <= oldest:
+            self._log.popleft()
+
+    def add(self, feed_id: int, articles: Sequence[NewArticle]) -> None:
+        """One save of a feed's articles."""
+        self._count += 1
+        if self._marks:
+            self._log.append((self._count, _save_keys(feed_id, articles)))
+
+    def saved_since(self, mark: int, feed_id: int, guid: str, url: str) -> bool:
+        """Whether a save after ``mark`` stored this GUID of the feed, or this URL."""
+        keys = {_guid_key(feed_id, guid), url} - {""}
+        return any(not keys.isdisjoint(saved) for n, saved in self._log if n > mark)
+
+
 class Ingestor:
     """Runs ingest passes over the store's feeds."""
 
@@ -80,6 +210,7 @@ class Ingestor:
         feed_concurrency: int = 8,
         page_concurrency: int = 4,
         cpu_concurrency: int = 1,
+        backlog_bytes: int = BACKLOG_BYTES,
         metrics: Metrics | None = None,
         worker: str = "",
     ) -> None:
@@ -94,6 +225,12 @@ class Ingestor:
         # CPU work (parsing, HTML to text, fingerprints, page extraction) holds the GIL:
         # more of it in flight only holds more documents in memory at once.
         self._cpu_slots = asyncio.Semaphore(cpu_concurrency)
+        self._cpu = ThreadPoolExecutor(cpu_concurrency, thread_name_prefix="ingest")
+        # feeds between their parse and their save: one more than the CPU can work on, so
+        # the CPU has the next feed while one waits on the store
+        self._work_slots = asyncio.Semaphore(cpu_concurrency + 1)
+        self._backlog = _Backlog(backlog_bytes)
+        self._saves = _Saves()
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
         self._seen_id = 0  # the highest article id the warm indexes know of
@@ -187,58 +324,106 @@ class Ingestor:
             return await self._failed(feed, str(e), 0.0)
 
     async def _ingest(self, feed: Feed, channels: Sequence[Channel]) -> FeedOutcome:
-        request = FetchRequest(
-            url=feed.url,
-            max_bytes=FEED_MAX_BYTES,
-            trusted=feed.origin != FeedOrigin.CHAT,
-            etag=feed.etag,
-            last_modified=feed.last_modified,
-        )
-        result = await self._fetcher.fetch(request)
+        turn = _Turn(self._work_slots)
+        try:
+            read = await self._read(feed, turn)
+            if read is None:
+                return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
+            update, doc, entries = read
+            mark = self._saves.open()
+            try:
+                # only entries not seen before get their text, fingerprints and terms (one
+                # trip off the loop), and again the few whose page text replaced a teaser;
+                # the list of raw entries shrinks in place, then empties as it is converted
+                entries[:] = await self._fresh(feed, entries, doc.canonical)
+                prepared = await self._off_loop(_prepared, entries)
+                prepared = await self._with_full_text(feed, prepared, turn)
+                routed, ids, duplicates = await self._save(
+                    feed, channels, prepared, doc.canonical, update, mark
+                )
+            finally:
+                self._saves.close(mark)
+        finally:
+            turn.give()
+        queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
+        return FeedOutcome(feed, FetchStatus.OK, doc.count, len(ids), duplicates, queued)
+
+    async def _read(
+        self, feed: Feed, turn: _Turn
+    ) -> tuple[FeedUpdate, _Document, list[RawEntry]] | None:
+        """Fetch the feed and read its document, or None when it was not modified. The
+        body counts in the backlog until it is read, and is dropped on return."""
+        await self._backlog.admit()
+        size = 0
+        try:
+            result = await self._fetcher.fetch(_feed_request(feed))
+            size = len(result.body)
+        finally:
+            self._backlog.add(size)
         now = self._clock.now()
         if result.not_modified:
-            await self._store.feeds.record_not_modified(
-                feed.id, now, rules.feed_next_due(feed, now)
-            )
-            return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
-        parsed = await self._off_loop(read_feed, result.body, result.url)
-        canonical = _canonical(parsed.entries)
-        unseen = await self._fresh(feed, parsed.entries, canonical)
-        # only entries not seen before get their text and fingerprints (CPU work, one trip
-        # off the loop), and again the few whose page text replaced a teaser
-        fresh, prints = await self._off_loop(_prepared, unseen)
-        full = await self._with_full_text(feed, fresh)
-        if full:
-            fresh = [full.get(e.guid, e) for e in fresh]
-            prints |= await self._off_loop(_fingerprints, list(full.values()))
-        terms = await self._off_loop(_story_terms, fresh)
+            next_due = rules.feed_next_due(feed, now)
+            await self._store.feeds.record_not_modified(feed.id, now, next_due)
+            return None
+        try:
+            await turn.take()
+            doc, entries = await self._off_loop(_read_document, result.body, result.url)
+        finally:
+            self._backlog.add(-size)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
             next_due=rules.feed_next_due(feed, now),
             etag=result.etag,
             last_modified=result.last_modified,
-            title=parsed.title or None,
+            title=doc.title or None,
         )
-        # what is new and what duplicates what is decided and saved by one feed at a time
-        # (of every worker sharing the store), so two feeds carrying the same story cannot
-        # both post it
+        return update, doc, entries
+
+    async def _save(
+        self,
+        feed: Feed,
+        channels: Sequence[Channel],
+        prepared: _Prepared,
+        canonical: dict[str, str],
+        update: FeedUpdate,
+        mark: int,
+    ) -> tuple[list[Routed], list[int], int]:
+        """Decide what is new and what duplicates what, and save it: one feed at a time (of
+        every worker sharing the store), so two feeds carrying the same story cannot both
+        post it. Returns what was routed, the new ids and the number of duplicates."""
         async with self._store.locks.exclusive(SECTION):
             await self._catch_up()
-            fresh = await self._fresh(feed, fresh, canonical)
-            routed, duplicates = await self._route(feed, fresh, canonical, channels, now, prints)
-            routed = await self._join_stories(routed, terms)
+            fresh = await self._still_new(feed, prepared.entries, canonical, mark)
+            routed, duplicates = await self._route(
+                feed, fresh, canonical, channels, update.now, prepared.prints
+            )
+            routed = await self._join_stories(routed, prepared.terms)
             ids = await self._store.articles.save_ingest(update, routed)
+            self._saves.add(feed.id, [item.article for item in routed])
             self._seen(ids)
             await self._remember(routed, ids)
-            await self._remember_stories(routed, ids, terms)
-        queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
-        return FeedOutcome(feed, FetchStatus.OK, len(parsed.entries), len(ids), duplicates, queued)
+            await self._remember_stories(routed, ids, prepared.terms)
+        return routed, ids, duplicates
+
+    async def _still_new(
+        self, feed: Feed, entries: Sequence[FeedEntry], canonical: dict[str, str], mark: int
+    ) -> list[FeedEntry]:
+        """The entries still not stored, looked up again inside the section: in the store
+        when other workers share it, else in what this ingestor saved since ``mark``."""
+        if self._store.shared:
+            return await self._fresh(feed, entries, canonical)
+        return [
+            e
+            for e in entries
+            if not self._saves.saved_since(mark, feed.id, e.guid, canonical.get(e.guid, ""))
+        ]
 
     async def _off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run CPU work in a worker thread, at most ``cpu_concurrency`` at a time."""
         async with self._cpu_slots:
-            return await asyncio.to_thread(work, *args, **kwargs)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._cpu, partial(work, *args, **kwargs))
 
     async def _fresh(
         self, feed: Feed, entries: Sequence[rules.Entry], canonical: dict[str, str]
@@ -249,12 +434,22 @@ class Ingestor:
         known_guids, known_urls = await self._store.articles.known(feed.id, guids, urls)
         return rules.new_entries(entries, known_guids, known_urls, canonical)
 
-    async def _with_full_text(self, feed: Feed, fresh: Sequence[FeedEntry]) -> dict[str, FeedEntry]:
-        """Teaser-only entries that will be posted, with their pages' text (concurrently)."""
-        to_post = rules.entries_to_post(feed, fresh)
-        teasers = [e for e in fresh if e.guid in to_post and e.url and entry_is_teaser(e)]
+    async def _with_full_text(self, feed: Feed, prepared: _Prepared, turn: _Turn) -> _Prepared:
+        """Teaser-only entries that will be posted get their pages' text (fetched
+        concurrently, with the work slot given up meanwhile), fingerprints and terms."""
+        to_post = rules.entries_to_post(feed, prepared.entries)
+        teasers = [
+            e for e in prepared.entries if e.guid in to_post and e.url and entry_is_teaser(e)
+        ]
+        if not teasers:
+            return prepared
+        turn.give()  # pages can take their whole timeout: other feeds go on meanwhile
         filled = await asyncio.gather(*(self._full_text(feed, e) for e in teasers))
-        return {e.guid: e for e in filled}
+        await turn.take()
+        changed = [full for full, teaser in zip(filled, teasers, strict=True) if full != teaser]
+        if changed:
+            prepared.replace(await self._off_loop(_prepared_entries, changed))
+        return prepared
 
     async def _route(
         self,
@@ -354,6 +549,48 @@ def _retry_after(error: FeedError) -> float:
     return 0.0
 
 
+def _guid_key(feed_id: int, guid: str) -> str:
+    """A GUID as a key beside URLs: GUIDs are unique per feed, URLs across feeds."""
+    return f"{feed_id}\n{guid}"
+
+
+def _save_keys(feed_id: int, articles: Sequence[NewArticle]) -> set[str]:
+    """The keys a save stored: each article's GUID key and canonical URL."""
+    keys = {_guid_key(feed_id, a.guid) for a in articles}
+    return keys | {a.canonical_url for a in articles if a.canonical_url}
+
+
+def _feed_request(feed: Feed) -> FetchRequest:
+    """The conditional GET of a feed."""
+    return FetchRequest(
+        url=feed.url,
+        max_bytes=FEED_MAX_BYTES,
+        trusted=feed.origin != FeedOrigin.CHAT,
+        etag=feed.etag,
+        last_modified=feed.last_modified,
+    )
+
+
+@dataclass(frozen=True)
+class _Document:
+    """What a feed's document says beside its entries."""
+
+    title: str
+    count: int  # its entries
+    canonical: dict[str, str]  # per GUID, the canonical URL of its link
+
+
+def _read_document(body: bytes, url: str) -> tuple[_Document, list[RawEntry]]:
+    """Read a feed document (in a worker thread): its title, canonical URLs and entries.
+
+    Raises:
+        ParseError: the bytes are not a feed.
+    """
+    parsed = read_feed(body, url)
+    entries = list(parsed.entries)
+    return _Document(parsed.title, len(entries), _canonical(entries)), entries
+
+
 def _canonical(entries: Sequence[RawEntry]) -> dict[str, str]:
     """Per GUID, the canonical URL of its link among the document's links."""
     urls = document_urls([e.url for e in entries])
@@ -369,12 +606,21 @@ def _title(entry: FeedEntry) -> str:
     return (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
 
 
-def _prepared(
-    entries: Sequence[RawEntry],
-) -> tuple[list[FeedEntry], dict[str, tuple[str, int]]]:
-    """The entries with their text, and their fingerprints."""
-    converted = [raw.entry() for raw in entries]
-    return converted, _fingerprints(converted)
+def _prepared(raw: list[RawEntry]) -> _Prepared:
+    """The entries' text, fingerprints and story terms, made a chunk at a time. Consumes
+    ``raw`` (it ends empty): each chunk's markup is dropped once converted, so a big feed
+    never holds all its markup and all its text at once."""
+    prepared = _Prepared()
+    while raw:
+        chunk = [entry.entry() for entry in raw[:PREPARE_CHUNK]]
+        del raw[:PREPARE_CHUNK]
+        prepared.replace(_prepared_entries(chunk))
+    return prepared
+
+
+def _prepared_entries(entries: list[FeedEntry]) -> _Prepared:
+    """Converted entries with their fingerprints and story terms."""
+    return _Prepared(entries, _fingerprints(entries), _story_terms(entries))
 
 
 def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:

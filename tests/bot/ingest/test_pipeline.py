@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email.utils import formatdate
+from typing import Any
 
 import pytest
 
@@ -334,3 +337,194 @@ async def test_workers_sharing_a_store_recognise_each_others_copies(
         await second.close()
     assert counts.duplicates == 1
     assert len(rows) == 2  # the harbour strike once, the bridge closure once
+
+
+def dated_rss(prefix: str, count: int, text: str = "Text") -> str:
+    """An RSS feed of ``count`` dated items, newest first as feeds list them."""
+    items = [
+        (
+            f"<item><guid>{prefix}-{n}</guid><title>{prefix} story {n}</title>"
+            f"<link>https://news.test/{prefix}/{n}</link>"
+            f"<pubDate>{formatdate(1_700_000_000 + n * 3600, usegmt=True)}</pubDate>"
+            f"<description>{text} {n}</description></item>"
+        )
+        for n in reversed(range(count))
+    ]
+    channel = f"<channel><title>T</title>{''.join(items)}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+class _MemoryWeb:
+    """Serves documents from memory and counts the fetches started; a URL in ``held``
+    answers only once its event is set."""
+
+    def __init__(self, docs: dict[str, str]) -> None:
+        self.docs = docs
+        self.started: list[str] = []
+        self.held: dict[str, asyncio.Event] = {}
+        self._fetched = asyncio.Event()
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        self.started.append(request.url)
+        self._fetched.set()
+        if request.url in self.held:
+            await self.held[request.url].wait()
+        return FetchResult(request.url, self.docs[request.url].encode())
+
+    async def until(self, count: int) -> None:
+        """Wait until ``count`` fetches have started."""
+        while len(self.started) < count:
+            self._fetched.clear()
+            await self._fetched.wait()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class _ShutSection:
+    """A store's locks with the ingest section shut to feeds until the test opens it (the
+    pass's own warm-up, the first use, goes through); it counts the feeds waiting at it."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._locks = store.locks
+        self.waiting = 0
+        self._arrived = asyncio.Event()
+        self._opened = asyncio.Event()
+        self._warmed = False
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        if self._warmed and not self._opened.is_set():
+            self.waiting += 1
+            self._arrived.set()
+            await self._opened.wait()
+        self._warmed = True
+        async with self._locks.exclusive(name):
+            yield
+
+    async def until(self, count: int) -> None:
+        """Wait until ``count`` feeds wait at the section."""
+        while self.waiting < count:
+            self._arrived.clear()
+            await self._arrived.wait()
+
+    def open(self) -> None:
+        """Let every feed through, from now on."""
+        self._opened.set()
+
+
+class _WithSection:
+    """A store whose locks are ``section``; everything else is the store's own."""
+
+    def __init__(self, store: SqliteStore, section: _ShutSection) -> None:
+        self._store = store
+        self.locks = section
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+async def _stored_in_order(store: SqliteStore) -> bool:
+    """Whether each feed's articles were stored oldest first."""
+    rows = await store.db.fetch_all("SELECT feed_id, published FROM articles ORDER BY id")
+    by_feed: dict[int, list[float]] = {}
+    for feed_id, published in rows:
+        by_feed.setdefault(feed_id, []).append(published)
+    return all(times == sorted(times) for times in by_feed.values())
+
+
+async def test_fetches_wait_their_turn_while_fetched_feeds_wait_for_the_parser(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """With room for one fetched body and two feeds between parse and save (held at the
+    section), a pass has fetched three of eight feeds, no more; let go, it stores every
+    entry, each feed's oldest first."""
+    docs = {f"https://f{n}.test/rss": dated_rss(f"f{n}", 3) for n in range(8)}
+    for url in docs:
+        await _feed(store, url)
+    web, section = _MemoryWeb(docs), _ShutSection(store)
+    ingestor = Ingestor(_WithSection(store, section), web, clock, backlog_bytes=1)  # type: ignore[arg-type]
+    run = asyncio.create_task(ingestor.run(only_due=False))
+    async with asyncio.timeout(10):
+        await section.until(2)
+        await web.until(3)
+    assert len(web.started) == 3
+    section.open()
+    counts = await run
+    assert (counts.fetched, counts.new_articles, len(web.started)) == (8, 24, 8)
+    assert await _stored_in_order(store)
+
+
+async def test_one_link_in_two_feeds_of_one_pass_is_stored_once(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """Two feeds that both looked at the store before either saved carry the same link:
+    it is stored once, from the feed that saved first; the rest of both feeds is stored."""
+    shared = "<item><guid>{}</guid><title>Same</title><link>https://news.test/same</link></item>"
+    docs = {
+        f"https://{name}.test/rss": dated_rss(name, 2).replace(
+            "<item>", shared.format(name) + "<item>", 1
+        )
+        for name in ("one", "two")
+    }
+    for url in docs:
+        await _feed(store, url)
+    section = _ShutSection(store)
+    ingestor = Ingestor(_WithSection(store, section), _MemoryWeb(docs), clock)  # type: ignore[arg-type]
+    run = asyncio.create_task(ingestor.run(only_due=False))
+    async with asyncio.timeout(10):
+        await section.until(2)
+    section.open()
+    counts = await run
+    urls = await store.db.fetch_all("SELECT canonical_url FROM articles")
+    assert counts.new_articles == 5
+    assert sorted(u for (u,) in urls).count("https://news.test/same") == 1
+
+
+async def test_a_feed_waiting_on_pages_lets_other_feeds_through(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """Two feeds whose posted entries are teasers wait on their pages; meanwhile a third
+    feed is read and stored. Once the pages answer, the teasers get their text."""
+    page = f"<html><body><article><h1>Strike</h1><p>{LONG}</p></article></body></html>"
+    docs = {f"https://t{n}.test/rss": dated_rss(f"t{n}", 1, "Teaser…") for n in range(2)}
+    docs |= {f"https://news.test/t{n}/0": page for n in range(2)}
+    docs["https://plain.test/rss"] = dated_rss("plain", 2)
+    web = _MemoryWeb(docs)
+    pages = asyncio.Event()
+    web.held = {f"https://news.test/t{n}/0": pages for n in range(2)}
+    for n in range(2):
+        await _feed(store, f"https://t{n}.test/rss", backfill=1)
+    await _feed(store, "https://plain.test/rss")
+    done: list[FeedOutcome] = []
+    plain = asyncio.Event()
+
+    def progress(outcome: FeedOutcome) -> None:
+        done.append(outcome)
+        if outcome.feed.url.startswith("https://plain"):
+            plain.set()
+
+    run = asyncio.create_task(Ingestor(store, web, clock).run(only_due=False, progress=progress))
+    async with asyncio.timeout(10):
+        await plain.wait()
+    assert [o.feed.url for o in done] == ["https://plain.test/rss"]
+    pages.set()
+    counts = await run
+    texts = await store.db.fetch_all("SELECT text FROM articles WHERE url LIKE '%/t_/0'")
+    assert counts.new_articles == 4
+    assert [("Sentence 29 of the story" in t) for (t,) in texts] == [True, True]
+
+
+async def test_a_feed_of_many_chunks_is_stored_whole_and_oldest_first(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """A feed whose new entries are converted in several chunks has every entry stored,
+    oldest first, each with its own text and a content hash."""
+    url = "https://big.test/rss"
+    await _feed(store, url)
+    web = _MemoryWeb({url: dated_rss("big", 150)})
+    counts = await Ingestor(store, web, clock).run(only_due=False)
+    rows = await store.db.fetch_all("SELECT guid, text, content_hash FROM articles ORDER BY id")
+    assert counts.new_articles == 150
+    assert [guid for guid, _, _ in rows] == [f"big-{n}" for n in range(150)]
+    assert all(text == f"Text {n}" and digest for n, (_, text, digest) in enumerate(rows))
