@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.root import Runtime, secrets
+from bot.app.resources import secrets
+from bot.app.root import Runtime
 from bot.app.settings import Settings
 from bot.clock import ManualClock
 from bot.feeds.fetch import HttpFetcher
