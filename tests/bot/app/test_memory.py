@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import platform
+import subprocess
+import sys
+
+import pytest
+
 from bot.app.memory import limit_blas_threads
 
 
@@ -17,3 +23,20 @@ def test_blas_threads_default_to_one_unless_the_operator_chose() -> None:
     omp = {"OMP_NUM_THREADS": "2"}
     limit_blas_threads(omp)
     assert omp == {"OMP_NUM_THREADS": "2"}
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt's arena cap is glibc's")
+def test_malloc_arenas_are_capped_on_glibc_without_a_subprocess() -> None:
+    """On glibc the arena cap is applied, and finding ``mallopt`` starts no process
+    (``ldconfig``): the call is made through the symbols the interpreter already has."""
+    probe = (
+        "import subprocess, sys\n"
+        "started = []\n"
+        "sys.addaudithook(lambda e, a: started.append(e) if e == 'subprocess.Popen' else None)\n"
+        "from bot.app.memory import limit_malloc_arenas\n"
+        "print(limit_malloc_arenas(), started)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "True []"
