@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from bot.app.memory import limit_blas_threads, limit_malloc_arenas
-from bot.app.settings import Settings, load_settings
 from bot.errors import NewsbriefError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from bot.app.actions import Summarized
+    from bot.app.settings import Settings
     from bot.chat.topics import Cited, TopicAnswer
     from bot.types import Post, Skip, Story, StoryUpdate
 
@@ -78,6 +78,8 @@ class RoleChoice(StrEnum):
 
 
 def _setup(verbose: bool = False) -> Settings:
+    from bot.app.settings import load_settings  # pydantic: not for --help
+
     settings: Settings = _or_exit(load_settings)
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(
