@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from bot.app.memory import limit_blas_threads, limit_malloc_arenas
+from bot.app.memory import (
+    collect_after_start_up,
+    limit_blas_threads,
+    limit_malloc_arenas,
+    start_collecting,
+)
 from bot.errors import NewsbriefError
 
 if TYPE_CHECKING:
@@ -113,6 +118,7 @@ def _or_exit(func: Any, *args: Any) -> Any:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
+    start_collecting()
     result: T = _or_exit(asyncio.run, coro)
     return result
 
@@ -464,6 +470,7 @@ def discord_sync() -> None:
 def main() -> None:
     """Console-script entry point: every error is one line on stderr and a non-zero exit
     (2 for a malformed command line, 130 when interrupted)."""
+    collect_after_start_up()
     limit_malloc_arenas()
     limit_blas_threads()
     skip_httpx_cli()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 from collections.abc import MutableMapping
 
@@ -43,3 +44,20 @@ def limit_blas_threads(environ: MutableMapping[str, str] = os.environ) -> None:
     """
     if "OMP_NUM_THREADS" not in environ:  # OpenBLAS reads that one too: a choice as well
         environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def collect_after_start_up() -> None:
+    """Let the garbage collector rest while newsbrief starts (see :func:`start_collecting`).
+
+    Loading modules makes hundreds of thousands of objects that live as long as the
+    process, and the collector, run every 700 allocations, kept walking them: about 45 ms
+    of the 0.34 s of CPU that ``newsbrief ingest`` took with no feeds.
+    """
+    gc.disable()
+
+
+def start_collecting() -> None:
+    """Collect garbage again, once the command has started, leaving what start-up made
+    (modules, classes, functions) out of every later collection (``gc.freeze``)."""
+    gc.freeze()
+    gc.enable()

@@ -40,3 +40,20 @@ def test_malloc_arenas_are_capped_on_glibc_without_a_subprocess() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "True []"
+
+
+def test_start_up_runs_without_the_collector_then_freezes_what_it_made() -> None:
+    """The collector rests while modules load; when the command starts it collects again,
+    with the objects start-up made frozen out of its walks."""
+    probe = (
+        "import gc\n"
+        "from bot.app.memory import collect_after_start_up, start_collecting\n"
+        "collect_after_start_up()\n"
+        "resting = not gc.isenabled()\n"
+        "start_collecting()\n"
+        "print(resting, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "True", "True"]
