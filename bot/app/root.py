@@ -3,8 +3,9 @@
 ``Runtime.build`` reads the config once and builds everything in one pass: the secret
 filter, the store, the fetcher, the summarizer, polls, the chat service, ingest and its
 scheduler, the dispatcher, the poll closer and (when serving) the chat adapters from the
-platform registry, under one clock. ``newsbrief run``, ``run --once``, every one-shot CLI
-action, ``discord sync`` and the end-to-end tests all use it.
+platform registry, under one clock. ``newsbrief run``, ``run --once``, ``preview``,
+``discord sync`` and the end-to-end tests use it; the other one-shot commands build only
+the part they use on the same resources (:mod:`bot.app.tools`).
 
 Start order: store, fetcher, summarizer, adapters (connected and ready), then the loops.
 Shutdown is the reverse: the scheduler and poll closer stop, the dispatcher finishes the
