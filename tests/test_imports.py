@@ -159,8 +159,8 @@ def test_ingest_builds_only_the_ingest_path(tmp_path: Path) -> None:
     has a filter pattern)."""
     loaded = _modules_loaded_by("ingest", "--json", tmp=tmp_path)
     assert "bot.ingest.pipeline" in loaded
-    never = (*ONE_SHOT_NEVER, "bot.chat.service", "bot.polls", "summarizer.extractive", "rich")
-    never += ("pydantic_settings", "re2")
+    never = (*ONE_SHOT_NEVER, "bot.chat", "bot.digests", "bot.polls", "summarizer.extractive")
+    never += ("rich", "pydantic_settings", "re2")
     assert sorted(n for n in loaded if _within(n, never)) == []
 
 
