@@ -473,7 +473,7 @@ def main() -> None:
     collect_after_start_up()
     limit_malloc_arenas()
     limit_blas_threads()
-    skip_httpx_cli()
+    _skip_httpx_cli()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as e:
@@ -486,7 +486,7 @@ def main() -> None:
     _leave(code if isinstance(code, int) else 0)
 
 
-def skip_httpx_cli() -> None:
+def _skip_httpx_cli() -> None:
     """Keep httpx from importing its own command-line client, which newsbrief never runs.
 
     httpx's package imports ``httpx._main`` whenever click, rich and pygments are installed
