@@ -104,6 +104,11 @@ def test_adapters_use_the_core_not_the_app() -> None:
 
 def _loaded_by(*args: str, tmp: Path) -> set[str]:
     """Top-level modules a ``newsbrief`` command imports, from ``python -X importtime``."""
+    return {name.split(".")[0] for name in _modules_loaded_by(*args, tmp=tmp)}
+
+
+def _modules_loaded_by(*args: str, tmp: Path) -> set[str]:
+    """Every module a ``newsbrief`` command imports, from ``python -X importtime``."""
     (tmp / "newsbrief.toml").write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))}
     env.update(NEWSBRIEF_DB=str(tmp / "nb.db"), NEWSBRIEF_CONFIG=str(tmp / "newsbrief.toml"))
@@ -117,7 +122,7 @@ def _loaded_by(*args: str, tmp: Path) -> set[str]:
         check=False,  # summary exits 1 when nothing matches; the imports are what counts
     )
     lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
-    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+    return {line.rsplit("|", 1)[1].strip() for line in lines}
 
 
 @pytest.mark.parametrize("args", [("ingest", "--json"), ("summary", "tram", "--json")])
@@ -130,6 +135,50 @@ def test_ingest_and_summary_load_no_chat_library(args: tuple[str, ...], tmp_path
     unwanted = {"telegram", "discord", "openai", "matplotlib", "trafilatura", "feedparser"}
     unwanted |= {"aiohttp", "prometheus_client"}
     assert loaded & unwanted == set()
+
+
+ONE_SHOT_NEVER = (
+    "adapters",  # no platform is configured, and the console prints nothing here
+    "bot.delivery",
+    "bot.digests.compose",
+    "bot.digests.scheduler",
+    "bot.polls.closer",
+    "bot.app.root",
+    "bot.app.supervisor",
+    "bot.app.observe",
+    "bot.app.runner",
+    "click",  # httpx's own command-line client, which newsbrief never runs
+    "pygments",
+)
+
+
+def test_ingest_builds_only_the_ingest_path(tmp_path: Path) -> None:
+    """``newsbrief ingest --json`` imports neither the chat service, polls, digests,
+    delivery, the supervisor, the full composition root, any adapter, a summarizer, rich
+    (it prints no log line, table or progress bar), pydantic-settings, nor RE2 (no channel
+    has a filter pattern)."""
+    loaded = _modules_loaded_by("ingest", "--json", tmp=tmp_path)
+    assert "bot.ingest.pipeline" in loaded
+    never = (*ONE_SHOT_NEVER, "bot.chat", "bot.digests", "bot.polls", "summarizer.extractive")
+    never += ("rich", "pydantic_settings", "re2")
+    assert sorted(n for n in loaded if _within(n, never)) == []
+
+
+def test_summary_builds_the_chat_service_without_delivery(tmp_path: Path) -> None:
+    """``newsbrief summary --json`` builds the chat service and a summarizer, but not the
+    dispatcher, the poll closer, digests' scheduler, the supervisor or any adapter."""
+    loaded = _modules_loaded_by("summary", "tram", "--json", tmp=tmp_path)
+    assert "bot.chat.service" in loaded
+    assert sorted(n for n in loaded if _within(n, ONE_SHOT_NEVER)) == []
+
+
+def test_help_loads_neither_the_core_nor_the_settings(tmp_path: Path) -> None:
+    """``newsbrief --help`` imports no store, fetcher, feed parser, ingest module, nor
+    the settings (pydantic): the help comes from the command line's own definitions."""
+    loaded = _modules_loaded_by("--help", tmp=tmp_path)
+    assert "bot.app.cli" in loaded
+    never = ("aiosqlite", "httpx", "fastfeedparser", "bot.ingest", "bot.store", "pydantic")
+    assert sorted(n for n in loaded if _within(n, never)) == []
 
 
 def test_the_cli_loads_numpy_only_after_its_thread_settings() -> None:

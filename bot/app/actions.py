@@ -1,30 +1,31 @@
-"""What the one-shot CLI commands do, each on the same composition root as ``run``."""
+"""What the one-shot CLI commands do, each on the one-shot composition root
+(:mod:`bot.app.tools`: the parts of ``run``'s root it uses, built the same way)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.progress import Progress
+from typing import TYPE_CHECKING
 
 from bot.app.config import parse_duration, resolve_feed_url
-from bot.app.root import Runtime
 from bot.app.settings import Settings
-from bot.chat.topics import TopicAnswer
+from bot.app.tools import Tools
 from bot.errors import FeedError, NotFound, UserInputError
-from bot.feeds.extract import extract_article, split_plain_text
 from bot.feeds.netguard import is_web_url
-from bot.feeds.opml import OpmlFeed, parse_opml, render_opml
-from bot.ingest.pipeline import FeedOutcome
-from bot.ports import CommandRegistry, FetchRequest
-from bot.store import open_store
+from bot.ports import FetchRequest
 from bot.store.ports import Store
-from bot.store.tables import TABLES, Table
 from bot.types import Feed, FeedOrigin, IngestCounts, Story
-from summarizer.base import Document
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from bot.chat.topics import TopicAnswer
+    from bot.ingest.pipeline import FeedOutcome
+    from bot.store.tables import Table
+    from summarizer.base import Document
 
 PAGE_MAX_BYTES = 5 * 1024 * 1024
 CLI_FEED_EVERY = 15 * 60.0
@@ -43,63 +44,65 @@ class Summarized:
     error: str = ""
 
 
-@asynccontextmanager
-async def tool(settings: Settings) -> AsyncIterator[Runtime]:
-    """The runtime of a one-shot command: no chat adapter, no outbox recovery."""
-    async with Runtime.build(settings, serving=False) as runtime:
-        yield runtime
+def tool(settings: Settings) -> AbstractAsyncContextManager[Tools]:
+    """What a one-shot command runs on: no chat adapter, no outbox recovery."""
+    return Tools.open(settings)
 
 
-async def ingest_once(settings: Settings, progress: Progress) -> IngestCounts:
-    """One pass over every active feed, with a progress bar."""
-    async with tool(settings) as runtime:
-        total = len(await runtime.store.feeds.active())
-        task = progress.add_task("ingesting", total=total)
+async def ingest_once(settings: Settings, progress: Progress | None = None) -> IngestCounts:
+    """One pass over every active feed, with a progress bar when one is given."""
+    async with tool(settings) as tools:
+        if progress is None:
+            return await tools.ingest()
+        task = progress.add_task("ingesting", total=len(await tools.store.feeds.active()))
 
         def advance(outcome: FeedOutcome) -> None:
             progress.update(task, advance=1, description=outcome.feed.label[:40])
 
-        return await runtime.ingest(progress=advance)
+        return await tools.ingest(progress=advance)
 
 
 async def topic_summary(settings: Settings, topic: str, days: float) -> TopicAnswer:
     """The ``/summary`` answer for the CLI."""
-    async with tool(settings) as runtime:
-        return await runtime.service.topic(topic, days)
+    async with tool(settings) as tools:
+        return await tools.service().topic(topic, days)
 
 
 async def list_stories(settings: Settings, days: float) -> list[Story]:
     """Stories with an article published in the last ``days`` days, latest first."""
-    async with tool(settings) as runtime:
-        since = runtime.clock.now() - days * 86400.0
-        return await runtime.store.articles.stories_since(since, MAX_STORIES_LISTED)
+    async with tool(settings) as tools:
+        since = tools.clock.now() - days * 86400.0
+        return await tools.store.articles.stories_since(since, MAX_STORIES_LISTED)
 
 
 async def summarize_sources(settings: Settings, sources: list[str]) -> list[Summarized]:
     """Summarize each URL / .html / .txt; a failure is reported per source, never fatal."""
-    async with tool(settings) as runtime:
-        return [await _summarize_one(runtime, source) for source in sources]
+    async with tool(settings) as tools:
+        return [await _summarize_one(tools, source) for source in sources]
 
 
-async def _summarize_one(runtime: Runtime, source: str) -> Summarized:
+async def _summarize_one(tools: Tools, source: str) -> Summarized:
     try:
-        doc = await _load_document(runtime, source)
+        doc = await _load_document(tools, source)
     except (FeedError, UserInputError) as e:
         return Summarized(source, error=str(e))
-    summary = await runtime.summarizer.summarize(doc)
+    summary = await tools.summarizer().summarize(doc)
     if not summary.text.strip():
         return Summarized(source, error="no sentences to summarize in it")
     return Summarized(source, doc.title, summary.text, summary.sentences, summary.method)
 
 
-async def _load_document(runtime: Runtime, source: str) -> Document:
+async def _load_document(tools: Tools, source: str) -> Document:
+    from bot.feeds.extract import extract_article, split_plain_text
+    from summarizer.base import Document
+
     if source.lower().endswith(".txt") and "://" not in source:
         text = await read_text_file(Path(source), "text file")
         article = split_plain_text(text)
         if not article.text.strip():
             raise UserInputError("the file has no text to summarize")
         return Document(title=article.title, text=article.text, url=source)
-    result = await runtime.fetcher.fetch(
+    result = await tools.fetcher.fetch(
         FetchRequest(url=source, max_bytes=PAGE_MAX_BYTES, trusted=True)
     )
     page = await asyncio.to_thread(extract_article, result.body, result.url)
@@ -118,21 +121,21 @@ async def add_feed(settings: Settings, url: str, name: str, every: str, backfill
         seconds = parse_duration(every)
     except ValueError as e:
         raise UserInputError(str(e)) from e
-    async with tool(settings) as runtime:
-        return await runtime.store.feeds.upsert(
+    async with tool(settings) as tools:
+        return await tools.store.feeds.upsert(
             resolve_feed_url(url, Path.cwd()),
             name=name,
             origin=FeedOrigin.CLI,
             every=max(seconds, 10.0),
             backfill=backfill,
-            now=runtime.clock.now(),
+            now=tools.clock.now(),
         )
 
 
 async def list_feeds(settings: Settings) -> list[Feed]:
     """Every feed with its state."""
-    async with tool(settings) as runtime:
-        return await runtime.store.feeds.all()
+    async with tool(settings) as tools:
+        return await tools.store.feeds.all()
 
 
 async def remove_feed(settings: Settings, wanted: str) -> Feed:
@@ -141,10 +144,10 @@ async def remove_feed(settings: Settings, wanted: str) -> Feed:
     Raises:
         NotFound: no active feed is called that.
     """
-    async with tool(settings) as runtime:
-        for feed in await runtime.store.feeds.active():
+    async with tool(settings) as tools:
+        for feed in await tools.store.feeds.active():
             if wanted in (str(feed.id), feed.url, feed.name):
-                await runtime.store.feeds.remove(feed.id)
+                await tools.store.feeds.remove(feed.id)
                 return feed
     raise NotFound(f"no active feed {wanted!r} (see: newsbrief feeds list)")
 
@@ -179,26 +182,30 @@ async def import_opml(settings: Settings, path: Path) -> Imported:
     Raises:
         UserInputError: the file cannot be read or is not OPML.
     """
+    from bot.feeds.opml import parse_opml
+
     listed = parse_opml(await read_text_file(path, "OPML file"))
     accepted = [item for item in listed if is_web_url(item.url)]
     refused = tuple(item.url for item in listed if not is_web_url(item.url))
-    async with tool(settings) as runtime:
+    async with tool(settings) as tools:
         for item in accepted:
-            await runtime.store.feeds.upsert(
+            await tools.store.feeds.upsert(
                 item.url,
                 name="",
                 origin=FeedOrigin.CLI,
                 every=CLI_FEED_EVERY,
                 backfill=0,
-                now=runtime.clock.now(),
+                now=tools.clock.now(),
             )
     return Imported(len(accepted), refused)
 
 
 async def export_opml(settings: Settings) -> str:
     """The active http(s) feeds as OPML (local files are this machine's, not shareable)."""
-    async with tool(settings) as runtime:
-        feeds = await runtime.store.feeds.active()
+    from bot.feeds.opml import OpmlFeed, render_opml
+
+    async with tool(settings) as tools:
+        feeds = await tools.store.feeds.active()
     return render_opml([OpmlFeed(f.url, f.name or f.title) for f in feeds if is_web_url(f.url)])
 
 
@@ -208,9 +215,13 @@ async def sync_discord_commands(settings: Settings) -> int:
     Raises:
         UserInputError: no Discord token is set.
     """
+    from bot.app.root import Runtime
+    from bot.ports import CommandRegistry
+
     if not settings.discord_bot_token:
         raise UserInputError("DISCORD_BOT_TOKEN is not set")
-    async with tool(settings) as runtime, runtime.chat_adapter("discord") as adapter:
+    built = Runtime.build(settings, serving=False)
+    async with built as runtime, runtime.chat_adapter("discord") as adapter:
         if not isinstance(adapter, CommandRegistry):
             raise UserInputError("this Discord adapter cannot sync commands")
         return await adapter.sync_commands()
@@ -230,6 +241,8 @@ async def copy_database(
             not given.
         StoreError: either database failed.
     """
+    from bot.store import open_store
+
     if source == target:
         raise UserInputError("the source and the target are the same database")
     src = await open_store(source)
@@ -244,6 +257,8 @@ async def copy_database(
 
 
 async def _copy_tables(src: Store, dst: Store, force: bool, progress: Progress) -> dict[str, int]:
+    from bot.store.tables import TABLES
+
     if not force and any([await dst.tables.count(t) for t in TABLES]):
         raise UserInputError(
             "the target already holds data; pass --force to copy into it anyway "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -18,21 +19,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
-from bot.app.memory import limit_blas_threads, limit_malloc_arenas
-from bot.app.settings import Settings, load_settings
+from bot.app.memory import (
+    collect_after_start_up,
+    limit_blas_threads,
+    limit_malloc_arenas,
+    start_collecting,
+)
 from bot.errors import NewsbriefError
-from bot.types import Post, Skip, StoryUpdate
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bot.app.actions import Summarized
+    from bot.app.settings import Settings
     from bot.chat.topics import Cited, TopicAnswer
-    from bot.types import Story
+    from bot.types import Post, Skip, Story, StoryUpdate
 
 T = TypeVar("T")
 
@@ -44,7 +46,31 @@ app = typer.Typer(
 )
 feeds_app = typer.Typer(help="Manage feeds (also OPML import/export).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
-err = Console(stderr=True)
+
+
+@functools.cache
+def _err() -> Console:
+    """Rich's console on stderr, for logs, errors and progress; rich loads with it, so a
+    command that prints none of these (``ingest --json``) never imports rich."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+class _RichLog(logging.Handler):
+    """Rich's log handler on stderr, made at the first record this process logs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rich: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._rich is None:
+            from rich.logging import RichHandler
+
+            self._rich = RichHandler(console=_err(), show_path=False, rich_tracebacks=False)
+            self._rich.setFormatter(self.formatter)
+        self._rich.emit(record)
 
 
 class RoleChoice(StrEnum):
@@ -57,12 +83,14 @@ class RoleChoice(StrEnum):
 
 
 def _setup(verbose: bool = False) -> Settings:
+    from bot.app.settings import load_settings  # pydantic: not for --help
+
     settings: Settings = _or_exit(load_settings)
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(
         level=level,
         format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+        handlers=[_RichLog()],
         force=True,
     )
     # httpx logs every request URL at INFO; URLs can carry bot tokens
@@ -74,9 +102,11 @@ def _setup(verbose: bool = False) -> Settings:
 def print_error(message: str, *, label: str = "error") -> None:
     """One line on stderr, ``label: message``; the message is shown as written (never
     read as markup) with its line breaks folded."""
+    from rich.text import Text
+
     line = Text(f"{label}:", style="red")
     line.append(" " + " ".join(message.split()))
-    err.print(line, highlight=False, soft_wrap=True)
+    _err().print(line, highlight=False, soft_wrap=True)
 
 
 def _or_exit(func: Any, *args: Any) -> Any:
@@ -88,6 +118,7 @@ def _or_exit(func: Any, *args: Any) -> Any:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
+    start_collecting()
     result: T = _or_exit(asyncio.run, coro)
     return result
 
@@ -133,14 +164,28 @@ def ingest(
     from bot.app.actions import ingest_once
 
     settings = _setup()
-    show = sys.stderr.isatty() and not as_json
-    with Progress(console=err, disable=not show, transient=True) as progress:
-        counts = _run(ingest_once(settings, progress))
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import Progress
+
+        with Progress(console=_err(), transient=True) as progress:
+            counts = _run(ingest_once(settings, progress))
+    else:
+        counts = _run(ingest_once(settings))
     if as_json:
         typer.echo(json.dumps(counts.__dict__))
         return
-    table = Table("feeds", "fetched", "unchanged", "failed", "entries", "new", "dupes", "queued")
-    table.add_row(*(str(v) for v in counts.__dict__.values()))
+    columns = ("feeds", "fetched", "unchanged", "failed", "entries", "new", "dupes", "queued")
+    _print_table(columns, [[str(v) for v in counts.__dict__.values()]])
+
+
+def _print_table(columns: tuple[str, ...], rows: list[list[str]]) -> None:
+    """A table on stdout, drawn by rich (loaded here: only tables need it on stdout)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*row)
     Console().print(table)
 
 
@@ -271,6 +316,7 @@ def preview(
     """Print exactly what a channel would get for an article (default: the latest it
     takes), as its platform is sent it; nothing is sent."""
     from bot.app.preview import preview as make_preview
+    from bot.types import Post
 
     if article is not None and url is not None:
         print_error("give --article or --url, not both")
@@ -290,6 +336,8 @@ def preview(
 
 
 def _preview_kind(message: Post | StoryUpdate | Skip) -> str:
+    from bot.types import Post, Skip
+
     if isinstance(message, Skip):
         return f"skipped: {message.reason}"
     return "post" if isinstance(message, Post) else "story update (in reply to its post)"
@@ -330,17 +378,12 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table("id", "name", "url", "origin", "state")
+    table: list[list[str]] = []
     for f in feeds:
         state = "paused" if f.paused else ("failing" if f.failures else "ok")
-        table.add_row(
-            str(f.id),
-            f.label,
-            f.url,
-            f.origin.value,
-            f"{state}: {f.last_error}" if f.last_error else state,
-        )
-    Console().print(table)
+        status = f"{state}: {f.last_error}" if f.last_error else state
+        table.append([str(f.id), f.label, f.url, f.origin.value, status])
+    _print_table(("id", "name", "url", "origin", "state"), table)
 
 
 @feeds_app.command("remove")
@@ -400,10 +443,12 @@ def db_copy(
 ) -> None:
     """Move an install between SQLite and PostgreSQL: every feed, article, summary, channel,
     outbox row and poll, nothing lost. Stop the bot first."""
+    from rich.progress import Progress
+
     from bot.app.actions import copy_database
 
     _setup()
-    with Progress(console=err, disable=not sys.stderr.isatty(), transient=True) as progress:
+    with Progress(console=_err(), disable=not sys.stderr.isatty(), transient=True) as progress:
         copied = _run(copy_database(source, target, force=force, progress=progress))
     total = sum(copied.values())
     typer.echo(f"copied {total} row(s): " + ", ".join(f"{n} {t}" for t, n in copied.items()))
@@ -425,8 +470,10 @@ def discord_sync() -> None:
 def main() -> None:
     """Console-script entry point: every error is one line on stderr and a non-zero exit
     (2 for a malformed command line, 130 when interrupted)."""
+    collect_after_start_up()
     limit_malloc_arenas()
     limit_blas_threads()
+    _skip_httpx_cli()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as e:
@@ -437,6 +484,19 @@ def main() -> None:
         print_error("interrupted")
         _leave(130)
     _leave(code if isinstance(code, int) else 0)
+
+
+def _skip_httpx_cli() -> None:
+    """Keep httpx from importing its own command-line client, which newsbrief never runs.
+
+    httpx's package imports ``httpx._main`` whenever click, rich and pygments are installed
+    (they are: typer, rich and nltk bring them), which loaded 83 modules into every command
+    that fetches: about 4 MiB and a quarter of ``ingest``'s imports besides the fetcher.
+    A ``None`` in ``sys.modules`` makes that import fail as if they were missing, the case
+    httpx handles (its ``httpx.main`` then only says the CLI is unavailable).
+    """
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def _leave(code: int) -> NoReturn:

@@ -12,8 +12,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from bot import i18n
 from bot.app.platforms import check_chat
-from bot.chat.template import check_template
-from bot.digests.rules import check_zone, parse_schedule
 from bot.errors import BlockedURL, ConfigError, UserInputError
 from bot.feeds.netguard import operator_feed_location
 from bot.ingest.filters import check_patterns
@@ -102,6 +100,8 @@ class ChannelConfig(BaseModel):
     @field_validator("template")
     @classmethod
     def _template(cls, value: str | None) -> str | None:
+        from bot.chat.template import check_template  # with the first template given
+
         if value is not None:
             try:
                 check_template(value)
@@ -112,6 +112,8 @@ class ChannelConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
+        from bot.digests.rules import check_zone  # with the first digest set
+
         try:
             return check_zone(value.strip()) if value.strip() else ""
         except ConfigError as e:
@@ -128,6 +130,8 @@ class ChannelConfig(BaseModel):
     @field_validator("digest")
     @classmethod
     def _schedule(cls, value: list[str]) -> list[str]:
+        from bot.digests.rules import parse_schedule
+
         try:
             parse_schedule(value)
         except ConfigError as e:

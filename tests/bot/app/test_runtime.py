@@ -1,5 +1,5 @@
 """The composition root in process: serving until stopped, the console session, and the
-one-shot tools, each built by Runtime.build as the CLI builds them."""
+one-shot roots, each built as the CLI builds them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.root import Runtime, secrets
+from bot.app.resources import secrets
+from bot.app.root import Runtime
 from bot.app.settings import Settings
+from bot.app.tools import Tools
 from bot.clock import ManualClock
 from bot.feeds.fetch import HttpFetcher
 from bot.types import OutboxState
@@ -108,3 +110,19 @@ def test_the_database_password_is_a_secret_the_log_filter_knows() -> None:
     assert "hunter2secret" not in secrets(Settings(NEWSBRIEF_DB="./hunter2secret.db"))
     query = "postgresql://newsbrief@db.example.org/newsbrief?password=s3cr%40t&sslmode=require"
     assert {"s3cr%40t", "s3cr@t"} <= set(secrets(Settings(NEWSBRIEF_DB=query)))
+
+
+async def test_the_one_shot_root_ingests_and_answers_like_the_full_one(
+    settings: Settings, fetcher: HttpFetcher
+) -> None:
+    """``Tools`` (what ``ingest`` and ``summary`` build) stores and queues the feed's
+    articles as ``Runtime.ingest`` does, takes over no row in flight, and answers a topic
+    from them with the summarizer it makes on demand."""
+    async with Tools.open(settings, clock=ManualClock(), fetcher=fetcher) as tools:
+        counts = await tools.ingest()
+        answer = await tools.service().topic("night buses", days=3650)
+        rows = await tools.store.outbox.rows()
+    assert (counts.new_articles, counts.queued_posts) == (2, 2)
+    assert [r.state for r in rows] == [OutboxState.PENDING] * 2
+    assert "buses" in answer.summary.lower()
+    assert answer.method == "extractive"
