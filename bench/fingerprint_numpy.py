@@ -1,4 +1,9 @@
-"""Fingerprints of article text: an exact content hash and a near-duplicate simhash.
+"""The numpy implementation of ``bot/ingest/fingerprint.py`` (newsbrief up to issue 11), kept
+unchanged as the baseline: ``python -m bench fingerprints`` measures it beside the standard
+library one and counts that both give the same values; the tests compare them on generated
+texts. numpy is a dev dependency for this only.
+
+Fingerprints of article text: an exact content hash and a near-duplicate simhash.
 
 - ``content_hash(title, text)``: sha256 of the normalized words; equal for copies that
   differ only in case, punctuation or spacing. Also the summary cache key.
