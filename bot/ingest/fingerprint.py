@@ -115,8 +115,10 @@ def content_hash(title: str, text: str) -> str:
 def simhashes(texts: Sequence[str]) -> list[int]:
     """64-bit simhash of each article body; ``NO_FINGERPRINT`` (0) for short texts.
 
-    The value depends only on the text (the same in every process and on every machine).
-    Pass bodies only: headlines differ between outlets.
+    The value depends only on the text (the same in every process and on every machine),
+    with one exception kept for stored values: a last sentence that is only a label
+    ("... Photo:") counts as boilerplate unless the text ends its batch of 64 (no text
+    follows its colon). Pass bodies only: headlines differ between outlets.
     """
     return _simhashes_of([_lowered(text[:FINGERPRINT_CHARS]) for text in texts])
 
