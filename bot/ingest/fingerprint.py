@@ -17,11 +17,11 @@ How a batch is computed with no Python work per word, in the standard library on
 values are the ones numpy computed before, bit for bit; ``bench/fingerprint_numpy.py``):
 one RE2 scan of the batch finds the few texts that may hold boilerplate, which take the
 exact sentence-by-sentence path (``_exact_words``); the others are split straight into
-paragraphs. The words of the batch are packed into one big integer, 128 bits a word, and
-every word and shingle hash is computed at once with integer arithmetic on it: a 64-bit
-value times a 64-bit constant never carries into the next field, and masking each field to
-64 bits keeps the arithmetic modulo 2**64. The vote counts each bit with ``int.bit_count``
-over one byte of every shingle.
+paragraphs. The words of the batch are packed (``struct``, 16 bytes each) into one big
+integer, 128 bits a word, and every word and shingle hash is computed at once with integer
+arithmetic on it: a 64-bit value times a 64-bit constant never carries into the next field,
+and masking each field to 64 bits keeps the arithmetic modulo 2**64. The vote counts each
+bit with ``int.bit_count`` over one byte of every shingle.
 
 Only the first ``FINGERPRINT_CHARS`` characters of a text count: they hold the story's
 opening, which copies share, and the cost stays bounded for 100,000-character posts.
@@ -291,31 +291,24 @@ def _mix(z: int, mask: int) -> int:
     return z ^ (z >> 31)
 
 
-def _word_hashes(words: list[bytes]) -> bytes:
-    """The hash of each word (its first 16 bytes), 16 bytes a word (the last 8 zero).
-
-    News repeats its words (a batch has about 7 words for each distinct one): each distinct
-    word is hashed once, with the others of its batch.
-    """
-    distinct = list(dict.fromkeys(words))
-    padded = distinct + [b""] * (-len(distinct) % 256)
+def _word_hashes(words: list[bytes]) -> tuple[int, int]:
+    """The hash of each word (of its first 16 bytes), one per 128-bit field, and the mask
+    of those fields (a few more than words: the last fields hash padding)."""
+    padded = words + [b""] * (-len(words) % 256)
     packed = b"".join([_PACK.pack(*padded[i : i + 256]) for i in range(0, len(padded), 256)])
     heads = int.from_bytes(packed, "little")
     mask = _fields(len(padded), _MASK64)
     high = _mix((heads >> 64) & mask ^ _fields(len(padded), _SEED), mask) & mask
-    hashes = (_mix(heads & mask ^ high, mask) & mask).to_bytes(16 * len(padded), "little")
-    fields = [hashes[i : i + 16] for i in range(0, 16 * len(distinct), 16)]
-    return b"".join(map(dict(zip(distinct, fields, strict=True)).__getitem__, words))
+    return _mix(heads & mask ^ high, mask) & mask, mask
 
 
 def _shingles(words: list[bytes]) -> bytes:
     """The hash of each 3-word shingle, 16 bytes each (the first 8 count): shingle ``i``
     is words ``i`` to ``i + 2`` (the last two run past the end: they do not count)."""
-    hashes = int.from_bytes(_word_hashes(words), "little")
-    mask = _fields(len(words), _MASK64)
+    hashes, mask = _word_hashes(words)
     after = hashes >> 128
     grams = (((hashes * _P & mask) + after) * _P & mask) + (after >> 128) & mask
-    return _mix(grams, mask).to_bytes(16 * len(words), "little")
+    return _mix(grams, mask).to_bytes(mask.bit_length() // 8 + 8, "little")
 
 
 # --- the vote ---------------------------------------------------------------------------
@@ -332,13 +325,10 @@ def _votes(words: list[bytes], spans: list[tuple[int, int]]) -> list[int]:
 def _majority(columns: list[bytes], start: int, end: int) -> int:
     """The bits set in more than half of shingles ``start`` to ``end``."""
     masks = _bit_masks((end - start).bit_length())
-    counts = []
-    for column in columns:
-        values = int.from_bytes(column[start:end], "little")
-        counts += [(values & mask).bit_count() for mask in masks]
+    values = [int.from_bytes(column[start:end], "little") for column in columns]
+    counts = [(value & mask).bit_count() for value in values for mask in masks]
     half = (end - start) // 2
-    majority = bytes(map(half.__lt__, counts))
-    return int(majority.translate(_BINARY)[::-1], 2)
+    return int(bytes(map(half.__lt__, counts)).translate(_BINARY)[::-1], 2)
 
 
 @functools.lru_cache(maxsize=32)
