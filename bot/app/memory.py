@@ -36,11 +36,11 @@ def limit_blas_threads(environ: MutableMapping[str, str] = os.environ) -> None:
     """Keep numpy's BLAS (OpenBLAS) on the calling thread unless the operator chose
     (``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS``).
 
-    numpy multiplies only small matrices here (one per fingerprint batch), and OpenBLAS's
-    own threads, started when numpy is imported and spinning between calls, cost a cold
-    ingest of the corpus feeds about 0.15 s of CPU (3.02-3.12 s of user time against
-    3.19-3.31 s, alternated three times) for no speed. Read when numpy is first imported,
-    so this runs before that.
+    newsbrief's own code no longer uses numpy (fingerprints are computed with the standard
+    library); matplotlib still imports it when ``run`` draws a poll chart. OpenBLAS starts
+    its threads when numpy is imported and they spin between calls: when fingerprints
+    still used numpy they cost a cold ingest about 0.15 s of CPU for no speed. Read when
+    numpy is first imported, so this runs before that.
     """
     if "OMP_NUM_THREADS" not in environ:  # OpenBLAS reads that one too: a choice as well
         environ.setdefault("OPENBLAS_NUM_THREADS", "1")

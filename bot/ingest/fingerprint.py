@@ -5,13 +5,23 @@
 - ``simhashes(texts)``: one 64-bit simhash per text, for a whole batch at once. Copies that
   share most of their text land a few bits apart; unrelated texts about 32 bits apart.
 
-How a batch is fingerprinted, with no Python work per word: each text is lowercased (NFKC
-first when it is not ASCII), its sentence ends, paragraph breaks and colons become marker
-tokens, every other ASCII punctuation byte a space, and the words of the whole batch are
-split once. numpy then hashes each word (its first 16 bytes), finds boilerplate sentences
-by their word n-grams (bylines, copyright lines, newsletter pitches; see ``_PHRASES``),
-drops those and paragraphs of fewer than 5 words, hashes the 3-word shingles, and takes the
-per-bit majority vote of each text's shingles from per-byte histograms.
+The words: each text is lowercased (NFKC first when it is not ASCII), ASCII punctuation
+becomes a space (``.``, ``:`` and newlines mark sentence ends, colons and paragraph
+breaks), and the words are split on spaces. Boilerplate sentences (bylines, copyright
+lines, newsletter pitches; see ``_PHRASES``) and paragraphs of fewer than 5 words do not
+count. A word's hash is splitmix64 over its first 16 bytes; a 3-word shingle's hash is
+splitmix64 of a polynomial over its words' hashes; the simhash holds the bits set in more
+than half of a text's shingles.
+
+How a batch is computed with no Python work per word, in the standard library only (the
+values are the ones numpy computed before, bit for bit; ``bench/fingerprint_numpy.py``):
+one RE2 scan of the batch finds the few texts that may hold boilerplate, which take the
+exact sentence-by-sentence path (``_exact_words``); the others are split straight into
+paragraphs. The words of the batch are packed (``struct``, 16 bytes each) into one big
+integer, 128 bits a word, and every word and shingle hash is computed at once with integer
+arithmetic on it: a 64-bit value times a 64-bit constant never carries into the next field,
+and masking each field to 64 bits keeps the arithmetic modulo 2**64. The vote counts each
+bit with ``int.bit_count`` over one byte of every shingle.
 
 Only the first ``FINGERPRINT_CHARS`` characters of a text count: they hold the story's
 opening, which copies share, and the cost stays bounded for 100,000-character posts.
@@ -25,12 +35,16 @@ still caught by ``content_hash``.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
+import itertools
+import struct
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
-import numpy.typing as npt
+import re2
 
 __all__ = [
     "FINGERPRINT_CHARS",
@@ -45,11 +59,7 @@ MIN_WORDS = 50
 NO_FINGERPRINT = 0
 FINGERPRINT_CHARS = 8000  # about 1,300 words: the whole of 80% of the corpus's entries
 _MIN_PARAGRAPH_WORDS = 5  # shorter paragraphs are datelines, bylines or captions
-_CHUNK_SHINGLES = 1 << 16  # texts are voted on in chunks of about this many shingles
-_BATCH_TEXTS = 64  # texts per pass: larger batches stop fitting the CPU's caches
-
-U64 = npt.NDArray[np.uint64]
-Flags = npt.NDArray[np.bool_]
+_BATCH_TEXTS = 64  # texts per pass (the last text of a pass ends the joined batch)
 
 # Marker tokens, each a byte no text keeps (control characters are mapped to spaces first).
 _SENTENCE, _PARAGRAPH, _TEXT, _SIGN, _COLON = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
@@ -69,6 +79,8 @@ _CLEAN = bytes(
 _NEWLINE = bytes(32 if c == ord("\n") else c for c in range(256))
 # After markers are in: punctuation left over (inside "3.5", "e.g.") is a space.
 _FINAL = bytes(32 if c in b".:" else c for c in range(256))
+# Words only: sentence and colon markers, dots, colons and newlines are spaces.
+_WORDS_ONLY = bytes(32 if c in b".:\n\x01\x05" else c for c in range(256))
 _UNICODE_PUNCTUATION = (
     *(("’", " "), ("‘", " "), ("“", " "), ("”", " "), ("«", " "), ("»", " ")),
     *(("—", " "), ("–", " "), ("…", ". "), ("\xa0", " "), ("©", " \x04 ")),
@@ -83,12 +95,15 @@ _PHRASES = (
 )
 _FIRST_WORDS = ("updated", "advertisement", "advertisements")  # a sentence starting so
 _LABELS = ("related", "photo", "image", "video")  # a sentence starting "Label:"
+_YEARS = "19[0-9][0-9]|20[0-9][0-9]"  # "copyright 2024": years 1900 to 2099
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_P = np.uint64(0x100000001B3)
-_SEED = np.uint64(0x9E3779B97F4A7C15)
-_BYTE_BITS = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(np.float64)
+_MASK64 = (1 << 64) - 1
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+_P = 0x100000001B3
+_SEED = 0x9E3779B97F4A7C15
+_PACK = struct.Struct("16s" * 256)  # 256 words, each its first 16 bytes, zero-padded
+_BINARY = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def content_hash(title: str, text: str) -> str:
@@ -100,8 +115,10 @@ def content_hash(title: str, text: str) -> str:
 def simhashes(texts: Sequence[str]) -> list[int]:
     """64-bit simhash of each article body; ``NO_FINGERPRINT`` (0) for short texts.
 
-    The value depends only on the text (the same in every process, on every machine and in
-    any batch). Pass bodies only: headlines differ between outlets.
+    The value depends only on the text (the same in every process and on every machine),
+    with one exception kept for stored values: a last sentence that is only a label
+    ("... Photo:") counts as boilerplate unless the text ends its batch of 64 (no text
+    follows its colon). Pass bodies only: headlines differ between outlets.
     """
     return _simhashes_of([_lowered(text[:FINGERPRINT_CHARS]) for text in texts])
 
@@ -123,26 +140,6 @@ def _digest(title: bytes, text: bytes) -> str:
     return hashlib.sha256(words + b"\n" + b" ".join(text.translate(_FINAL).split())).hexdigest()
 
 
-def _simhashes_of(lowered: Sequence[bytes]) -> list[int]:
-    values: list[int] = []
-    for first in range(0, len(lowered), _BATCH_TEXTS):
-        values += _simhashes(lowered[first : first + _BATCH_TEXTS])
-    return values
-
-
-def _simhashes(lowered: Sequence[bytes]) -> list[int]:
-    fingerprints = [NO_FINGERPRINT] * len(lowered)
-    words, text_of = _batch_words(lowered)
-    if len(words) >= 3:
-        counted = np.flatnonzero(np.bincount(text_of, minlength=len(lowered)) >= MIN_WORDS)
-        for index, value in zip(counted.tolist(), _vote(words, text_of, counted), strict=True):
-            fingerprints[index] = value or 1  # 0 means "none"; a real 0 is one in 2**64
-    return fingerprints
-
-
-# --- words ------------------------------------------------------------------------------
-
-
 def _lowered(text: str) -> bytes:
     """The text as lowercase UTF-8 with ASCII punctuation as spaces, markers not yet in."""
     if not text.isascii():
@@ -153,154 +150,189 @@ def _lowered(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").translate(_CLEAN)
 
 
-class _Members:
-    """A small set of hashes, tested by a 16-bit table first (one gather per value) and by
-    binary search only for the rare values that pass it."""
-
-    def __init__(self, members: U64) -> None:
-        self._sorted = np.unique(members)
-        self._table = np.zeros(1 << 16, dtype=np.bool_)
-        self._table[self._sorted & np.uint64(0xFFFF)] = True
-
-    def __call__(self, values: U64) -> Flags:
-        hits: Flags = self._table[values & np.uint64(0xFFFF)]
-        candidates = np.flatnonzero(hits)
-        if len(candidates):
-            found = np.searchsorted(self._sorted, values[candidates])
-            found = np.minimum(found, len(self._sorted) - 1)
-            hits[candidates] = self._sorted[found] == values[candidates]
-        return hits
+def _simhashes_of(lowered: Sequence[bytes]) -> list[int]:
+    values: list[int] = []
+    for first in range(0, len(lowered), _BATCH_TEXTS):
+        values += _simhashes(lowered[first : first + _BATCH_TEXTS])
+    return values
 
 
-def _batch_words(lowered: Sequence[bytes]) -> tuple[U64, npt.NDArray[np.intp]]:
-    """Hashes of the words that count in each text, and the index of the text of each."""
+def _simhashes(lowered: Sequence[bytes]) -> list[int]:
+    values = [NO_FINGERPRINT] * len(lowered)
+    words: list[bytes] = []
+    spans: list[tuple[int, int]] = []  # each counted text's words: words[start:end]
+    counted: list[int] = []
+    for index, text in enumerate(_counted_texts(lowered)):
+        text_words = text.split()
+        if len(text_words) >= MIN_WORDS:
+            counted.append(index)
+            spans.append((len(words), len(words) + len(text_words)))
+            words += text_words
+    if counted:
+        for index, value in zip(counted, _votes(words, spans), strict=True):
+            values[index] = value or 1  # 0 means "none"; a real 0 is one in 2**64
+    return values
+
+
+# --- words ------------------------------------------------------------------------------
+
+
+def _counted_texts(lowered: Sequence[bytes]) -> list[bytes]:
+    """Per text, the words that count, apart by spaces: no boilerplate sentence, no
+    paragraph of fewer than ``_MIN_PARAGRAPH_WORDS`` words."""
     joined = b" \x03 ".join(lowered)
+    texts = _paragraphs(joined).translate(_WORDS_ONLY).split(_TEXT)
+    for index in _suspects(joined, lowered):
+        end = b" " if index < len(lowered) - 1 else b""  # as the joined batch has it
+        texts[index] = _exact_words(lowered[index] + end)
+    return [_without_short_paragraphs(text) for text in texts]
+
+
+def _without_short_paragraphs(text: bytes) -> bytes:
+    """The text without its short paragraphs (a text of one paragraph is left as it is:
+    if that paragraph is short, so is the text)."""
+    if _PARAGRAPH not in text:
+        return text
+    short = _MIN_PARAGRAPH_WORDS
+    paragraphs = text.split(_PARAGRAPH)
+    return b" ".join([p for p in paragraphs if len(p.split(None, short - 1)) >= short])
+
+
+def _paragraphs(joined: bytes) -> bytes:
+    """Paragraph breaks (a blank line) as paragraph markers."""
+    if b"\n" not in joined:
+        return joined
     joined = joined.replace(b"\n\n", b" \x02 ")
     if b"\n \n" in joined:
         joined = joined.replace(b"\n \n", b" \x02 ")
-    joined = joined.translate(_NEWLINE).replace(b". ", b" \x01 ").replace(b": ", b" \x05 ")
-    tokens = _hash_tokens(joined.translate(_FINAL).split())
-    if not len(tokens):
-        return tokens, np.zeros(0, dtype=np.intp)
-    text_start = tokens == _MARKER[_TEXT]
-    text_of = np.cumsum(text_start)
-    keep = _counted(tokens, text_start)
-    return tokens[keep], text_of[keep]
+    return joined
 
 
-def _hash_tokens(tokens: list[bytes]) -> U64:
-    """A 64-bit hash of each token's first 16 bytes."""
-    if not tokens:
-        return np.zeros(0, dtype=np.uint64)
-    halves = np.array(tokens, dtype="S16").view("<u8").reshape(-1, 2)
-    return _mix(halves[:, 0] ^ _mix(halves[:, 1] ^ _SEED))
+def _marked(text: bytes) -> bytes:
+    """Paragraph breaks, sentence ends and colons as marker tokens; other punctuation a
+    space."""
+    text = _paragraphs(text).translate(_NEWLINE)
+    return text.replace(b". ", b" \x01 ").replace(b": ", b" \x05 ").translate(_FINAL)
 
 
-def _mix(z: U64) -> U64:
-    """splitmix64's finalizer: every input bit moves every output bit."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+def _suspects(joined: bytes, lowered: Sequence[bytes]) -> set[int]:
+    """Indexes of the texts that may hold a boilerplate sentence (a superset)."""
+    hits = [match.end() - 1 for match in _MAYBE_BOILERPLATE.finditer(joined)]
+    if not hits:
+        return set()
+    starts = list(itertools.accumulate((len(text) + 3 for text in lowered[:-1]), initial=0))
+    return {bisect.bisect_right(starts, hit) - 1 for hit in hits}
 
 
-def _grams(hashes: U64, n: int) -> U64:
-    """A hash of each run of ``n`` tokens (as many as there are runs)."""
-    runs = len(hashes) - n + 1
-    gram = hashes[:runs].copy()
-    for k in range(1, n):
-        gram = gram * _P + hashes[k : runs + k]
-    return gram
+def _exact_words(text: bytes) -> bytes:
+    """The text's words with boilerplate sentences removed, paragraph markers kept."""
+    marked = _marked(text)
+    kept: list[bytes] = []
+    done = 0
+    for match in _BOILERPLATE.finditer(marked):
+        at = match.start() + 1  # inside the token that makes its sentence boilerplate
+        if at > done:
+            start = max(max(marked.rfind(m, done, at) for m in _BOUNDARIES) + 1, done)
+            kept.append(marked[done:start])
+            done = _next_boundary(marked, at)
+    kept.append(marked[done:])
+    return b" ".join(kept).translate(_WORDS_ONLY)
 
 
-def _phrase_hashes(phrases: Sequence[str], n: int) -> _Members:
-    runs = [p.encode().split() for p in phrases]
-    grams = [_grams(_hash_tokens(words), n)[0] for words in runs if len(words) == n]
-    return _Members(np.array(grams, dtype=np.uint64))
+_BOUNDARIES = (_SENTENCE, _PARAGRAPH, _TEXT)
 
 
-_MARKER = {m: _hash_tokens([m])[0] for m in (_SENTENCE, _PARAGRAPH, _TEXT, _SIGN, _COLON)}
-_PHRASE_GRAMS = {n: _phrase_hashes(_PHRASES, n) for n in (2, 3, 4)}
-_FIRST = _Members(_hash_tokens([w.encode() for w in _FIRST_WORDS]))
-_LABEL_GRAMS = _Members(
-    np.array([_grams(_hash_tokens([w.encode(), _COLON]), 2)[0] for w in _LABELS], dtype=np.uint64)
-)
-_COPYRIGHT = _hash_tokens([b"copyright"])[0]
-_COPYRIGHT_NEXT = _Members(
-    _hash_tokens([_SIGN, b"c", *(str(y).encode() for y in range(1900, 2100))])
-)
+def _next_boundary(marked: bytes, at: int) -> int:
+    """Where the sentence holding ``at`` ends (its boundary marker, or the end)."""
+    ends = [end for end in (marked.find(m, at) for m in _BOUNDARIES) if end >= 0]
+    return min(ends, default=len(marked))
 
 
-# --- boilerplate ------------------------------------------------------------------------
+def _boilerplate_patterns() -> tuple[Any, Any]:
+    """The exact pattern, on marked text (tokens apart by spaces), and the loose one, on
+    text before markers (any run of spaces, dots, colons and newlines between words)."""
+    exact, loose = " +", "[ .:\n]+"
+    anywhere = [*_PHRASES, "\x04"]
+    first = [*_FIRST_WORDS, *(f"{label} \x05" for label in _LABELS)]
+    first.append(f"copyright (?:\x04|c|{_YEARS})")
+    exact_pattern = (
+        f"(?:^| )(?:{_alternatives(anywhere, exact)})(?: |$)"
+        f"|(?:^|[\x01\x02\x03]) *(?:{_alternatives(first, exact)})(?: |$)"
+    )
+    first_loose = [*_FIRST_WORDS, f"copyright[ .:\n]+(?:c|{_YEARS})"]
+    first_loose += [f"{label}[ .:\n]*:" for label in _LABELS]
+    loose_pattern = (
+        f"(?:^|[ .:\n])(?:{_alternatives(_PHRASES, loose)})(?:[ .:\n]|$)|\x04"
+        f"|(?:^|[.\n\x03])[ .:\n]*(?:{'|'.join(first_loose)})(?:[ .:\n]|$)"
+    )
+    return re2.compile(exact_pattern.encode()), re2.compile(loose_pattern.encode())
 
 
-def _counted(tokens: U64, text_start: Flags) -> Flags:
-    """Which tokens are words that count: no markers, nothing of a boilerplate sentence,
-    nothing of a paragraph shorter than ``_MIN_PARAGRAPH_WORDS`` words."""
-    sentence_end = (tokens == _MARKER[_SENTENCE]) | (tokens == _MARKER[_PARAGRAPH])
-    markers = sentence_end | text_start | (tokens == _MARKER[_COLON])
-    sentence = np.cumsum(sentence_end | text_start)
-    bad = np.zeros(int(sentence[-1]) + 1, dtype=np.bool_)
-    bad[sentence[_boilerplate(tokens, sentence_end | text_start)]] = True
-    keep = ~(markers | bad[sentence])
-    paragraph = np.cumsum((tokens == _MARKER[_PARAGRAPH]) | text_start)
-    lengths = np.bincount(paragraph[keep], minlength=int(paragraph[-1]) + 1)
-    counted: Flags = keep & (lengths[paragraph] >= _MIN_PARAGRAPH_WORDS)
-    return counted
+def _alternatives(phrases: Sequence[str], between: str) -> str:
+    return "|".join(between.join(phrase.split(" ")) for phrase in phrases)
 
 
-def _boilerplate(tokens: U64, boundary: Flags) -> Flags:
-    """Tokens that make their sentence boilerplate."""
-    hits = tokens == _MARKER[_SIGN]
-    for n, phrases in _PHRASE_GRAMS.items():
-        if len(tokens) >= n:
-            hits[: len(tokens) - n + 1] |= phrases(_grams(tokens, n))
-    first = np.ones(len(tokens), dtype=np.bool_)
-    first[1:] = boundary[:-1]
-    opening = _FIRST(tokens)
-    if len(tokens) >= 2:
-        opening[:-1] |= _LABEL_GRAMS(_grams(tokens, 2))
-        opening[:-1] |= (tokens[:-1] == _COPYRIGHT) & _COPYRIGHT_NEXT(tokens[1:])
-    bad: Flags = hits | (opening & first)
-    return bad
+_BOILERPLATE, _MAYBE_BOILERPLATE = _boilerplate_patterns()
+
+
+# --- hashes -----------------------------------------------------------------------------
+
+
+def _fields(count: int, value: int) -> int:
+    """``count`` 128-bit fields, each holding ``value``."""
+    return int.from_bytes(value.to_bytes(16, "little") * count, "little")
+
+
+def _mix(z: int, mask: int) -> int:
+    """splitmix64's finalizer on every 64-bit value of ``z`` (one per 128-bit field; the
+    upper 64 bits of each field hold garbage on return)."""
+    z = ((z ^ (z >> 30)) & mask) * _M1 & mask
+    z = ((z ^ (z >> 27)) & mask) * _M2 & mask
+    return z ^ (z >> 31)
+
+
+def _word_hashes(words: list[bytes]) -> tuple[int, int]:
+    """The hash of each word (of its first 16 bytes), one per 128-bit field, and the mask
+    of those fields (a few more than words: the last fields hash padding)."""
+    padded = words + [b""] * (-len(words) % 256)
+    packed = b"".join([_PACK.pack(*padded[i : i + 256]) for i in range(0, len(padded), 256)])
+    heads = int.from_bytes(packed, "little")
+    mask = _fields(len(padded), _MASK64)
+    high = _mix((heads >> 64) & mask ^ _fields(len(padded), _SEED), mask) & mask
+    return _mix(heads & mask ^ high, mask) & mask, mask
+
+
+def _shingles(words: list[bytes]) -> bytes:
+    """The hash of each 3-word shingle, 16 bytes each (the first 8 count): shingle ``i``
+    is words ``i`` to ``i + 2`` (the last two run past the end: they do not count)."""
+    hashes, mask = _word_hashes(words)
+    after = hashes >> 128
+    grams = (((hashes * _P & mask) + after) * _P & mask) + (after >> 128) & mask
+    return _mix(grams, mask).to_bytes(mask.bit_length() // 8 + 8, "little")
 
 
 # --- the vote ---------------------------------------------------------------------------
 
 
-def _vote(words: U64, text_of: npt.NDArray[np.intp], counted: npt.NDArray[np.intp]) -> list[int]:
-    """The simhash of each counted text: the majority of each bit over its shingles."""
-    shingles = _mix(_grams(words, 3))
-    owner = text_of[:-2]
-    valid = (owner == text_of[2:]) & np.isin(owner, counted)
-    shingles, owner = shingles[valid], owner[valid]
-    starts = np.searchsorted(owner, counted)
-    values: list[int] = []
-    first = 0
-    while first < len(starts):  # chunks of texts, so the bit table stays a few MB
-        last = int(np.searchsorted(starts, starts[first] + _CHUNK_SHINGLES, side="left"))
-        last = max(last, first + 1)
-        end = int(starts[last]) if last < len(starts) else len(shingles)
-        chunk = shingles[int(starts[first]) : end]
-        values += _majority(chunk, starts[first:last] - starts[first])
-        first = last
-    return values
+def _votes(words: list[bytes], spans: list[tuple[int, int]]) -> list[int]:
+    """The simhash of each text (``words[start:end]``): the majority of each bit over its
+    shingles."""
+    shingles = _shingles(words)
+    columns = [shingles[k::16] for k in range(8)]  # byte k of every shingle hash
+    return [_majority(columns, start, end - 2) for start, end in spans]
 
 
-def _majority(shingles: U64, starts: npt.NDArray[np.intp]) -> list[int]:
-    """Per text (shingles ``starts[i]`` up to the next start): the bits set in more than
-    half of its shingles.
+def _majority(columns: list[bytes], start: int, end: int) -> int:
+    """The bits set in more than half of shingles ``start`` to ``end``."""
+    masks = _bit_masks((end - start).bit_length())
+    values = [int.from_bytes(column[start:end], "little") for column in columns]
+    counts = [(value & mask).bit_count() for value in values for mask in masks]
+    half = (end - start) // 2
+    return int(bytes(map(half.__lt__, counts)).translate(_BINARY)[::-1], 2)
 
-    Counted per byte of the hash: a histogram of byte values per text, times a table of
-    the bits of each byte value, gives every bit's count in 8 passes instead of 64.
-    """
-    texts = len(starts)
-    sizes = np.diff(np.append(starts, len(shingles)))
-    owner = np.repeat(np.arange(texts) * 256, sizes)
-    by_byte = shingles.view(np.uint8).reshape(-1, 8)
-    counts = np.empty((texts, 64))
-    for k in range(8):
-        histogram = np.bincount(owner + by_byte[:, k], minlength=texts * 256)
-        counts[:, 8 * k : 8 * k + 8] = histogram.reshape(texts, 256) @ _BYTE_BITS
-    majority = counts * 2 > sizes[:, None]
-    packed = np.packbits(majority, axis=1, bitorder="little").view("<u8").ravel()
-    return [int(v) for v in packed]
+
+@functools.lru_cache(maxsize=32)
+def _bit_masks(size_bits: int) -> tuple[int, ...]:
+    """For each bit of a byte, an integer with that bit set in each of ``2**size_bits``
+    bytes."""
+    return tuple(int.from_bytes(bytes([1 << b]) * (1 << size_bits), "little") for b in range(8))

@@ -1,0 +1,311 @@
+"""Fingerprint values: pinned to the values the numpy implementation gave (stored simhashes
+and content hashes are compared with new articles across an upgrade), equal to that
+implementation's on any text, and computed without numpy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench import fingerprint_numpy
+from bot.ingest.fingerprint import (
+    FINGERPRINT_CHARS,
+    MIN_WORDS,
+    content_hash,
+    fingerprints,
+    simhashes,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+
+LEAD = """The regional water authority said on Thursday that it would spend 240 million euros \
+over five years to replace ageing pipes under the old town, after a summer of burst mains left \
+thousands of households without running water for days at a time. Engineers will start with \
+the oldest cast iron sections near the cathedral, where most of the leaks were found."""
+
+FOLLOW = """Residents have complained for years about low pressure and brown water in the \
+mornings. The authority's director told a press conference that the work would be done street \
+by street at night, so that shops and cafes could stay open, and that bills would not rise \
+before the end of the decade. Opposition councillors asked why the plan had taken so long."""
+
+STORY = LEAD + "\n\n" + FOLLOW
+
+
+def _words(count: int) -> str:
+    return " ".join(f"word{i % 37} term{i % 11}" for i in range(count // 2)) + (
+        " odd" if count % 2 else ""
+    )
+
+
+def _with(sentence: str, where: str = "middle") -> str:
+    """The story with one sentence added where boilerplate usually sits."""
+    if where == "start":
+        return sentence + " " + STORY
+    if where == "end":
+        return STORY + " " + sentence
+    return LEAD + " " + sentence + "\n\n" + FOLLOW
+
+
+PHRASES = {
+    f"phrase {p}": _with(f"{p.capitalize()} the news desk team today.")
+    for p in (
+        *("all rights reserved", "may not be published", "may not be reproduced"),
+        *("may not be redistributed", "sign up for", "subscribe to our", "our newsletter"),
+        *("follow us on", "click here", "read more", "continue reading", "share this"),
+        *("reporting by", "editing by", "writing by", "contributed to this report"),
+        *("originally appeared", "originally published", "appeared first on"),
+    )
+}
+
+CASES = {
+    "story": STORY,
+    "empty": "",
+    "spaces": "  \n\n \t ",
+    "short": "Council approves tram line. More soon.",
+    "49 words": _words(MIN_WORDS - 1),
+    "50 words": _words(MIN_WORDS),
+    "51 words": _words(MIN_WORDS + 1),
+    "50 words in short paragraphs": "\n\n".join(_words(4) for _ in range(13)),
+    "50 words, one short paragraph": _words(MIN_WORDS) + "\n\nBy Jane Doe",
+    "non-ascii": "Ｔｈｅ ﬁnance “minister” — in Zürich — said… 2² «non» ‘yes’ café\xa0bar. "
+    + "Министр финансов заявил, что бюджет будет утверждён. 財務大臣は予算を承認した。\n\n"
+    + STORY,
+    "nfkc ligatures only": STORY.replace("fi", "ﬁ").replace("ff", "ﬀ"),
+    "copyright sign": _with("© 2024 The Gazette. Used with permission of the owner today."),
+    "copyright (c)": _with("Copyright (c) The Gazette Group and its partners today."),
+    "copyright year": _with("Copyright 1999 The Gazette Group and its partners today.", "end"),
+    "copyright 2100 (not boilerplate)": _with("Copyright 2100 is when the law lapses for all."),
+    "copyright mid-sentence": _with("The copyright 2024 dispute went to the high court today."),
+    "sign inside a word": _with("The code ab\x04cd was printed on every new ticket today."),
+    "updated first": _with("Updated at 10:30 with comments from the mayor and staff."),
+    "updated later": _with("The list was updated at 10:30 with comments from the mayor."),
+    "advertisement": _with("Advertisement", "start"),
+    "advertisements": _with("ADVERTISEMENTS: the paper's own line about more offers."),
+    "label related": _with("Related: Tram line approved after ten years of debate here."),
+    "label photo": _with("Photo: Jane Doe for the Gazette, taken on the east bank."),
+    "label image": _with("Image : Reuters picture desk, taken on the east bank today."),
+    "label video": _with("VIDEO: watch the vote as it happened in the council hall."),
+    "label without colon": _with("Photo by Jane Doe for the Gazette, taken on the east bank."),
+    "label mid-sentence": _with("The photo: a mayor smiling at the east bank in the rain."),
+    "phrase across a comma": _with("You can read, more or less, the whole plan online now."),
+    "phrase across a full stop": _with("Everyone should read. More will follow in the plan."),
+    "phrase across a colon": _with("What to read: more of the plan is online for everyone."),
+    "phrase with question mark": _with("Want to know? Click here! The plan is online today."),
+    "ellipsis before phrase": _with("The plan goes on and on...read more of it online today."),
+    "ends with label colon": _words(MIN_WORDS - 1) + ". Photo:",
+    "ends with full stop": STORY + " The end.",
+    "windows line ends": STORY.replace("\n", "\r\n"),
+    "blank line with spaces": LEAD + "\n \n" + FOLLOW + "\n\n\n" + LEAD,
+    "numbers and times": STORY + " It costs 3.5 million at 10:30 on 2024-05-01, e.g. today.",
+    "long words": _with(
+        "Internationalization internationalizations counterintelligence_agencies abcdefghij"
+        "klmnopqrstuvwxyz and abcdefghijklmnop0123456789 share their first sixteen bytes."
+    ),
+    "long text": (STORY + "\n\n") * 12 + "A different ending that is past the limit.",
+    "long text, other ending": (STORY + "\n\n") * 12 + "Another ending far past the limit.",
+    **PHRASES,
+}
+
+# One call of more texts than a batch holds. A text ending "... Photo:" drops that label
+# sentence (and falls under MIN_WORDS) where a text follows it in its batch, not where it
+# ends the batch (the 64th text here) or is alone: the colon is followed by nothing.
+ONE_CALL = [*CASES, *CASES]
+ONE_CALL[63] = "ends with label colon"
+
+# Computed with the numpy implementation (bench/fingerprint_numpy.py) before it was
+# replaced: each text alone, and the texts of ONE_CALL in one call.
+GOLDEN: dict[str, int] = {
+    "story": 0xE59554EBA94DEA23,
+    "empty": 0x0000000000000000,
+    "spaces": 0x0000000000000000,
+    "short": 0x0000000000000000,
+    "49 words": 0x0000000000000000,
+    "50 words": 0x11205E68EC0E283F,
+    "51 words": 0x11305E68EC0E2D3F,
+    "50 words in short paragraphs": 0x0000000000000000,
+    "50 words, one short paragraph": 0x11205E68EC0E283F,
+    "non-ascii": 0xE195D4CBA94DAA62,
+    "nfkc ligatures only": 0xE59554EBA94DEA23,
+    "copyright sign": 0xE49554EBA945EAE2,
+    "copyright (c)": 0xE59554EBA94DEA23,
+    "copyright year": 0xE59554EBA94DEA23,
+    "copyright 2100 (not boilerplate)": 0xE59554EBAB45EA2E,
+    "copyright mid-sentence": 0xE49554EBA94DEAE7,
+    "sign inside a word": 0xE595D4EBAB4DEAEB,
+    "updated first": 0xE59554EBA94DEA23,
+    "updated later": 0xE59554EBAB4DEA6A,
+    "advertisement": 0xE1175C4BA5FDEBE2,
+    "advertisements": 0xE59554EBA94DEA23,
+    "label related": 0xE59554EBA94DEA23,
+    "label photo": 0xE59554EBA94DEA23,
+    "label image": 0xE59554EBA94DEA23,
+    "label video": 0xE59554EBA94DEA23,
+    "label without colon": 0xE59544EBAD4DEAE2,
+    "label mid-sentence": 0xE595C4EBA14DEA2B,
+    "phrase across a comma": 0xE59554EBA94DEA23,
+    "phrase across a full stop": 0xE495D46BA94DEAE3,
+    "phrase across a colon": 0xE495D46BAF4DEA6B,
+    "phrase with question mark": 0xE595D4EBAB45EBEA,
+    "ellipsis before phrase": 0xE59554EBA94DEA23,
+    "ends with label colon": 0x15B01E6CEC0C2A3F,
+    "ends with full stop": 0xE59554EBA94DEA23,
+    "windows line ends": 0xE59554EBA94DEA23,
+    "blank line with spaces": 0xE595D4EBAB4DEA2B,
+    "numbers and times": 0xE59554EBA94DEA27,
+    "long words": 0xE495446BA945EB66,
+    "long text": 0xE595D4EBA94DEA23,
+    "long text, other ending": 0xE595D4EBA94DEA23,
+    "phrase all rights reserved": 0xE59554EBA94DEA23,
+    "phrase may not be published": 0xE59554EBA94DEA23,
+    "phrase may not be reproduced": 0xE59554EBA94DEA23,
+    "phrase may not be redistributed": 0xE59554EBA94DEA23,
+    "phrase sign up for": 0xE59554EBA94DEA23,
+    "phrase subscribe to our": 0xE59554EBA94DEA23,
+    "phrase our newsletter": 0xE59554EBA94DEA23,
+    "phrase follow us on": 0xE59554EBA94DEA23,
+    "phrase click here": 0xE59554EBA94DEA23,
+    "phrase read more": 0xE59554EBA94DEA23,
+    "phrase continue reading": 0xE59554EBA94DEA23,
+    "phrase share this": 0xE59554EBA94DEA23,
+    "phrase reporting by": 0xE59554EBA94DEA23,
+    "phrase editing by": 0xE59554EBA94DEA23,
+    "phrase writing by": 0xE59554EBA94DEA23,
+    "phrase contributed to this report": 0xE59554EBA94DEA23,
+    "phrase originally appeared": 0xE59554EBA94DEA23,
+    "phrase originally published": 0xE59554EBA94DEA23,
+    "phrase appeared first on": 0xE59554EBA94DEA23,
+}
+GOLDEN_IN_ONE_CALL = [GOLDEN[name] for name in ONE_CALL]
+GOLDEN_IN_ONE_CALL[32] = 0x0000000000000000  # a text follows: "Photo:" is a label
+GOLDEN_IN_ONE_CALL[91] = 0x0000000000000000  # a text follows: "Photo:" is a label
+CONTENT_HASHES = {  # the first 16 hex digits, with the title "Water: pipes"
+    "story": "785aac81a0a4f662",
+    "empty": "057881dc484292e9",
+    "spaces": "057881dc484292e9",
+    "short": "5e864728e60a66d1",
+    "49 words": "60d7ee1770ae0050",
+    "50 words": "0dc8e74a6e008b4f",
+    "51 words": "d0f618a4108ec28d",
+    "50 words in short paragraphs": "2f3227193b780702",
+    "50 words, one short paragraph": "84c11eee5f8030b6",
+    "non-ascii": "ad8f7a34ceea9929",
+    "nfkc ligatures only": "785aac81a0a4f662",
+    "copyright sign": "667dd287c5fb4fec",
+    "copyright (c)": "afdec14416fea690",
+    "copyright year": "8958b96e13dba375",
+    "copyright 2100 (not boilerplate)": "cce122e4fc8617bb",
+    "copyright mid-sentence": "655099d0ef3a39b8",
+    "sign inside a word": "cfa865e533c91628",
+    "updated first": "7862cbce24c2e5f5",
+    "updated later": "185098a727051e23",
+    "advertisement": "588719bb87e6643d",
+    "advertisements": "05d85254efea47d6",
+    "label related": "4b1075ea7897c50b",
+    "label photo": "fdf694ec7c0f08eb",
+    "label image": "e621beccc6e43c01",
+    "label video": "e4d9327e9442e269",
+    "label without colon": "263ea08dffd022fe",
+    "label mid-sentence": "0fb295f2db637bbf",
+    "phrase across a comma": "efb0b9704fe8a3b9",
+    "phrase across a full stop": "af45c09529ef9ea1",
+    "phrase across a colon": "265c7cd1bcc8af0c",
+    "phrase with question mark": "77fb66d27d4764a3",
+    "ellipsis before phrase": "250fc23b6e95ed1a",
+    "ends with label colon": "5421449ca270fa8c",
+    "ends with full stop": "41671421f28d042c",
+    "windows line ends": "785aac81a0a4f662",
+    "blank line with spaces": "814940c644b9484a",
+    "numbers and times": "3f7d4f57051c2a2e",
+    "long words": "17901057f6bd8747",
+    "long text": "b455e504fb87ba06",
+    "long text, other ending": "b65ffbb09d7b9980",
+    "phrase all rights reserved": "496f3750dd37ac8c",
+    "phrase may not be published": "cad03b672a176203",
+    "phrase may not be reproduced": "eeac84c024e96f47",
+    "phrase may not be redistributed": "0c34623d32e20e54",
+    "phrase sign up for": "89ac3a41883fde14",
+    "phrase subscribe to our": "e020e08f716478b3",
+    "phrase our newsletter": "7fb246d67a34e5ae",
+    "phrase follow us on": "e30ce679a354bf8e",
+    "phrase click here": "e06d515f4d66fb40",
+    "phrase read more": "24c71fbf6e61800d",
+    "phrase continue reading": "3e801d7f800a0462",
+    "phrase share this": "29fb3b401495e53d",
+    "phrase reporting by": "2b340d3584f82ade",
+    "phrase editing by": "13e553340b204130",
+    "phrase writing by": "542907e94611896a",
+    "phrase contributed to this report": "d0d98ee745848e46",
+    "phrase originally appeared": "8f4737cdf943460a",
+    "phrase originally published": "47c956c2ebdf3cc9",
+    "phrase appeared first on": "c370a3f78c9179e8",
+}
+
+
+def test_cases_cover_each_boilerplate_rule_and_the_limits() -> None:
+    """The pinned texts include a text longer than ``FINGERPRINT_CHARS`` and more texts
+    than one batch holds."""
+    assert len(CASES["long text"]) > FINGERPRINT_CHARS
+    assert len(ONE_CALL) > 64
+    assert set(GOLDEN) == set(CASES) == set(CONTENT_HASHES)
+
+
+def test_simhashes_are_pinned() -> None:
+    """Each text's simhash is the value the numpy implementation gave it."""
+    assert {name: simhashes([text])[0] for name, text in CASES.items()} == GOLDEN
+
+
+def test_simhashes_of_one_call_are_pinned() -> None:
+    """The texts in one call (two batches) get the values the numpy implementation gave."""
+    assert simhashes([CASES[name] for name in ONE_CALL]) == GOLDEN_IN_ONE_CALL
+
+
+def test_content_hashes_are_pinned() -> None:
+    """Each text's content hash (with a fixed title) is the value it always had, and
+    ``fingerprints`` gives the same pairs."""
+    hashes = {name: content_hash("Water: pipes", text)[:16] for name, text in CASES.items()}
+    assert hashes == CONTENT_HASHES
+    pairs = fingerprints([("Water: pipes", CASES[name]) for name in ONE_CALL])
+    assert [(digest[:16], value) for digest, value in pairs] == [
+        (CONTENT_HASHES[name], value)
+        for name, value in zip(ONE_CALL, GOLDEN_IN_ONE_CALL, strict=True)
+    ]
+
+
+TOKENS = st.sampled_from(
+    [
+        *("the", "council", "voted", "read", "more", "sign", "up", "for", "all", "rights"),
+        *("reserved", "updated", "photo", "related", "copyright", "c", "2024", "1899"),
+        *("our", "newsletter", "by", "reporting", "advertisement", "Video", "image"),
+        *("abcdefghijklmnopq", "abcdefghijklmnopz", "ﬁnance", "Zürich", "日本語", "©"),
+        *(". ", ": ", ", ", "\n\n", "\n \n", "\n", "...", "!", "?", ":", " ", "  ", "\t"),
+        *("—", "…", "“", "\xa0", "(c)", "\x04", "3.5", "e.g."),
+    ]
+)
+TEXTS = st.lists(TOKENS, max_size=160).map(" ".join) | st.lists(TOKENS, max_size=160).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXTS, max_size=70))
+def test_values_equal_the_numpy_implementation(texts: list[str]) -> None:
+    """On any batch of texts built from boilerplate words, markers and punctuation, the
+    simhashes and content hashes are the numpy implementation's."""
+    assert simhashes(texts) == fingerprint_numpy.simhashes(texts)
+    articles = [(text[:20], text) for text in texts]
+    assert fingerprints(articles) == fingerprint_numpy.fingerprints(articles)
+
+
+def test_ingest_does_not_import_numpy() -> None:
+    """The ingest path (pipeline, fingerprints, dedup) runs without importing numpy."""
+    probe = (
+        "import sys, bot.app.cli, bot.ingest.pipeline, bot.ingest.dedup; "
+        "from bot.ingest.fingerprint import fingerprints; fingerprints([('a', 'b ' * 60)]); "
+        "print('numpy' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "False"
