@@ -31,9 +31,11 @@ them, and are deterministic: the same articles in the same order give the same s
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -92,7 +94,7 @@ def story_terms(title: str, text: str, lead_words: int = StoryRules.lead_words) 
     """
     # Stopwords are about half of news prose: reading 3x the words is plenty.
     head = f"{title}\n{_first_words(text, 3 * lead_words)}"
-    return tuple(content_words(head)[:lead_words])
+    return tuple(content_words(head, lead_words))
 
 
 def best_match(similarities: Mapping[int, float], threshold: float) -> Match | None:
@@ -306,8 +308,14 @@ class StoryIndex:
 
 def _first_words(text: str, n: int) -> str:
     """The text up to its ``n``-th space after the first character (cheap on long
-    articles)."""
+    articles: the match stops there and copies no word)."""
     if n < 1:
         return ""
-    words = text[1:].split(" ", n)
-    return text if len(words) <= n else text[:1] + " ".join(words[:n])
+    found = _nth_space(n).match(text)
+    return text if found is None else text[: found.end() - 1]
+
+
+@functools.lru_cache(maxsize=8)
+def _nth_space(n: int) -> re.Pattern[str]:
+    """A pattern matching any first character, then ``n`` runs each ending in a space."""
+    return re.compile(f"(?s).(?:[^ ]* ){{{n}}}")
