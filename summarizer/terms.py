@@ -53,11 +53,14 @@ def _words(text: str) -> list[str]:
     """The words of ``\\w\\w+`` over the lower-cased text, and on the ASCII path also the
     one-character words (which :class:`_Stems` maps to "")."""
     if not text.isascii():
-        text = text.lower()  # before the marks go: "Σ" lower-cases by what follows it
+        plain = text
         for mark in _MARKS:
-            text = text.replace(mark, " ")
-        if not text.isascii():
-            return _WORD.findall(text)
+            plain = plain.replace(mark, " ")
+        if not plain.isascii():
+            return _WORD.findall(text.lower())
+        # the marks were its only non-ASCII characters: lower-casing it changes only its
+        # ASCII capitals (no "Σ", the one letter lower-cased by what follows it)
+        text = plain
     return text.translate(_ASCII_WORDS).split()
 
 

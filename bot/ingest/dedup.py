@@ -131,19 +131,18 @@ class NearDuplicateIndex:
         if fingerprint == NO_FINGERPRINT:
             return None
         fingerprint &= _MASK
-        get = self._table.get
-        # every candidate, closest first then oldest (an entry found in two blocks twice)
-        candidates = [
-            ((fingerprint ^ other).bit_count(), serial)
+        get, limit = self._table.get, self.max_distance
+        # (distance, serial) of every entry within reach: the least is the closest, then the
+        # oldest (an entry found through two blocks is listed twice, which changes no least)
+        matches = [
+            (distance, serial)
             for key in _block_keys(fingerprint)
             for flip in self._probes
             if (bucket := get(key ^ flip))
             for serial, other in bucket.items()
+            if (distance := (fingerprint ^ other).bit_count()) <= limit
         ]
-        if not candidates:
-            return None
-        distance, serial = min(candidates)
-        return self._entries[serial][1] if distance <= self.max_distance else None
+        return self._entries[min(matches)[1]][1] if matches else None
 
     def _forget(self, serial: int) -> None:
         fingerprint, _ = self._entries.pop(serial)

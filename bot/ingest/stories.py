@@ -311,6 +311,8 @@ def _first_words(text: str, n: int) -> str:
     articles: the match stops there and copies no word)."""
     if n < 1:
         return ""
+    if len(text) <= 8 * n and text.count(" ", 1) < n:
+        return text  # a short text, read whole (counting is cheaper than matching)
     found = _nth_space(n).match(text)
     return text if found is None else text[: found.end() - 1]
 
