@@ -311,7 +311,7 @@ def _terms_pairs(items: Sequence[Item]) -> list[tuple[str, _Pair]]:
     old, new = stories_before.story_terms, story_terms
     return [
         ("story terms, no stem cached (a cold ingest)", (cold(old), cold(new))),
-        ("story terms, stems cached (a running bot)", (warm(old), warm(new))),
+        ("story terms, again (stems table as the first pass left it)", (warm(old), warm(new))),
         (
             "term set of each whole text (the summarizer's)",
             (

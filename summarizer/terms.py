@@ -93,14 +93,17 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
 
 def _strip_suffix(word: str) -> str:
     """The first of "ing", "ed", "es", "s" that ends the word stripped, if at least four
-    characters stay."""
+    characters stay (read by the last letter: most words end in none of them)."""
     size = len(word)
-    if size > 6 and word.endswith("ing"):
-        return word[:-3]
-    if size > 5 and (word.endswith("ed") or word.endswith("es")):
-        return word[:-2]
-    if size > 4 and word.endswith("s"):
-        return word[:-1]
+    if size < 5:
+        return word
+    end = word[-1]
+    if end == "s":
+        return word[:-2] if size > 5 and word[-2] == "e" else word[:-1]
+    if end == "d":
+        return word[:-2] if size > 5 and word[-2] == "e" else word
+    if end == "g":
+        return word[:-3] if size > 6 and word.endswith("ing") else word
     return word
 
 

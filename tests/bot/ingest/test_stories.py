@@ -15,7 +15,7 @@ from bot.ingest.stories import (
     best_match,
     story_terms,
 )
-from summarizer.terms import content_words, term_set
+from summarizer.terms import content_words, stem, term_set
 from tests.bot.ingest.corpus_entries import corpus_entries
 
 HOUR = 3600.0
@@ -244,6 +244,13 @@ def test_any_text_gets_the_same_terms_as_before(text: str, lead_words: int) -> N
     assert content_words(text, lead_words) == before.content_words(text)[:lead_words]
     assert term_set(text) == before.term_set(text)
     assert story_terms(text, text, lead_words) == before.story_terms(text, text, lead_words)
+
+
+@settings(max_examples=500)
+@given(st.text(st.sampled_from(list("abdegins_é")), max_size=10))
+def test_any_word_gets_the_same_stem_as_before(word: str) -> None:
+    """Suffixes are stripped from the same words as before, by the same rule."""
+    assert stem(word) == before.stem(word)
 
 
 @settings(max_examples=300, deadline=None)
