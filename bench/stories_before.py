@@ -1,4 +1,4 @@
-"""Story terms and the near-duplicate index as they were before issue 11's speed-up.
+"""Story terms, the story index and the near-duplicate index before issue 11's speed-up.
 
 Kept, unchanged but for names, as the reference that ``python -m bench stories`` times the
 new code against and that the tests compare it with (the new code must give the same terms
@@ -8,14 +8,26 @@ for every text and the same answer for every fingerprint). Not used by the bot.
 from __future__ import annotations
 
 import functools
+import heapq
+import math
 import re
-from collections import deque
-from collections.abc import Iterable
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 
+from bot.ingest import stories
+from bot.ingest.stories import Match
 from summarizer.terms import STOPWORDS
 
-__all__ = ["NearDuplicateIndex", "content_words", "first_words", "story_terms", "term_set"]
+__all__ = [
+    "NearDuplicateIndex",
+    "StoryIndex",
+    "best_match",
+    "content_words",
+    "first_words",
+    "story_terms",
+    "term_set",
+]
 
 _WORD = re.compile(r"\w\w+")
 _LEAD_WORDS = 120
@@ -66,6 +78,70 @@ def stem(word: str) -> str:
     return word
 
 
+def best_match(similarities: Mapping[int, float], threshold: float) -> Match | None:
+    """The most similar story if it reaches the threshold (ties: the oldest story id)."""
+    if not similarities:
+        return None
+    story_id = min(similarities, key=lambda s: (-similarities[s], s))
+    similarity = similarities[story_id]
+    return Match(story_id, similarity) if similarity >= threshold else None
+
+
+class StoryIndex(stories.StoryIndex):
+    """The story index before: the methods that changed, as they were."""
+
+    def find(self, terms: Sequence[str], published: float) -> Match | None:
+        """The open story an article joins, or None if it starts its own."""
+        if len(set(terms)) < self.rules.min_terms:
+            return None
+        if self._earliest_start() - self.rules.window > published:
+            return None
+        vector = self._old_vector(terms, extra=1)
+        return best_match(self._similarities(vector, published), self.rules.threshold)
+
+    def add(self, story_id: int, terms: Sequence[str], published: float) -> None:
+        """Record an article in a story (a new story when the id is not open)."""
+        self._frequencies.add(terms, published)
+        if story_id not in self._stories and published < self._latest - self.rules.window:
+            return
+        vector = self._old_vector(terms)
+        story = self._stories.setdefault(story_id, stories._Story())
+        self._join(story_id, story, vector)
+        if published < story.first_seen:
+            story.first_seen = published
+            heapq.heappush(self._starts, (published, story_id))
+        if published > story.last_seen:
+            story.last_seen = published
+            heapq.heappush(self._closing, (published, story_id))
+        self._latest = max(self._latest, published)
+        self._close_old()
+
+    def _old_vector(self, terms: Sequence[str], extra: int = 0) -> dict[str, float]:
+        counts = Counter(terms)
+        idfs = self._frequencies.idfs(counts, extra)
+        log = math.log
+        weights = {
+            t: (1.0 + log(c)) * idf for (t, c), idf in zip(counts.items(), idfs, strict=True)
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        return {t: w / norm for t, w in weights.items()} if norm else {}
+
+    def _similarities(self, vector: Mapping[str, float], published: float) -> dict[int, float]:
+        dots: defaultdict[int, float] = defaultdict(float)
+        postings = self._postings
+        for term, weight in vector.items():
+            for story_id, centroid_weight in postings.get(term, _NO_POSTINGS).items():
+                dots[story_id] += weight * centroid_weight
+        open_stories, window = self._stories, self.rules.window
+        return {
+            story_id: dot / story.norm
+            for story_id, dot in dots.items()
+            if (story := open_stories[story_id]).norm
+            and story.first_seen - window <= published <= story.last_seen + window
+        }
+
+
+_NO_POSTINGS: dict[int, float] = {}
 _BITS = 64
 _MASK = (1 << _BITS) - 1
 _BLOCKS = 4

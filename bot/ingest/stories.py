@@ -36,7 +36,7 @@ import heapq
 import itertools
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -109,9 +109,10 @@ def best_match(similarities: Mapping[int, float], threshold: float) -> Match | N
     """
     if not similarities:
         return None
-    story_id = min(similarities, key=lambda s: (-similarities[s], s))
-    similarity = similarities[story_id]
-    return Match(story_id, similarity) if similarity >= threshold else None
+    similarity = max(similarities.values())
+    if similarity < threshold:
+        return None
+    return Match(min(s for s, v in similarities.items() if v == similarity), similarity)
 
 
 @dataclass
@@ -202,11 +203,12 @@ class StoryIndex:
             The story and the similarity, or None (always for an article with fewer than
             ``min_terms`` distinct terms).
         """
-        if len(set(terms)) < self.rules.min_terms:
+        counts = Counter(terms)
+        if len(counts) < self.rules.min_terms:
             return None
         if self._earliest_start() - self.rules.window > published:
             return None  # older than every open story's reach: no vector to weigh
-        vector = self._vector(terms, extra=1)
+        vector = self._vector(counts, extra=1)
         return best_match(self._similarities(vector, published), self.rules.threshold)
 
     def add(self, story_id: int, terms: Sequence[str], published: float) -> None:
@@ -221,7 +223,7 @@ class StoryIndex:
         self._frequencies.add(terms, published)
         if story_id not in self._stories and published < self._latest - self.rules.window:
             return  # a new story closed for good as it opens: kept, it would go at once
-        vector = self._vector(terms)
+        vector = self._vector(Counter(terms))
         story = self._stories.setdefault(story_id, _Story())
         self._join(story_id, story, vector)
         if published < story.first_seen:
@@ -249,9 +251,8 @@ class StoryIndex:
             heapq.heappop(starts)  # stale: the story closed, or an older article joined it
         return math.inf
 
-    def _vector(self, terms: Sequence[str], extra: int = 0) -> dict[str, float]:
-        """The unit TF-IDF vector of an article (sublinear term frequency)."""
-        counts = Counter(terms)
+    def _vector(self, counts: Mapping[str, int], extra: int = 0) -> dict[str, float]:
+        """The unit TF-IDF vector of an article's term counts (sublinear term frequency)."""
         idfs = self._frequencies.idfs(counts, extra)
         log = math.log
         weights = {
@@ -262,11 +263,11 @@ class StoryIndex:
 
     def _similarities(self, vector: Mapping[str, float], published: float) -> dict[int, float]:
         """Cosine between the vector and every open story sharing a term with it."""
-        dots: defaultdict[int, float] = defaultdict(float)
-        postings = self._postings
+        dots: dict[int, float] = {}
+        so_far, postings = dots.get, self._postings
         for term, weight in vector.items():
             for story_id, centroid_weight in postings.get(term, _NO_POSTINGS).items():
-                dots[story_id] += weight * centroid_weight
+                dots[story_id] = so_far(story_id, 0.0) + weight * centroid_weight
         # open: the article is within ``window`` of the story's span (an old article
         # found late does not join today's story)
         stories, window = self._stories, self.rules.window

@@ -266,3 +266,29 @@ def test_ascii_words_are_the_regular_expressions_words() -> None:
         text = f"ab{chr(code)}cd"
         assert content_words(text) == before.content_words(text)
         assert len(content_words(text)) == (1 if chr(code).isalnum() or chr(code) == "_" else 2)
+
+
+def test_the_corpus_stream_joins_the_same_stories_as_before() -> None:
+    """The corpus entries spread over a week, one at a time as ingest adds them, find the
+    same stories with the same similarities as with the index before the speed-up."""
+
+    def run(index: StoryIndex) -> list[Match | None]:
+        matches = []
+        for n, item in enumerate(stream):
+            terms = story_terms(item.title, item.text)
+            match = index.find(terms, item.published)
+            index.add(match.story_id if match else n, terms, item.published)
+            matches.append(match)
+        return matches
+
+    stream = sorted(corpus_entries(), key=lambda item: item.published)
+    new = run(StoryIndex())
+    assert new == run(before.StoryIndex())
+    assert sum(match is not None for match in new) > 100
+
+
+@given(st.dictionaries(st.integers(0, 20), st.sampled_from([0.1, 0.2, 0.3, 0.9])))
+def test_best_match_chooses_as_before(similarities: dict[int, float]) -> None:
+    """Whatever the similarities and ties, the same story is chosen as before."""
+    for threshold in (0.15, 0.3):
+        assert best_match(similarities, threshold) == before.best_match(similarities, threshold)
