@@ -115,7 +115,7 @@ class NearDuplicateIndex:
                 table[key] = {serial: fingerprint}
             else:
                 bucket[serial] = fingerprint
-        if len(self._order) > self.capacity:
+        while len(self._order) > self.capacity:
             self._forget(self._order.popleft())
 
     def extend(self, pairs: Iterable[tuple[int, int]]) -> None:
