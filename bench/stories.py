@@ -26,12 +26,19 @@ choose among those runs.
 Compared in the same run: today's near-copy fingerprints alone (simhash within 7 bits),
 and single-link on the same TF-IDF vectors (join the story of the most similar single
 article).
+
+**Speed** (:func:`speed`, also alone with ``python -m bench.stories --speed``, about 40 s):
+story terms, the summarizer's term sets, the story index and the near-duplicate index on
+the corpus feeds' entries, timed beside the code before issue 11's speed-up
+(``bench.stories_before``) in the same run, old and new alternating, CPU seconds, best of
+7; each row also checks that both give the same results.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import random
 import sys
@@ -41,10 +48,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import summarizer.terms
+from bench import stories_before
 from bench.crossval import folds, spread
 from bot.feeds.parse import parse_feed
-from bot.ingest.dedup import NearDuplicateIndex, simhash
-from bot.ingest.stories import StoryIndex, StoryRules, story_terms
+from bot.ingest.dedup import NearDuplicateIndex, simhash, simhashes
+from bot.ingest.stories import Match, StoryIndex, StoryRules, story_terms
+from summarizer.terms import term_set
 
 __all__ = [
     "THRESHOLDS",
@@ -59,6 +69,7 @@ __all__ = [
     "labelled_items",
     "main",
     "scenario",
+    "speed",
 ]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -256,21 +267,172 @@ def scenario(title: str, items: Sequence[Item]) -> str:
     return "\n".join(lines)
 
 
+def _cpu_seconds(work: Callable[[], object]) -> float:
+    """CPU seconds ``work`` takes (the machine is shared: wall time counts the others)."""
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
+def _cold_stems() -> None:
+    """Forget both implementations' cached stems (as a fresh process has none)."""
+    summarizer.terms._STEMS.clear()
+    summarizer.terms.stem.cache_clear()
+    stories_before._STEMS.clear()
+    stories_before.stem.cache_clear()
+
+
+def _dedup_stream(
+    index: NearDuplicateIndex | stories_before.NearDuplicateIndex, prints: Sequence[int]
+) -> list[int | None]:
+    """What ingest does per entry: find a near-copy, remember the entry when none."""
+    found = []
+    for n, fingerprint in enumerate(prints):
+        story = index.find(fingerprint)
+        if story is None:
+            index.add(fingerprint, n)
+        found.append(story)
+    return found
+
+
+_Pair = tuple[Callable[[], object], Callable[[], object]]
+
+
+def _terms_pairs(items: Sequence[Item]) -> list[tuple[str, _Pair]]:
+    """(name, (before, after)) for story terms and term sets; each returns its results."""
+    texts = [i.text for i in items]
+
+    def warm(story: Callable[[str, str], tuple[str, ...]]) -> Callable[[], object]:
+        return lambda: [story(i.title, i.text) for i in items]
+
+    def cold(story: Callable[[str, str], tuple[str, ...]]) -> Callable[[], object]:
+        return lambda: (_cold_stems(), [story(i.title, i.text) for i in items])[1]
+
+    old, new = stories_before.story_terms, story_terms
+    return [
+        ("story terms, no stem cached (a cold ingest)", (cold(old), cold(new))),
+        ("story terms, again (stems table as the first pass left it)", (warm(old), warm(new))),
+        (
+            "term set of each whole text (the summarizer's)",
+            (
+                lambda: [stories_before.term_set(t) for t in texts],
+                lambda: [term_set(t) for t in texts],
+            ),
+        ),
+    ]
+
+
+def _index_stream(
+    index: StoryIndex, stream: Sequence[tuple[tuple[str, ...], float]]
+) -> list[Match | None]:
+    """What ingest does per article: find its story, then join it or start one."""
+    matches = []
+    for n, (terms, published) in enumerate(stream):
+        match = index.find(terms, published)
+        index.add(match.story_id if match else n, terms, published)
+        matches.append(match)
+    return matches
+
+
+def _index_pairs(items: Sequence[Item]) -> list[tuple[str, _Pair]]:
+    """(name, (before, after)) for the story index; each returns its matches."""
+    ordered = sorted(items, key=lambda i: i.published)
+    stream = [(story_terms(i.title, i.text), i.published) for i in ordered]
+    return [
+        (
+            "story index: find, then join or start (the entries spread over a week)",
+            (
+                lambda: _index_stream(stories_before.StoryIndex(), stream),
+                lambda: _index_stream(StoryIndex(), stream),
+            ),
+        )
+    ]
+
+
+def _dedup_pairs(items: Sequence[Item], rng: random.Random) -> list[tuple[str, _Pair]]:
+    """(name, (before, after)) for the near-duplicate index; each returns its answers."""
+    prints = simhashes([i.text for i in items])
+    full = [rng.getrandbits(64) | 1 for _ in range(100_000)]
+    big_old, big_new = stories_before.NearDuplicateIndex(), NearDuplicateIndex()
+    big_old.extend((p, n) for n, p in enumerate(full))
+    big_new.extend((p, n) for n, p in enumerate(full))
+    # half near copies of stored entries (1 bit off), half unrelated
+    near = [
+        p ^ (1 << rng.randrange(64)) if n % 2 else rng.getrandbits(64) | 1
+        for n, p in enumerate(full[: len(items)])
+    ]
+    return [
+        (
+            "near-duplicate index: find, add if new (from empty)",
+            (
+                lambda: _dedup_stream(stories_before.NearDuplicateIndex(), prints),
+                lambda: _dedup_stream(NearDuplicateIndex(), prints),
+            ),
+        ),
+        (
+            "near-duplicate index: find among 100k entries",
+            (lambda: [big_old.find(p) for p in near], lambda: [big_new.find(p) for p in near]),
+        ),
+    ]
+
+
+def speed(items: Sequence[Item], rounds: int = 7) -> str:
+    """Time story terms and the near-duplicate index before and after, as Markdown.
+
+    Args:
+        items: The corpus feeds' entries.
+        rounds: Timings of each side (alternating); the least counts.
+
+    Returns:
+        The table, one row per part, with whether both sides gave the same results.
+    """
+    lines = [
+        f"### Speed: {len(items):,} corpus feed entries, before and after (CPU, best of {rounds})",
+        "",
+        "| part | before µs/entry | after µs/entry | speed-up | same results |",
+        "|---|---:|---:|---:|---|",
+    ]
+    per = 1e6 / len(items)
+    for rows in (
+        lambda: _terms_pairs(items),
+        lambda: _index_pairs(items),
+        lambda: _dedup_pairs(items, random.Random(2)),
+    ):
+        for name, (before, after) in rows():
+            same = before() == after()
+            gc.collect()
+            old = new = float("inf")
+            for _ in range(rounds):
+                old = min(old, _cpu_seconds(before))
+                new = min(new, _cpu_seconds(after))
+            verdict = "yes" if same else "**no**"
+            lines.append(
+                f"| {name} | {old * per:.1f} | {new * per:.1f} | {old / new:.1f}x | {verdict} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] = ()) -> int:
     """Run the benchmark and print its tables; exit status 2 if the corpus is missing.
 
     Args:
-        argv: Command-line arguments (none yet); ``python -m bench`` passes none.
+        argv: Command-line arguments: ``--speed`` for the speed table alone;
+            ``python -m bench`` passes none.
 
     Returns:
         The process exit status.
     """
-    argparse.ArgumentParser(prog="python -m bench.stories").parse_args(list(argv))
+    parser = argparse.ArgumentParser(prog="python -m bench.stories")
+    parser.add_argument("--speed", action="store_true", help="only the speed table")
+    args = parser.parse_args(list(argv))
     if not DEV.is_file() or not FEEDS.is_dir():
         print(f"stories: corpus not found at {SHARED}", file=sys.stderr)
         return 2
-    week = labelled_items(days=7)
     background = background_items(days=7)
+    if args.speed:
+        print(speed(background))
+        return 0
+    week = labelled_items(days=7)
     day = labelled_items(days=1)
     print("## stories (python -m bench stories)\n")
     print("Held-out B-cubed over 20 folds (5-fold over events × 4 shuffles), mean ± sd.\n")
@@ -280,7 +442,8 @@ def main(argv: Sequence[str] = ()) -> int:
     print(scenario("One week, labelled items only", week))
     print()
     print(scenario("One day, labelled items only (every event at once)", day))
-    print(f"\nThe product threshold is StoryRules.threshold = {StoryRules().threshold:g}.")
+    print(f"\nThe product threshold is StoryRules.threshold = {StoryRules().threshold:g}.\n")
+    print(speed(background))
     return 0
 
 

@@ -37,9 +37,6 @@ _BITS = 64
 _MASK = (1 << _BITS) - 1
 _BLOCKS = 4
 _BLOCK_BITS = _BITS // _BLOCKS
-_BLOCK_MASK = (1 << _BLOCK_BITS) - 1
-_BLOCK_SHIFTS = tuple(range(0, _BITS, _BLOCK_BITS))
-_EMPTY: dict[int, int] = {}  # never written to: the bucket of a block value never seen
 
 
 def simhash(text: str) -> int:
@@ -68,11 +65,12 @@ class NearDuplicateIndex:
     """Recent fingerprints with their story ids, searchable within a Hamming distance.
 
     Banding with probing: the 64 bits are cut into 4 blocks of 16, one lookup table per
-    block. Two fingerprints at most ``max_distance`` bits apart differ in at most
-    ``max_distance // 4`` bits of at least one block (pigeonhole), so a query looks up, in
-    each table, its own block value and every value within that many bits of it (17 per
-    table for the default of 7). Only the entries found there are compared bit by bit:
-    about a hundred for 100k random entries.
+    block (one dict here, each key tagged with its block's number). Two fingerprints at
+    most ``max_distance`` bits apart differ in at most ``max_distance // 4`` bits of at
+    least one block (pigeonhole), so a query looks up, for each block, its own block value
+    and every value within that many bits of it (17 per block for the default of 7). Only
+    the entries found there are compared bit by bit: about a hundred for 100k random
+    entries.
 
     The oldest entries are forgotten beyond ``capacity``. ``NO_FINGERPRINT`` is never stored
     and never matches.
@@ -91,9 +89,9 @@ class NearDuplicateIndex:
         self.max_distance = max_distance
         self.capacity = capacity
         self._probes = _flip_masks(_BLOCK_BITS, max_distance // _BLOCKS)
-        # block value -> {serial: fingerprint}; the fingerprint sits in the bucket so a lookup
-        # compares without a second dictionary access per candidate.
-        self._tables: list[dict[int, dict[int, int]]] = [{} for _ in range(_BLOCKS)]
+        # tagged block value -> {serial: fingerprint}; the fingerprint sits in the bucket so
+        # a lookup compares without a second dictionary access per candidate.
+        self._table: dict[int, dict[int, int]] = {}
         self._entries: dict[int, tuple[int, int]] = {}  # serial -> (fingerprint, story id)
         self._order: deque[int] = deque()
         self._serial = 0
@@ -107,14 +105,16 @@ class NearDuplicateIndex:
             return
         fingerprint &= _MASK
         serial = self._serial
-        self._serial += 1
+        self._serial = serial + 1
         self._entries[serial] = (fingerprint, story_id)
         self._order.append(serial)
-        for table, key in zip(self._tables, _block_keys(fingerprint), strict=True):
+        table = self._table
+        for key in _block_keys(fingerprint):
             bucket = table.get(key)
             if bucket is None:
-                bucket = table[key] = {}
-            bucket[serial] = fingerprint
+                table[key] = {serial: fingerprint}
+            else:
+                bucket[serial] = fingerprint
         while len(self._order) > self.capacity:
             self._forget(self._order.popleft())
 
@@ -131,27 +131,38 @@ class NearDuplicateIndex:
         if fingerprint == NO_FINGERPRINT:
             return None
         fingerprint &= _MASK
-        limit = self.max_distance
+        get, limit = self._table.get, self.max_distance
+        # (distance, serial) of every entry within reach: the least is the closest, then the
+        # oldest (an entry found through two blocks is listed twice, which changes no least)
         matches = [
-            ((fingerprint ^ other).bit_count(), serial)
-            for table, key in zip(self._tables, _block_keys(fingerprint), strict=True)
+            (distance, serial)
+            for key in _block_keys(fingerprint)
             for flip in self._probes
-            for serial, other in table.get(key ^ flip, _EMPTY).items()
-            if (fingerprint ^ other).bit_count() <= limit
+            if (bucket := get(key ^ flip))
+            for serial, other in bucket.items()
+            if (distance := (fingerprint ^ other).bit_count()) <= limit
         ]
         return self._entries[min(matches)[1]][1] if matches else None
 
     def _forget(self, serial: int) -> None:
         fingerprint, _ = self._entries.pop(serial)
-        for table, key in zip(self._tables, _block_keys(fingerprint), strict=True):
+        table = self._table
+        for key in _block_keys(fingerprint):
             bucket = table[key]
             del bucket[serial]
             if not bucket:
                 del table[key]
 
 
-def _block_keys(fingerprint: int) -> tuple[int, ...]:
-    return tuple((fingerprint >> shift) & _BLOCK_MASK for shift in _BLOCK_SHIFTS)
+def _block_keys(fingerprint: int) -> tuple[int, int, int, int]:
+    """The 4 blocks of 16 bits, each tagged with its number above them (flipping a block's
+    bits never touches its tag, so the 4 tables share one dict)."""
+    return (
+        fingerprint & 0xFFFF,
+        (fingerprint >> 16) & 0xFFFF | 0x1_0000,
+        (fingerprint >> 32) & 0xFFFF | 0x2_0000,
+        (fingerprint >> 48) & 0xFFFF | 0x3_0000,
+    )
 
 
 def _flip_masks(width: int, radius: int) -> tuple[int, ...]:

@@ -31,10 +31,12 @@ them, and are deterministic: the same articles in the same order give the same s
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import math
-from collections import Counter, defaultdict
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -92,7 +94,7 @@ def story_terms(title: str, text: str, lead_words: int = StoryRules.lead_words) 
     """
     # Stopwords are about half of news prose: reading 3x the words is plenty.
     head = f"{title}\n{_first_words(text, 3 * lead_words)}"
-    return tuple(content_words(head)[:lead_words])
+    return tuple(content_words(head, lead_words))
 
 
 def best_match(similarities: Mapping[int, float], threshold: float) -> Match | None:
@@ -107,9 +109,10 @@ def best_match(similarities: Mapping[int, float], threshold: float) -> Match | N
     """
     if not similarities:
         return None
-    story_id = min(similarities, key=lambda s: (-similarities[s], s))
-    similarity = similarities[story_id]
-    return Match(story_id, similarity) if similarity >= threshold else None
+    similarity = max(similarities.values())
+    if similarity < threshold:
+        return None
+    return Match(min(s for s, v in similarities.items() if v == similarity), similarity)
 
 
 @dataclass
@@ -200,11 +203,12 @@ class StoryIndex:
             The story and the similarity, or None (always for an article with fewer than
             ``min_terms`` distinct terms).
         """
-        if len(set(terms)) < self.rules.min_terms:
+        counts = Counter(terms)
+        if len(counts) < self.rules.min_terms:
             return None
         if self._earliest_start() - self.rules.window > published:
             return None  # older than every open story's reach: no vector to weigh
-        vector = self._vector(terms, extra=1)
+        vector = self._vector(counts, extra=1)
         return best_match(self._similarities(vector, published), self.rules.threshold)
 
     def add(self, story_id: int, terms: Sequence[str], published: float) -> None:
@@ -219,7 +223,7 @@ class StoryIndex:
         self._frequencies.add(terms, published)
         if story_id not in self._stories and published < self._latest - self.rules.window:
             return  # a new story closed for good as it opens: kept, it would go at once
-        vector = self._vector(terms)
+        vector = self._vector(Counter(terms))
         story = self._stories.setdefault(story_id, _Story())
         self._join(story_id, story, vector)
         if published < story.first_seen:
@@ -247,9 +251,8 @@ class StoryIndex:
             heapq.heappop(starts)  # stale: the story closed, or an older article joined it
         return math.inf
 
-    def _vector(self, terms: Sequence[str], extra: int = 0) -> dict[str, float]:
-        """The unit TF-IDF vector of an article (sublinear term frequency)."""
-        counts = Counter(terms)
+    def _vector(self, counts: Mapping[str, int], extra: int = 0) -> dict[str, float]:
+        """The unit TF-IDF vector of an article's term counts (sublinear term frequency)."""
         idfs = self._frequencies.idfs(counts, extra)
         log = math.log
         weights = {
@@ -260,11 +263,11 @@ class StoryIndex:
 
     def _similarities(self, vector: Mapping[str, float], published: float) -> dict[int, float]:
         """Cosine between the vector and every open story sharing a term with it."""
-        dots: defaultdict[int, float] = defaultdict(float)
-        postings = self._postings
+        dots: dict[int, float] = {}
+        so_far, postings = dots.get, self._postings
         for term, weight in vector.items():
             for story_id, centroid_weight in postings.get(term, _NO_POSTINGS).items():
-                dots[story_id] += weight * centroid_weight
+                dots[story_id] = so_far(story_id, 0.0) + weight * centroid_weight
         # open: the article is within ``window`` of the story's span (an old article
         # found late does not join today's story)
         stories, window = self._stories, self.rules.window
@@ -306,8 +309,16 @@ class StoryIndex:
 
 def _first_words(text: str, n: int) -> str:
     """The text up to its ``n``-th space after the first character (cheap on long
-    articles)."""
+    articles: the match stops there and copies no word)."""
     if n < 1:
         return ""
-    words = text[1:].split(" ", n)
-    return text if len(words) <= n else text[:1] + " ".join(words[:n])
+    if len(text) <= 8 * n and text.count(" ", 1) < n:
+        return text  # a short text, read whole (counting is cheaper than matching)
+    found = _nth_space(n).match(text)
+    return text if found is None else text[: found.end() - 1]
+
+
+@functools.lru_cache(maxsize=8)
+def _nth_space(n: int) -> re.Pattern[str]:
+    """A pattern matching any first character, then ``n`` runs each ending in a space."""
+    return re.compile(f"(?s).(?:[^ ]* ){{{n}}}")

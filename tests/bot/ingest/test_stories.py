@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.ingest.stories import Match, StoryIndex, StoryRules, best_match, story_terms
+from bench import stories_before as before
+from bot.ingest.stories import (
+    Match,
+    StoryIndex,
+    StoryRules,
+    _first_words,
+    best_match,
+    story_terms,
+)
+from summarizer.terms import content_words, stem, term_set
+from tests.bot.ingest.corpus_entries import corpus_entries
 
 HOUR = 3600.0
 
@@ -205,3 +215,80 @@ def test_stories_closed_for_good_are_forgotten_in_any_arrival_order() -> None:
     assert len(index) == 1
     assert index.find(_terms(QUAKE_B), HOUR) is None
     assert index.find(_terms(BUDGET), 10 * 86400.0 + HOUR) is not None
+
+
+# --- the same terms as before the speed-up (bench.stories_before keeps that code) ---------
+
+_PIECES = [*"aZ9_ é'-.\n\t’“”—–\xa0\u200bΣσİ\u212aß·", "ing ", "es ", "The ", "Talking "]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+
+
+def test_every_corpus_entry_gets_the_same_terms_as_before() -> None:
+    """Story terms, content words and term sets of every corpus feed entry equal those of
+    the code before the speed-up (the summarizer's terms too, so its summaries stay)."""
+    entries = corpus_entries()
+    assert len(entries) > 3000
+    for item in entries:
+        assert story_terms(item.title, item.text) == before.story_terms(item.title, item.text)
+        head = item.text[:2000]
+        assert content_words(head) == before.content_words(head)
+        assert term_set(head) == before.term_set(head)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.integers(min_value=1, max_value=200))
+def test_any_text_gets_the_same_terms_as_before(text: str, lead_words: int) -> None:
+    """Whatever the characters (non-ASCII letters, marks, a capital sigma, "İ"), content
+    words, term sets and story terms equal those of the regular expression they replace."""
+    assert content_words(text) == before.content_words(text)
+    assert content_words(text, lead_words) == before.content_words(text)[:lead_words]
+    assert term_set(text) == before.term_set(text)
+    assert story_terms(text, text, lead_words) == before.story_terms(text, text, lead_words)
+
+
+@settings(max_examples=500)
+@given(st.text(st.sampled_from(list("abdegins_é")), max_size=10))
+def test_any_word_gets_the_same_stem_as_before(word: str) -> None:
+    """Suffixes are stripped from the same words as before, by the same rule."""
+    assert stem(word) == before.stem(word)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("a  b\n\xa0é")), max_size=60), st.integers(-1, 12))
+def test_the_lead_is_cut_where_it_was(text: str, n: int) -> None:
+    """The lead ends at the same space as before for any text and word count."""
+    assert _first_words(text, n) == before.first_words(text, n)
+
+
+def test_ascii_words_are_the_regular_expressions_words() -> None:
+    """Each ASCII character is kept by the fast path exactly when it is a word character."""
+    for code in range(128):
+        text = f"ab{chr(code)}cd"
+        assert content_words(text) == before.content_words(text)
+        assert len(content_words(text)) == (1 if chr(code).isalnum() or chr(code) == "_" else 2)
+
+
+def test_the_corpus_stream_joins_the_same_stories_as_before() -> None:
+    """The corpus entries spread over a week, one at a time as ingest adds them, find the
+    same stories with the same similarities as with the index before the speed-up."""
+
+    def run(index: StoryIndex) -> list[Match | None]:
+        matches = []
+        for n, item in enumerate(stream):
+            terms = story_terms(item.title, item.text)
+            match = index.find(terms, item.published)
+            index.add(match.story_id if match else n, terms, item.published)
+            matches.append(match)
+        return matches
+
+    stream = sorted(corpus_entries(), key=lambda item: item.published)
+    new = run(StoryIndex())
+    assert new == run(before.StoryIndex())
+    assert sum(match is not None for match in new) > 100
+
+
+@given(st.dictionaries(st.integers(0, 20), st.sampled_from([0.1, 0.2, 0.3, 0.9])))
+def test_best_match_chooses_as_before(similarities: dict[int, float]) -> None:
+    """Whatever the similarities and ties, the same story is chosen as before."""
+    for threshold in (0.15, 0.3):
+        assert best_match(similarities, threshold) == before.best_match(similarities, threshold)
