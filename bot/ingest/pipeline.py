@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -161,43 +161,6 @@ class _Turn:
             self._slots.release()
 
 
-class _Saves:
-    """What this ingestor saved while feeds were between their first look at the store
-    and their save. On a store no other worker writes to, a feed's second look (inside
-    the section) is at this instead of the store. A save is forgotten once every feed that
-    looked before it is done."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._marks: Counter[int] = Counter()  # of the feeds between their two looks
-        self._log: deque[tuple[int, set[str]]] = deque()  # per save: its number and keys
-
-    def open(self) -> int:
-        """A feed takes its first look: the mark to ask ``saved_since`` with later."""
-        self._marks[self._count] += 1
-        return self._count
-
-    def close(self, mark: int) -> None:
-        """The feed that opened with ``mark`` is done (saved or failed)."""
-        self._marks[mark] -= 1
-        if not self._marks[mark]:
-            del self._marks[mark]
-        oldest = min(self._marks, default=self._count)
-        while self._log and self._log[0][0] <= oldest:
-            self._log.popleft()
-
-    def add(self, feed_id: int, articles: Sequence[NewArticle]) -> None:
-        """One save of a feed's articles."""
-        self._count += 1
-        if self._marks:
-            self._log.append((self._count, _save_keys(feed_id, articles)))
-
-    def saved_since(self, mark: int, feed_id: int, guid: str, url: str) -> bool:
-        """Whether a save after ``mark`` stored this GUID of the feed, or this URL."""
-        keys = {_guid_key(feed_id, guid), url} - {""}
-        return any(not keys.isdisjoint(saved) for n, saved in self._log if n > mark)
-
-
 class Ingestor:
     """Runs ingest passes over the store's feeds."""
 
@@ -230,7 +193,6 @@ class Ingestor:
         # the CPU has the next feed while one waits on the store
         self._work_slots = asyncio.Semaphore(cpu_concurrency + 1)
         self._backlog = _Backlog(backlog_bytes)
-        self._saves = _Saves()
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
         self._seen_id = 0  # the highest article id the warm indexes know of
@@ -330,19 +292,15 @@ class Ingestor:
             if read is None:
                 return FeedOutcome(feed, FetchStatus.NOT_MODIFIED)
             update, doc, entries = read
-            mark = self._saves.open()
-            try:
-                # only entries not seen before get their text, fingerprints and terms (one
-                # trip off the loop), and again the few whose page text replaced a teaser;
-                # the list of raw entries shrinks in place, then empties as it is converted
-                entries[:] = await self._fresh(feed, entries, doc.canonical)
-                prepared = await self._off_loop(_prepared, entries)
-                prepared = await self._with_full_text(feed, prepared, turn)
-                routed, ids, duplicates = await self._save(
-                    feed, channels, prepared, doc.canonical, update, mark
-                )
-            finally:
-                self._saves.close(mark)
+            # only entries not seen before get their text, fingerprints and terms (one
+            # trip off the loop), and again the few whose page text replaced a teaser;
+            # the list of raw entries shrinks in place, then empties as it is converted
+            entries[:] = await self._fresh(feed, entries, doc.canonical)
+            prepared = await self._off_loop(_prepared, entries)
+            prepared = await self._with_full_text(feed, prepared, turn)
+            routed, ids, duplicates = await self._save(
+                feed, channels, prepared, doc.canonical, update
+            )
         finally:
             turn.give()
         queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
@@ -387,37 +345,31 @@ class Ingestor:
         prepared: _Prepared,
         canonical: dict[str, str],
         update: FeedUpdate,
-        mark: int,
     ) -> tuple[list[Routed], list[int], int]:
         """Decide what is new and what duplicates what, and save it: one feed at a time (of
         every worker sharing the store), so two feeds carrying the same story cannot both
         post it. Returns what was routed, the new ids and the number of duplicates."""
         async with self._store.locks.exclusive(SECTION):
             await self._catch_up()
-            fresh = await self._still_new(feed, prepared.entries, canonical, mark)
+            # a second look: another process may have saved some meanwhile (on SQLite too:
+            # `newsbrief ingest` beside a running bot)
+            fresh = await self._fresh(feed, prepared.entries, canonical)
             routed, duplicates = await self._route(
                 feed, fresh, canonical, channels, update.now, prepared.prints
             )
             routed = await self._join_stories(routed, prepared.terms)
             ids = await self._store.articles.save_ingest(update, routed)
-            self._saves.add(feed.id, [item.article for item in routed])
             self._seen(ids)
-            await self._remember(routed, ids)
-            await self._remember_stories(routed, ids, prepared.terms)
+            if len(ids) == len(routed):  # else which id is whose is unknown: not guessed
+                await self._remember(routed, ids)
+                await self._remember_stories(routed, ids, prepared.terms)
+            else:
+                log.info(
+                    "feed %s: %d articles were saved meanwhile by another process",
+                    feed.label,
+                    len(routed) - len(ids),
+                )
         return routed, ids, duplicates
-
-    async def _still_new(
-        self, feed: Feed, entries: Sequence[FeedEntry], canonical: dict[str, str], mark: int
-    ) -> list[FeedEntry]:
-        """The entries still not stored, looked up again inside the section: in the store
-        when other workers share it, else in what this ingestor saved since ``mark``."""
-        if self._store.shared:
-            return await self._fresh(feed, entries, canonical)
-        return [
-            e
-            for e in entries
-            if not self._saves.saved_since(mark, feed.id, e.guid, canonical.get(e.guid, ""))
-        ]
 
     async def _off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run CPU work in a worker thread, at most ``cpu_concurrency`` at a time."""
@@ -484,7 +436,7 @@ class Ingestor:
 
     async def _remember(self, routed: Sequence[Routed], ids: Sequence[int]) -> None:
         index = await self._index()
-        for item, article_id in zip(routed, ids, strict=False):
+        for item, article_id in zip(routed, ids, strict=True):
             if _dedupable(item.article) and item.article.duplicate_of is None:
                 index.add(item.article.simhash, article_id)
 
@@ -507,7 +459,7 @@ class Ingestor:
         self, routed: Sequence[Routed], ids: Sequence[int], terms: dict[str, tuple[str, ...]]
     ) -> None:
         index = await self._story_index()
-        for item, article_id in zip(routed, ids, strict=False):
+        for item, article_id in zip(routed, ids, strict=True):
             a = item.article
             story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
             index.add(story, terms[a.guid], a.published)
@@ -547,17 +499,6 @@ def _retry_after(error: FeedError) -> float:
     if isinstance(error, HTTPStatusError) and error.retry_after:
         return error.retry_after
     return 0.0
-
-
-def _guid_key(feed_id: int, guid: str) -> str:
-    """A GUID as a key beside URLs: GUIDs are unique per feed, URLs across feeds."""
-    return f"{feed_id}\n{guid}"
-
-
-def _save_keys(feed_id: int, articles: Sequence[NewArticle]) -> set[str]:
-    """The keys a save stored: each article's GUID key and canonical URL."""
-    keys = {_guid_key(feed_id, a.guid) for a in articles}
-    return keys | {a.canonical_url for a in articles if a.canonical_url}
 
 
 def _feed_request(feed: Feed) -> FetchRequest:

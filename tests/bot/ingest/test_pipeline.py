@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -479,6 +480,48 @@ async def test_one_link_in_two_feeds_of_one_pass_is_stored_once(
     urls = await store.db.fetch_all("SELECT canonical_url FROM articles")
     assert counts.new_articles == 5
     assert sorted(u for (u,) in urls).count("https://news.test/same") == 1
+
+
+def _story(n: int) -> str:
+    """A long text of its own for story ``n`` (no two are near-copies)."""
+    return " ".join(f"Clause {i} of report {n} mentions item{n}x{i} plainly." for i in range(30))
+
+
+def _items_rss(items: list[tuple[str, str]]) -> str:
+    """An RSS feed of (guid, text) items, each linking to its own page."""
+    return rss([(guid, f"Report {guid}", text) for guid, text in items])
+
+
+async def test_what_another_process_saved_meanwhile_is_not_stored_again(
+    store: SqliteStore, clock: ManualClock, tmp_path: Path
+) -> None:
+    """While this ingestor's feed waits at the section (after its first look), another
+    process on the same SQLite file (``newsbrief ingest`` beside a running bot) stores two
+    of its three entries: the second look finds them, nothing is stored twice, and the
+    third is remembered as itself: its copy in another feed is a duplicate."""
+    url, copies = "https://one.test/rss", "https://two.test/rss"
+    items = [(f"g{n}", _story(n)) for n in range(3)]
+    docs = {url: _items_rss(items), copies: _items_rss([("copy", _story(2))])}
+    await _feed(store, url)
+    section = _ShutSection(store)
+    ingestor = Ingestor(_WithSection(store, section), _MemoryWeb(docs), clock)  # type: ignore[arg-type]
+    run = asyncio.create_task(ingestor.run(only_due=False))
+    other = await SqliteStore.open(tmp_path / "test.db")
+    try:
+        async with asyncio.timeout(10):
+            await section.until(1)
+        earlier = _MemoryWeb({url: _items_rss(items[:2])})
+        other_counts = await Ingestor(other, earlier, clock).run(only_due=False)
+    finally:
+        await other.close()
+    section.open()
+    counts = await run
+    stored = await store.db.fetch_all("SELECT guid FROM articles ORDER BY guid")
+    assert (other_counts.new_articles, counts.new_articles) == (2, 1)
+    assert [g for (g,) in stored] == ["g0", "g1", "g2"]
+    await _feed(store, copies)
+    again = await ingestor.run(only_due=False)
+    assert (again.new_articles, again.duplicates) == (1, 1)
 
 
 async def test_a_feed_waiting_on_pages_lets_other_feeds_through(
