@@ -9,19 +9,25 @@ The words: each text is lowercased (NFKC first when it is not ASCII), ASCII punc
 becomes a space (``.``, ``:`` and newlines mark sentence ends, colons and paragraph
 breaks), and the words are split on spaces. Boilerplate sentences (bylines, copyright
 lines, newsletter pitches; see ``_PHRASES``) and paragraphs of fewer than 5 words do not
-count. A word's hash is splitmix64 over its first 16 bytes; a 3-word shingle's hash is
-splitmix64 of a polynomial over its words' hashes; the simhash holds the bits set in more
-than half of a text's shingles.
+count. This is version 2 (``FINGERPRINT_VERSION``) of the simhash; version 1 is kept in
+``bench/fingerprint_v1.py``. The words are the same in both; version 2 hashes them with one
+multiply each and counts the first 3,000 characters, not 8,000:
 
-How a batch is computed with no Python work per word, in the standard library only (the
-values are the ones numpy computed before, bit for bit; ``bench/fingerprint_numpy.py``):
-one RE2 scan of the batch finds the few texts that may hold boilerplate, which take the
-exact sentence-by-sentence path (``_exact_words``); the others are split straight into
-paragraphs. The words of the batch are packed (``struct``, 16 bytes each) into one big
-integer, 128 bits a word, and every word and shingle hash is computed at once with integer
-arithmetic on it: a 64-bit value times a 64-bit constant never carries into the next field,
-and masking each field to 64 bits keeps the arithmetic modulo 2**64. The vote counts each
-bit with ``int.bit_count`` over one byte of every shingle.
+- a word's hash is ``fold(x * K1)``, ``x`` its first 8 bytes as a little-endian integer
+  (zero-padded), ``fold(z)`` the low 64 bits of ``z ^ (z >> 64)`` (the 128-bit product's
+  halves, xored);
+- a 3-word shingle's hash is ``fold(g * K2)`` with ``g = h1 ^ 2*h2 ^ 4*h3`` modulo 2**64
+  (``h1``, ``h2``, ``h3`` its words' hashes, in order);
+- the simhash holds the bits set in more than half of a text's shingles.
+
+How a batch is computed with no Python work per word, in the standard library only: one
+RE2 scan of the batch finds the few texts that may hold boilerplate, which take the exact
+sentence-by-sentence path (``_exact_words``); the others are split straight into
+paragraphs. The words of the batch are packed (``struct``, 8 bytes and 8 zero bytes each)
+into one big integer, 128 bits a word, and every word and shingle hash is computed at once
+with integer arithmetic on it: a 64-bit value times a 64-bit constant fills its 128-bit
+field and never carries into the next one. The vote counts each bit with ``int.bit_count``
+over one byte of every shingle.
 
 Only the first ``FINGERPRINT_CHARS`` characters of a text count: they hold the story's
 opening, which copies share, and the cost stays bounded for 100,000-character posts.
@@ -48,6 +54,7 @@ import re2
 
 __all__ = [
     "FINGERPRINT_CHARS",
+    "FINGERPRINT_VERSION",
     "MIN_WORDS",
     "NO_FINGERPRINT",
     "content_hash",
@@ -57,7 +64,8 @@ __all__ = [
 
 MIN_WORDS = 50
 NO_FINGERPRINT = 0
-FINGERPRINT_CHARS = 8000  # about 1,300 words: the whole of 80% of the corpus's entries
+FINGERPRINT_VERSION = 2  # stored with the values; another version's values are recomputed
+FINGERPRINT_CHARS = 3000  # about 480 words: the whole of 65% of the corpus's entries
 _MIN_PARAGRAPH_WORDS = 5  # shorter paragraphs are datelines, bylines or captions
 _BATCH_TEXTS = 64  # texts per pass (the last text of a pass ends the joined batch)
 
@@ -98,11 +106,9 @@ _LABELS = ("related", "photo", "image", "video")  # a sentence starting "Label:"
 _YEARS = "19[0-9][0-9]|20[0-9][0-9]"  # "copyright 2024": years 1900 to 2099
 
 _MASK64 = (1 << 64) - 1
-_M1 = 0xBF58476D1CE4E5B9
-_M2 = 0x94D049BB133111EB
-_P = 0x100000001B3
-_SEED = 0x9E3779B97F4A7C15
-_PACK = struct.Struct("16s" * 256)  # 256 words, each its first 16 bytes, zero-padded
+_K1 = 0x9E3779B97F4A7C15  # the word hash's multiplier
+_K2 = 0xBF58476D1CE4E5B9  # the shingle hash's multiplier
+_PACK = struct.Struct("8s8x" * 256)  # 256 words, each its first 8 bytes, zero-padded to 16
 _BINARY = bytes.maketrans(b"\x00\x01", b"01")
 
 
@@ -130,9 +136,18 @@ def fingerprints(articles: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
     for title, text in articles:
         lowered = _lowered(text)
         hashes.append(_digest(_lowered(title), lowered))
-        short = len(text) <= FINGERPRINT_CHARS
-        heads.append(lowered if short else _lowered(text[:FINGERPRINT_CHARS]))
+        heads.append(_head(text, lowered))
     return list(zip(hashes, _simhashes_of(heads), strict=True))
+
+
+def _head(text: str, lowered: bytes) -> bytes:
+    """``_lowered(text[:FINGERPRINT_CHARS])``, given ``lowered`` (all of ``text`` lowered):
+    for ASCII text, each character is one byte there."""
+    if len(text) <= FINGERPRINT_CHARS:
+        return lowered
+    if text.isascii():
+        return lowered[:FINGERPRINT_CHARS]
+    return _lowered(text[:FINGERPRINT_CHARS])
 
 
 def _digest(title: bytes, text: bytes) -> str:
@@ -283,32 +298,23 @@ def _fields(count: int, value: int) -> int:
     return int.from_bytes(value.to_bytes(16, "little") * count, "little")
 
 
-def _mix(z: int, mask: int) -> int:
-    """splitmix64's finalizer on every 64-bit value of ``z`` (one per 128-bit field; the
-    upper 64 bits of each field hold garbage on return)."""
-    z = ((z ^ (z >> 30)) & mask) * _M1 & mask
-    z = ((z ^ (z >> 27)) & mask) * _M2 & mask
-    return z ^ (z >> 31)
-
-
 def _word_hashes(words: list[bytes]) -> tuple[int, int]:
-    """The hash of each word (of its first 16 bytes), one per 128-bit field, and the mask
-    of those fields (a few more than words: the last fields hash padding)."""
+    """The hash of each word, one per 128-bit field, and the mask of those fields' low 64
+    bits (a few more fields than words: the last ones hash padding)."""
     padded = words + [b""] * (-len(words) % 256)
     packed = b"".join([_PACK.pack(*padded[i : i + 256]) for i in range(0, len(padded), 256)])
-    heads = int.from_bytes(packed, "little")
     mask = _fields(len(padded), _MASK64)
-    high = _mix((heads >> 64) & mask ^ _fields(len(padded), _SEED), mask) & mask
-    return _mix(heads & mask ^ high, mask) & mask, mask
+    products = int.from_bytes(packed, "little") * _K1
+    return (products ^ (products >> 64)) & mask, mask
 
 
 def _shingles(words: list[bytes]) -> bytes:
     """The hash of each 3-word shingle, 16 bytes each (the first 8 count): shingle ``i``
     is words ``i`` to ``i + 2`` (the last two run past the end: they do not count)."""
     hashes, mask = _word_hashes(words)
-    after = hashes >> 128
-    grams = (((hashes * _P & mask) + after) * _P & mask) + (after >> 128) & mask
-    return _mix(grams, mask).to_bytes(mask.bit_length() // 8 + 8, "little")
+    # Field i gets h[i] ^ 2*h[i+1] ^ 4*h[i+2]: the next fields, shifted one and two bits less.
+    products = ((hashes ^ (hashes >> 127) ^ (hashes >> 254)) & mask) * _K2
+    return (products ^ (products >> 64)).to_bytes(mask.bit_length() // 8 + 8, "little")
 
 
 # --- the vote ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Fingerprint values: pinned to the values the numpy implementation gave (stored simhashes
-and content hashes are compared with new articles across an upgrade), equal to that
-implementation's on any text, and computed without numpy."""
+"""Fingerprint values: version 2 pinned and equal to its word-by-word definition; version 1
+(``bench/fingerprint_v1.py``, the values older databases hold) pinned to the values the numpy
+implementation gave and equal to that implementation's on any text; content hashes pinned
+(the same in both versions); computed without numpy."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench import fingerprint_numpy
+from bench import fingerprint_numpy, fingerprint_v1
+from bot.ingest import fingerprint
 from bot.ingest.fingerprint import (
     FINGERPRINT_CHARS,
     MIN_WORDS,
@@ -116,8 +118,8 @@ CASES = {
 ONE_CALL = [*CASES, *CASES]
 ONE_CALL[63] = "ends with label colon"
 
-# Computed with the numpy implementation (bench/fingerprint_numpy.py) before it was
-# replaced: each text alone, and the texts of ONE_CALL in one call.
+# Version 1, computed with the numpy implementation (bench/fingerprint_numpy.py) before it
+# was replaced: each text alone, and the texts of ONE_CALL in one call.
 GOLDEN: dict[str, int] = {
     "story": 0xE59554EBA94DEA23,
     "empty": 0x0000000000000000,
@@ -182,6 +184,70 @@ GOLDEN: dict[str, int] = {
 GOLDEN_IN_ONE_CALL = [GOLDEN[name] for name in ONE_CALL]
 GOLDEN_IN_ONE_CALL[32] = 0x0000000000000000  # a text follows: "Photo:" is a label
 GOLDEN_IN_ONE_CALL[91] = 0x0000000000000000  # a text follows: "Photo:" is a label
+# Version 2, computed when it was defined (the same label exception in one call).
+GOLDEN_V2: dict[str, int] = {
+    "story": 0x2C24B1F9AC38C3DC,
+    "empty": 0x0000000000000000,
+    "spaces": 0x0000000000000000,
+    "short": 0x0000000000000000,
+    "49 words": 0x0000000000000000,
+    "50 words": 0xA6007A2CD2C94DE1,
+    "51 words": 0xAE02FA2CD2C94FE1,
+    "50 words in short paragraphs": 0x0000000000000000,
+    "50 words, one short paragraph": 0xA6007A2CD2C94DE1,
+    "non-ascii": 0x2C24B1AB2D2843CC,
+    "nfkc ligatures only": 0x2C24B1F9AC38C3DC,
+    "copyright sign": 0x2C2410B9AC2CC3CC,
+    "copyright (c)": 0x2C24B1F9AC38C3DC,
+    "copyright year": 0x2C24B1F9AC38C3DC,
+    "copyright 2100 (not boilerplate)": 0x2C24B1A9AC2CC3DC,
+    "copyright mid-sentence": 0x2C2431F9A42BC3DC,
+    "sign inside a word": 0x2C2431F9AC2547CC,
+    "updated first": 0x2C24B1F9AC38C3DC,
+    "updated later": 0x2C25A1F9A92D43DD,
+    "advertisement": 0x2C2C35F9A834C35C,
+    "advertisements": 0x2C24B1F9AC38C3DC,
+    "label related": 0x2C24B1F9AC38C3DC,
+    "label photo": 0x2C24B1F9AC38C3DC,
+    "label image": 0x2C24B1F9AC38C3DC,
+    "label video": 0x2C24B1F9AC38C3DC,
+    "label without colon": 0x2C24A1B9AC2DC7DC,
+    "label mid-sentence": 0x2C2C31E9A925CBDD,
+    "phrase across a comma": 0x2C24B1F9AC38C3DC,
+    "phrase across a full stop": 0x2C2421B9A03843CC,
+    "phrase across a colon": 0x2C24A1F98424C3CC,
+    "phrase with question mark": 0x2C24B1F9A82943DC,
+    "ellipsis before phrase": 0x2C24B1F9AC38C3DC,
+    "ends with label colon": 0xA6207A24C2896DC1,
+    "ends with full stop": 0x2C24B1F9AC38C3CC,
+    "windows line ends": 0x2C24B1F9AC38C3DC,
+    "blank line with spaces": 0x2424A1A98C28C3CC,
+    "numbers and times": 0x2C2431F9A83CC3DC,
+    "long words": 0x2C24A1F9AD2AC3CD,
+    "long text": 0x2C2421F9AC28C3DC,
+    "long text, other ending": 0x2C2421F9AC28C3DC,
+    "phrase all rights reserved": 0x2C24B1F9AC38C3DC,
+    "phrase may not be published": 0x2C24B1F9AC38C3DC,
+    "phrase may not be reproduced": 0x2C24B1F9AC38C3DC,
+    "phrase may not be redistributed": 0x2C24B1F9AC38C3DC,
+    "phrase sign up for": 0x2C24B1F9AC38C3DC,
+    "phrase subscribe to our": 0x2C24B1F9AC38C3DC,
+    "phrase our newsletter": 0x2C24B1F9AC38C3DC,
+    "phrase follow us on": 0x2C24B1F9AC38C3DC,
+    "phrase click here": 0x2C24B1F9AC38C3DC,
+    "phrase read more": 0x2C24B1F9AC38C3DC,
+    "phrase continue reading": 0x2C24B1F9AC38C3DC,
+    "phrase share this": 0x2C24B1F9AC38C3DC,
+    "phrase reporting by": 0x2C24B1F9AC38C3DC,
+    "phrase editing by": 0x2C24B1F9AC38C3DC,
+    "phrase writing by": 0x2C24B1F9AC38C3DC,
+    "phrase contributed to this report": 0x2C24B1F9AC38C3DC,
+    "phrase originally appeared": 0x2C24B1F9AC38C3DC,
+    "phrase originally published": 0x2C24B1F9AC38C3DC,
+    "phrase appeared first on": 0x2C24B1F9AC38C3DC,
+}
+GOLDEN_V2_IN_ONE_CALL = [GOLDEN_V2[name] for name in ONE_CALL]
+GOLDEN_V2_IN_ONE_CALL[32] = GOLDEN_V2_IN_ONE_CALL[91] = 0  # a text follows: "Photo:" a label
 CONTENT_HASHES = {  # the first 16 hex digits, with the title "Water: pipes"
     "story": "785aac81a0a4f662",
     "empty": "057881dc484292e9",
@@ -246,33 +312,44 @@ CONTENT_HASHES = {  # the first 16 hex digits, with the title "Water: pipes"
 
 
 def test_cases_cover_each_boilerplate_rule_and_the_limits() -> None:
-    """The pinned texts include a text longer than ``FINGERPRINT_CHARS`` and more texts
-    than one batch holds."""
-    assert len(CASES["long text"]) > FINGERPRINT_CHARS
+    """The pinned texts include a text longer than either version's ``FINGERPRINT_CHARS``
+    and more texts than one batch holds."""
+    assert len(CASES["long text"]) > max(FINGERPRINT_CHARS, fingerprint_v1.FINGERPRINT_CHARS)
     assert len(ONE_CALL) > 64
-    assert set(GOLDEN) == set(CASES) == set(CONTENT_HASHES)
+    assert set(GOLDEN) == set(GOLDEN_V2) == set(CASES) == set(CONTENT_HASHES)
 
 
 def test_simhashes_are_pinned() -> None:
-    """Each text's simhash is the value the numpy implementation gave it."""
-    assert {name: simhashes([text])[0] for name, text in CASES.items()} == GOLDEN
+    """Each text's version 2 simhash is the value it was given when defined."""
+    assert {name: simhashes([text])[0] for name, text in CASES.items()} == GOLDEN_V2
 
 
 def test_simhashes_of_one_call_are_pinned() -> None:
-    """The texts in one call (two batches) get the values the numpy implementation gave."""
-    assert simhashes([CASES[name] for name in ONE_CALL]) == GOLDEN_IN_ONE_CALL
+    """The texts in one call (two batches) get their pinned version 2 values."""
+    assert simhashes([CASES[name] for name in ONE_CALL]) == GOLDEN_V2_IN_ONE_CALL
+
+
+def test_v1_simhashes_are_pinned() -> None:
+    """Each text's version 1 simhash, alone and in one call, is the value the numpy
+    implementation gave it."""
+    assert {name: fingerprint_v1.simhashes([text])[0] for name, text in CASES.items()} == GOLDEN
+    assert fingerprint_v1.simhashes([CASES[name] for name in ONE_CALL]) == GOLDEN_IN_ONE_CALL
 
 
 def test_content_hashes_are_pinned() -> None:
     """Each text's content hash (with a fixed title) is the value it always had, and
-    ``fingerprints`` gives the same pairs."""
+    ``fingerprints`` of both versions give the same pairs."""
     hashes = {name: content_hash("Water: pipes", text)[:16] for name, text in CASES.items()}
     assert hashes == CONTENT_HASHES
-    pairs = fingerprints([("Water: pipes", CASES[name]) for name in ONE_CALL])
-    assert [(digest[:16], value) for digest, value in pairs] == [
-        (CONTENT_HASHES[name], value)
-        for name, value in zip(ONE_CALL, GOLDEN_IN_ONE_CALL, strict=True)
-    ]
+    articles = [("Water: pipes", CASES[name]) for name in ONE_CALL]
+    for version, values in (
+        (fingerprint, GOLDEN_V2_IN_ONE_CALL),
+        (fingerprint_v1, GOLDEN_IN_ONE_CALL),
+    ):
+        pairs = version.fingerprints(articles)
+        assert [(digest[:16], value) for digest, value in pairs] == [
+            (CONTENT_HASHES[name], value) for name, value in zip(ONE_CALL, values, strict=True)
+        ]
 
 
 TOKENS = st.sampled_from(
@@ -290,12 +367,57 @@ TEXTS = st.lists(TOKENS, max_size=160).map(" ".join) | st.lists(TOKENS, max_size
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(TEXTS, max_size=70))
-def test_values_equal_the_numpy_implementation(texts: list[str]) -> None:
+def test_v1_values_equal_the_numpy_implementation(texts: list[str]) -> None:
     """On any batch of texts built from boilerplate words, markers and punctuation, the
-    simhashes and content hashes are the numpy implementation's."""
-    assert simhashes(texts) == fingerprint_numpy.simhashes(texts)
+    version 1 simhashes and content hashes are the numpy implementation's."""
+    assert fingerprint_v1.simhashes(texts) == fingerprint_numpy.simhashes(texts)
     articles = [(text[:20], text) for text in texts]
-    assert fingerprints(articles) == fingerprint_numpy.fingerprints(articles)
+    assert fingerprint_v1.fingerprints(articles) == fingerprint_numpy.fingerprints(articles)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _fold(product: int) -> int:
+    return (product ^ (product >> 64)) & _MASK
+
+
+def _defined_simhashes(texts: list[str]) -> list[int]:
+    """Version 2 as its docstring defines it, one word and one shingle at a time (the
+    counted words are the batched implementation's, shared with version 1)."""
+    values = []
+    for first in range(0, len(texts), 64):
+        heads = [fingerprint._lowered(t[:FINGERPRINT_CHARS]) for t in texts[first : first + 64]]
+        for counted in fingerprint._counted_texts(heads):
+            words = counted.split()
+            hashes = [_fold(int.from_bytes(w[:8], "little") * fingerprint._K1) for w in words]
+            shingles = [
+                _fold(((a ^ 2 * b ^ 4 * c) & _MASK) * fingerprint._K2)
+                for a, b, c in zip(hashes, hashes[1:], hashes[2:], strict=False)
+            ]
+            half = len(shingles) // 2
+            value = sum(1 << k for k in range(64) if sum(s >> k & 1 for s in shingles) > half)
+            values.append((value or 1) if len(words) >= MIN_WORDS else 0)
+    return values
+
+
+LONG_TEXTS = st.lists(TOKENS, min_size=300, max_size=900).map(" ".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(TEXTS | LONG_TEXTS, max_size=70))
+def test_v2_values_follow_their_definition(texts: list[str]) -> None:
+    """On any batch of texts, short or past ``FINGERPRINT_CHARS``, the batched simhashes are
+    the word-by-word definition's, and ``fingerprints`` gives the same simhashes and the
+    version 1 content hashes."""
+    assert simhashes(texts) == _defined_simhashes(texts)
+    articles = [(text[:20], text) for text in texts]
+    assert fingerprints(articles) == [
+        (digest, value)
+        for (digest, _), value in zip(
+            fingerprint_v1.fingerprints(articles), simhashes(texts), strict=True
+        )
+    ]
 
 
 def test_ingest_does_not_import_numpy() -> None:
