@@ -24,7 +24,12 @@ from bot.feeds.extract import extract_article
 from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
 from bot.ingest import routing, rules
 from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex
-from bot.ingest.fingerprint import fingerprints
+from bot.ingest.fingerprint import (
+    FINGERPRINT_CHARS,
+    FINGERPRINT_VERSION,
+    fingerprints,
+    simhashes,
+)
 from bot.ingest.stories import StoryIndex, story_terms
 from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock, Fetcher, FetchRequest
@@ -202,10 +207,29 @@ class Ingestor:
             self._seen_id = await self._store.articles.last_id()
             index = NearDuplicateIndex()
             since = self._clock.now() - DEDUP_WINDOW
+            await self._refingerprint(since)
             for value, story_id in await self._store.articles.fingerprints_since(since):
                 index.add(value, story_id)
             self._near = index
         return self._near
+
+    async def _refingerprint(self, since: float) -> None:
+        """After an upgrade to another fingerprint version, the articles within the dedup
+        window get this version's fingerprints, from their stored text (a page at a time,
+        off the loop), before any new article is compared with them."""
+        articles = self._store.articles
+        if await articles.fingerprint_version() == FINGERPRINT_VERSION:
+            return
+        after = count = 0
+        while page := await articles.texts_since(since, after, PREPARE_CHUNK, FINGERPRINT_CHARS):
+            values = await self._off_loop(simhashes, [text for _, text in page])
+            await articles.replace_fingerprints(
+                [(article_id, value) for (article_id, _), value in zip(page, values, strict=True)]
+            )
+            after, count = page[-1][0], count + len(page)
+        await articles.record_fingerprint_version(FINGERPRINT_VERSION)
+        if count:
+            log.info("near-duplicate fingerprints made again for %d recent articles", count)
 
     async def _story_index(self) -> StoryIndex:
         """The open stories, warmed once from the store's recent articles (off the loop)."""

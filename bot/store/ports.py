@@ -190,6 +190,30 @@ class ArticleStore(Protocol):
         oldest first. Fingerprints are unsigned 64-bit integers."""
         ...
 
+    async def fingerprint_version(self) -> int:
+        """The version of near-duplicate fingerprint the articles within the dedup window
+        hold: the last ``record_fingerprint_version``, 1 for a store made before versions
+        were recorded."""
+        ...
+
+    async def texts_since(
+        self, since: float, after_id: int, limit: int, chars: int
+    ) -> list[tuple[int, str]]:
+        """(id, the first ``chars`` characters of its text) of up to ``limit`` articles
+        fetched since ``since`` with an id above ``after_id``, lowest id first: a page of
+        what fingerprints are recomputed from."""
+        ...
+
+    async def replace_fingerprints(self, values: Sequence[tuple[int, int]]) -> None:
+        """Give each article of (id, near-duplicate fingerprint) that fingerprint (unsigned
+        64-bit); an id not stored changes nothing."""
+        ...
+
+    async def record_fingerprint_version(self, version: int) -> None:
+        """Record that the articles within the dedup window hold fingerprints of
+        ``version`` (after ``replace_fingerprints`` gave them all)."""
+        ...
+
     async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
         """Store a fetch's new articles, their outbox rows (kind ``article``, one per
         channel: pending for ``channel_ids``, held for the digest of ``digest_ids``) and

@@ -83,6 +83,37 @@ class PgArticles:
         )
         return [(_unsigned(r[0]), r[1]) for r in rows]
 
+    async def fingerprint_version(self) -> int:
+        value = await self._db.fetch_value(
+            "SELECT version FROM store_versions WHERE name = 'fingerprints'"
+        )
+        return int(value or 1)
+
+    async def texts_since(
+        self, since: float, after_id: int, limit: int, chars: int
+    ) -> list[tuple[int, str]]:
+        rows = await self._db.fetch_all(
+            "SELECT id, left(text, $1) FROM articles WHERE fetched_at >= $2 AND id > $3 "
+            "ORDER BY id LIMIT $4",
+            (chars, since, after_id, limit),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def replace_fingerprints(self, values: Sequence[tuple[int, int]]) -> None:
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE articles SET simhash = $1 WHERE id = $2",
+                [(_signed(value), article_id) for article_id, value in values],
+            )
+
+    async def record_fingerprint_version(self, version: int) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "INSERT INTO store_versions (name, version) VALUES ('fingerprints', $1) "
+                "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                version,
+            )
+
     async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
         # Batched: ids are reserved from the sequence first, so every article is one row of
         # one executemany with its story id already set; a few round trips per feed.

@@ -218,4 +218,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE channels ADD COLUMN template TEXT NOT NULL DEFAULT '';
     ALTER TABLE channels ADD COLUMN timezone TEXT NOT NULL DEFAULT '';
     """,
+    # 8: versions of what the store holds, by name: "fingerprints" is the version of the
+    # articles' near-duplicate fingerprints (bot.ingest.fingerprint.FINGERPRINT_VERSION);
+    # without its row, a store holds version 1 (made before versions were recorded), which
+    # the next ingest makes again (an empty store holds no rows here, so `db copy` takes it)
+    """
+    CREATE TABLE store_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+    """,
 )

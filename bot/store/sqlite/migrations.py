@@ -257,4 +257,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP TRIGGER articles_ai;
     """,
+    # 11: versions of what the store holds, by name: "fingerprints" is the version of the
+    # articles' near-duplicate fingerprints (bot.ingest.fingerprint.FINGERPRINT_VERSION);
+    # without its row, a store holds version 1 (made before versions were recorded), which
+    # the next ingest makes again (an empty store holds no rows here, so `db copy` takes it)
+    """
+    CREATE TABLE store_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+    """,
 )

@@ -7,21 +7,25 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench import fingerprint_v1
 from bot.clock import ManualClock
 from bot.feeds.fetch import HttpFetcher
-from bot.ingest.pipeline import FeedOutcome, Ingestor
+from bot.ingest.dedup import hamming, simhash
+from bot.ingest.fingerprint import FINGERPRINT_VERSION
+from bot.ingest.pipeline import DEDUP_WINDOW, FeedOutcome, Ingestor
 from bot.ports import FetchRequest, FetchResult
 from bot.store.ports import Store
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
-from bot.types import FeedOrigin
-from tests.bot.helpers import make_channel
+from bot.types import FeedOrigin, FeedUpdate, Routed
+from tests.bot.helpers import article, make_channel, make_feed
 from tests.conftest import corpus_or_skip
 from tests.fakes.http_server import LocalServer
 from tests.fakes.postgres import Databases
@@ -144,6 +148,41 @@ async def test_same_story_from_two_feeds_posts_once(
     assert len(rows) == 1
     stories = {a.story_id for a in await store.articles.latest(10)}
     assert len(stories) == 3
+
+
+async def test_a_copy_of_an_article_fingerprinted_before_the_upgrade_is_a_duplicate(
+    store: SqliteStore, ingestor: Ingestor, clock: ManualClock, server: LocalServer
+) -> None:
+    """In a store whose articles hold version 1 fingerprints, the first ingest makes those
+    within the dedup window again from their text and records the new version, so a copy
+    of a day-old article joins its story, unposted; older articles keep theirs."""
+    await make_channel(store, "a")
+    old_feed = await make_feed(store, "https://old.test/rss")
+    await store.feeds.set_paused(old_feed.id, True, "not fetched here")
+    now, v1 = clock.now(), fingerprint_v1.simhashes([LONG, "Long ago. " + LONG])
+    saved = [
+        replace(article(old_feed, n, text), simhash=value)
+        for n, text, value in ((1, "Long ago. " + LONG, v1[1]), (2, LONG, v1[0]))
+    ]
+    [ancient] = await store.articles.save_ingest(
+        FeedUpdate(old_feed.id, now - DEDUP_WINDOW - 86400, now), [Routed(saved[0], ())]
+    )
+    [day_old] = await store.articles.save_ingest(
+        FeedUpdate(old_feed.id, now - 86400, now), [Routed(saved[1], ())]
+    )
+    copy = "From our partners. " + LONG
+    assert hamming(v1[0], simhash(copy)) > 7  # the old value would not find the copy
+    await _feed(store, server.route("/two.xml", rss([("b0", "Old", "x")])))
+    await ingestor.run(only_due=False)
+    server.route("/two.xml", rss([("b0", "Old", "x"), ("b1", "Harbour strike", copy)]))
+    counts = await ingestor.run(only_due=False)
+    assert (counts.new_articles, counts.duplicates, counts.queued_posts) == (1, 1, 0)
+    sources = await store.articles.story_sources([day_old])
+    assert [a.title for a in sources[day_old]] == ["Story number 2", "Harbour strike"]
+    assert await store.articles.fingerprint_version() == FINGERPRINT_VERSION == 2
+    values = dict(await store.articles.fingerprints_since(0.0))
+    assert values[v1[1]] == ancient
+    assert simhash(LONG) in values
 
 
 async def test_entries_told_apart_by_fragment_are_each_stored(

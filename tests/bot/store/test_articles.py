@@ -315,3 +315,36 @@ async def test_every_saved_article_is_found_once(any_store: Store) -> None:
     for word in ("harbour", "quay", "reopened"):
         hits = await any_store.articles.search([word], any_term=False, limit=10, since=0)
         assert sorted(h.article.guid for h in hits) == ["guid-1", "guid-2", "guid-3"], word
+
+
+async def test_fingerprints_are_replaced_from_texts_read_in_pages_and_versioned(
+    any_store: Store,
+) -> None:
+    """A new store holds fingerprint version 1; texts since a time come back a page at a
+    time (their first characters, lowest id first); replaced fingerprints (unsigned 64-bit,
+    unknown ids ignored) read back, and the recorded version stays."""
+    feed = await make_feed(any_store)
+    assert await any_store.articles.fingerprint_version() == 1
+    old = [article(feed, 1, text="Old text. " * 10)]
+    await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW - 100, NOW), [Routed(a, ()) for a in old]
+    )
+    recent = [article(feed, n, text=f"Text {n} é. " * 50) for n in (2, 3, 4)]
+    ids = await any_store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(a, ()) for a in recent]
+    )
+    first = await any_store.articles.texts_since(NOW, 0, 2, 9)
+    assert first == [(ids[0], "Text 2 é."), (ids[1], "Text 3 é.")]
+    assert await any_store.articles.texts_since(NOW, ids[1], 2, 9) == [(ids[2], "Text 4 é.")]
+    assert await any_store.articles.texts_since(NOW, ids[2], 2, 9) == []
+    await any_store.articles.replace_fingerprints(
+        [(ids[0], (1 << 64) - 1), (ids[2], 7), (ids[2] + 100, 9)]
+    )
+    assert [v for v, _ in await any_store.articles.fingerprints_since(NOW)] == [
+        (1 << 64) - 1,
+        3,
+        7,
+    ]
+    await any_store.articles.record_fingerprint_version(2)
+    await any_store.articles.record_fingerprint_version(3)
+    assert await any_store.articles.fingerprint_version() == 3

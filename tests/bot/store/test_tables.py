@@ -55,6 +55,7 @@ async def populate(store: Store) -> None:
     await store.summaries.save_article_summary("h", "extractive-1", "{}", NOW)
     await store.summaries.save_topic_summary("k", "{}", NOW)
     await store.stories.record_ask(ChatRef("fake", "a"), told.story_id, StoryAsk(2, ("One.",)), NOW)
+    await store.articles.record_fingerprint_version(2)
 
 
 async def test_every_table_reads_back_what_the_port_wrote(any_store: Store) -> None:
