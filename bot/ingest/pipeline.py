@@ -51,6 +51,7 @@ PAGE_MAX_BYTES = 5 * 1024 * 1024
 DEDUP_WINDOW = 7 * 86400.0
 MAX_TITLE = 500
 SECTION = "ingest"  # the exclusive section deciding what is new, across workers
+INDEX_BATCH = 500  # saved articles the search index takes at once (python -m bench search)
 BACKLOG_BYTES = 4 * 1024 * 1024  # fetched feed bodies waiting for the parser, about at most
 # entries converted to text and fingerprinted at a time: the fingerprints' own batch, so a
 # chunk's values are those of one batch (a text's simhash may depend on the text after it)
@@ -282,6 +283,7 @@ class Ingestor:
                     self._feed_slots.release()
                     break
                 group.create_task(one(feed))
+        await self._store.articles.index_pending()  # the pass's last saves, searchable
         return _count(outcomes)
 
     async def _claimed(self, now: float) -> AsyncIterator[Feed]:
@@ -321,6 +323,7 @@ class Ingestor:
             routed, ids, duplicates = await self._save(
                 feed, channels, prepared, doc.canonical, update
             )
+            await self._store.articles.index_pending(INDEX_BATCH)
         finally:
             turn.give()
         queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)

@@ -668,3 +668,18 @@ def test_ingest_chunks_are_the_fingerprints_own_batches() -> None:
     from bot.ingest import fingerprint, pipeline
 
     assert pipeline.PREPARE_CHUNK == fingerprint._BATCH_TEXTS
+
+
+async def test_a_pass_leaves_every_saved_article_in_the_search_index(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """The search index takes saved articles in batches (500 at a time while they pile
+    up, the rest at the end of the pass): after a pass of 1,200 articles none waits."""
+    docs = {f"https://f{n}.test/rss": dated_rss(f"f{n}", 300) for n in range(4)}
+    for url in docs:
+        await _feed(store, url)
+    counts = await Ingestor(store, _MemoryWeb(docs), clock).run(only_due=False)
+    indexed = await store.db.fetch_value(
+        "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'story'"
+    )
+    assert (counts.new_articles, indexed, await store.articles.index_pending()) == (1200, 1200, 0)
