@@ -290,6 +290,7 @@ async def _assemble(
     summaries = Summaries(store.summaries, summarizer, clock, metrics=metrics)
     polls = Polls(store, clock, on_queued=outbox_ready.set, metrics=metrics)
     ingestor = Ingestor(store, res.fetcher, clock, metrics=metrics, worker=worker)
+    stack.callback(ingestor.close)
     scheduler = IngestScheduler(ingestor, store.feeds, clock, on_queued=outbox_ready.set)
     digests = DigestComposer(store, summaries, polls)
     composer = Composer(store.articles, store.stories, summaries, polls, digests)

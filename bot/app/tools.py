@@ -62,8 +62,9 @@ class Tools:
         from bot.ingest.pipeline import Ingestor
         from bot.workers import worker_name
 
-        worker = worker_name()
-        return Ingestor(self.store, self.fetcher, self.clock, metrics=NoMetrics(), worker=worker)
+        ingestor = Ingestor(self.store, self.fetcher, self.clock, worker=worker_name())
+        self._stack.callback(ingestor.close)
+        return ingestor
 
     async def ingest(self, progress: ProgressCallback | None = None) -> IngestCounts:
         """One ingest pass over every active feed (as ``Runtime.ingest``)."""

@@ -9,6 +9,7 @@ drops its document once read and converts its new entries a chunk at a time."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -55,8 +56,11 @@ PAGE_MAX_BYTES = 5 * 1024 * 1024
 DEDUP_WINDOW = 7 * 86400.0
 MAX_TITLE = 500
 SECTION = "ingest"  # the exclusive section deciding what is new, across workers
+INDEX_BATCH = 500  # saved articles the search index takes at once (python -m bench search)
 BACKLOG_BYTES = 4 * 1024 * 1024  # fetched feed bodies waiting for the parser, about at most
-PREPARE_CHUNK = 64  # entries converted to text and fingerprinted at a time
+# entries converted to text and fingerprinted at a time: the fingerprints' own batch, so a
+# chunk's values are those of one batch (a text's simhash may depend on the text after it)
+PREPARE_CHUNK = 64
 
 
 class FetchStatus(StrEnum):
@@ -105,19 +109,23 @@ class _Prepared:
 
 
 class _Backlog:
-    """Bytes of fetched feed bodies not read yet. A fetch starts only while they are under
-    the limit; fetches that wait start one at a time, in turn, each when the bytes are
-    under it again. So the bodies waiting total at most the limit plus those of fetches
-    already under way when it was reached."""
+    """Bytes of fetched feed bodies not read yet. A fetch starts only while they, plus what
+    the fetches under way are expected to bring (the mean body so far each), are under the
+    limit; fetches that wait start in turn as room comes back. So while the parser is
+    behind, fetches start one at a time; while bodies are small or nothing waits to be
+    read, one slow fetch never holds up the others."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._held = 0
+        self._starting = 0  # fetches under way
+        self._bodies = self._total = 0  # bodies seen, and their bytes
         self._queue: deque[asyncio.Future[None]] = deque()
 
     async def admit(self) -> None:
-        """Wait for this fetch's turn to start; end it with ``add`` of its body's size."""
-        if self._held < self._limit and not self._queue:
+        """Wait for this fetch's turn to start; end it with ``arrived``."""
+        if self._room() and not self._queue:
+            self._starting += 1
             return
         turn = asyncio.get_running_loop().create_future()
         self._queue.append(turn)
@@ -125,24 +133,33 @@ class _Backlog:
             await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
-                self._wake()  # woken, then cancelled: the next one goes instead
+                self.arrived(0)  # woken, then cancelled: the next one goes instead
             raise
         finally:
             if turn in self._queue:
                 self._queue.remove(turn)
 
-    def add(self, size: int) -> None:
-        """Count ``size`` more bytes waiting (less when negative, once read), and let the
-        next fetch start if they are under the limit."""
-        self._held += size
-        self._wake()
+    def arrived(self, size: int) -> None:
+        """A fetch that was let start ended with a body of ``size`` bytes (0: none)."""
+        self._starting -= 1
+        if size:
+            self._bodies += 1
+            self._total += size
+        self.read(-size)
 
-    def _wake(self) -> None:
-        while self._held < self._limit and self._queue:
+    def read(self, size: int) -> None:
+        """``size`` bytes were read (taken out of the backlog); let waiting fetches start
+        if there is room."""
+        self._held -= size
+        while self._queue and self._room():
             turn = self._queue.popleft()
             if not turn.done():
                 turn.set_result(None)
-                return
+                self._starting += 1
+
+    def _room(self) -> bool:
+        expected = self._starting * (self._total // self._bodies if self._bodies else 0)
+        return self._held + expected < self._limit
 
 
 class _Turn:
@@ -201,6 +218,10 @@ class Ingestor:
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
         self._seen_id = 0  # the highest article id the warm indexes know of
+
+    def close(self) -> None:
+        """Let the CPU thread end (work not started is dropped; no pass may run after)."""
+        self._cpu.shutdown(wait=False, cancel_futures=True)
 
     async def _index(self) -> NearDuplicateIndex:
         if self._near is None:
@@ -286,6 +307,7 @@ class Ingestor:
                     self._feed_slots.release()
                     break
                 group.create_task(one(feed))
+        await self._store.articles.index_pending()  # the pass's last saves, searchable
         return _count(outcomes)
 
     async def _claimed(self, now: float) -> AsyncIterator[Feed]:
@@ -325,6 +347,7 @@ class Ingestor:
             routed, ids, duplicates = await self._save(
                 feed, channels, prepared, doc.canonical, update
             )
+            await self._store.articles.index_pending(INDEX_BATCH)
         finally:
             turn.give()
         queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
@@ -339,9 +362,9 @@ class Ingestor:
         size = 0
         try:
             result = await self._fetcher.fetch(_feed_request(feed))
-            size = len(result.body)
+            size = 0 if result.not_modified else len(result.body)
         finally:
-            self._backlog.add(size)
+            self._backlog.arrived(size)
         now = self._clock.now()
         if result.not_modified:
             next_due = rules.feed_next_due(feed, now)
@@ -351,7 +374,7 @@ class Ingestor:
             await turn.take()
             doc, entries = await self._off_loop(_read_document, result.body, result.url)
         finally:
-            self._backlog.add(-size)
+            self._backlog.read(size)
         update = FeedUpdate(
             feed_id=feed.id,
             now=now,
@@ -384,22 +407,22 @@ class Ingestor:
             routed = await self._join_stories(routed, prepared.terms)
             ids = await self._store.articles.save_ingest(update, routed)
             self._seen(ids)
-            if len(ids) == len(routed):  # else which id is whose is unknown: not guessed
+            if len(ids) == len(routed):
                 await self._remember(routed, ids)
                 await self._remember_stories(routed, ids, prepared.terms)
-            else:
-                log.info(
-                    "feed %s: %d articles were saved meanwhile by another process",
-                    feed.label,
-                    len(routed) - len(ids),
-                )
+            else:  # another process saved some meanwhile: learn it all again from the store
+                log.info("feed %s: another process saved some of its entries", feed.label)
+                self._near = self._stories = None
         return routed, ids, duplicates
 
     async def _off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run CPU work in a worker thread, at most ``cpu_concurrency`` at a time."""
         async with self._cpu_slots:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._cpu, partial(work, *args, **kwargs))
+            context = contextvars.copy_context()  # as asyncio.to_thread does
+            return await loop.run_in_executor(
+                self._cpu, partial(context.run, work, *args, **kwargs)
+            )
 
     async def _fresh(
         self, feed: Feed, entries: Sequence[rules.Entry], canonical: dict[str, str]

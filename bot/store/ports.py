@@ -256,6 +256,15 @@ class ArticleStore(Protocol):
         given (an empty list means no feed, not every feed)."""
         ...
 
+    async def index_pending(self, at_least: int = 1) -> int:
+        """Bring the search index up to date with every saved article, when at least
+        ``at_least`` wait for it (SQLite indexes saved articles in batches, as this is
+        called; PostgreSQL's index is always current). Returns how many were indexed.
+
+        ``search`` calls it first, so a search never misses a saved article; ingest calls
+        it as articles pile up and at the end of each pass, so searches rarely wait."""
+        ...
+
     async def search(
         self, terms: Sequence[str], *, any_term: bool, limit: int, since: float
     ) -> list[SearchHit]:

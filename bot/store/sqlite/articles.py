@@ -27,11 +27,13 @@ _COLUMNS = (
 )
 _FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
 TITLE_WEIGHT = 5.0  # bm25 weight of a title match against a body match
-# Articles enter the search index by one statement per write (migration 10), never a trigger
-# per row: FTS5 flushes its pending terms at the end of every statement.
+# Articles enter the search index in batches (migration 11), never by a trigger per row:
+# FTS5 flushes its pending terms at the end of every statement, writing a segment and
+# merging segments, so one statement over many rows costs far less than many small ones.
 _INDEX = (
     "INSERT INTO articles_fts (rowid, title, text) SELECT id, title, text FROM articles_indexed"
 )
+_WAITING = "SELECT COALESCE(MAX(id), 0) - (SELECT upto FROM search_indexed) FROM articles"
 
 
 def _article(row: Row) -> Article:
@@ -161,11 +163,20 @@ class SqliteArticles:
         )
         return [_article(r) for r in rows]
 
+    async def index_pending(self, at_least: int = 1) -> int:
+        waiting = int(await self._db.fetch_value(_WAITING) or 0)
+        if waiting < max(at_least, 1):
+            return 0
+        async with self._db.transaction() as db:
+            await index_waiting(db)
+        return waiting
+
     async def search(
         self, terms: Sequence[str], *, any_term: bool, limit: int, since: float
     ) -> list[SearchHit]:
         if not terms:
             return []
+        await self.index_pending()  # what was saved since the last batch is found too
         # bm25 for the newest RANKED_MATCHES matches only: FTS5 finds the oldest of them
         # walking its doclists newest first, then ranks from that rowid on
         rows = await self._db.fetch_all(
@@ -252,7 +263,6 @@ async def _insert_articles(
         "ON CONFLICT (feed_id, guid) DO NOTHING",
         [_article_row(article_id, a, now) for article_id, a in zip(planned, articles, strict=True)],
     )
-    await db.execute(f"{_INDEX} WHERE id >= ? AND id < ?", (first, first + len(articles)))
     stored = await db.execute_fetchall(
         "SELECT id FROM articles WHERE id >= ? AND id < ?", (first, first + len(articles))
     )
@@ -261,9 +271,17 @@ async def _insert_articles(
 
 
 async def index_articles(db: Connection, ids: Sequence[int]) -> None:
-    """Add stored articles to the search index (inside the transaction that stored them)."""
+    """Add articles just stored to the search index (inside the transaction that stored
+    them, which called ``index_waiting`` before storing them): then none is waiting."""
     for chunk in chunks(ids):
         await db.execute(f"{_INDEX} WHERE id IN ({marks(chunk)})", chunk)
+    await db.execute("UPDATE search_indexed SET upto = (SELECT COALESCE(MAX(id), 0) FROM articles)")
+
+
+async def index_waiting(db: Connection) -> None:
+    """Index every saved article above ``search_indexed.upto``, in one statement."""
+    await db.execute(f"{_INDEX} WHERE id > (SELECT upto FROM search_indexed)")
+    await db.execute("UPDATE search_indexed SET upto = (SELECT COALESCE(MAX(id), 0) FROM articles)")
 
 
 def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ...]:

@@ -257,7 +257,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP TRIGGER articles_ai;
     """,
-    # 11: versions of what the store holds, by name: "fingerprints" is the version of the
+    # 11: saved articles enter the search index in batches (index_pending: at least every
+    # 500 saved articles, at the end of each ingest pass and before any search), not one
+    # statement per save: one statement for many rows writes one segment and merges
+    # nothing (python -m bench search: about 0.6x the work). search_indexed.upto is the
+    # largest id indexed; every article above it waits for the next batch.
+    """
+    CREATE TABLE search_indexed (upto INTEGER NOT NULL);
+    INSERT INTO search_indexed SELECT COALESCE(MAX(id), 0) FROM articles;
+    """,
+    # 12: versions of what the store holds, by name: "fingerprints" is the version of the
     # articles' near-duplicate fingerprints (bot.ingest.fingerprint.FINGERPRINT_VERSION);
     # without its row, a store holds version 1 (made before versions were recorded), which
     # the next ingest makes again (an empty store holds no rows here, so `db copy` takes it)

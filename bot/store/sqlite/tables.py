@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from bot.store.sqlite.articles import index_articles
+from bot.store.sqlite.articles import index_articles, index_waiting
 from bot.store.sqlite.db import Connection, Database, chunks, fetch_all_in, marks
 from bot.store.tables import Table
 
@@ -73,6 +73,7 @@ class SqliteTables:
     async def write(self, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
         async with self._db.transaction() as db:
             new = await _new_articles(db, table, rows)
+            await index_waiting(db)  # the rows written are indexed below, by their ids
             await db.executemany(_upsert(table), rows)
             await index_articles(db, new)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from email.utils import formatdate
@@ -495,6 +495,35 @@ async def test_fetches_wait_their_turn_while_fetched_feeds_wait_for_the_parser(
     assert await _stored_in_order(store)
 
 
+async def test_a_slow_feed_does_not_hold_up_the_others_while_the_parser_keeps_up(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """With room for about three bodies, one feed that does not answer leaves the other
+    fetches free to start: the other eleven feeds are stored while it hangs."""
+    docs = {f"https://f{n}.test/rss": dated_rss(f"f{n}", 3) for n in range(12)}
+    for url in docs:
+        await _feed(store, url)
+    web = _MemoryWeb(docs)
+    slow = asyncio.Event()
+    web.held = {"https://f2.test/rss": slow}
+    room = 3 * len(docs["https://f0.test/rss"])
+    done: list[FeedOutcome] = []
+    others = asyncio.Event()
+
+    def progress(outcome: FeedOutcome) -> None:
+        done.append(outcome)
+        if len(done) == 11:
+            others.set()
+
+    ingestor = Ingestor(store, web, clock, backlog_bytes=room)
+    run = asyncio.create_task(ingestor.run(only_due=False, progress=progress))
+    async with asyncio.timeout(10):
+        await others.wait()
+    assert "https://f2.test/rss" not in {o.feed.url for o in done}
+    slow.set()
+    assert (await run).new_articles == 36
+
+
 async def test_one_link_in_two_feeds_of_one_pass_is_stored_once(
     store: SqliteStore, clock: ManualClock
 ) -> None:
@@ -563,6 +592,65 @@ async def test_what_another_process_saved_meanwhile_is_not_stored_again(
     assert (again.new_articles, again.duplicates) == (1, 1)
 
 
+class _RacedArticles:
+    """A store's articles whose first ``save_ingest`` lets ``before`` run first: another
+    process saving in the moment between this one's second look and its save."""
+
+    def __init__(self, articles: Any, before: Callable[[], Awaitable[None]] | None) -> None:
+        self._articles, self._before = articles, before
+
+    async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
+        if self._before is not None:
+            before, self._before = self._before, None
+            await before()
+        ids: list[int] = await self._articles.save_ingest(update, routed)
+        return ids
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._articles, name)
+
+
+class _RacedStore:
+    """A store whose articles are ``_RacedArticles``; everything else is the store's own."""
+
+    def __init__(self, store: SqliteStore, before: Callable[[], Awaitable[None]]) -> None:
+        self._store = store
+        self.articles = _RacedArticles(store.articles, before)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+async def test_a_save_raced_by_another_process_relearns_what_is_stored(
+    store: SqliteStore, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Another process saves two of a feed's three entries between this ingestor's second
+    look and its save: nothing is stored twice, and this ingestor learns again from the
+    store what is stored, so a later copy of an entry the other process saved is a
+    duplicate here too."""
+    url, copies = "https://one.test/rss", "https://two.test/rss"
+    items = [(f"g{n}", _story(n)) for n in range(3)]
+    docs = {url: _items_rss(items), copies: _items_rss([("copy", _story(1))])}
+    await _feed(store, url)
+    other = await SqliteStore.open(tmp_path / "test.db")
+
+    async def other_process() -> None:
+        await Ingestor(other, _MemoryWeb({url: _items_rss(items[:2])}), clock).run(only_due=False)
+
+    try:
+        raced = _RacedStore(store, other_process)
+        ingestor = Ingestor(raced, _MemoryWeb(docs), clock)  # type: ignore[arg-type]
+        counts = await ingestor.run(only_due=False)
+    finally:
+        await other.close()
+    stored = await store.db.fetch_all("SELECT guid FROM articles ORDER BY guid")
+    assert counts.new_articles == 1
+    assert [g for (g,) in stored] == ["g0", "g1", "g2"]
+    await _feed(store, copies)
+    again = await ingestor.run(only_due=False)
+    assert (again.new_articles, again.duplicates) == (1, 1)
+
+
 async def test_a_feed_waiting_on_pages_lets_other_feeds_through(
     store: SqliteStore, clock: ManualClock
 ) -> None:
@@ -610,3 +698,27 @@ async def test_a_feed_of_many_chunks_is_stored_whole_and_oldest_first(
     assert counts.new_articles == 150
     assert [guid for guid, _, _ in rows] == [f"big-{n}" for n in range(150)]
     assert all(text == f"Text {n}" and digest for n, (_, text, digest) in enumerate(rows))
+
+
+def test_ingest_chunks_are_the_fingerprints_own_batches() -> None:
+    """Ingest fingerprints entries in chunks as large as the fingerprints' batches, so the
+    stored values are those one batch per feed gives (a text's simhash may depend on the
+    text after it in its batch)."""
+    from bot.ingest import fingerprint, pipeline
+
+    assert pipeline.PREPARE_CHUNK == fingerprint._BATCH_TEXTS
+
+
+async def test_a_pass_leaves_every_saved_article_in_the_search_index(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """The search index takes saved articles in batches (500 at a time while they pile
+    up, the rest at the end of the pass): after a pass of 1,200 articles none waits."""
+    docs = {f"https://f{n}.test/rss": dated_rss(f"f{n}", 300) for n in range(4)}
+    for url in docs:
+        await _feed(store, url)
+    counts = await Ingestor(store, _MemoryWeb(docs), clock).run(only_due=False)
+    indexed = await store.db.fetch_value(
+        "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'story'"
+    )
+    assert (counts.new_articles, indexed, await store.articles.index_pending()) == (1200, 1200, 0)

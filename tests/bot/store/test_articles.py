@@ -216,6 +216,21 @@ async def test_search_matches_words_best_first_and_never_reads_syntax(any_store:
     assert await any_store.articles.search([], any_term=True, limit=5, since=0) == []
 
 
+async def test_a_saved_article_is_searchable_at_once_and_index_pending_settles(
+    any_store: Store,
+) -> None:
+    """A search finds an article the moment its save returns (SQLite indexes what waits
+    first); once searched, nothing waits for the index."""
+    feed = await make_feed(any_store)
+    update = FeedUpdate(feed.id, NOW, NOW)
+    await any_store.articles.save_ingest(
+        update, [Routed(article(feed, 1, title="Harbour strike"), ())]
+    )
+    hits = await any_store.articles.search(["harbour"], any_term=False, limit=5, since=0)
+    assert [h.article.guid for h in hits] == ["guid-1"]
+    assert await any_store.articles.index_pending() == 0
+
+
 async def test_search_reads_the_title_and_the_first_search_chars_of_the_text(
     any_store: Store,
 ) -> None:

@@ -74,3 +74,47 @@ async def test_an_install_from_before_the_per_save_index_keeps_its_index(tmp_pat
     await store.close()
     assert sorted(h.article.guid for h in hits) == ["guid-2", "old"]
     assert _index_agrees(path)
+
+
+def _indexed(path: Path, word: str) -> int:
+    """How many articles the FTS5 index itself holds for ``word`` (no batch run first)."""
+    with sqlite3.connect(path) as conn:
+        query = "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?"
+        return int(conn.execute(query, (word,)).fetchone()[0])
+
+
+async def test_saves_enter_the_index_in_one_batch_and_once(tmp_path: Path) -> None:
+    """Saved articles wait for the index until a batch takes them all at once (not while
+    fewer than asked wait); a second batch finds nothing to do, and the index agrees."""
+    path = tmp_path / "nb.db"
+    store = await SqliteStore.open(path)
+    feed = await make_feed(store)
+    update = FeedUpdate(feed.id, NOW, NOW)
+    await store.articles.save_ingest(update, [Routed(article(feed, n), ()) for n in (1, 2)])
+    await store.articles.save_ingest(update, [Routed(article(feed, 3), ())])
+    waiting = (_indexed(path, "story"), await store.articles.index_pending(4))
+    batches = [await store.articles.index_pending(), await store.articles.index_pending()]
+    await store.close()
+    assert (waiting, batches) == ((0, 0), [3, 0])
+    assert _indexed(path, "story") == 3
+    assert _index_agrees(path)
+
+
+async def test_a_search_finds_articles_saved_before_a_crash_left_them_unindexed(
+    tmp_path: Path,
+) -> None:
+    """Articles saved by a process that ended before its batch (as a crash leaves them)
+    are found by the next search, which indexes them first."""
+    path = tmp_path / "nb.db"
+    store = await SqliteStore.open(path)
+    feed = await make_feed(store)
+    await store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, n), ()) for n in (1, 2)]
+    )
+    await store.close()
+    assert _indexed(path, "story") == 0
+    store = await SqliteStore.open(path)
+    hits = await store.articles.search(["story"], any_term=False, limit=5, since=0)
+    await store.close()
+    assert sorted(h.article.guid for h in hits) == ["guid-1", "guid-2"]
+    assert _index_agrees(path)
