@@ -47,7 +47,7 @@ import hashlib
 import itertools
 import struct
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import re2
@@ -165,14 +165,19 @@ def _lowered(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").translate(_CLEAN)
 
 
-def _simhashes_of(lowered: Sequence[bytes]) -> list[int]:
+Shingler = Callable[[list[bytes]], bytes]  # words -> each 3-word shingle's hash, 16 bytes
+
+
+def _simhashes_of(lowered: Sequence[bytes], shingles: Shingler | None = None) -> list[int]:
+    """The simhash of each lowered text, ``_BATCH_TEXTS`` at a time (``shingles``: another
+    version's shingle hashes, for the bench's baseline)."""
     values: list[int] = []
     for first in range(0, len(lowered), _BATCH_TEXTS):
-        values += _simhashes(lowered[first : first + _BATCH_TEXTS])
+        values += _simhashes(lowered[first : first + _BATCH_TEXTS], shingles or _shingles)
     return values
 
 
-def _simhashes(lowered: Sequence[bytes]) -> list[int]:
+def _simhashes(lowered: Sequence[bytes], shingles: Shingler) -> list[int]:
     values = [NO_FINGERPRINT] * len(lowered)
     words: list[bytes] = []
     spans: list[tuple[int, int]] = []  # each counted text's words: words[start:end]
@@ -184,7 +189,7 @@ def _simhashes(lowered: Sequence[bytes]) -> list[int]:
             spans.append((len(words), len(words) + len(text_words)))
             words += text_words
     if counted:
-        for index, value in zip(counted, _votes(words, spans), strict=True):
+        for index, value in zip(counted, _votes(shingles(words), spans), strict=True):
             values[index] = value or 1  # 0 means "none"; a real 0 is one in 2**64
     return values
 
@@ -320,10 +325,9 @@ def _shingles(words: list[bytes]) -> bytes:
 # --- the vote ---------------------------------------------------------------------------
 
 
-def _votes(words: list[bytes], spans: list[tuple[int, int]]) -> list[int]:
-    """The simhash of each text (``words[start:end]``): the majority of each bit over its
-    shingles."""
-    shingles = _shingles(words)
+def _votes(shingles: bytes, spans: list[tuple[int, int]]) -> list[int]:
+    """The simhash of each text (its words ``start`` to ``end``): the majority of each bit
+    over its shingles (``shingles``: 16 bytes a word, as ``_shingles`` makes them)."""
     columns = [shingles[k::16] for k in range(8)]  # byte k of every shingle hash
     return [_majority(columns, start, end - 2) for start, end in spans]
 
