@@ -266,9 +266,13 @@ async def _copy_tables(src: Store, dst: Store, force: bool, progress: Progress) 
         )
     totals = {t.name: await src.tables.count(t) for t in TABLES}
     task = progress.add_task("copying", total=sum(totals.values()))
+    # read before the articles: a source upgraded meanwhile recomputes after this look,
+    # and the target then recomputes the copied (older) fingerprints itself
+    version = await src.articles.fingerprint_version()
     for table in TABLES:
         progress.update(task, description=table.name)
         await _copy_table(src, dst, table, lambda n: progress.advance(task, n))
+    await dst.articles.record_fingerprint_version(version)
     await dst.tables.finish()
     return totals
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 from functools import partial
 from typing import ParamSpec, TypeVar
 
-from bot.errors import FeedError, HTTPStatusError, NewsbriefError
+from bot.errors import FeedError, HTTPStatusError, NewsbriefError, StoreError
 from bot.feeds.canon import document_urls
 from bot.feeds.extract import extract_article
 from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
@@ -158,7 +158,10 @@ class _Backlog:
                 self._starting += 1
 
     def _room(self) -> bool:
-        expected = self._starting * (self._total // self._bodies if self._bodies else 0)
+        # a fetch under way is expected to bring the mean body, at most a quarter of the
+        # limit (so one 10 MB feed never leaves one fetch at a time for good), at least 1
+        mean = self._total // self._bodies if self._bodies else 0
+        expected = self._starting * max(1, min(mean, self._limit // 4)) if self._bodies else 0
         return self._held + expected < self._limit
 
 
@@ -293,6 +296,8 @@ class Ingestor:
                 outcome = await self.ingest_feed(feed, channels)
             finally:
                 self._feed_slots.release()
+            if outcome.new_articles:
+                await self._index_search(INDEX_BATCH)
             self._counted(outcome)
             outcomes.append(outcome)
             if progress is not None:
@@ -307,8 +312,17 @@ class Ingestor:
                     self._feed_slots.release()
                     break
                 group.create_task(one(feed))
-        await self._store.articles.index_pending()  # the pass's last saves, searchable
+        await self._index_search(1)  # the pass's last saves, searchable
         return _count(outcomes)
+
+    async def _index_search(self, at_least: int) -> None:
+        """Give the search index what waits for it, once ``at_least`` articles do. A
+        failure (the database busy) is logged, never a feed's failure: the articles are
+        saved, and the next batch or search indexes them."""
+        try:
+            await self._store.articles.index_pending(at_least)
+        except StoreError as e:
+            log.warning("search index not brought up to date yet: %s", e)
 
     async def _claimed(self, now: float) -> AsyncIterator[Feed]:
         """Due feeds, claimed a few at a time as this worker can start them: another worker
@@ -347,7 +361,6 @@ class Ingestor:
             routed, ids, duplicates = await self._save(
                 feed, channels, prepared, doc.canonical, update
             )
-            await self._store.articles.index_pending(INDEX_BATCH)
         finally:
             turn.give()
         queued = sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)

@@ -110,6 +110,5 @@ TABLES: tuple[Table, ...] = (
         ("platform", "chat_id", "story_id", "last_article", "shown", "asked_at"),
         key=("platform", "chat_id", "story_id"),
     ),
-    Table("store_versions", ("name", "version"), key=("name",)),
 )
 # fmt: on

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 
+from bot.errors import StoreError
 from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, story_of
 from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
 from bot.store.sqlite.outbox import insert_article_rows
@@ -19,6 +21,8 @@ from bot.types import (
     Story,
     StoryLead,
 )
+
+log = logging.getLogger(__name__)
 
 _COLUMNS = (
     "a.id, a.feed_id, a.guid, a.url, a.canonical_url, a.title, a.text, a.published, "
@@ -176,7 +180,10 @@ class SqliteArticles:
     ) -> list[SearchHit]:
         if not terms:
             return []
-        await self.index_pending()  # what was saved since the last batch is found too
+        try:  # what was saved since the last batch is found too
+            await self.index_pending()
+        except StoreError as e:  # the database busy: search the index as it stands
+            log.warning("search index not brought up to date before a search: %s", e)
         # bm25 for the newest RANKED_MATCHES matches only: FTS5 finds the oldest of them
         # walking its doclists newest first, then ranks from that rowid on
         rows = await self._db.fetch_all(

@@ -273,4 +273,23 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE store_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
     """,
+    # 13: an article still waiting for the search index (above search_indexed.upto) is not
+    # taken out of it when deleted or changed: it was never put in (FTS5 would be left
+    # inconsistent); the next batch indexes what is there then
+    """
+    DROP TRIGGER articles_ad;
+    DROP TRIGGER articles_au;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles
+    WHEN old.id <= (SELECT upto FROM search_indexed) BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, substr(old.text, 1, 4000));
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles
+    WHEN old.id <= (SELECT upto FROM search_indexed) BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, substr(old.text, 1, 4000));
+        INSERT INTO articles_fts (rowid, title, text)
+        VALUES (new.id, new.title, substr(new.text, 1, 4000));
+    END;
+    """,
 )

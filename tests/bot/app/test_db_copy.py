@@ -60,3 +60,30 @@ async def test_a_target_with_data_is_refused_unless_forced(
     code, _, err = await newsbrief(tmp_path, "db", "copy", source, url, "--force", env=env)
     assert code == 0, err
     assert await _dump(url) == first
+
+
+async def test_the_copy_carries_the_fingerprint_version_of_the_source(
+    tmp_path: Path, postgres: Databases
+) -> None:
+    """A target that recorded a newer fingerprint version (a bot ran on it once) gets the
+    source's version with its articles (here: none recorded, so version 1), so the next
+    ingest on the target makes the copied fingerprints again; a version row alone does not
+    count as data."""
+    source = str(tmp_path / "source.db")
+    store = await SqliteStore.open(source)
+    await populate(store)
+    async with store.db.transaction() as db:
+        await db.execute("DELETE FROM store_versions")
+    await store.close()
+    url = await postgres.fresh()
+    target = await open_store(url)
+    await target.articles.record_fingerprint_version(2)
+    await target.close()
+    env = env_for(tmp_path)
+    code, _, err = await newsbrief(tmp_path, "db", "copy", source, url, env=env)
+    assert code == 0, err
+    target = await open_store(url)
+    try:
+        assert await target.articles.fingerprint_version() == 1
+    finally:
+        await target.close()

@@ -524,6 +524,36 @@ async def test_a_slow_feed_does_not_hold_up_the_others_while_the_parser_keeps_up
     assert (await run).new_articles == 36
 
 
+async def test_one_huge_feed_does_not_leave_fetches_one_at_a_time(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """After a feed far larger than the room for bodies, a fetch under way is expected to
+    bring at most a quarter of that room: with one feed hanging, the others still fetch
+    one beside it, and all are stored while it hangs."""
+    docs = {f"https://f{n}.test/rss": dated_rss(f"f{n}", 3) for n in range(6)}
+    docs["https://f0.test/rss"] = dated_rss("f0", 3, "Long text " * 5_000)
+    for url in docs:
+        await _feed(store, url)
+    web = _MemoryWeb(docs)
+    slow = asyncio.Event()
+    web.held = {"https://f2.test/rss": slow}
+    done: list[FeedOutcome] = []
+    others = asyncio.Event()
+
+    def progress(outcome: FeedOutcome) -> None:
+        done.append(outcome)
+        if len(done) == 5:
+            others.set()
+
+    ingestor = Ingestor(store, web, clock, feed_concurrency=2, backlog_bytes=40_000)
+    run = asyncio.create_task(ingestor.run(only_due=False, progress=progress))
+    async with asyncio.timeout(10):
+        await others.wait()
+    assert "https://f2.test/rss" not in {o.feed.url for o in done}
+    slow.set()
+    assert (await run).new_articles == 18
+
+
 async def test_one_link_in_two_feeds_of_one_pass_is_stored_once(
     store: SqliteStore, clock: ManualClock
 ) -> None:

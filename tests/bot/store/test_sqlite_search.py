@@ -118,3 +118,23 @@ async def test_a_search_finds_articles_saved_before_a_crash_left_them_unindexed(
     await store.close()
     assert sorted(h.article.guid for h in hits) == ["guid-1", "guid-2"]
     assert _index_agrees(path)
+
+
+async def test_an_article_changed_before_its_batch_is_indexed_as_it_is_then(
+    tmp_path: Path,
+) -> None:
+    """An article changed or deleted while it waits for the search index is not taken out
+    of an index it was never in: the batch indexes it as it is then, and the index agrees."""
+    path = tmp_path / "nb.db"
+    store = await SqliteStore.open(path)
+    feed = await make_feed(store)
+    await store.articles.save_ingest(
+        FeedUpdate(feed.id, NOW, NOW), [Routed(article(feed, n), ()) for n in (1, 2)]
+    )
+    async with store.db.transaction() as db:
+        await db.execute("UPDATE articles SET title = 'Lighthouse' WHERE guid = 'guid-1'")
+        await db.execute("DELETE FROM articles WHERE guid = 'guid-2'")
+    hits = await store.articles.search(["lighthouse"], any_term=False, limit=5, since=0)
+    await store.close()
+    assert [h.article.guid for h in hits] == ["guid-1"]
+    assert _index_agrees(path)
