@@ -45,6 +45,7 @@ KINDS = ("title", "lead", "mention")
 TOPICS = ("title", "lead")
 _SENTENCE = re.compile(r"(?<=[.!?])\s")
 _TOKENIZER = "unicode61 remove_diacritics 2"
+HASHSIZE = 4 * 1024 * 1024  # FTS5's pending terms before it writes a segment (migration 13)
 Variant = tuple[str, str]  # (tokenizer, option or configuration value); "" for the product's
 # Cheaper indexes, cost only (detail=column and detail=none refuse the quoted multi-word
 # terms /summary may send, and weigh a word once per column: not the same search).
@@ -123,7 +124,8 @@ def build_index(
     """Store the entries, one transaction per feed as ingest saves them, with the index
     ingest keeps: none (``prefix`` None), the whole body (0) or its first ``prefix``
     characters, filled ``how``: in batches whenever ``INDEX_BATCH`` saved articles wait
-    and at the end (as the store does since SQLite migration 11), by one statement per
+    and at the end, with 4 MiB of pending terms (as the store does since SQLite migrations
+    11 and 13), by one statement per
     save ("save", migration 10) or by a trigger on every insert ("row", before); ``variant``
     adds FTS5 options and a configuration value to the index; CPU seconds."""
     conn = sqlite3.connect(db, isolation_level=None)
@@ -140,6 +142,10 @@ def build_index(
             f"tokenize='{variant[0] or _TOKENIZER}');"
         )
         _configure(conn, variant[1])
+        if how == "batch":  # as SQLite migration 13 sets it
+            conn.execute(
+                "INSERT INTO articles_fts (articles_fts, rank) VALUES ('hashsize', ?)", (HASHSIZE,)
+            )
     if prefix is not None and how == "row":
         conn.executescript(
             "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "

@@ -120,7 +120,7 @@ async def _fill(store: SqliteStore, now: float, articles: int) -> None:
                 )
             )
         await store.articles.save_ingest(FeedUpdate(feed.id, now, now), batch)
-        await store.articles.index_pending()  # as ingest does once 500 wait
+        await store.articles.index_pending()  # as ingest does once INDEX_BATCH wait
 
 
 def _published(rng: random.Random, now: float, n: int, articles: int) -> float:

@@ -56,7 +56,7 @@ PAGE_MAX_BYTES = 5 * 1024 * 1024
 DEDUP_WINDOW = 7 * 86400.0
 MAX_TITLE = 500
 SECTION = "ingest"  # the exclusive section deciding what is new, across workers
-INDEX_BATCH = 500  # saved articles the search index takes at once (python -m bench search)
+INDEX_BATCH = 1000  # saved articles the search index takes at once (python -m bench search)
 BACKLOG_BYTES = 4 * 1024 * 1024  # fetched feed bodies waiting for the parser, about at most
 # entries converted to text and fingerprinted at a time: the fingerprints' own batch, so a
 # chunk's values are those of one batch (a text's simhash may depend on the text after it)

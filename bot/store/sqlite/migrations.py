@@ -258,7 +258,7 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TRIGGER articles_ai;
     """,
     # 11: saved articles enter the search index in batches (index_pending: at least every
-    # 500 saved articles, at the end of each ingest pass and before any search), not one
+    # INDEX_BATCH saved articles, at the end of each ingest pass and before any search), not one
     # statement per save: one statement for many rows writes one segment and merges
     # nothing (python -m bench search: about 0.6x the work). search_indexed.upto is the
     # largest id indexed; every article above it waits for the next batch.
@@ -275,8 +275,10 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 13: an article still waiting for the search index (above search_indexed.upto) is not
     # taken out of it when deleted or changed: it was never put in (FTS5 would be left
-    # inconsistent); the next batch indexes what is there then
+    # inconsistent); the next batch indexes what is there then. FTS5 keeps 4 MiB of pending
+    # terms before writing a segment (1 MiB by default): a batch writes fewer segments
     """
+    INSERT INTO articles_fts (articles_fts, rank) VALUES ('hashsize', 4194304);
     DROP TRIGGER articles_ad;
     DROP TRIGGER articles_au;
     CREATE TRIGGER articles_ad AFTER DELETE ON articles

@@ -742,7 +742,7 @@ def test_ingest_chunks_are_the_fingerprints_own_batches() -> None:
 async def test_a_pass_leaves_every_saved_article_in_the_search_index(
     store: SqliteStore, clock: ManualClock
 ) -> None:
-    """The search index takes saved articles in batches (500 at a time while they pile
+    """The search index takes saved articles in batches (1,000 at a time while they pile
     up, the rest at the end of the pass): after a pass of 1,200 articles none waits."""
     docs = {f"https://f{n}.test/rss": dated_rss(f"f{n}", 300) for n in range(4)}
     for url in docs:
