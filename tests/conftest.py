@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +19,15 @@ from tests.fakes.postgres import Databases, running_cluster, server_bin
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
+
+
+def python_prints(code: str) -> str:
+    """What a fresh interpreter running ``code`` from the repository's root prints (it
+    must exit 0): for what a process imports or sets up, unseen by this test process."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    return result.stdout
 
 
 def corpus_or_skip(*parts: str) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, python_prints
 
 
 def _modules(package: str) -> dict[str, Path]:
@@ -64,10 +64,7 @@ def test_core_imports_no_platform() -> None:
         "('telegram', 'discord', 'openai'))\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    assert python_prints(code).strip() == ""
 
 
 def test_only_the_app_package_imports_adapters_or_the_root() -> None:
@@ -185,7 +182,4 @@ def test_the_cli_loads_numpy_only_after_its_thread_settings() -> None:
     """Importing the CLI module does not import numpy, so ``main`` can still choose
     OpenBLAS's threads (numpy reads the setting once, when first imported)."""
     probe = "import sys, bot.app.cli; print('numpy' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert python_prints(probe).strip() == "False"

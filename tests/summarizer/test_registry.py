@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from bot.clock import ManualClock
 from summarizer.extractive import ExtractiveSummarizer
 from summarizer.llm import LLMSummarizer
 from summarizer.registry import SummarizerOptions, known_kinds, make_summarizer
+from tests.conftest import python_prints
 
 
 def test_extractive_by_name() -> None:
@@ -48,7 +46,4 @@ def test_unknown_kind_lists_the_known_ones() -> None:
 def test_registry_import_does_not_load_openai() -> None:
     """The core may import the registry: the SDK loads only when an LLM summarizer is made."""
     code = "import sys, summarizer.registry; print('openai' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert python_prints(code).strip() == "False"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import platform
-import subprocess
-import sys
 
 import pytest
 
 from bot.app.memory import limit_blas_threads
+from tests.conftest import python_prints
 
 
 def test_blas_threads_default_to_one_unless_the_operator_chose() -> None:
@@ -36,10 +35,7 @@ def test_malloc_arenas_are_capped_on_glibc_without_a_subprocess() -> None:
         "from bot.app.memory import limit_malloc_arenas\n"
         "print(limit_malloc_arenas(), started)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "True []"
+    assert python_prints(probe).strip() == "True []"
 
 
 def test_start_up_runs_without_the_collector_then_freezes_what_it_made() -> None:
@@ -53,7 +49,4 @@ def test_start_up_runs_without_the_collector_then_freezes_what_it_made() -> None
         "start_collecting()\n"
         "print(resting, gc.isenabled(), gc.get_freeze_count() > 0)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["True", "True", "True"]
+    assert python_prints(probe).split() == ["True", "True", "True"]

@@ -5,10 +5,6 @@ implementation gave and equal to that implementation's on any text; content hash
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +17,7 @@ from bot.ingest.fingerprint import (
     fingerprints,
     simhashes,
 )
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.conftest import python_prints
 
 LEAD = """The regional water authority said on Thursday that it would spend 240 million euros \
 over five years to replace ageing pipes under the old town, after a summer of burst mains left \
@@ -427,7 +422,4 @@ def test_ingest_does_not_import_numpy() -> None:
         "from bot.ingest.fingerprint import fingerprints; fingerprints([('a', 'b ' * 60)]); "
         "print('numpy' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert python_prints(probe).strip() == "False"
