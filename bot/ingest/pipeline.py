@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from bot.feeds.canon import document_urls
 from bot.feeds.extract import extract_article
 from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
 from bot.ingest import routing, rules
+from bot.ingest.budget import Backlog, Turn
 from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex
 from bot.ingest.fingerprint import (
     FINGERPRINT_CHARS,
@@ -108,84 +108,6 @@ class _Prepared:
         self.terms |= other.terms
 
 
-class _Backlog:
-    """Bytes of fetched feed bodies not read yet. A fetch starts only while they, plus what
-    the fetches under way are expected to bring (the mean body so far each), are under the
-    limit; fetches that wait start in turn as room comes back. So while the parser is
-    behind, fetches start one at a time; while bodies are small or nothing waits to be
-    read, one slow fetch never holds up the others."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._held = 0
-        self._starting = 0  # fetches under way
-        self._bodies = self._total = 0  # bodies seen, and their bytes
-        self._queue: deque[asyncio.Future[None]] = deque()
-
-    async def admit(self) -> None:
-        """Wait for this fetch's turn to start; end it with ``arrived``."""
-        if self._room() and not self._queue:
-            self._starting += 1
-            return
-        turn = asyncio.get_running_loop().create_future()
-        self._queue.append(turn)
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self.arrived(0)  # woken, then cancelled: the next one goes instead
-            raise
-        finally:
-            if turn in self._queue:
-                self._queue.remove(turn)
-
-    def arrived(self, size: int) -> None:
-        """A fetch that was let start ended with a body of ``size`` bytes (0: none)."""
-        self._starting -= 1
-        if size:
-            self._bodies += 1
-            self._total += size
-        self.read(-size)
-
-    def read(self, size: int) -> None:
-        """``size`` bytes were read (taken out of the backlog); let waiting fetches start
-        if there is room."""
-        self._held -= size
-        while self._queue and self._room():
-            turn = self._queue.popleft()
-            if not turn.done():
-                turn.set_result(None)
-                self._starting += 1
-
-    def _room(self) -> bool:
-        # a fetch under way is expected to bring the mean body, at most a quarter of the
-        # limit (so one 10 MB feed never leaves one fetch at a time for good), at least 1
-        mean = self._total // self._bodies if self._bodies else 0
-        expected = self._starting * max(1, min(mean, self._limit // 4)) if self._bodies else 0
-        return self._held + expected < self._limit
-
-
-class _Turn:
-    """One feed's hold on a work slot, which it may give up while it waits on the network
-    (and takes back after); giving up a slot not held does nothing."""
-
-    def __init__(self, slots: asyncio.Semaphore) -> None:
-        self._slots = slots
-        self._held = False
-
-    async def take(self) -> None:
-        """Wait for a slot and hold it."""
-        if not self._held:
-            await self._slots.acquire()
-            self._held = True
-
-    def give(self) -> None:
-        """Give the slot back, if held."""
-        if self._held:
-            self._held = False
-            self._slots.release()
-
-
 class Ingestor:
     """Runs ingest passes over the store's feeds."""
 
@@ -217,7 +139,7 @@ class Ingestor:
         # feeds between their parse and their save: one more than the CPU can work on, so
         # the CPU has the next feed while one waits on the store
         self._work_slots = asyncio.Semaphore(cpu_concurrency + 1)
-        self._backlog = _Backlog(backlog_bytes)
+        self._backlog = Backlog(backlog_bytes)
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
         self._seen_id = 0  # the highest article id the warm indexes know of
@@ -346,7 +268,7 @@ class Ingestor:
             return await self._failed(feed, str(e), 0.0)
 
     async def _ingest(self, feed: Feed, channels: Sequence[Channel]) -> FeedOutcome:
-        turn = _Turn(self._work_slots)
+        turn = Turn(self._work_slots)
         try:
             read = await self._read(feed, turn)
             if read is None:
@@ -367,7 +289,7 @@ class Ingestor:
         return FeedOutcome(feed, FetchStatus.OK, doc.count, len(ids), duplicates, queued)
 
     async def _read(
-        self, feed: Feed, turn: _Turn
+        self, feed: Feed, turn: Turn
     ) -> tuple[FeedUpdate, _Document, list[RawEntry]] | None:
         """Fetch the feed and read its document, or None when it was not modified. The
         body counts in the backlog until it is read, and is dropped on return."""
@@ -446,7 +368,7 @@ class Ingestor:
         known_guids, known_urls = await self._store.articles.known(feed.id, guids, urls)
         return rules.new_entries(entries, known_guids, known_urls, canonical)
 
-    async def _with_full_text(self, feed: Feed, prepared: _Prepared, turn: _Turn) -> _Prepared:
+    async def _with_full_text(self, feed: Feed, prepared: _Prepared, turn: Turn) -> _Prepared:
         """Teaser-only entries that will be posted get their pages' text (fetched
         concurrently, with the work slot given up meanwhile), fingerprints and terms."""
         to_post = rules.entries_to_post(feed, prepared.entries)
