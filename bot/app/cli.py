@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from typer._click import Context as ClickContext
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from bot.app.memory import (
     collect_after_start_up,
@@ -38,13 +40,44 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+
+def _help_false_when_absent(option: TyperOption | None) -> TyperOption | None:
+    """``--help`` reading False when it is not given, as a flag should.
+
+    typer leaves it None then, and coerces that None through a pydantic ``TypeAdapter`` it
+    builds for the option: that alone imported pydantic into every command (about 40 ms of
+    start-up), where a flag that is already False is passed through as it is. The help
+    shown and what the option does are unchanged.
+    """
+    if option is not None and option.default is None:
+        option.default = False
+    return option
+
+
+class _Command(TyperCommand):
+    """A ``newsbrief`` command (its ``--help``: :func:`_help_false_when_absent`)."""
+
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        return _help_false_when_absent(super().get_help_option(ctx))
+
+
+class _Group(TyperGroup):
+    """A ``newsbrief`` command group (its ``--help``: :func:`_help_false_when_absent`)."""
+
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        return _help_false_when_absent(super().get_help_option(ctx))
+
+
 app = typer.Typer(
+    cls=_Group,
     help="newsbrief: follows news feeds, summarizes articles, posts them to chats.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-feeds_app = typer.Typer(help="Manage feeds (also OPML import/export).", no_args_is_help=True)
+feeds_app = typer.Typer(
+    cls=_Group, help="Manage feeds (also OPML import/export).", no_args_is_help=True
+)
 app.add_typer(feeds_app, name="feeds")
 
 
@@ -123,7 +156,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return result
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     once: Annotated[bool, typer.Option("--once", help="One ingest pass, deliver, exit.")] = False,
     console: Annotated[
@@ -156,7 +189,7 @@ def run(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=_Command)
 def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
 ) -> None:
@@ -189,7 +222,7 @@ def _print_table(columns: tuple[str, ...], rows: list[list[str]]) -> None:
     Console().print(table)
 
 
-@app.command(context_settings={"ignore_unknown_options": True})
+@app.command(cls=_Command, context_settings={"ignore_unknown_options": True})
 def summary(
     topic: Annotated[str, typer.Argument(help="What to summarize, e.g. venezuela.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -230,7 +263,7 @@ def _cited_json(sentence: Cited) -> dict[str, Any]:
     return {"text": sentence.text, "sources": list(sentence.sources)}
 
 
-@app.command()
+@app.command(cls=_Command)
 def summarize(
     sources: Annotated[list[str], typer.Argument(help="URLs, .html or .txt files.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -266,7 +299,7 @@ def _summarized_json(result: Summarized) -> dict[str, Any]:
     return line
 
 
-@app.command()
+@app.command(cls=_Command)
 def stories(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     days: Annotated[float, typer.Option("--days", min=0.01, help="Time window.")] = 2.0,
@@ -303,7 +336,7 @@ def _iso(when: float) -> str:
     return datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-@app.command()
+@app.command(cls=_Command)
 def preview(
     channel: Annotated[
         str, typer.Argument(help="The channel's `to`: telegram:@name, discord:123, console.")
@@ -343,7 +376,7 @@ def _preview_kind(message: Post | StoryUpdate | Skip) -> str:
     return "post" if isinstance(message, Post) else "story update (in reply to its post)"
 
 
-@feeds_app.command("add")
+@feeds_app.command("add", cls=_Command)
 def feeds_add(
     url: Annotated[str, typer.Argument(help="Feed URL or local file path.")],
     name: Annotated[str, typer.Option(help="Short label.")] = "",
@@ -357,7 +390,7 @@ def feeds_add(
     typer.echo(f"added {feed.label} ({feed.url})")
 
 
-@feeds_app.command("list")
+@feeds_app.command("list", cls=_Command)
 def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List feeds with their health."""
     from bot.app.actions import list_feeds
@@ -386,7 +419,7 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     _print_table(("id", "name", "url", "origin", "state"), table)
 
 
-@feeds_app.command("remove")
+@feeds_app.command("remove", cls=_Command)
 def feeds_remove(feed: Annotated[str, typer.Argument(help="Feed id, name or URL.")]) -> None:
     """Stop following a feed (its articles stay searchable)."""
     from bot.app.actions import remove_feed
@@ -395,7 +428,7 @@ def feeds_remove(feed: Annotated[str, typer.Argument(help="Feed id, name or URL.
     typer.echo(f"removed {removed.label}")
 
 
-@feeds_app.command("import")
+@feeds_app.command("import", cls=_Command)
 def feeds_import(path: Annotated[Path, typer.Argument(help="OPML file.")]) -> None:
     """Add every http(s) feed listed in an OPML file (other entries are refused)."""
     from bot.app.actions import import_opml
@@ -411,7 +444,7 @@ def feeds_import(path: Annotated[Path, typer.Argument(help="OPML file.")]) -> No
         raise typer.Exit(1)
 
 
-@feeds_app.command("export")
+@feeds_app.command("export", cls=_Command)
 def feeds_export(
     path: Annotated[Path | None, typer.Argument(help="Output file; stdout if omitted.")] = None,
 ) -> None:
@@ -429,11 +462,11 @@ def feeds_export(
         raise typer.Exit(1) from e
 
 
-db_app = typer.Typer(help="Database tools.", no_args_is_help=True)
+db_app = typer.Typer(cls=_Group, help="Database tools.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-@db_app.command("copy")
+@db_app.command("copy", cls=_Command)
 def db_copy(
     source: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to copy.")],
     target: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to fill.")],
@@ -454,11 +487,11 @@ def db_copy(
     typer.echo(f"copied {total} row(s): " + ", ".join(f"{n} {t}" for t, n in copied.items()))
 
 
-discord_app = typer.Typer(help="Discord tools.", no_args_is_help=True)
+discord_app = typer.Typer(cls=_Group, help="Discord tools.", no_args_is_help=True)
 app.add_typer(discord_app, name="discord")
 
 
-@discord_app.command("sync")
+@discord_app.command("sync", cls=_Command)
 def discord_sync() -> None:
     """Register the slash commands with Discord now (normally done on first start)."""
     from bot.app.actions import sync_discord_commands
