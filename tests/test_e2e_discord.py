@@ -216,7 +216,7 @@ async def test_poll_duration_reaches_discord_on_the_bots_clock(
         tmp_path, server.url("/feed.xml"), [f"discord:{CHANNEL}"], poll_duration="2h"
     )
     clock = ManualClock(start=2_000_000_000.0, autojump=True)
-    async with running_bot(settings.model_copy(update={"config": config}), server, clock) as bot:
+    async with running_bot(settings.replace(config=config), server, clock) as bot:
         await bot.tick()
         server.route("/feed.xml", _articles(("v1", "Planes land in Venezuela", SEED_TEXT)))
         await bot.tick()

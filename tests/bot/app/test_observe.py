@@ -104,7 +104,7 @@ async def test_healthz_is_503_while_postgresql_refuses_and_200_once_back(
     connections (the pool's cut, new ones refused), and 200 again once it accepts them."""
     url = await postgres.fresh()
     name = url.rsplit("/", 1)[1]
-    settings = settings.model_copy(update={"db": url})
+    settings = settings.replace(db=url)
     async with Runtime.build(settings, clock=ManualClock(), stdout=io.StringIO()) as runtime:
         base = f"http://127.0.0.1:{runtime.observe_port}"
         async with httpx.AsyncClient() as client:
@@ -132,7 +132,7 @@ async def test_healthz_is_503_when_the_store_does_not_answer_in_time(
     """A store that hangs (a table locked by another session) makes /healthz answer 503
     "store unreachable: timed out" after HEALTH_TIMEOUT, not hang with it."""
     url = await postgres.fresh()
-    settings = settings.model_copy(update={"db": url})
+    settings = settings.replace(db=url)
     async with Runtime.build(settings, clock=ManualClock(), stdout=io.StringIO()) as runtime:
         base = f"http://127.0.0.1:{runtime.observe_port}"
         blocker = await asyncpg.connect(url)
