@@ -152,12 +152,13 @@ ONE_SHOT_NEVER = (
 def test_ingest_builds_only_the_ingest_path(tmp_path: Path) -> None:
     """``newsbrief ingest --json`` imports neither the chat service, polls, digests,
     delivery, the supervisor, the full composition root, any adapter, a summarizer, rich
-    (it prints no log line, table or progress bar) nor pydantic-settings. (RE2 it loads:
-    fingerprints find boilerplate sentences with it, 1.7x faster than ``re``.)"""
+    (it prints no log line, table or progress bar) nor pydantic (settings and a valid
+    config are read without it, and so is the command line). (RE2 it loads: fingerprints
+    find boilerplate sentences with it, 1.7x faster than ``re``.)"""
     loaded = _modules_loaded_by("ingest", "--json", tmp=tmp_path)
     assert "bot.ingest.pipeline" in loaded
     never = (*ONE_SHOT_NEVER, "bot.chat", "bot.digests", "bot.polls", "summarizer.extractive")
-    never += ("rich", "pydantic_settings")
+    never += ("rich", "pydantic", "pydantic_core", "pydantic_settings", "bot.app.config_model")
     assert sorted(n for n in loaded if _within(n, never)) == []
 
 

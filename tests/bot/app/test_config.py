@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bench.config_pydantic import previous_parse_config
 from bot.app.config import load_config, parse_config, parse_duration, resolve_feed_url
 from bot.app.settings import load_settings
 from bot.errors import ConfigError
@@ -198,3 +203,139 @@ def test_images_template_and_timezone_settings() -> None:
     assert (plain.images, plain.template, plain.timezone) == (True, "", "")
     assert (styled.images, styled.timezone) == (False, "Europe/Berlin")
     assert styled.template == "{title}\n{{not a placeholder}}\n{url}"
+
+
+_TEXTS = st.sampled_from(
+    [
+        "console",
+        " telegram:@news ",
+        "discord:123",
+        "discord:abc",
+        "feed.xml",
+        "https://example.org/rss",
+        "ftp://x",
+        "",
+        "10m",
+        "5s",
+        "08:00  Europe/Berlin",
+        "every 6h",
+        "de",
+        "German!",
+        "tlh",
+        "(?i)venezuela",
+        "(?=x)",
+        "{title} {url}",
+        "{body}",
+        "Europe/Berlin",
+        "auto",
+        "never",
+        "first",
+        "merged",
+        "true",
+        "3",
+    ]
+)
+_SCALARS = st.one_of(
+    _TEXTS,
+    st.text(max_size=4),
+    st.integers(-2, 1200),
+    st.sampled_from([0, 1, 10, 1000, 1001]),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-5, max_value=1e5),
+    st.booleans(),
+    st.none(),
+)
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3))
+_FEED_KEYS = st.sampled_from(["url", "name", "every", "backfill", "colour"])
+_CHANNEL_KEYS = st.sampled_from(
+    [
+        "to",
+        "feeds",
+        "keywords",
+        "polls",
+        "poll_duration",
+        "stories",
+        "include",
+        "exclude",
+        "digest",
+        "language",
+        "locale",
+        "images",
+        "template",
+        "timezone",
+        "size",
+    ]
+)
+_FEEDS = st.lists(st.dictionaries(_FEED_KEYS, _VALUES, max_size=4), max_size=2)
+_CHANNELS = st.lists(st.dictionaries(_CHANNEL_KEYS, _VALUES, max_size=5), max_size=2)
+_RAW = st.dictionaries(
+    st.sampled_from(["feeds", "channels", "extra"]),
+    st.one_of(_FEEDS, _CHANNELS, _VALUES),
+    max_size=3,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_RAW)
+def test_every_config_reads_as_the_pydantic_model_read_it(raw: dict[str, Any]) -> None:
+    """Any config gives the values the previous pydantic model gave, or its error word for
+    word (bench/config_pydantic.py, the frozen copy)."""
+    try:
+        expected: object = previous_parse_config(raw, "nb.toml").model_dump()
+    except ConfigError as e:
+        expected = str(e)
+    try:
+        got: object = dataclasses.asdict(parse_config(raw, "nb.toml"))
+    except ConfigError as e:
+        got = str(e)
+    assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"url": st.sampled_from(["a.xml", "https://x.org/f"])},
+            optional={"name": _TEXTS, "every": _TEXTS, "backfill": st.integers(-1, 1001)},
+        ),
+        max_size=3,
+    ),
+    st.lists(
+        st.fixed_dictionaries(
+            {"to": st.sampled_from(["console", "telegram:@x", "discord:1"])},
+            optional={
+                "polls": _TEXTS,
+                "stories": _TEXTS,
+                "digest": st.one_of(_TEXTS, st.lists(_TEXTS, max_size=2)),
+                "include": st.lists(_TEXTS, max_size=2),
+                "language": _TEXTS,
+                "locale": _TEXTS,
+                "template": _TEXTS,
+                "timezone": _TEXTS,
+                "images": st.booleans(),
+                "poll_duration": st.one_of(_TEXTS, st.integers(0, 100)),
+            },
+        ),
+        max_size=3,
+    ),
+)
+def test_nearly_valid_configs_read_as_before(
+    feeds: list[dict[str, Any]], channels: list[dict[str, Any]]
+) -> None:
+    """Configs of the right shape, most of them valid: the same values, or the same error."""
+    test_every_config_reads_as_the_pydantic_model_read_it.hypothesis.inner_test(  # type: ignore[attr-defined]
+        {"feeds": feeds, "channels": channels}
+    )
+
+
+def test_unusual_values_read_as_before() -> None:
+    """Values pydantic converted (a number as a string or a float, "yes" for true, a
+    tuple for a list) still are, to the same values."""
+    raw: dict[str, Any] = {
+        "feeds": [{"url": "a.xml", "backfill": "3", "every": 60.0}, {"url": "b", "backfill": 2.0}],
+        "channels": [{"to": "console", "images": "yes", "keywords": ("x",), "polls": "never"}],
+    }
+    config = parse_config(raw)
+    assert [(f.backfill, f.every) for f in config.feeds] == [(3, 60.0), (2, 900.0)]
+    channel = config.channels[0]
+    assert (channel.images, channel.keywords, channel.polls) == (True, ["x"], PollPolicy.NEVER)
+    assert dataclasses.asdict(config) == previous_parse_config(raw).model_dump()
