@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from bot.types import ChatRef, Command, Message, PollCounts, Reply, Sent, VoteEvent
+from bot.types import ChatRef, Command, Message, PollCounts, Reply, Sent, VoteEvent, record
 from summarizer.base import Clock
 
 __all__ = [
@@ -21,7 +20,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class FetchRequest:
     """One guarded fetch.
 
@@ -36,7 +35,7 @@ class FetchRequest:
     last_modified: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class FetchResult:
     """A fetched body (``not_modified`` means a 304 and an empty body)."""
 
@@ -65,7 +64,7 @@ class Fetcher(Protocol):
     async def aclose(self) -> None: ...
 
 
-@dataclass(frozen=True)
+@record
 class RateLimits:
     """A platform's sending limits, enforced by the dispatcher."""
 

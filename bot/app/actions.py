@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,7 @@ from bot.errors import FeedError, NotFound, UserInputError
 from bot.feeds.netguard import is_web_url
 from bot.ports import FetchRequest
 from bot.store.ports import Store
-from bot.types import Feed, FeedOrigin, IngestCounts, Story
+from bot.types import Feed, FeedOrigin, IngestCounts, Story, record
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -32,7 +31,7 @@ CLI_FEED_EVERY = 15 * 60.0
 MAX_STORIES_LISTED = 1000  # `newsbrief stories` lists at most this many, latest first
 
 
-@dataclass(frozen=True)
+@record
 class Summarized:
     """One ``summarize`` source's result: a summary, or the error that kept it from one."""
 
@@ -166,7 +165,7 @@ async def read_text_file(path: Path, what: str) -> str:
         raise UserInputError(f"cannot read {path}: {e.strerror or e}") from e
 
 
-@dataclass(frozen=True)
+@record
 class Imported:
     """What an OPML import did: feeds added, and entries refused (not http(s) URLs)."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from bot.app.platforms import check_chat
 from bot.errors import BlockedURL, ConfigError, UserInputError
 from bot.feeds.netguard import operator_feed_location
 from bot.ingest.filters import check_patterns
-from bot.types import ChannelOptions, ChatRef, Filters, PollPolicy, StoryMode
+from bot.types import ChannelOptions, ChatRef, Filters, PollPolicy, StoryMode, record
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DEFAULT_EVERY = 15 * 60.0
@@ -166,7 +166,7 @@ def check_locale(value: str) -> str:
 # --- the config --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class FeedConfig:
     """One ``[[feeds]]`` table."""
 
@@ -176,7 +176,7 @@ class FeedConfig:
     backfill: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class ChannelConfig:
     """One ``[[channels]]`` table."""
 
@@ -220,7 +220,7 @@ class ChannelConfig:
         )
 
 
-@dataclass(frozen=True)
+@record
 class AppConfig:
     """The whole config file."""
 
@@ -228,7 +228,7 @@ class AppConfig:
     channels: list[ChannelConfig] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class LoadedConfig:
     """A validated config and where it came from (relative feed paths resolve from there)."""
 

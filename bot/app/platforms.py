@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.app.settings import Settings
 from bot.errors import ConfigError
 from bot.ports import ChatAdapter, Clock, Core
-from bot.types import CONSOLE, ChatRef, Message
+from bot.types import CONSOLE, ChatRef, Message, record
 
 if TYPE_CHECKING:
     from adapters.telegram.adapter import Webhook
@@ -43,7 +42,7 @@ def _no_threads(thread: str) -> str | None:
     return "this platform has no topics to post into"
 
 
-@dataclass(frozen=True)
+@record
 class PlatformEntry:
     """How to build one platform's adapter.
 

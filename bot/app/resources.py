@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from bot.app.config import LoadedConfig, load_config
@@ -24,12 +23,13 @@ from bot.ports import Clock, Fetcher
 from bot.redact import SecretFilter
 from bot.store import open_store
 from bot.store.ports import Store
+from bot.types import record
 from summarizer.base import Summarizer
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@record
 class Resources:
     """The config, and what holds connections or files: the store and the fetcher."""
 
