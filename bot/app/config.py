@@ -347,9 +347,10 @@ def _flag(value: Any) -> bool:
 
 
 def _some_text(value: Any) -> str:
-    if not _text(value):
+    text = _text(value)
+    if not text:
         raise _Unsure
-    return str(value)
+    return text
 
 
 def _optional(read: Reader) -> Reader:
