@@ -93,6 +93,9 @@ _UNICODE_PUNCTUATION = (
     *(("’", " "), ("‘", " "), ("“", " "), ("”", " "), ("«", " "), ("»", " ")),
     *(("—", " "), ("–", " "), ("…", ". "), ("\xa0", " "), ("©", " \x04 ")),
 )
+# Characters NFKC replaces by their compatibility decomposition (in ``_lowered``, before
+# NFKC: the same result, and most texts are then normalized already, which NFKC checks fast).
+_NFKC_MARKS = (("\xa0", " "), ("…", "..."))
 # Sentences that outlets add around a syndicated story, by the words they contain.
 _PHRASES = (
     *("all rights reserved", "may not be published", "may not be reproduced"),
@@ -158,11 +161,31 @@ def _digest(title: bytes, text: bytes) -> str:
 def _lowered(text: str) -> bytes:
     """The text as lowercase UTF-8 with ASCII punctuation as spaces, markers not yet in."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).lower()
-        for old, new in _UNICODE_PUNCTUATION:
-            if old in text:
-                text = text.replace(old, new)
+        text = _without_marks(text)
     return text.encode("utf-8", "surrogatepass").translate(_CLEAN)
+
+
+def _without_marks(text: str) -> str:
+    """The text NFKC-normalized, lower-cased and with ``_UNICODE_PUNCTUATION`` replaced,
+    but for ASCII capitals, which ``_CLEAN`` lowers."""
+    ready = text
+    for old, new in _NFKC_MARKS:
+        if old in ready:
+            ready = ready.replace(old, new)
+    plain = ready
+    for old, new in _UNICODE_PUNCTUATION:
+        if old in plain:
+            plain = plain.replace(old, new)
+    if plain.isascii():
+        # The marks were its only non-ASCII characters: NFKC changes no ASCII character
+        # next to them, and lower() changes only ASCII capitals there.
+        return plain
+    # Not before lower(): a curly quote next to a capital sigma can decide its small form.
+    text = unicodedata.normalize("NFKC", ready).lower()
+    for old, new in _UNICODE_PUNCTUATION:
+        if old in text:
+            text = text.replace(old, new)
+    return text
 
 
 Shingler = Callable[[list[bytes]], bytes]  # words -> each 3-word shingle's hash, 16 bytes
