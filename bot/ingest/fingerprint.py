@@ -87,6 +87,8 @@ _CLEAN = bytes(
 _NEWLINE = bytes(32 if c == ord("\n") else c for c in range(256))
 # After markers are in: punctuation left over (inside "3.5", "e.g.") is a space.
 _FINAL = bytes(32 if c in b".:" else c for c in range(256))
+# The content hash's words: dots, colons and newlines are spaces, and spaces all that parts them.
+_SPACES = bytes(32 if c in b".:\n" else c for c in range(256))
 # Words only: sentence and colon markers, dots, colons and newlines are spaces.
 _WORDS_ONLY = bytes(32 if c in b".:\n\x01\x05" else c for c in range(256))
 _UNICODE_PUNCTUATION = (
@@ -154,8 +156,18 @@ def _head(text: str, lowered: bytes) -> bytes:
 
 
 def _digest(title: bytes, text: bytes) -> str:
-    words = b" ".join(title.translate(_FINAL).split())
-    return hashlib.sha256(words + b"\n" + b" ".join(text.translate(_FINAL).split())).hexdigest()
+    return hashlib.sha256(_one_space_apart(title) + b"\n" + _one_space_apart(text)).hexdigest()
+
+
+def _one_space_apart(lowered: bytes) -> bytes:
+    """The words of a lowered text one space apart: ``b" ".join(words)``, where the dots,
+    colons, newlines and spaces (its only whitespace) part words.
+
+    Split at runs of two or more spaces, not at every space: a few pieces instead of one
+    object a word (pieces are stripped, and empty ones left out, where runs were longer).
+    """
+    pieces = lowered.translate(_SPACES).split(b"  ")
+    return b" ".join(filter(None, map(bytes.strip, pieces)))
 
 
 def _lowered(text: str) -> bytes:
