@@ -86,9 +86,9 @@ def _drop_invisible(root: Any, markup: str) -> None:
     if not present:
         return
     lowered = markup.lower()
-    closed = [tag for tag in present if 0 < opened(lowered, tag) <= closed(lowered, tag)]
-    if closed:
-        etree.strip_elements(root, *closed, with_tail=False)
+    gone = [tag for tag in present if 0 < opened(lowered, tag) <= closed(lowered, tag)]
+    if gone:
+        etree.strip_elements(root, *gone, with_tail=False)
 
 
 def opened(lowered: str, tag: str) -> int:
