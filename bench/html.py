@@ -6,7 +6,6 @@ libxslt pass that replaced it, with the count of entries and pages whose text di
 from __future__ import annotations
 
 import gzip
-import html
 import re
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ import fastfeedparser
 from lxml import etree
 
 from bench import Rows, run_table
+from bench import html_xslt as frozen
 from bot.feeds import parse
 from bot.feeds.parse import html_to_text, read_feed
 
@@ -30,27 +30,25 @@ ROUNDS = 3
 def previous_html_to_text(markup: str) -> str:
     """``html_to_text`` before issue 11's work: the same parse, then the marks set on the
     tree's texts from Python and the text serialized by lxml."""
-    if not parse._TAG.search(markup):
-        return parse._plain_paragraphs(parse._BAD_CHARS.sub("", html.unescape(markup)))
-    if parse._PARA in markup or parse._BREAK in markup:
-        markup = markup.replace(parse._PARA, "").replace(parse._BREAK, "")
-    root = parse._html_root(markup)
+    if not frozen.TAG.search(markup):
+        return frozen.xslt_html_to_text(markup)  # no tag: the same plain-text path
+    markup = markup.replace(frozen.PARA, "").replace(frozen.BREAK, "")
+    root = frozen.html_root(markup)
     if root is None:
-        plain = html.unescape(parse._ANY_TAG.sub(" ", markup))
-        return parse._plain_paragraphs(parse._BAD_CHARS.sub("", plain))
+        return frozen.xslt_html_to_text(markup)  # the same fallback
     _previous_drop_invisible(root, markup)
     _previous_mark_boundaries(root)
     flat = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
-    return parse._html_paragraphs(parse._CONTROL_CHARS.sub("", flat))
+    return frozen.flat_to_paragraphs(flat)
 
 
 def _previous_drop_invisible(root: Any, markup: str) -> None:
-    present = {element.tag for element in root.iter(*parse._SKIP_TAGS)}
+    present = {element.tag for element in root.iter(*frozen.SKIP_TAGS)}
     if not present:
         return
     lowered = markup.lower()
     closed = {
-        tag for tag in present if 0 < parse._opened(lowered, tag) <= parse._closed(lowered, tag)
+        tag for tag in present if 0 < frozen.opened(lowered, tag) <= frozen.closed(lowered, tag)
     }
     if present - closed:
         etree.strip_tags(root, *(present - closed))
@@ -60,12 +58,12 @@ def _previous_drop_invisible(root: Any, markup: str) -> None:
 
 def _previous_mark_boundaries(root: Any) -> None:
     for element in root.iter("br"):
-        element.tail = parse._BREAK + (element.tail or "")
-    for element in root.iter(*parse._CELL_TAGS):
+        element.tail = frozen.BREAK + (element.tail or "")
+    for element in root.iter(*frozen.CELL_TAGS):
         element.tail = " " + (element.tail or "")
-    for element in root.iter(*parse._BLOCK_TAGS):
-        element.text = parse._PARA + (element.text or "")
-        element.tail = parse._PARA + (element.tail or "")
+    for element in root.iter(*frozen.BLOCK_TAGS):
+        element.text = frozen.PARA + (element.text or "")
+        element.tail = frozen.PARA + (element.tail or "")
 
 
 def _previous_unclosed_tags(body: bytes) -> int:

@@ -14,13 +14,16 @@ from typing import Any
 
 from lxml import etree
 
-__all__ = ["PARA", "BREAK", "flat_to_paragraphs", "html_root", "xslt_html_to_text"]
+__all__ = [
+    *("BLOCK_TAGS", "BREAK", "CELL_TAGS", "PARA", "SKIP_TAGS", "TAG", "closed", "opened"),
+    *("flat_to_paragraphs", "html_root", "plain_paragraphs", "xslt_html_to_text"),
+]
 
 PARA = "\ue000"
 BREAK = "\ue001"
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff\ue000\ue001]")
-_TAG = re.compile(r"<[a-zA-Z/!?]")
+TAG = re.compile(r"<[a-zA-Z/!?]")
 _ANY_TAG = re.compile(r"<[^>]*>")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _BREAKS = re.compile(f"{BREAK}(?: ?{BREAK})+")
@@ -49,7 +52,7 @@ _THREAD = threading.local()
 
 def xslt_html_to_text(markup: str) -> str:
     """``bot.feeds.parse.html_to_text`` as it was after issue 11's second round."""
-    if not _TAG.search(markup):
+    if not TAG.search(markup):
         return plain_paragraphs(_BAD_CHARS.sub("", html.unescape(markup)))
     if PARA in markup or BREAK in markup:
         markup = markup.replace(PARA, "").replace(BREAK, "")
