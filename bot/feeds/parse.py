@@ -805,19 +805,31 @@ def _drop_invisible(root: Any, markup: str, present: set[str]) -> bool:
     an element the rest of the text (an escaped, unclosed ``<script>`` must not empty a
     post), so it stays, and only its tag is ignored (the flattening has no rule for it).
     ``present``: the invisible elements' tags the tree holds. Whether any was dropped."""
-    lowered = markup.lower()
-    closed = [tag for tag in present if 0 < _opened(lowered, tag) <= _closed(lowered, tag)]
+    closed = [tag for tag in present if 0 < _opened(markup, tag) <= _closed(markup, tag)]
     if closed:
         etree.strip_elements(root, *closed, with_tail=False)
     return bool(closed)
 
 
-def _opened(lowered: str, tag: str) -> int:
-    return len(re.findall(f"<{tag}[\\s/>]", lowered))
+def _opened(markup: str, tag: str) -> int:
+    return len(re.findall(_INVISIBLE_TAGS[tag][0], markup))
 
 
-def _closed(lowered: str, tag: str) -> int:
-    return len(re.findall(f"</{tag}\\s*>", lowered))
+def _closed(markup: str, tag: str) -> int:
+    return len(re.findall(_INVISIBLE_TAGS[tag][1], markup))
+
+
+def _any_case(name: str) -> str:
+    return "".join(f"[{letter}{letter.upper()}]" for letter in name)
+
+
+# Each invisible element's start and end tags in any ASCII case (compiled on first use, by
+# re's cache): what lowering the markup and looking for lowercase tags found, without the
+# copy. Only two other characters lower to ASCII letters: the Kelvin sign to "k", in none
+# of these names, and "İ" to "i" and a combining dot, which no name has after an "i".
+_INVISIBLE_TAGS = {
+    tag: (f"<{_any_case(tag)}[\\s/>]", f"</{_any_case(tag)}\\s*>") for tag in _SKIP_TAGS
+}
 
 
 # The text of the root element in document order, with a paragraph mark before and after

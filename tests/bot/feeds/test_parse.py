@@ -773,7 +773,7 @@ def test_a_feed_with_thousands_of_closed_tags_is_not_refused_as_too_deep() -> No
 _SPACES_AND_CONTROLS = [chr(c) for c in (*range(0x20), 0x7F, 0x85, 0xA0, 0x1680, 0x3000)]
 _SPACES_AND_CONTROLS += [chr(c) for c in (*range(0x2000, 0x2010), 0x2028, 0x2029, 0x202F)]
 _SPACES_AND_CONTROLS += ["\u205f", "\u2060", "\ufeff", "\ufffd", "\ud800", "\ue000", "\ue001"]
-_SPACES_AND_CONTROLS += ["\ue002", "\u2019", "\u201c", "©", "…", "中", "😀"]
+_SPACES_AND_CONTROLS += ["\ue002", "\u2019", "\u201c", "©", "…", "中", "😀", "\u0130", "\u212a"]
 _ENTITIES = ["&amp;", "&nbsp;", "&#160;", "&#xA0;", "&ensp;", "&emsp;", "&thinsp;", "&hairsp;"]
 _ENTITIES += ["&#8203;", "&#x2028;", "&#12288;", "&#133;", "&#10;", "&#13;", "&#9;", "&#11;"]
 _ENTITIES += ["&#1;", "&#0;", "&#xfffd;", "&#xd800;", "&#57344;", "&#xe001;", "&#xE002;"]
@@ -781,7 +781,7 @@ _ENTITIES += ["&amp", "&nosuch;", "&lt;b&gt;", "&#x110000;", "&MediumSpace;", "&
 _TAGS = ["p", "div", "li", "ul", "td", "th", "tr", "table", "h2", "pre", "hr", "blockquote"]
 _TAGS += ["b", "i", "a", "span", "em", "img", "br", "html", "body", "head", "title", "meta"]
 _HIDDEN = ["script", "style", "noscript", "template", "iframe", "svg", "math", "form"]
-_HIDDEN += ["select", "button", "object", "embed", "SCRIPT", "Style"]
+_HIDDEN += ["select", "button", "object", "embed", "SCRIPT", "Style", "ıframe", "İFRAME"]
 MARKUP_PIECE = st.one_of(
     WORD,
     st.sampled_from(_SPACES_AND_CONTROLS),
