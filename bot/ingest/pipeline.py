@@ -143,6 +143,7 @@ class Ingestor:
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
         self._seen_id = 0  # the highest article id the warm indexes know of
+        self._unindexed = 0  # articles this ingestor saved since it last asked for a batch
 
     def close(self) -> None:
         """Let the CPU thread end (work not started is dropped; no pass may run after)."""
@@ -218,7 +219,9 @@ class Ingestor:
                 outcome = await self.ingest_feed(feed, channels)
             finally:
                 self._feed_slots.release()
-            if outcome.new_articles:
+            self._unindexed += outcome.new_articles
+            if self._unindexed >= INDEX_BATCH:  # the store is asked only then
+                self._unindexed = 0
                 await self._index_search(INDEX_BATCH)
             self._counted(outcome)
             outcomes.append(outcome)
