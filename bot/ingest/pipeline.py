@@ -94,16 +94,22 @@ class _Prepared:
     entries: list[FeedEntry] = field(default_factory=list)
     prints: dict[str, tuple[str, int]] = field(default_factory=dict)
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # per GUID, where its entry is: kept as entries are taken, made again if out of step
+    where: dict[str, int] = field(default_factory=dict)
 
     def replace(self, other: _Prepared) -> None:
         """Take ``other``'s entries: in place of those with the same GUID, else appended."""
-        where = {e.guid: n for n, e in enumerate(self.entries)}
+        entries, where = self.entries, self.where
+        if len(where) != len(entries):
+            where.clear()
+            where.update((e.guid, n) for n, e in enumerate(entries))
         for entry in other.entries:
             n = where.get(entry.guid)
             if n is None:
-                self.entries.append(entry)
+                where[entry.guid] = len(entries)
+                entries.append(entry)
             else:
-                self.entries[n] = entry
+                entries[n] = entry
         self.prints |= other.prints
         self.terms |= other.terms
 
@@ -479,19 +485,13 @@ def _prepared(raw: list[RawEntry]) -> _Prepared:
 
 
 def _prepared_entries(entries: list[FeedEntry]) -> _Prepared:
-    """Converted entries with their fingerprints and story terms."""
-    return _Prepared(entries, _fingerprints(entries), _story_terms(entries))
-
-
-def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
-    """Per GUID: the content hash and the near-duplicate fingerprint (made in one batch)."""
-    prints = fingerprints([(_title(e), e.text) for e in entries])
-    return {e.guid: pair for e, pair in zip(entries, prints, strict=True)}
-
-
-def _story_terms(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, ...]]:
-    """Per GUID: the terms story clustering compares articles by."""
-    return {e.guid: story_terms(_title(e), e.text) for e in entries}
+    """Converted entries with, per GUID, their content hash and near-duplicate fingerprint
+    (made in one batch) and the terms story clustering compares articles by."""
+    pairs = [(_title(e), e.text) for e in entries]
+    guids = [e.guid for e in entries]
+    prints = dict(zip(guids, fingerprints(pairs), strict=True))
+    terms = {g: story_terms(*pair) for g, pair in zip(guids, pairs, strict=True)}
+    return _Prepared(entries, prints, terms)
 
 
 def _warm_stories(index: StoryIndex, leads: Sequence[StoryLead]) -> None:
