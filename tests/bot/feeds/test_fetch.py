@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
-from bot.feeds.fetch import HttpFetcher, parse_retry_after
+from bot.feeds.fetch import DEFAULT_USER_AGENT, HttpFetcher, parse_retry_after
 from bot.ports import FetchRequest
 from tests.conftest import CORPUS
 from tests.fakes.http_server import (
@@ -530,6 +531,92 @@ async def test_https_keeps_sni_and_certificate_name_while_pinned(
     assert result.body == b"secure"
     assert server.server_names == ["public.test"]
     assert server.requests[-1].headers["Host"] == f"public.test:{server.port}"
+
+
+async def test_https_with_an_untrusted_certificate_is_refused(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    """With the default trust (certifi's roots), a self-signed certificate fails the
+    handshake: a FetchError naming the verification, and no request is sent."""
+    served, _ = tls_pair
+    async with LocalServer(ssl_context=served) as server:
+        server.route("/feed", b"secure")
+        async with HttpFetcher(resolver=fake_resolver(DNS), dial=dial_to(server)) as fetcher:
+            with pytest.raises(FetchError) as caught:
+                await fetcher.fetch(req(server.url("/feed", host="public.test")))
+    assert "ConnectError: [SSL: CERTIFICATE_VERIFY_FAILED]" in caught.value.reason
+    assert server.hits.total() == 0
+
+
+# --- the request on the wire -------------------------------------------------------------------
+
+
+async def test_request_headers_name_newsbrief_and_the_codings_it_caps(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """A fetch sends the user agent, the feed types it prefers, only the codings it inflates
+    under the cap, and asks the server to close the connection after it."""
+    server.route("/feed", b"<rss/>")
+    await guarded.fetch(req(public(server, "/feed")))
+    sent = server.requests[-1].headers
+    assert sent["User-Agent"] == DEFAULT_USER_AGENT
+    assert sent["Accept"].startswith("application/rss+xml, application/atom+xml")
+    assert (sent["Accept-Encoding"], sent["Connection"]) == ("gzip, deflate", "close")
+
+
+async def test_user_info_in_a_feed_url_is_sent_as_basic_auth(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """``https://user:pass@host/feed`` logs in with HTTP Basic (escapes decoded), as before."""
+    server.route("/private", b"<rss/>")
+    url = public(server, "/private").replace("://", "://me:p%40ss@")
+    assert (await guarded.fetch(req(url))).body == b"<rss/>"
+    assert server.requests[-1].headers["Authorization"] == "Basic bWU6cEBzcw=="  # me:p@ss
+
+
+async def test_a_chunked_body_arrives_whole(server: LocalServer, guarded: HttpFetcher) -> None:
+    """A body sent in chunks (no Content-Length) is read to its last chunk."""
+
+    async def chunked(request: web.BaseRequest) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for piece in (b"<rss>", b"news " * 20_000, b"</rss>"):
+            await response.write(piece)
+        await response.write_eof()
+        return response
+
+    server.handle("/chunked", chunked)
+    result = await guarded.fetch(req(public(server, "/chunked")))
+    assert result.body == b"<rss>" + b"news " * 20_000 + b"</rss>"
+
+
+async def test_an_early_hints_answer_is_skipped() -> None:
+    """A 103 before the real answer is passed over, as httpx did."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>")
+        await writer.drain()
+        writer.close()
+
+    raw = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = raw.sockets[0].getsockname()[1]
+    async with raw, HttpFetcher(allow_private_hosts=True) as fetcher:
+        result = await fetcher.fetch(req(f"http://127.0.0.1:{port}/feed", trusted=True))
+    assert result.body == b"<rss/>"
+
+
+async def test_a_redirect_lands_on_the_url_httpx_gave(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """Dot segments and characters to escape in a Location give the same final URL as
+    before (it is the base of the feed's relative links)."""
+    server.redirect("/start", "/a/./b/../c?q=é")
+    server.route("/a/c", b"<rss/>")
+    result = await guarded.fetch(req(public(server, "/start")))
+    assert result.url == public(server, "/a/c?q=%C3%A9")
 
 
 # --- the real corpus through the local server ------------------------------------------------
