@@ -15,8 +15,8 @@ Its guards:
 - **One total deadline** covers DNS, connect, redirects and the body, so a server that
   drips a byte at a time cannot hold a fetch open.
 
-Each request has a connection of its own, closed after it, so nothing opened under one
-policy (the operator's private hosts) ever serves another (a chat user's request). No
+A connection is kept for the next request to the same host under the same policy only, so
+one opened for the operator's private host never serves a chat user's request. No
 environment proxy is used (one would dial past the guard), and no cookie is kept.
 """
 
@@ -37,12 +37,12 @@ from email.utils import formatdate, parsedate_to_datetime
 from ipaddress import ip_address
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from bot.feeds.http1 import (
+    Connection,
     ConnectTimeoutError,
-    Exchange,
     Head,
     Target,
     WireError,
@@ -74,6 +74,8 @@ only: it lets "public.test resolves to 93.184.216.34" reach a loopback server.""
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _STEP = 64 * 1024  # most bytes one decompression step may produce
+_KEEP_IDLE = 5.0  # seconds a connection is kept for the next request (httpx's keepalive_expiry)
+_MAX_IDLE = 20  # connections kept at most (httpx's max_keepalive_connections)
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/html;q=0.9, text/xml;q=0.8, */*;q=0.5"
@@ -139,7 +141,7 @@ class _Dialer:
         self._connect_timeout = connect_timeout
         self._tls = tls
 
-    async def connect(self, target: Target, *, allow_private: bool) -> Exchange:
+    async def connect(self, target: Target, *, allow_private: bool) -> Connection:
         """A connection to the first reachable vetted address of ``target``'s host.
 
         Raises:
@@ -173,7 +175,7 @@ class _Dialer:
         except ValueError as e:
             raise WireError("ConnectError", f"resolver gave a bad address for {host}") from e
 
-    async def _first_answering(self, addresses: list[IPAddress], target: Target) -> Exchange:
+    async def _first_answering(self, addresses: list[IPAddress], target: Target) -> Connection:
         if not addresses:
             raise WireError("ConnectError", f"{target.host} has no address")
         tls = self._tls() if target.scheme == "https" else None
@@ -189,8 +191,64 @@ class _Dialer:
                 raise WireError("ConnectError", str(e)) from e
             except (OSError, OverflowError):
                 continue  # try the host's next address, as a browser would
-            return Exchange(reader, writer)
+            return Connection(reader, writer)
         raise WireError("ConnectError", "All connection attempts failed")
+
+
+class _Route(NamedTuple):
+    """What a kept connection may serve: the same host and port, scheme and policy."""
+
+    allow_private: bool
+    scheme: str
+    host: str
+    port: int
+
+
+class _Idle:
+    """Connections kept open after a complete answer, for their own route only.
+
+    At most ``_MAX_IDLE``, each for ``_KEEP_IDLE`` seconds (httpx's limits), so a
+    connection opened under the operator's policy never serves a chat user's request,
+    and one the server closed while it waited is never used.
+    """
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+        self._kept: list[tuple[float, _Route, Connection]] = []
+
+    def take(self, route: _Route) -> Connection | None:
+        """A kept connection for ``route`` (it leaves the pool), or None."""
+        self._expire()
+        for index, (_, kept_route, connection) in enumerate(self._kept):
+            if kept_route == route:
+                del self._kept[index]
+                return connection
+        return None
+
+    def put(self, route: _Route, connection: Connection) -> None:
+        """Keep ``connection`` if its answer is complete and both sides keep it, else close it."""
+        if not connection.reusable():
+            connection.close()
+            return
+        if len(self._kept) >= _MAX_IDLE:
+            self._kept.pop(0)[2].close()  # the one kept longest goes
+        self._kept.append((self._now(), route, connection))
+
+    def close(self) -> None:
+        """Close every kept connection."""
+        kept, self._kept = self._kept, []
+        for _, _, connection in kept:
+            connection.close()
+
+    def _expire(self) -> None:
+        now, fresh = self._now(), []
+        for kept in self._kept:
+            since, _, connection = kept
+            if 0 <= now - since <= _KEEP_IDLE and connection.alive():
+                fresh.append(kept)
+            else:
+                connection.close()
+        self._kept = fresh
 
 
 class _Decoder(Protocol):
@@ -311,6 +369,7 @@ class HttpFetcher:
             connect_timeout=connect_timeout,
             tls=self._tls,
         )
+        self._idle = _Idle(now)
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -324,7 +383,8 @@ class HttpFetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Nothing to close (each request closes its own connection); kept for the port."""
+        """Close the connections kept open. The fetcher can be used again afterwards."""
+        self._idle.close()
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch ``request.url`` behind every guard.
@@ -370,11 +430,13 @@ class HttpFetcher:
         """
         shown = redact_url(target.url)
         log.debug("fetching %s", shown)
+        route = _Route(policy.allow_private, target.scheme, target.host, target.port)
         try:
-            connection = await self._dialer.connect(target, allow_private=policy.allow_private)
-            async with connection as exchange:
-                head = await exchange.request(target, self._headers(target, request))
-                return await self._answer(exchange, head, target, request)
+            connection, head = await self._send(route, target, request)
+            try:
+                return await self._answer(connection, head, target, request)
+            finally:
+                self._idle.put(route, connection)
         except _AddressRefused as e:
             log.debug("refused: %s", e)
             raise BlockedURL(shown, "local and private addresses are not allowed") from e
@@ -384,13 +446,39 @@ class HttpFetcher:
             detail = str(e) or "the connection was closed or reset"
             raise FetchError(shown, f"{e.kind}: {detail}") from e
 
+    async def _send(
+        self, route: _Route, target: Target, request: FetchRequest
+    ) -> tuple[Connection, Head]:
+        """The request sent and its head read, on a kept connection or a new one.
+
+        A kept connection the server closed just as it was reused fails before any answer;
+        the request is then sent once more, on a new connection (a GET may be repeated).
+
+        Raises:
+            _AddressRefused, ConnectTimeoutError, WireError: see :meth:`_Dialer.connect`
+                and :meth:`Connection.request`.
+        """
+        headers = self._headers(target, request)
+        kept = self._idle.take(route)
+        if kept is not None:
+            try:
+                return kept, await kept.request(target, headers)
+            except WireError:
+                kept.close()
+        connection = await self._dialer.connect(target, allow_private=route.allow_private)
+        try:
+            return connection, await connection.request(target, headers)
+        except BaseException:
+            connection.close()
+            raise
+
     def _headers(self, target: Target, request: FetchRequest) -> list[tuple[str, str]]:
-        """What httpx sent after Host, but ``Connection: close`` (no connection is reused)."""
+        """What httpx sent after Host."""
         # Compression is decoded here, under the byte cap, so only codings we inflate are asked.
         headers = [
             ("Accept", _ACCEPT),
             ("Accept-Encoding", "gzip, deflate"),
-            ("Connection", "close"),
+            ("Connection", "keep-alive"),
             ("User-Agent", self._user_agent),
         ]
         if request.etag:
@@ -402,7 +490,7 @@ class HttpFetcher:
         return headers
 
     async def _answer(
-        self, exchange: Exchange, head: Head, target: Target, request: FetchRequest
+        self, exchange: Connection, head: Head, target: Target, request: FetchRequest
     ) -> FetchResult | str:
         status, headers = head.status, head.headers
         shown = redact_url(target.url)
@@ -476,7 +564,7 @@ def _not_modified(head: Head, target: Target, request: FetchRequest) -> FetchRes
     )
 
 
-async def _read_capped(exchange: Exchange, head: Head, max_bytes: int, shown: str) -> bytes:
+async def _read_capped(exchange: Connection, head: Head, max_bytes: int, shown: str) -> bytes:
     """The decoded body, refused as soon as it passes ``max_bytes``.
 
     Raises:

@@ -5,8 +5,7 @@ address it was given and hands back the status, the headers and the body in piec
 bytes on the wire are h11's (the protocol library httpcore uses), so parsing is the same as
 httpx's was; the request and its headers are the ones httpx sent, and the error names in
 messages (``ConnectError``, ``ReadError``, ``RemoteProtocolError``...) are httpx's, so a
-feed's recorded failure reads as before. One connection per request, closed after it: the
-cost of a connection is small beside httpx's per-request work, and nothing can go stale.
+feed's recorded failure reads as before.
 
 URLs are read as httpx reads them (:func:`parse_url`, :func:`join_url`): the common form by a
 short path proven equal to httpx's parser (``tests/bot/feeds/test_http1.py``), anything
@@ -23,7 +22,6 @@ from base64 import b64encode
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from types import TracebackType
 from urllib.parse import urljoin
 
 import h11
@@ -191,10 +189,10 @@ class Head:
     headers: dict[str, str]
 
 
-class Exchange:
-    """One GET on its own connection: send it, read the head, then the body in pieces.
+class Connection:
+    """An HTTP/1.1 connection: one GET at a time, its head, then its body in pieces.
 
-    Use as an async context manager; the connection is closed on the way out.
+    After an answer read to its end (:meth:`reusable`), the next request may follow on it.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -202,15 +200,31 @@ class Exchange:
         self._writer = writer
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
 
-    async def __aenter__(self) -> Exchange:
-        return self
+    def reusable(self) -> bool:
+        """Whether the answer is complete and neither side asked to close: if so, the
+        connection is made ready for the next request.
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+        An answer left unread (a redirect, a 304, an error status) counts as complete when
+        its whole body has already arrived; nothing is read to find out.
+        """
+        while self._h11.their_state is h11.SEND_BODY:
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError:
+                return False
+            if event is h11.NEED_DATA:
+                return False
+        if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
+            self._h11.start_next_cycle()
+            return True
+        return False
+
+    def alive(self) -> bool:
+        """Whether the server has not closed the connection while it was idle."""
+        return not (self._reader.at_eof() or self._writer.is_closing())
+
+    def close(self) -> None:
+        """Close the connection."""
         self._writer.close()
 
     async def request(self, target: Target, headers: list[tuple[str, str]]) -> Head:

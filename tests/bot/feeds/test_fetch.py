@@ -554,14 +554,14 @@ async def test_https_with_an_untrusted_certificate_is_refused(
 async def test_request_headers_name_newsbrief_and_the_codings_it_caps(
     server: LocalServer, guarded: HttpFetcher
 ) -> None:
-    """A fetch sends the user agent, the feed types it prefers, only the codings it inflates
-    under the cap, and asks the server to close the connection after it."""
+    """A fetch sends the user agent, the feed types it prefers and only the codings it
+    inflates under the cap, as httpx did."""
     server.route("/feed", b"<rss/>")
     await guarded.fetch(req(public(server, "/feed")))
     sent = server.requests[-1].headers
     assert sent["User-Agent"] == DEFAULT_USER_AGENT
     assert sent["Accept"].startswith("application/rss+xml, application/atom+xml")
-    assert (sent["Accept-Encoding"], sent["Connection"]) == ("gzip, deflate", "close")
+    assert (sent["Accept-Encoding"], sent["Connection"]) == ("gzip, deflate", "keep-alive")
 
 
 async def test_user_info_in_a_feed_url_is_sent_as_basic_auth(
@@ -617,6 +617,148 @@ async def test_a_redirect_lands_on_the_url_httpx_gave(
     server.route("/a/c", b"<rss/>")
     result = await guarded.fetch(req(public(server, "/start")))
     assert result.url == public(server, "/a/c?q=%C3%A9")
+
+
+# --- connections kept for the next request ---------------------------------------------------
+
+
+class KeepAliveServer:
+    """A raw HTTP/1.1 server answering ``<rss/>`` to every request, keeping connections
+    open; it counts connections and notes each one the client closes."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests_per_connection: list[int] = []
+        self.client_closed = asyncio.Event()
+        self.close_after_answer = False  # drop each connection once it has answered
+        self.answers_per_connection: int | None = None  # then drop it on the next request
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer requests on one connection until the client closes it."""
+        self.connections += 1
+        self.requests_per_connection.append(0)
+        index = len(self.requests_per_connection) - 1
+        while await _request_head(reader):
+            self.requests_per_connection[index] += 1
+            limit = self.answers_per_connection
+            if limit is not None and self.requests_per_connection[index] > limit:
+                writer.close()  # the request arrived as the server was closing: no answer
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>")
+            await writer.drain()
+            if self.close_after_answer:
+                break  # the server drops it, as one whose idle timeout passed would
+        writer.close()
+        if not self.close_after_answer:
+            self.client_closed.set()
+
+
+async def _request_head(reader: asyncio.StreamReader) -> bool:
+    """Read one request head; False when the client closed the connection."""
+    try:
+        await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return False
+    return True
+
+
+@pytest.fixture
+async def keep_alive() -> AsyncIterator[tuple[KeepAliveServer, int]]:
+    """A keep-alive server and its port."""
+    served = KeepAliveServer()
+    raw = await asyncio.start_server(served.serve, "127.0.0.1", 0)
+    async with raw:
+        yield served, raw.sockets[0].getsockname()[1]
+
+
+def _local(port: int, path: str = "/feed") -> FetchRequest:
+    return req(f"http://127.0.0.1:{port}{path}", trusted=True)
+
+
+async def test_one_connection_serves_a_hosts_requests_in_turn(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """Three fetches from one host, one after the other, share one connection; closing the
+    fetcher closes it."""
+    served, port = keep_alive
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        bodies = [(await fetcher.fetch(_local(port, f"/{n}"))).body for n in range(3)]
+    await served.client_closed.wait()
+    assert bodies == [b"<rss/>"] * 3
+    assert served.requests_per_connection == [3]
+
+
+async def test_a_kept_connection_never_serves_another_policy(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """A connection opened for the operator's request is not reused for a chat user's
+    request to the same host and port: that one is dialed (and vetted) anew."""
+    served, port = keep_alive
+    url = f"http://public.test:{port}/feed"
+
+    def dial(address: IPv4Address | IPv6Address, port: int) -> tuple[str, int]:
+        return "127.0.0.1", port
+
+    async with HttpFetcher(
+        allow_private_hosts=True, resolver=fake_resolver(DNS), dial=dial
+    ) as fetcher:
+        await fetcher.fetch(req(url, trusted=True))
+        await fetcher.fetch(req(url, trusted=False))
+        await fetcher.fetch(req(url, trusted=True))
+    assert served.requests_per_connection == [2, 1]
+
+
+async def test_a_connection_is_kept_five_seconds_at_most(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """Within 5 s of its last answer a connection is reused; after that a new one is made."""
+    served, port = keep_alive
+    clock = [1_700_000_000.0]
+    async with HttpFetcher(allow_private_hosts=True, now=lambda: clock[0]) as fetcher:
+        await fetcher.fetch(_local(port))
+        clock[0] += 4.5
+        await fetcher.fetch(_local(port))
+        clock[0] += 5.5
+        await fetcher.fetch(_local(port))
+    assert served.requests_per_connection == [2, 1]
+
+
+async def test_a_connection_the_server_dropped_is_replaced(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """When the server closes a kept connection, the next fetch still succeeds, on a new
+    connection (the request is sent again if the old one failed under it)."""
+    served, port = keep_alive
+    served.close_after_answer = True
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        bodies = [(await fetcher.fetch(_local(port))).body for _ in range(3)]
+    assert bodies == [b"<rss/>"] * 3
+    assert served.requests_per_connection == [1, 1, 1]
+
+
+async def test_a_request_lost_with_a_kept_connection_is_sent_again(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """A kept connection that closes without answering (the server timed it out as the
+    request went) costs nothing: the GET is sent once more, on a new connection."""
+    served, port = keep_alive
+    served.answers_per_connection = 1
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        bodies = [(await fetcher.fetch(_local(port))).body for _ in range(3)]
+    assert bodies == [b"<rss/>"] * 3
+    assert served.requests_per_connection == [2, 2, 1]
+
+
+async def test_a_fresh_connection_closed_without_an_answer_is_not_retried(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """Only a kept connection is retried: on a new one, no answer is a FetchError."""
+    served, port = keep_alive
+    served.answers_per_connection = 0
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        with pytest.raises(FetchError, match="Server disconnected without sending a response"):
+            await fetcher.fetch(_local(port))
+    assert served.requests_per_connection == [1]
 
 
 # --- the real corpus through the local server ------------------------------------------------
