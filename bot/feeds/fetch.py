@@ -1,7 +1,8 @@
 """The guarded HTTP fetcher: the one way newsbrief reads a URL.
 
 :class:`HttpFetcher` implements :class:`bot.ports.Fetcher` with h11 over asyncio streams
-(:mod:`bot.feeds.http1`; httpx cost about six times the CPU a fetch and 70 ms to import).
+(:mod:`bot.feeds.http1`; httpx cost about three times the CPU a fetch, and 60 ms to
+import).
 Its guards:
 
 - **Addresses are checked after DNS and the socket goes to a checked address.**
