@@ -1,9 +1,8 @@
 """The guarded HTTP fetcher: the one way newsbrief reads a URL.
 
 :class:`HttpFetcher` implements :class:`bot.ports.Fetcher` with h11 over asyncio streams
-(:mod:`bot.feeds.http1`; httpx cost about three times the CPU a fetch, and 60 ms to
-import).
-Its guards:
+(:mod:`bot.feeds.http1`; httpx cost three times the CPU a fetch and 60 ms to import). Its
+guards:
 
 - **Addresses are checked after DNS and the socket goes to a checked address.**
   :class:`_Dialer` resolves the host itself, refuses it if *any* address is private, and
