@@ -37,8 +37,8 @@ _PLAIN = re.compile(
     r"(?P<query>\?[A-Za-z0-9!$%&'()*+,\-./:;=?@\[\\\]^_`{|}~]*)?"
     r"(?P<fragment>#[A-Za-z0-9!#$%&'()*+,\-./:;=?@\[\\\]^_{|}~]*)?"
 )
-_RELATIVE = re.compile(
-    r"[A-Za-z0-9!$%&'()*+,\-./:;=@\[\\\]^_|~]*(?:\?[^\x00-\x20\"#<>\x7f-\U0010ffff]*)?"
+_RELATIVE = re.compile(  # the query: printable ASCII but for space, '"', "#", "<" and ">"
+    r"[A-Za-z0-9!$%&'()*+,\-./:;=@\[\\\]^_|~]*(?:\?[!$-;=?-~]*)?"
 )
 _DOTTED_QUAD = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
