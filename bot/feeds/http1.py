@@ -1,7 +1,8 @@
-"""One HTTP/1.1 exchange over asyncio streams, spoken with h11: the fetcher's wire.
+"""HTTP/1.1 over asyncio streams, spoken with h11: the fetcher's wire.
 
-:mod:`bot.feeds.fetch` decides what may be reached; this module only carries one GET to an
-address it was given and hands back the status, the headers and the body in pieces. The
+:mod:`bot.feeds.fetch` decides what may be reached and which connection may be kept; this
+module only carries GETs over a connection to an address it was given, and hands back the
+status, the headers and the body in pieces. The
 bytes on the wire are h11's (the protocol library httpcore uses), so parsing is the same as
 httpx's was; the request and its headers are the ones httpx sent, and the error names in
 messages (``ConnectError``, ``ReadError``, ``RemoteProtocolError``...) are httpx's, so a
