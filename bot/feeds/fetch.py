@@ -464,7 +464,10 @@ class HttpFetcher:
             try:
                 return kept, await kept.request(target, headers)
             except WireError:
-                kept.close()
+                kept.close()  # and on to a new connection
+            except BaseException:
+                kept.close()  # cancelled (the total deadline): nothing is left open
+                raise
         connection = await self._dialer.connect(target, allow_private=route.allow_private)
         try:
             return connection, await connection.request(target, headers)

@@ -632,6 +632,7 @@ class KeepAliveServer:
         self.client_closed = asyncio.Event()
         self.close_after_answer = False  # drop each connection once it has answered
         self.answers_per_connection: int | None = None  # then drop it on the next request
+        self.hang_instead = False  # ... or, instead of dropping it, never answer
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer requests on one connection until the client closes it."""
@@ -642,6 +643,9 @@ class KeepAliveServer:
             self.requests_per_connection[index] += 1
             limit = self.answers_per_connection
             if limit is not None and self.requests_per_connection[index] > limit:
+                if self.hang_instead:
+                    await reader.read()  # until the client gives up and closes
+                    self.client_closed.set()
                 writer.close()  # the request arrived as the server was closing: no answer
                 return
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>")
@@ -747,6 +751,22 @@ async def test_a_request_lost_with_a_kept_connection_is_sent_again(
         bodies = [(await fetcher.fetch(_local(port))).body for _ in range(3)]
     assert bodies == [b"<rss/>"] * 3
     assert served.requests_per_connection == [2, 2, 1]
+
+
+async def test_a_fetch_that_times_out_on_a_kept_connection_closes_it(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """A kept connection whose answer never comes is closed when the deadline ends the
+    fetch, not left open."""
+    served, port = keep_alive
+    served.answers_per_connection, served.hang_instead = 1, True
+    async with HttpFetcher(allow_private_hosts=True, total_timeout=0.3) as fetcher:
+        await fetcher.fetch(_local(port))
+        with pytest.raises(FetchTimeout):
+            await fetcher.fetch(_local(port))
+        async with asyncio.timeout(10):  # a guard only: the close is awaited, not slept for
+            await served.client_closed.wait()
+    assert served.requests_per_connection == [2]
 
 
 async def test_a_fresh_connection_closed_without_an_answer_is_not_retried(
