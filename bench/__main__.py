@@ -20,6 +20,7 @@ BENCHES = {
     "scaling": "bench.scaling",
     "regex": "bench.regex",
     "html": "bench.html",
+    "fetch": "bench.fetch",
 }
 
 
