@@ -21,6 +21,7 @@ BENCHES = {
     "regex": "bench.regex",
     "html": "bench.html",
     "save": "bench.save",
+    "fetch": "bench.fetch",
 }
 
 
