@@ -20,6 +20,8 @@ BENCHES = {
     "scaling": "bench.scaling",
     "regex": "bench.regex",
     "html": "bench.html",
+    "save": "bench.save",
+    "fetch": "bench.fetch",
 }
 
 

@@ -1,7 +1,8 @@
 """Near-duplicate fingerprints: cost per entry on the corpus feeds and quality on a labelled
 set of syndicated copies, for the version 2 simhash (``bot/ingest/fingerprint.py``) beside
 version 1 (``bench/fingerprint_v1.py``), in the same run. The content hash is the same in
-both (counted here)."""
+both (counted here). Also the product beside the frozen copy of version 2 before issue 11's
+last speed-up (``bench/fingerprint_v2.py``): the same values, counted, and the cost of each."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from bench import Rows, run_table
 from bench import fingerprint_v1 as v1
+from bench import fingerprint_v2 as frozen
 from bot.feeds.parse import parse_feed
 from bot.ingest import fingerprint as v2
 from bot.ingest.dedup import hamming
@@ -51,6 +53,33 @@ def _cost_us(work: Callable[[Sequence[Any]], object], batches: Sequence[Sequence
     return best / entries * 1e6
 
 
+def _same_values(batches: list[list[tuple[str, str]]]) -> str:
+    """How many corpus entries get the same (content hash, simhash) as the frozen copy."""
+    same = sum(
+        a == b
+        for batch in batches
+        for a, b in zip(frozen.fingerprints(batch), v2.fingerprints(batch), strict=True)
+    )
+    return f"{same}/{sum(map(len, batches))}"
+
+
+def _alternated_us(
+    before: Callable[[Sequence[Any]], object],
+    now: Callable[[Sequence[Any]], object],
+    batches: Sequence[Sequence[Any]],
+) -> tuple[float, float]:
+    """Best of 7 alternated rounds of each, in microseconds of CPU per entry."""
+    entries = sum(len(b) for b in batches)
+    best = {before: float("inf"), now: float("inf")}
+    for _ in range(7):
+        for work in (before, now):
+            start = time.process_time()
+            for batch in batches:
+                work(batch)
+            best[work] = min(best[work], time.process_time() - start)
+    return best[before] / entries * 1e6, best[now] / entries * 1e6
+
+
 def _quality(fingerprints: Fingerprints, pairs: list[tuple[str, str, str, bool]]) -> dict[str, str]:
     """Copies found per kind of edit, and false matches among different texts."""
     values = fingerprints([text for pair in pairs for text in pair[:2]])
@@ -73,6 +102,7 @@ async def _run(tmp: Path) -> Rows:
     old_us, new_us = _cost_us(v1.simhashes, texts), _cost_us(v2.simhashes, texts)
     old_both, new_both = _cost_us(v1.fingerprints, entries), _cost_us(v2.fingerprints, entries)
     old_q, new_q = _quality(v1.simhashes, pairs), _quality(v2.simhashes, pairs)
+    before_us, now_us = _alternated_us(frozen.fingerprints, v2.fingerprints, entries)
     rows: Rows = [
         ("corpus feed entries (one batch per feed)", f"{sum(map(len, entries))}"),
         ("same content hash in v1 and v2", _same_content_hashes(entries)),
@@ -81,6 +111,11 @@ async def _run(tmp: Path) -> Rows:
         (
             "v2 / v1: simhash only | with the content hash",
             _ratios(old_us, new_us, old_both, new_both),
+        ),
+        ("same values as before issue 11's last speed-up", _same_values(entries)),
+        (
+            "v2 with the content hash, CPU µs/entry: before | now (now/before)",
+            f"{before_us:.1f} | {now_us:.1f} ({now_us / before_us:.2f})",
         ),
         (f"labelled set: {len(articles)} articles, distance <= {MAX_DISTANCE}", "v1 | v2"),
     ]

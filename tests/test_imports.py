@@ -154,11 +154,13 @@ def test_ingest_builds_only_the_ingest_path(tmp_path: Path) -> None:
     delivery, the supervisor, the full composition root, any adapter, a summarizer, rich
     (it prints no log line, table or progress bar) nor pydantic (settings and a valid
     config are read without it, and so is the command line). (RE2 it loads: fingerprints
-    find boilerplate sentences with it, 1.7x faster than ``re``.)"""
+    find boilerplate sentences with it, 1.7x faster than ``re``.) Feeds are fetched with
+    h11 alone: httpx, httpcore and anyio stay unloaded."""
     loaded = _modules_loaded_by("ingest", "--json", tmp=tmp_path)
-    assert "bot.ingest.pipeline" in loaded
+    assert {"bot.ingest.pipeline", "bot.feeds.fetch", "h11"} <= loaded
     never = (*ONE_SHOT_NEVER, "bot.chat", "bot.digests", "bot.polls", "summarizer.extractive")
     never += ("rich", "pydantic", "pydantic_core", "pydantic_settings", "bot.app.config_model")
+    never += ("httpx", "httpcore", "anyio")
     assert sorted(n for n in loaded if _within(n, never)) == []
 
 

@@ -1,11 +1,13 @@
 """The guarded HTTP fetcher: the one way newsbrief reads a URL.
 
-:class:`HttpFetcher` implements :class:`bot.ports.Fetcher` over httpx. Its guards:
+:class:`HttpFetcher` implements :class:`bot.ports.Fetcher` with h11 over asyncio streams
+(:mod:`bot.feeds.http1`; httpx cost three times the CPU a fetch and 60 ms to import). Its
+guards:
 
-- **Addresses are checked after DNS and the socket goes to a checked address.** httpcore
-  dials through :class:`_GuardedBackend`, which resolves the host itself, refuses it if *any*
-  address is private, and connects to the vetted IP; the Host header and TLS SNI still name
-  the original host. A second lookup (DNS rebinding) never happens, because there is none.
+- **Addresses are checked after DNS and the socket goes to a checked address.**
+  :class:`_Dialer` resolves the host itself, refuses it if *any* address is private, and
+  connects to the vetted IP; the Host header and TLS SNI still name the original host. A
+  second lookup (DNS rebinding) never happens, because there is none.
 - **Redirects are followed by hand**, each hop re-checked (scheme, literal host, then
   addresses at connect time), at most ``max_redirects``.
 - **The byte cap counts decompressed bytes** and gzip/deflate are inflated here, in bounded
@@ -13,8 +15,9 @@
 - **One total deadline** covers DNS, connect, redirects and the body, so a server that
   drips a byte at a time cannot hold a fetch open.
 
-Connections are pooled per policy (public-only, or private allowed), so a connection opened
-for the operator's private host is never reused for a chat user's request.
+A connection is kept for the next request to the same host under the same policy only, so
+one opened for the operator's private host never serves a chat user's request. No
+environment proxy is used (one would dial past the guard), and no cookie is kept.
 """
 
 from __future__ import annotations
@@ -28,18 +31,25 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from ipaddress import ip_address
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
-
-import httpcore
-import httpx
+from typing import NamedTuple, Protocol
 
 from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
+from bot.feeds.http1 import (
+    Connection,
+    ConnectTimeoutError,
+    Head,
+    Target,
+    WireError,
+    client_tls,
+    join_url,
+    parse_url,
+)
 from bot.feeds.netguard import (
     WEB_SCHEMES,
     IPAddress,
@@ -64,6 +74,8 @@ only: it lets "public.test resolves to 93.184.216.34" reach a loopback server.""
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _STEP = 64 * 1024  # most bytes one decompression step may produce
+_KEEP_IDLE = 5.0  # seconds a connection is kept for the next request (httpx's keepalive_expiry)
+_MAX_IDLE = 20  # connections kept at most (httpx's max_keepalive_connections)
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/html;q=0.9, text/xml;q=0.8, */*;q=0.5"
@@ -107,102 +119,136 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 class _AddressRefused(Exception):
-    """A host resolved to an address the policy refuses (raised inside httpcore's dial)."""
+    """A host resolved to an address the policy refuses (raised while dialing)."""
 
     def __init__(self, host: str, address: IPAddress) -> None:
         super().__init__(f"{host} resolves to {address}, a local or private address")
 
 
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's dialer: resolve, check every address, connect to a checked one."""
+class _Dialer:
+    """Resolve, check every address, connect to a checked one (TLS named for the host)."""
 
-    def __init__(self, *, allow_private: bool, resolver: Resolver, dial: Dial | None) -> None:
-        self._allow_private = allow_private
+    def __init__(
+        self,
+        *,
+        resolver: Resolver,
+        dial: Dial | None,
+        connect_timeout: float,
+        tls: Callable[[], ssl.SSLContext],
+    ) -> None:
         self._resolver = resolver
         self._dial = dial
-        self._inner = httpcore.AnyIOBackend()
+        self._connect_timeout = connect_timeout
+        self._tls = tls
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Connect to the first reachable vetted address of ``host``.
+    async def connect(self, target: Target, *, allow_private: bool) -> Connection:
+        """A connection to the first reachable vetted address of ``target``'s host.
 
         Raises:
-            _AddressRefused: an address of ``host`` is not allowed.
-            httpcore.ConnectError: the host does not resolve or no address answers.
-            httpcore.ConnectTimeout: resolving or connecting took too long.
+            _AddressRefused: an address of the host is not allowed.
+            ConnectTimeoutError: resolving, connecting and TLS took ``connect_timeout``.
+            WireError: the host does not resolve, no address answers, or TLS failed.
         """
-        error: Exception = httpcore.ConnectError(f"{host} has no address")
-        for address in await self._vetted(host, port, timeout):
-            target, target_port = self._dial(address, port) if self._dial else (str(address), port)
-            try:
-                return await self._inner.connect_tcp(
-                    target, target_port, timeout, local_address, socket_options
-                )
-            except httpcore.ConnectError as e:
-                error = e  # try the host's next address, as a browser would
-        raise error
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                addresses = await self._vetted(target.host, target.port, allow_private)
+                return await self._first_answering(addresses, target)
+        except TimeoutError as e:
+            raise ConnectTimeoutError(f"connecting to {target.host} timed out") from e
 
-    async def _vetted(self, host: str, port: int, within: float | None) -> list[IPAddress]:
+    async def _vetted(self, host: str, port: int, allow_private: bool) -> list[IPAddress]:
         literal = parse_host_ip(host)
-        addresses = [literal] if literal is not None else await self._resolve(host, port, within)
-        if not self._allow_private:
+        addresses = [literal] if literal is not None else await self._resolve(host, port)
+        if not allow_private:
             for address in addresses:
                 if not is_public_address(address):
                     raise _AddressRefused(host, address)
         return addresses
 
-    async def _resolve(self, host: str, port: int, within: float | None) -> list[IPAddress]:
+    async def _resolve(self, host: str, port: int) -> list[IPAddress]:
         try:
-            async with asyncio.timeout(within):
-                answers = await self._resolver(host, port)
-        except TimeoutError as e:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from e
+            answers = await self._resolver(host, port)
         except OSError as e:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {e}") from e
+            raise WireError("ConnectError", f"cannot resolve {host}: {e}") from e
         try:
             return [ip_address(answer) for answer in answers]
         except ValueError as e:
-            raise httpcore.ConnectError(f"resolver gave a bad address for {host}") from e
+            raise WireError("ConnectError", f"resolver gave a bad address for {host}") from e
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Never used: unix sockets are not a way out of the guard.
+    async def _first_answering(self, addresses: list[IPAddress], target: Target) -> Connection:
+        if not addresses:
+            raise WireError("ConnectError", f"{target.host} has no address")
+        tls = self._tls() if target.scheme == "https" else None
+        for address in addresses:
+            host, port = (
+                self._dial(address, target.port) if self._dial else (str(address), target.port)
+            )
+            try:
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=tls, server_hostname=target.host if tls else None
+                )
+            except ssl.SSLError as e:
+                raise WireError("ConnectError", str(e)) from e
+            except (OSError, OverflowError):
+                continue  # try the host's next address, as a browser would
+            return Connection(reader, writer)
+        raise WireError("ConnectError", "All connection attempts failed")
 
-        Raises:
-            httpcore.ConnectError: always.
-        """
-        raise httpcore.ConnectError("unix sockets are not allowed")
 
-    async def sleep(self, seconds: float) -> None:
-        """Wait (httpcore uses this between connect retries)."""
-        await self._inner.sleep(seconds)
+class _Route(NamedTuple):
+    """What a kept connection may serve: the same host and port, scheme and policy."""
+
+    allow_private: bool
+    scheme: str
+    host: str
+    port: int
 
 
-class _PinnedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport, dialing through a :class:`_GuardedBackend`."""
+class _Idle:
+    """Connections kept open after a complete answer, for their own route only.
 
-    def __init__(self, backend: _GuardedBackend, ssl_context: ssl.SSLContext) -> None:
-        super().__init__(verify=ssl_context, trust_env=False)
-        # httpx (0.27/0.28) has no public way to hand httpcore a network backend, so the
-        # pool it built is swapped for one that dials through the guard. The fetch tests
-        # that resolve a test-only host name fail if this ever stops taking effect.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            network_backend=backend,
-            max_connections=100,  # httpx's default limits
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-        )
+    At most ``_MAX_IDLE``, each for ``_KEEP_IDLE`` seconds (httpx's limits), so a
+    connection opened under the operator's policy never serves a chat user's request,
+    and one the server closed while it waited is never used.
+    """
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+        self._kept: list[tuple[float, _Route, Connection]] = []
+
+    def take(self, route: _Route) -> Connection | None:
+        """A kept connection for ``route`` (it leaves the pool), or None."""
+        self._expire()
+        for index, (_, kept_route, connection) in enumerate(self._kept):
+            if kept_route == route:
+                del self._kept[index]
+                return connection
+        return None
+
+    def put(self, route: _Route, connection: Connection) -> None:
+        """Keep ``connection`` if its answer is complete and both sides keep it, else close it."""
+        if not connection.reusable():
+            connection.close()
+            return
+        if len(self._kept) >= _MAX_IDLE:
+            self._kept.pop(0)[2].close()  # the one kept longest goes
+        self._kept.append((self._now(), route, connection))
+
+    def close(self) -> None:
+        """Close every kept connection."""
+        kept, self._kept = self._kept, []
+        for _, _, connection in kept:
+            connection.close()
+
+    def _expire(self) -> None:
+        now, fresh = self._now(), []
+        for kept in self._kept:
+            since, _, connection = kept
+            if 0 <= now - since <= _KEEP_IDLE and connection.alive():
+                fresh.append(kept)
+            else:
+                connection.close()
+        self._kept = fresh
 
 
 class _Decoder(Protocol):
@@ -289,7 +335,7 @@ class HttpFetcher:
         user_agent: the User-Agent header.
         resolver: how host names become addresses; the system resolver by default.
         dial: where a vetted address is really dialed (test seam; None in production).
-        ssl_context: trust for https; httpx's default (certifi) when None.
+        ssl_context: trust for https; certifi's roots (what httpx used) when None.
         now: the wall clock, for Retry-After dates.
 
     Raises:
@@ -312,15 +358,18 @@ class HttpFetcher:
         if connect_timeout <= 0 or total_timeout <= 0 or max_redirects < 0:
             raise ValueError("timeouts must be positive and max_redirects not negative")
         self._allow_private = allow_private_hosts
-        self._connect_timeout = connect_timeout
         self._total_timeout = total_timeout
         self._max_redirects = max_redirects
         self._user_agent = user_agent
-        self._resolver = resolver or system_resolve
-        self._dial = dial
         self._ssl_context = ssl_context
         self._now = now
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._dialer = _Dialer(
+            resolver=resolver or system_resolve,
+            dial=dial,
+            connect_timeout=connect_timeout,
+            tls=self._tls,
+        )
+        self._idle = _Idle(now)
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -334,10 +383,8 @@ class HttpFetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close pooled connections. The fetcher can be used again afterwards."""
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.aclose()
+        """Close the connections kept open. The fetcher can be used again afterwards."""
+        self._idle.close()
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch ``request.url`` behind every guard.
@@ -364,135 +411,172 @@ class HttpFetcher:
         path = local_path(request.url)
         if path is not None:
             return await asyncio.to_thread(_read_file, path, request)
-        url = request.url
+        target = _vet_hop(request.url, policy)
         for _ in range(self._max_redirects + 1):
-            answer = await self._hop(_vet_hop(url, policy), request, policy)
+            answer = await self._hop(target, request, policy)
             if isinstance(answer, FetchResult):
                 return answer
-            log.debug("redirected to %s", redact_url(str(answer)))
-            url = str(answer)
+            target = _vet_hop(_joined(target, answer), policy)
+            log.debug("redirected to %s", redact_url(target.url))
         raise BlockedURL(redact_url(request.url), f"more than {self._max_redirects} redirects")
 
     async def _hop(
-        self, target: httpx.URL, request: FetchRequest, policy: _Policy
-    ) -> FetchResult | httpx.URL:
-        shown = redact_url(str(target))
+        self, target: Target, request: FetchRequest, policy: _Policy
+    ) -> FetchResult | str:
+        """One request; a redirect's Location (unvetted) or the result.
+
+        Raises:
+            BlockedURL, TooLarge, FetchTimeout, HTTPStatusError, FetchError: see ``fetch``.
+        """
+        shown = redact_url(target.url)
         log.debug("fetching %s", shown)
-        client = self._client(policy.allow_private)
+        route = _Route(policy.allow_private, target.scheme, target.host, target.port)
         try:
-            response = await client.send(_build(client, target, request), stream=True)
+            connection, head = await self._send(route, target, request)
             try:
-                return await self._answer(response, target, request)
+                return await self._answer(connection, head, target, request)
             finally:
-                await response.aclose()
+                self._idle.put(route, connection)
         except _AddressRefused as e:
             log.debug("refused: %s", e)
             raise BlockedURL(shown, "local and private addresses are not allowed") from e
-        except httpx.TimeoutException as e:
-            raise FetchTimeout(shown, f"timed out ({type(e).__name__})") from e
-        except httpx.HTTPError as e:
+        except ConnectTimeoutError as e:
+            raise FetchTimeout(shown, f"timed out ({e.kind})") from e
+        except WireError as e:
             detail = str(e) or "the connection was closed or reset"
-            raise FetchError(shown, f"{type(e).__name__}: {detail}") from e
+            raise FetchError(shown, f"{e.kind}: {detail}") from e
+
+    async def _send(
+        self, route: _Route, target: Target, request: FetchRequest
+    ) -> tuple[Connection, Head]:
+        """The request sent and its head read, on a kept connection or a new one.
+
+        A kept connection the server closed just as it was reused fails before any answer;
+        the request is then sent once more, on a new connection (a GET may be repeated).
+
+        Raises:
+            _AddressRefused, ConnectTimeoutError, WireError: see :meth:`_Dialer.connect`
+                and :meth:`Connection.request`.
+        """
+        headers = self._headers(target, request)
+        kept = self._idle.take(route)
+        if kept is not None:
+            try:
+                return kept, await kept.request(target, headers)
+            except WireError:
+                kept.close()  # and on to a new connection
+            except BaseException:
+                kept.close()  # cancelled (the total deadline): nothing is left open
+                raise
+        connection = await self._dialer.connect(target, allow_private=route.allow_private)
+        try:
+            return connection, await connection.request(target, headers)
+        except BaseException:
+            connection.close()
+            raise
+
+    def _headers(self, target: Target, request: FetchRequest) -> list[tuple[str, str]]:
+        """What httpx sent after Host."""
+        # Compression is decoded here, under the byte cap, so only codings we inflate are asked.
+        headers = [
+            ("Accept", _ACCEPT),
+            ("Accept-Encoding", "gzip, deflate"),
+            ("Connection", "keep-alive"),
+            ("User-Agent", self._user_agent),
+        ]
+        if request.etag:
+            headers.append(("If-None-Match", request.etag))
+        if request.last_modified:
+            headers.append(("If-Modified-Since", request.last_modified))
+        if target.authorization:
+            headers.append(("Authorization", target.authorization))
+        return headers
 
     async def _answer(
-        self, response: httpx.Response, target: httpx.URL, request: FetchRequest
-    ) -> FetchResult | httpx.URL:
-        status = response.status_code
-        shown = redact_url(str(target))
+        self, exchange: Connection, head: Head, target: Target, request: FetchRequest
+    ) -> FetchResult | str:
+        status, headers = head.status, head.headers
+        shown = redact_url(target.url)
         if status in _REDIRECTS:
-            return _location(response, target)
+            return _location(head, target)
         if status == 304:
-            return _not_modified(response, target, request)
+            return _not_modified(head, target, request)
         if status >= 400:
-            retry_after = parse_retry_after(response.headers.get("retry-after"), self._now())
+            retry_after = parse_retry_after(headers.get("retry-after"), self._now())
             raise HTTPStatusError(shown, status, retry_after)
         if not 200 <= status < 300:
             raise FetchError(shown, f"unexpected HTTP {status}")
-        body = await _read_capped(response, request.max_bytes, shown)
+        body = await _read_capped(exchange, head, request.max_bytes, shown)
         return FetchResult(
-            url=str(target),
+            url=target.url,
             body=body,
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-            content_type=response.headers.get("content-type", ""),
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+            content_type=headers.get("content-type", ""),
         )
 
-    def _client(self, allow_private: bool) -> httpx.AsyncClient:
-        client = self._clients.get(allow_private)
-        if client is None:
-            client = self._new_client(allow_private)
-            self._clients[allow_private] = client
-        return client
-
-    def _new_client(self, allow_private: bool) -> httpx.AsyncClient:
+    def _tls(self) -> ssl.SSLContext:
         if self._ssl_context is None:
-            self._ssl_context = httpx.create_ssl_context(trust_env=False)
-        backend = _GuardedBackend(
-            allow_private=allow_private, resolver=self._resolver, dial=self._dial
-        )
-        return httpx.AsyncClient(
-            transport=_PinnedTransport(backend, self._ssl_context),
-            timeout=httpx.Timeout(self._total_timeout, connect=self._connect_timeout),
-            follow_redirects=False,
-            trust_env=False,  # an environment proxy would dial for us, past the guard
-            headers={"User-Agent": self._user_agent, "Accept": _ACCEPT},
-        )
+            self._ssl_context = client_tls()  # loading the roots costs: only on a first https
+        return self._ssl_context
 
 
-def _vet_hop(url: str, policy: _Policy) -> httpx.URL:
-    """Check one hop's URL as written and as httpx reads it (the host it will dial)."""
+def _vet_hop(url: str, policy: _Policy) -> Target:
+    """Check one hop's URL as written and as it will be dialed.
+
+    Raises:
+        BlockedURL: the URL is malformed, not http(s), or names a refused host.
+    """
     check_url(url, trusted=policy.trusted, allow_private=policy.allow_private)
-    try:
-        target = httpx.URL(url)
-    except httpx.InvalidURL as e:
-        raise BlockedURL(redact_url(url), "the link is malformed") from e
-    if target.scheme not in WEB_SCHEMES:  # a redirect to file:// is refused even when trusted
+    if url.partition(":")[0].lower() not in WEB_SCHEMES:  # file:// is refused even if trusted
         raise BlockedURL(redact_url(url), "only http and https links can be followed")
-    check_url(str(target), trusted=policy.trusted, allow_private=policy.allow_private)
+    try:
+        target = parse_url(url)
+    except ValueError as e:
+        raise BlockedURL(redact_url(url), "the link is malformed") from e
+    check_url(target.url, trusted=policy.trusted, allow_private=policy.allow_private)
     return target
 
 
-def _build(client: httpx.AsyncClient, target: httpx.URL, request: FetchRequest) -> httpx.Request:
-    # Compression is decoded here, under the byte cap, so only codings we inflate are asked.
-    headers = {"Accept-Encoding": "gzip, deflate"}
-    if request.etag:
-        headers["If-None-Match"] = request.etag
-    if request.last_modified:
-        headers["If-Modified-Since"] = request.last_modified
-    return client.build_request("GET", target, headers=headers)
+def _joined(target: Target, location: str) -> str:
+    """The absolute URL a redirect leads to.
 
-
-def _location(response: httpx.Response, target: httpx.URL) -> httpx.URL:
-    location = response.headers.get("location", "").strip()
-    if not location:
-        raise FetchError(redact_url(str(target)), f"HTTP {response.status_code} without Location")
+    Raises:
+        BlockedURL: the Location is malformed.
+    """
     try:
-        return target.join(location)
-    except httpx.InvalidURL as e:
-        raise BlockedURL(redact_url(str(target)), "the redirect target is malformed") from e
+        return join_url(target.url, location)
+    except ValueError as e:
+        raise BlockedURL(redact_url(target.url), "the redirect target is malformed") from e
 
 
-def _not_modified(
-    response: httpx.Response, target: httpx.URL, request: FetchRequest
-) -> FetchResult:
+def _location(head: Head, target: Target) -> str:
+    location = head.headers.get("location", "").strip()
+    if not location:
+        raise FetchError(redact_url(target.url), f"HTTP {head.status} without Location")
+    return location
+
+
+def _not_modified(head: Head, target: Target, request: FetchRequest) -> FetchResult:
     return FetchResult(
-        url=str(target),
+        url=target.url,
         body=b"",
         not_modified=True,
-        etag=response.headers.get("etag") or request.etag,
-        last_modified=response.headers.get("last-modified") or request.last_modified,
+        etag=head.headers.get("etag") or request.etag,
+        last_modified=head.headers.get("last-modified") or request.last_modified,
     )
 
 
-async def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> bytes:
+async def _read_capped(exchange: Connection, head: Head, max_bytes: int, shown: str) -> bytes:
     """The decoded body, refused as soon as it passes ``max_bytes``.
 
     Raises:
         TooLarge: the decoded body passed ``max_bytes``.
         FetchError: an unsupported or corrupt Content-Encoding.
+        WireError: the connection failed or the body broke the protocol.
     """
-    decoder = _decoder(response.headers.get("content-encoding", ""), shown)
-    declared = response.headers.get("content-length", "")
+    decoder = _decoder(head.headers.get("content-encoding", ""), shown)
+    declared = head.headers.get("content-length", "")
     if (
         isinstance(decoder, _Identity)
         and declared.isascii()
@@ -502,7 +586,7 @@ async def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> 
         raise TooLarge(shown, f"the body is {declared} bytes, over {max_bytes}")
     parts: list[bytes] = []
     total = 0
-    async for raw in response.aiter_raw():
+    async for raw in exchange.body():
         try:
             for chunk in decoder.feed(raw):
                 total += len(chunk)

@@ -87,12 +87,17 @@ _CLEAN = bytes(
 _NEWLINE = bytes(32 if c == ord("\n") else c for c in range(256))
 # After markers are in: punctuation left over (inside "3.5", "e.g.") is a space.
 _FINAL = bytes(32 if c in b".:" else c for c in range(256))
+# The content hash's words: dots, colons and newlines are spaces, and spaces all that parts them.
+_SPACES = bytes(32 if c in b".:\n" else c for c in range(256))
 # Words only: sentence and colon markers, dots, colons and newlines are spaces.
 _WORDS_ONLY = bytes(32 if c in b".:\n\x01\x05" else c for c in range(256))
 _UNICODE_PUNCTUATION = (
     *(("’", " "), ("‘", " "), ("“", " "), ("”", " "), ("«", " "), ("»", " ")),
     *(("—", " "), ("–", " "), ("…", ". "), ("\xa0", " "), ("©", " \x04 ")),
 )
+# Characters NFKC replaces by their compatibility decomposition (in ``_lowered``, before
+# NFKC: the same result, and most texts are then normalized already, which NFKC checks fast).
+_NFKC_MARKS = (("\xa0", " "), ("…", "..."))
 # Sentences that outlets add around a syndicated story, by the words they contain.
 _PHRASES = (
     *("all rights reserved", "may not be published", "may not be reproduced"),
@@ -151,18 +156,48 @@ def _head(text: str, lowered: bytes) -> bytes:
 
 
 def _digest(title: bytes, text: bytes) -> str:
-    words = b" ".join(title.translate(_FINAL).split())
-    return hashlib.sha256(words + b"\n" + b" ".join(text.translate(_FINAL).split())).hexdigest()
+    return hashlib.sha256(_one_space_apart(title) + b"\n" + _one_space_apart(text)).hexdigest()
+
+
+def _one_space_apart(lowered: bytes) -> bytes:
+    """The words of a lowered text one space apart: ``b" ".join(words)``, where the dots,
+    colons, newlines and spaces (its only whitespace) part words.
+
+    Split at runs of two or more spaces, not at every space: a few pieces instead of one
+    object a word (pieces are stripped, and empty ones left out, where runs were longer).
+    """
+    pieces = lowered.translate(_SPACES).split(b"  ")
+    return b" ".join(filter(None, map(bytes.strip, pieces)))
 
 
 def _lowered(text: str) -> bytes:
     """The text as lowercase UTF-8 with ASCII punctuation as spaces, markers not yet in."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).lower()
-        for old, new in _UNICODE_PUNCTUATION:
-            if old in text:
-                text = text.replace(old, new)
+        text = _without_marks(text)
     return text.encode("utf-8", "surrogatepass").translate(_CLEAN)
+
+
+def _without_marks(text: str) -> str:
+    """The text NFKC-normalized, lower-cased and with ``_UNICODE_PUNCTUATION`` replaced,
+    but for ASCII capitals, which ``_CLEAN`` lowers."""
+    ready = text
+    for old, new in _NFKC_MARKS:
+        if old in ready:
+            ready = ready.replace(old, new)
+    plain = ready
+    for old, new in _UNICODE_PUNCTUATION:
+        if old in plain:
+            plain = plain.replace(old, new)
+    if plain.isascii():
+        # The marks were its only non-ASCII characters: NFKC changes no ASCII character
+        # next to them, and lower() changes only ASCII capitals there.
+        return plain
+    # Not before lower(): a curly quote next to a capital sigma can decide its small form.
+    text = unicodedata.normalize("NFKC", ready).lower()
+    for old, new in _UNICODE_PUNCTUATION:
+        if old in text:
+            text = text.replace(old, new)
+    return text
 
 
 Shingler = Callable[[list[bytes]], bytes]  # words -> each 3-word shingle's hash, 16 bytes

@@ -24,7 +24,7 @@ from bot.feeds.extract import extract_article
 from bot.feeds.parse import RawEntry, entry_is_teaser, read_feed
 from bot.ingest import routing, rules
 from bot.ingest.budget import Backlog, Turn
-from bot.ingest.dedup import NO_FINGERPRINT, NearDuplicateIndex
+from bot.ingest.dedup import NearDuplicateIndex
 from bot.ingest.fingerprint import (
     FINGERPRINT_CHARS,
     FINGERPRINT_VERSION,
@@ -94,16 +94,22 @@ class _Prepared:
     entries: list[FeedEntry] = field(default_factory=list)
     prints: dict[str, tuple[str, int]] = field(default_factory=dict)
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # per GUID, where its entry is: kept as entries are taken, made again if out of step
+    where: dict[str, int] = field(default_factory=dict)
 
     def replace(self, other: _Prepared) -> None:
         """Take ``other``'s entries: in place of those with the same GUID, else appended."""
-        where = {e.guid: n for n, e in enumerate(self.entries)}
+        entries, where = self.entries, self.where
+        if len(where) != len(entries):
+            where.clear()
+            where.update((e.guid, n) for n, e in enumerate(entries))
         for entry in other.entries:
             n = where.get(entry.guid)
             if n is None:
-                self.entries.append(entry)
+                where[entry.guid] = len(entries)
+                entries.append(entry)
             else:
-                self.entries[n] = entry
+                entries[n] = entry
         self.prints |= other.prints
         self.terms |= other.terms
 
@@ -143,6 +149,7 @@ class Ingestor:
         self._near: NearDuplicateIndex | None = None
         self._stories: StoryIndex | None = None
         self._seen_id = 0  # the highest article id the warm indexes know of
+        self._unindexed = 0  # articles this ingestor saved since it last asked for a batch
 
     def close(self) -> None:
         """Let the CPU thread end (work not started is dropped; no pass may run after)."""
@@ -218,7 +225,9 @@ class Ingestor:
                 outcome = await self.ingest_feed(feed, channels)
             finally:
                 self._feed_slots.release()
-            if outcome.new_articles:
+            self._unindexed += outcome.new_articles
+            if self._unindexed >= INDEX_BATCH:  # the store is asked only then
+                self._unindexed = 0
                 await self._index_search(INDEX_BATCH)
             self._counted(outcome)
             outcomes.append(outcome)
@@ -336,15 +345,15 @@ class Ingestor:
             # a second look: another process may have saved some meanwhile (on SQLite too:
             # `newsbrief ingest` beside a running bot)
             fresh = await self._fresh(feed, prepared.entries, canonical)
-            routed, duplicates = await self._route(
-                feed, fresh, canonical, channels, update.now, prepared.prints
-            )
-            routed = await self._join_stories(routed, prepared.terms)
+            near, stories = await self._index(), await self._story_index()
+            # only the channels following the feed can take its articles
+            following = [c for c in channels if routing.follows_feed(c, feed)]
+            decide = _Routing(feed, following, update.now, near, stories)
+            routed, duplicates = _route(fresh, canonical, prepared, decide)
             ids = await self._store.articles.save_ingest(update, routed)
             self._seen(ids)
             if len(ids) == len(routed):
-                await self._remember(routed, ids)
-                await self._remember_stories(routed, ids, prepared.terms)
+                _remember(near, stories, routed, ids, prepared.terms)
             else:  # another process saved some meanwhile: learn it all again from the store
                 log.info("feed %s: another process saved some of its entries", feed.label)
                 self._near = self._stories = None
@@ -384,67 +393,6 @@ class Ingestor:
         if changed:
             prepared.replace(await self._off_loop(_prepared_entries, changed))
         return prepared
-
-    async def _route(
-        self,
-        feed: Feed,
-        fresh: Sequence[FeedEntry],
-        canonical: dict[str, str],
-        channels: Sequence[Channel],
-        now: float,
-        prints: dict[str, tuple[str, int]],
-    ) -> tuple[list[Routed], int]:
-        to_post = rules.entries_to_post(feed, fresh)
-        index = await self._index()
-        routed: list[Routed] = []
-        duplicates = 0
-        # oldest first, so a channel receives a feed's posts in publication order
-        for entry in sorted(fresh, key=lambda e: e.published or 0.0):
-            post = entry.guid in to_post
-            article = _new_article(
-                feed, entry, canonical.get(entry.guid, ""), now, post, prints[entry.guid]
-            )
-            story = index.find(article.simhash) if _dedupable(article) else None
-            if story is not None:
-                duplicates += 1
-                article = replace(article, duplicate_of=story, post=False)
-            targets = (
-                routing.route(channels, feed, article.title, article.text, entry.tags)
-                if article.post
-                else ()
-            )
-            routed.append(Routed(article, *routing.by_digest(channels, targets)))
-        return routed, duplicates
-
-    async def _remember(self, routed: Sequence[Routed], ids: Sequence[int]) -> None:
-        index = await self._index()
-        for item, article_id in zip(routed, ids, strict=True):
-            if _dedupable(item.article) and item.article.duplicate_of is None:
-                index.add(item.article.simhash, article_id)
-
-    async def _join_stories(
-        self, routed: Sequence[Routed], terms: dict[str, tuple[str, ...]]
-    ) -> list[Routed]:
-        """Articles that are not near-copies join the open story of the same event, if any;
-        they are still stored and posted (near-copies keep joining as duplicates)."""
-        index = await self._story_index()
-        joined = []
-        for item in routed:
-            a = item.article
-            match = None if a.duplicate_of else index.find(terms[a.guid], a.published)
-            joined.append(
-                replace(item, article=replace(a, story=match.story_id)) if match else item
-            )
-        return joined
-
-    async def _remember_stories(
-        self, routed: Sequence[Routed], ids: Sequence[int], terms: dict[str, tuple[str, ...]]
-    ) -> None:
-        index = await self._story_index()
-        for item, article_id in zip(routed, ids, strict=True):
-            a = item.article
-            story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
-            index.add(story, terms[a.guid], a.published)
 
     async def _full_text(self, feed: Feed, entry: FeedEntry) -> FeedEntry:
         """Fetch the page of a teaser-only entry and extract its body; keep the teaser on
@@ -520,11 +468,6 @@ def _canonical(entries: Sequence[RawEntry]) -> dict[str, str]:
     return {e.guid: url for e, url in zip(entries, urls, strict=True)}
 
 
-def _dedupable(article: NewArticle) -> bool:
-    """Texts too short for a reliable fingerprint get none and are never near-dup matched."""
-    return article.simhash != NO_FINGERPRINT
-
-
 def _title(entry: FeedEntry) -> str:
     return (entry.title or entry.text[:80] or "(untitled)").strip()[:MAX_TITLE]
 
@@ -542,19 +485,13 @@ def _prepared(raw: list[RawEntry]) -> _Prepared:
 
 
 def _prepared_entries(entries: list[FeedEntry]) -> _Prepared:
-    """Converted entries with their fingerprints and story terms."""
-    return _Prepared(entries, _fingerprints(entries), _story_terms(entries))
-
-
-def _fingerprints(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, int]]:
-    """Per GUID: the content hash and the near-duplicate fingerprint (made in one batch)."""
-    prints = fingerprints([(_title(e), e.text) for e in entries])
-    return {e.guid: pair for e, pair in zip(entries, prints, strict=True)}
-
-
-def _story_terms(entries: Sequence[FeedEntry]) -> dict[str, tuple[str, ...]]:
-    """Per GUID: the terms story clustering compares articles by."""
-    return {e.guid: story_terms(_title(e), e.text) for e in entries}
+    """Converted entries with, per GUID, their content hash and near-duplicate fingerprint
+    (made in one batch) and the terms story clustering compares articles by."""
+    pairs = [(_title(e), e.text) for e in entries]
+    guids = [e.guid for e in entries]
+    prints = dict(zip(guids, fingerprints(pairs), strict=True))
+    terms = {g: story_terms(*pair) for g, pair in zip(guids, pairs, strict=True)}
+    return _Prepared(entries, prints, terms)
 
 
 def _warm_stories(index: StoryIndex, leads: Sequence[StoryLead]) -> None:
@@ -564,30 +501,88 @@ def _warm_stories(index: StoryIndex, leads: Sequence[StoryLead]) -> None:
     )
 
 
-def _new_article(
-    feed: Feed,
-    entry: FeedEntry,
-    canonical: str,
-    now: float,
-    post: bool,
-    prints: tuple[str, int],
-) -> NewArticle:
+@dataclass(frozen=True)
+class _Routing:
+    """What decides about a feed's new articles: the channels following the feed, now, and
+    the warm indexes."""
+
+    feed: Feed
+    following: Sequence[Channel]
+    now: float
+    near: NearDuplicateIndex
+    stories: StoryIndex
+
+
+def _route(
+    fresh: Sequence[FeedEntry],
+    canonical: dict[str, str],
+    prepared: _Prepared,
+    decide: _Routing,
+) -> tuple[list[Routed], int]:
+    """The new entries as articles with what is decided about each, oldest first (so a
+    channel receives a feed's posts in publication order), and how many are near-copies."""
+    to_post = rules.entries_to_post(decide.feed, fresh)
+    routed = [
+        _decided(decide, entry, canonical.get(entry.guid, ""), prepared, entry.guid in to_post)
+        for entry in sorted(fresh, key=_published)
+    ]
+    return routed, sum(item.article.duplicate_of is not None for item in routed)
+
+
+def _decided(
+    decide: _Routing, entry: FeedEntry, canonical: str, prepared: _Prepared, to_post: bool
+) -> Routed:
+    """One new entry as an article (built once, with every decision in it) and the
+    channels that get it: a near-copy joins its story and is not posted; any other article
+    joins the open story of the same event, if any, and goes to the channels that take it."""
+    content_hash, simhash = prepared.prints[entry.guid]
+    now = decide.now
     published = min(entry.published, now) if entry.published else now
-    return NewArticle(
-        feed_id=feed.id,
+    copy_of = decide.near.find(simhash)  # never for NO_FINGERPRINT
+    match = None if copy_of else decide.stories.find(prepared.terms[entry.guid], published)
+    post = to_post and copy_of is None
+    article = NewArticle(
+        feed_id=decide.feed.id,
         guid=entry.guid,
         url=entry.url,
         canonical_url=canonical,
         title=_title(entry),
         text=entry.text,
         published=published,
-        content_hash=prints[0],
-        simhash=prints[1],
+        content_hash=content_hash,
+        simhash=simhash,
+        duplicate_of=copy_of,
         post=post,
+        story=match.story_id if match else None,
         image=entry.image,
         author=entry.author,
         tags=entry.tags,
     )
+    if not (post and decide.following):
+        return Routed(article, ())
+    targets = routing.route(decide.following, decide.feed, article.title, entry.text, entry.tags)
+    return Routed(article, *routing.by_digest(decide.following, targets))
+
+
+def _published(entry: FeedEntry) -> float:
+    return entry.published or 0.0
+
+
+def _remember(
+    near: NearDuplicateIndex,
+    stories: StoryIndex,
+    routed: Sequence[Routed],
+    ids: Sequence[int],
+    terms: dict[str, tuple[str, ...]],
+) -> None:
+    """The warm indexes learn the saved articles: each one that is no near-copy is a
+    fingerprint of its own story, and every one counts in its story."""
+    for item, article_id in zip(routed, ids, strict=True):
+        a = item.article
+        if a.duplicate_of is None:
+            near.add(a.simhash, article_id)  # NO_FINGERPRINT is never stored
+        story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
+        stories.add(story, terms[a.guid], a.published)
 
 
 async def _each(feeds: Iterable[Feed]) -> AsyncIterator[Feed]:

@@ -100,6 +100,8 @@ def by_digest(
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Split the channels an article goes to into those that get it now and those whose
     next digest gathers it (a channel with a digest schedule gets no post per article)."""
+    if not channel_ids:
+        return (), ()
     digests = {c.id for c in channels if c.options.digest}
     now = tuple(i for i in channel_ids if i not in digests)
     return now, tuple(i for i in channel_ids if i in digests)

@@ -93,8 +93,23 @@ def story_terms(title: str, text: str, lead_words: int = StoryRules.lead_words) 
         At most ``lead_words`` stemmed content words, in order, repeats kept.
     """
     # Stopwords are about half of news prose: reading 3x the words is plenty.
-    head = f"{title}\n{_first_words(text, 3 * lead_words)}"
-    return tuple(content_words(head, lead_words))
+    n = 3 * lead_words
+    opening = _OPENING_CHARS * lead_words
+    # Most leads are found in the text's opening, up to a space (no word goes on past one)
+    # before its n-th: there, the rest of the text is not read.
+    cut = text.rfind(" ", 1, opening) if len(text) > opening else -1
+    if cut < 1 or text.count(" ", 1, cut) >= n:
+        return tuple(content_words(f"{title}\n{_first_words(text, n)}", lead_words))
+    terms = content_words(f"{title}\n{text[:cut]}", lead_words)
+    if len(terms) < lead_words:
+        rest = text[cut : len(_first_words(text, n))]
+        terms += content_words(rest, lead_words - len(terms))
+    return tuple(terms)
+
+
+# Characters of text per lead word read first: a lead of 120 content words is about 250
+# words, 1,500 characters.
+_OPENING_CHARS = 12
 
 
 def best_match(similarities: Mapping[int, float], threshold: float) -> Match | None:

@@ -5,10 +5,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from itertools import zip_longest
 
 from bot.errors import StoreError
 from bot.store.ports import LEAD_CHARS, RANKED_MATCHES, story_of
-from bot.store.sqlite.db import Connection, Database, Row, chunks, fetch_one_in, marks
+from bot.store.sqlite.db import (
+    Connection,
+    Database,
+    Row,
+    chunks,
+    fetch_all_in,
+    fetch_one_in,
+    marks,
+)
 from bot.store.sqlite.outbox import insert_article_rows
 from bot.types import (
     Article,
@@ -30,6 +39,7 @@ _COLUMNS = (
     "a.image, a.author, a.tags"
 )
 _FROM = "FROM articles a JOIN feeds f ON f.id = a.feed_id"
+_KNOWN = 499  # GUIDs and as many URLs per query, within SQLite's oldest limit of 999 values
 TITLE_WEIGHT = 5.0  # bm25 weight of a title match against a body match
 # Articles enter the search index in batches (migration 11), never by a trigger per row:
 # FTS5 flushes its pending terms at the end of every statement, writing a segment and
@@ -76,21 +86,22 @@ class SqliteArticles:
     async def known(
         self, feed_id: int, guids: Iterable[str], canonical_urls: Iterable[str]
     ) -> tuple[set[str], set[str]]:
-        seen_guids: set[str] = set()
-        for chunk in chunks(list(guids)):
+        # both questions in one query (one trip to the connection's thread), a few hundred
+        # GUIDs and URLs at a time
+        seen: tuple[set[str], set[str]] = set(), set()
+        pairs = zip_longest(chunks(list(guids), _KNOWN), chunks(list(canonical_urls), _KNOWN))
+        for guid_chunk, url_chunk in pairs:
+            guid_chunk, url_chunk = guid_chunk or (), url_chunk or ()
             rows = await self._db.fetch_all(
-                f"SELECT guid FROM articles WHERE feed_id = ? AND guid IN ({marks(chunk)})",
-                (feed_id, *chunk),
+                "SELECT 0, guid FROM articles "
+                f"WHERE feed_id = ? AND guid IN ({marks(guid_chunk)}) UNION ALL "
+                "SELECT 1, canonical_url FROM articles "
+                f"WHERE canonical_url IN ({marks(url_chunk)})",
+                (feed_id, *guid_chunk, *url_chunk),
             )
-            seen_guids.update(r[0] for r in rows)
-        seen_urls: set[str] = set()
-        for chunk in chunks(list(canonical_urls)):
-            rows = await self._db.fetch_all(
-                f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks(chunk)})",
-                chunk,
-            )
-            seen_urls.update(r[0] for r in rows)
-        return seen_guids, seen_urls
+            for which, value in rows:
+                seen[which].add(value)
+        return seen
 
     async def fingerprints_since(self, since: float) -> list[tuple[int, int]]:
         rows = await self._db.fetch_all(
@@ -130,10 +141,14 @@ class SqliteArticles:
             )
 
     async def save_ingest(self, update: FeedUpdate, routed: Sequence[Routed]) -> list[int]:
-        # Batched: ids are given out here (one writer, inside its transaction), so every
-        # article is one row of one executemany with its story id already set.
+        # Batched, in as few trips to the connection's thread as the statements allow:
+        # every article is one row of one executemany, given its id (and its own story id)
+        # there, inside the one writer's transaction; the feed's update then tells the
+        # last id given out.
         async with self._db.transaction() as db:
-            ids = await _insert_articles(db, [item.article for item in routed], update.now)
+            inserted = await _insert_articles(db, [item.article for item in routed], update.now)
+            last = await _apply_feed_update(db, update)
+            ids = await _ids_given(db, [item.article for item in routed], inserted, last)
             rows = [
                 (channel_id, article_id)
                 for item, article_id in zip(routed, ids, strict=True)
@@ -148,7 +163,6 @@ class SqliteArticles:
                 for channel_id in item.digest_ids
             ]
             await insert_article_rows(db, held, update.now, OutboxState.HELD)
-            await _apply_feed_update(db, update)
         return [article_id for article_id in ids if article_id is not None]
 
     async def get(self, article_id: int) -> Article | None:
@@ -253,28 +267,40 @@ class SqliteArticles:
         return int(value or 0)
 
 
-async def _insert_articles(
-    db: Connection, articles: Sequence[NewArticle], now: float
-) -> list[int | None]:
-    """Insert the articles not stored yet; per article its new id, or None if its
-    (feed, guid) was stored already."""
+# the next id, in the statement itself: rows inserted one after the other get ids in a row
+_NEXT_ID = "(SELECT COALESCE(MAX(id), 0) + 1 FROM articles)"
+
+
+async def _insert_articles(db: Connection, articles: Sequence[NewArticle], now: float) -> int:
+    """Insert the articles not stored yet, each with the next id (its story id too when it
+    joins no other story); how many were inserted ((feed, guid) stored already: skipped)."""
     if not articles:
-        return []
-    row = await fetch_one_in(db, "SELECT COALESCE(MAX(id), 0) FROM articles")
-    first = int(row[0]) + 1 if row else 1
-    planned = list(range(first, first + len(articles)))
-    await db.executemany(
+        return 0
+    cursor = await db.executemany(
         "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, published, "
         "fetched_at, story_id, content_hash, simhash, image, author, tags) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"VALUES ({_NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NEXT_ID}), ?, ?, ?, ?, ?) "
         "ON CONFLICT (feed_id, guid) DO NOTHING",
-        [_article_row(article_id, a, now) for article_id, a in zip(planned, articles, strict=True)],
+        [_article_row(a, now) for a in articles],
     )
-    stored = await db.execute_fetchall(
-        "SELECT id FROM articles WHERE id >= ? AND id < ?", (first, first + len(articles))
+    return int(cursor.rowcount)
+
+
+async def _ids_given(
+    db: Connection, articles: Sequence[NewArticle], inserted: int, last: int
+) -> list[int | None]:
+    """Per article its new id, or None when it was skipped, given that ``inserted`` of them
+    were, taking the ids up to ``last`` in order."""
+    if inserted == len(articles):
+        return list(range(last - inserted + 1, last + 1))
+    if not inserted:
+        return [None] * len(articles)
+    # some were skipped: the ids went, in order, to the first telling of each GUID new here
+    rows = await fetch_all_in(
+        db, "SELECT feed_id, guid, id FROM articles WHERE id > ?", (last - inserted,)
     )
-    inserted = {r[0] for r in stored}
-    return [article_id if article_id in inserted else None for article_id in planned]
+    given: dict[tuple[int, str], int] = {(r[0], r[1]): r[2] for r in rows}
+    return [given.pop((a.feed_id, a.guid), None) for a in articles]
 
 
 async def index_articles(db: Connection, ids: Sequence[int]) -> None:
@@ -291,10 +317,8 @@ async def index_waiting(db: Connection) -> None:
     await db.execute("UPDATE search_indexed SET upto = (SELECT COALESCE(MAX(id), 0) FROM articles)")
 
 
-def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ...]:
-    story = next(s for s in (a.duplicate_of, a.story, article_id) if s is not None)
+def _article_row(a: NewArticle, now: float) -> tuple[object, ...]:
     return (
-        article_id,
         a.feed_id,
         a.guid,
         a.url,
@@ -303,22 +327,28 @@ def _article_row(article_id: int, a: NewArticle, now: float) -> tuple[object, ..
         a.text,
         a.published,
         now,
-        story,
+        a.duplicate_of if a.duplicate_of is not None else a.story,  # NULL: its own story
         a.content_hash,
         _signed(a.simhash),
         a.image,
         a.author,
-        json.dumps(list(a.tags)),
+        json.dumps(list(a.tags)) if a.tags else "[]",
     )
 
 
-async def _apply_feed_update(db: Connection, u: FeedUpdate) -> None:
-    await db.execute(
+async def _apply_feed_update(db: Connection, u: FeedUpdate) -> int:
+    """Record the fetch on the feed; the highest article id (0 when there is none)."""
+    rows = await fetch_all_in(
+        db,
         "UPDATE feeds SET etag = ?, last_modified = ?, title = COALESCE(?, title), "
         "next_due = ?, failures = 0, last_error = NULL, last_ok_at = ?, fetched_once = 1, "
-        "lease_owner = NULL WHERE id = ?",
+        "lease_owner = NULL WHERE id = ? RETURNING (SELECT COALESCE(MAX(id), 0) FROM articles)",
         (u.etag, u.last_modified, u.title, u.next_due, u.now, u.feed_id),
     )
+    if rows:
+        return int(rows[0][0])
+    row = await fetch_one_in(db, "SELECT COALESCE(MAX(id), 0) FROM articles")  # feed gone
+    return int(row[0]) if row else 0
 
 
 def _signed(value: int) -> int:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
-from bot.feeds.fetch import HttpFetcher, parse_retry_after
+from bot.feeds.fetch import DEFAULT_USER_AGENT, HttpFetcher, parse_retry_after
 from bot.ports import FetchRequest
 from tests.conftest import CORPUS
 from tests.fakes.http_server import (
@@ -530,6 +531,254 @@ async def test_https_keeps_sni_and_certificate_name_while_pinned(
     assert result.body == b"secure"
     assert server.server_names == ["public.test"]
     assert server.requests[-1].headers["Host"] == f"public.test:{server.port}"
+
+
+async def test_https_with_an_untrusted_certificate_is_refused(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    """With the default trust (certifi's roots), a self-signed certificate fails the
+    handshake: a FetchError naming the verification, and no request is sent."""
+    served, _ = tls_pair
+    async with LocalServer(ssl_context=served) as server:
+        server.route("/feed", b"secure")
+        async with HttpFetcher(resolver=fake_resolver(DNS), dial=dial_to(server)) as fetcher:
+            with pytest.raises(FetchError) as caught:
+                await fetcher.fetch(req(server.url("/feed", host="public.test")))
+    assert "ConnectError: [SSL: CERTIFICATE_VERIFY_FAILED]" in caught.value.reason
+    assert server.hits.total() == 0
+
+
+# --- the request on the wire -------------------------------------------------------------------
+
+
+async def test_request_headers_name_newsbrief_and_the_codings_it_caps(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """A fetch sends the user agent, the feed types it prefers and only the codings it
+    inflates under the cap, as httpx did."""
+    server.route("/feed", b"<rss/>")
+    await guarded.fetch(req(public(server, "/feed")))
+    sent = server.requests[-1].headers
+    assert sent["User-Agent"] == DEFAULT_USER_AGENT
+    assert sent["Accept"].startswith("application/rss+xml, application/atom+xml")
+    assert (sent["Accept-Encoding"], sent["Connection"]) == ("gzip, deflate", "keep-alive")
+
+
+async def test_user_info_in_a_feed_url_is_sent_as_basic_auth(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """``https://user:pass@host/feed`` logs in with HTTP Basic (escapes decoded), as before."""
+    server.route("/private", b"<rss/>")
+    url = public(server, "/private").replace("://", "://me:p%40ss@")
+    assert (await guarded.fetch(req(url))).body == b"<rss/>"
+    assert server.requests[-1].headers["Authorization"] == "Basic bWU6cEBzcw=="  # me:p@ss
+
+
+async def test_a_chunked_body_arrives_whole(server: LocalServer, guarded: HttpFetcher) -> None:
+    """A body sent in chunks (no Content-Length) is read to its last chunk."""
+
+    async def chunked(request: web.BaseRequest) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for piece in (b"<rss>", b"news " * 20_000, b"</rss>"):
+            await response.write(piece)
+        await response.write_eof()
+        return response
+
+    server.handle("/chunked", chunked)
+    result = await guarded.fetch(req(public(server, "/chunked")))
+    assert result.body == b"<rss>" + b"news " * 20_000 + b"</rss>"
+
+
+async def test_an_early_hints_answer_is_skipped() -> None:
+    """A 103 before the real answer is passed over, as httpx did."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>")
+        await writer.drain()
+        writer.close()
+
+    raw = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = raw.sockets[0].getsockname()[1]
+    async with raw, HttpFetcher(allow_private_hosts=True) as fetcher:
+        result = await fetcher.fetch(req(f"http://127.0.0.1:{port}/feed", trusted=True))
+    assert result.body == b"<rss/>"
+
+
+async def test_a_redirect_lands_on_the_url_httpx_gave(
+    server: LocalServer, guarded: HttpFetcher
+) -> None:
+    """Dot segments and characters to escape in a Location give the same final URL as
+    before (it is the base of the feed's relative links)."""
+    server.redirect("/start", "/a/./b/../c?q=é")
+    server.route("/a/c", b"<rss/>")
+    result = await guarded.fetch(req(public(server, "/start")))
+    assert result.url == public(server, "/a/c?q=%C3%A9")
+
+
+# --- connections kept for the next request ---------------------------------------------------
+
+
+class KeepAliveServer:
+    """A raw HTTP/1.1 server answering ``<rss/>`` to every request, keeping connections
+    open; it counts connections and notes each one the client closes."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests_per_connection: list[int] = []
+        self.client_closed = asyncio.Event()
+        self.close_after_answer = False  # drop each connection once it has answered
+        self.answers_per_connection: int | None = None  # then drop it on the next request
+        self.hang_instead = False  # ... or, instead of dropping it, never answer
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer requests on one connection until the client closes it."""
+        self.connections += 1
+        self.requests_per_connection.append(0)
+        index = len(self.requests_per_connection) - 1
+        while await _request_head(reader):
+            self.requests_per_connection[index] += 1
+            limit = self.answers_per_connection
+            if limit is not None and self.requests_per_connection[index] > limit:
+                if self.hang_instead:
+                    await reader.read()  # until the client gives up and closes
+                    self.client_closed.set()
+                writer.close()  # the request arrived as the server was closing: no answer
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>")
+            await writer.drain()
+            if self.close_after_answer:
+                break  # the server drops it, as one whose idle timeout passed would
+        writer.close()
+        if not self.close_after_answer:
+            self.client_closed.set()
+
+
+async def _request_head(reader: asyncio.StreamReader) -> bool:
+    """Read one request head; False when the client closed the connection."""
+    try:
+        await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return False
+    return True
+
+
+@pytest.fixture
+async def keep_alive() -> AsyncIterator[tuple[KeepAliveServer, int]]:
+    """A keep-alive server and its port."""
+    served = KeepAliveServer()
+    raw = await asyncio.start_server(served.serve, "127.0.0.1", 0)
+    async with raw:
+        yield served, raw.sockets[0].getsockname()[1]
+
+
+def _local(port: int, path: str = "/feed") -> FetchRequest:
+    return req(f"http://127.0.0.1:{port}{path}", trusted=True)
+
+
+async def test_one_connection_serves_a_hosts_requests_in_turn(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """Three fetches from one host, one after the other, share one connection; closing the
+    fetcher closes it."""
+    served, port = keep_alive
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        bodies = [(await fetcher.fetch(_local(port, f"/{n}"))).body for n in range(3)]
+    await served.client_closed.wait()
+    assert bodies == [b"<rss/>"] * 3
+    assert served.requests_per_connection == [3]
+
+
+async def test_a_kept_connection_never_serves_another_policy(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """A connection opened for the operator's request is not reused for a chat user's
+    request to the same host and port: that one is dialed (and vetted) anew."""
+    served, port = keep_alive
+    url = f"http://public.test:{port}/feed"
+
+    def dial(address: IPv4Address | IPv6Address, port: int) -> tuple[str, int]:
+        return "127.0.0.1", port
+
+    async with HttpFetcher(
+        allow_private_hosts=True, resolver=fake_resolver(DNS), dial=dial
+    ) as fetcher:
+        await fetcher.fetch(req(url, trusted=True))
+        await fetcher.fetch(req(url, trusted=False))
+        await fetcher.fetch(req(url, trusted=True))
+    assert served.requests_per_connection == [2, 1]
+
+
+async def test_a_connection_is_kept_five_seconds_at_most(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """Within 5 s of its last answer a connection is reused; after that a new one is made."""
+    served, port = keep_alive
+    clock = [1_700_000_000.0]
+    async with HttpFetcher(allow_private_hosts=True, now=lambda: clock[0]) as fetcher:
+        await fetcher.fetch(_local(port))
+        clock[0] += 4.5
+        await fetcher.fetch(_local(port))
+        clock[0] += 5.5
+        await fetcher.fetch(_local(port))
+    assert served.requests_per_connection == [2, 1]
+
+
+async def test_a_connection_the_server_dropped_is_replaced(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """When the server closes a kept connection, the next fetch still succeeds, on a new
+    connection (the request is sent again if the old one failed under it)."""
+    served, port = keep_alive
+    served.close_after_answer = True
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        bodies = [(await fetcher.fetch(_local(port))).body for _ in range(3)]
+    assert bodies == [b"<rss/>"] * 3
+    assert served.requests_per_connection == [1, 1, 1]
+
+
+async def test_a_request_lost_with_a_kept_connection_is_sent_again(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """A kept connection that closes without answering (the server timed it out as the
+    request went) costs nothing: the GET is sent once more, on a new connection."""
+    served, port = keep_alive
+    served.answers_per_connection = 1
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        bodies = [(await fetcher.fetch(_local(port))).body for _ in range(3)]
+    assert bodies == [b"<rss/>"] * 3
+    assert served.requests_per_connection == [2, 2, 1]
+
+
+async def test_a_fetch_that_times_out_on_a_kept_connection_closes_it(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """A kept connection whose answer never comes is closed when the deadline ends the
+    fetch, not left open."""
+    served, port = keep_alive
+    served.answers_per_connection, served.hang_instead = 1, True
+    async with HttpFetcher(allow_private_hosts=True, total_timeout=0.3) as fetcher:
+        await fetcher.fetch(_local(port))
+        with pytest.raises(FetchTimeout):
+            await fetcher.fetch(_local(port))
+        async with asyncio.timeout(10):  # a guard only: the close is awaited, not slept for
+            await served.client_closed.wait()
+    assert served.requests_per_connection == [2]
+
+
+async def test_a_fresh_connection_closed_without_an_answer_is_not_retried(
+    keep_alive: tuple[KeepAliveServer, int],
+) -> None:
+    """Only a kept connection is retried: on a new one, no answer is a FetchError."""
+    served, port = keep_alive
+    served.answers_per_connection = 0
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        with pytest.raises(FetchError, match="Server disconnected without sending a response"):
+            await fetcher.fetch(_local(port))
+    assert served.requests_per_connection == [1]
 
 
 # --- the real corpus through the local server ------------------------------------------------

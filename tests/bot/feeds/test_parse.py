@@ -766,3 +766,110 @@ def test_a_feed_with_thousands_of_closed_tags_is_not_refused_as_too_deep() -> No
     feed = read_feed(many_items(3000), BASE)
     assert len(feed.entries) == MAX_ENTRIES
     assert feed.entries[0].entry().text == "Body 0"
+
+
+# --- the paragraphs made on the UTF-8 bytes give what the str gave (issue 11) -------------
+
+_SPACES_AND_CONTROLS = [chr(c) for c in (*range(0x20), 0x7F, 0x85, 0xA0, 0x1680, 0x3000)]
+_SPACES_AND_CONTROLS += [chr(c) for c in (*range(0x2000, 0x2010), 0x2028, 0x2029, 0x202F)]
+_SPACES_AND_CONTROLS += ["\u205f", "\u2060", "\ufeff", "\ufffd", "\ud800", "\ue000", "\ue001"]
+_SPACES_AND_CONTROLS += ["\ue002", "\u2019", "\u201c", "©", "…", "中", "😀", "\u0130", "\u212a"]
+_ENTITIES = ["&amp;", "&nbsp;", "&#160;", "&#xA0;", "&ensp;", "&emsp;", "&thinsp;", "&hairsp;"]
+_ENTITIES += ["&#8203;", "&#x2028;", "&#12288;", "&#133;", "&#10;", "&#13;", "&#9;", "&#11;"]
+_ENTITIES += ["&#1;", "&#0;", "&#xfffd;", "&#xd800;", "&#57344;", "&#xe001;", "&#xE002;"]
+_ENTITIES += ["&amp", "&nosuch;", "&lt;b&gt;", "&#x110000;", "&MediumSpace;", "&NBSP;"]
+_TAGS = ["p", "div", "li", "ul", "td", "th", "tr", "table", "h2", "pre", "hr", "blockquote"]
+_TAGS += ["b", "i", "a", "span", "em", "img", "br", "html", "body", "head", "title", "meta"]
+_HIDDEN = ["script", "style", "noscript", "template", "iframe", "svg", "math", "form"]
+_HIDDEN += ["select", "button", "object", "embed", "SCRIPT", "Style", "ıframe", "İFRAME"]
+MARKUP_PIECE = st.one_of(
+    WORD,
+    st.sampled_from(_SPACES_AND_CONTROLS),
+    st.sampled_from(_ENTITIES),
+    st.sampled_from([" ", "  ", "\n", "\n\n  ", "\t", "\r\n", "    ", " \u00a0 "]),
+    st.builds("<{}>".format, st.sampled_from(_TAGS + _HIDDEN)),
+    st.builds("</{}>".format, st.sampled_from(_TAGS + _HIDDEN)),
+    st.builds("<{} class='x'>".format, st.sampled_from(_TAGS + _HIDDEN)),
+    st.sampled_from(["<br/>", "<BR>", "<br >", "</br>", "<p/>", "<hr/>", "<td/>", "</html>"]),
+    st.sampled_from(["<!-- c -->", "<!--", "-->", "<", ">", "</", "<p", "<!x>", "<?pi x?>"]),
+    st.sampled_from(["<![CDATA[x]]>", "<div title='a>b'>", '<a href="x">', "<b<i>", "<>"]),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(MARKUP_PIECE, min_size=1, max_size=60))
+def test_html_to_text_is_what_the_str_paragraphs_gave(pieces: list[str]) -> None:
+    """Any mix of blocks, breaks, cells, invisible elements (closed, unclosed, in any case),
+    entities and characters of every kind of space, control and private mark, comments and
+    broken tags converts to exactly the text of the frozen conversion before the paragraphs
+    moved to the UTF-8 bytes (``bench/html_xslt.py``)."""
+    from bench.html_xslt import xslt_html_to_text
+
+    markup = "".join(pieces)
+    assert html_to_text(markup) == xslt_html_to_text(markup)
+
+
+def test_every_corpus_body_and_page_converts_as_the_str_paragraphs_did() -> None:
+    """Every HTML entry body of the corpus feeds, and every corpus page, gives the text the
+    frozen conversion gives (stored texts and fingerprints do not change)."""
+    import gzip
+
+    from bench.html_xslt import xslt_html_to_text
+
+    feeds, pages = corpus_or_skip("feeds"), corpus_or_skip("pages")
+    raws = [
+        raw for path in sorted(feeds.glob("*.xml")) for raw in read_feed(path.read_bytes()).entries
+    ]
+    markups = [raw.body for raw in raws if raw.body_kind.value == "html"]
+    markups += [
+        gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
+        for p in sorted(pages.glob("*.html.gz"))
+    ]
+    assert len(markups) > 3000
+    assert [m for m in markups if html_to_text(m) != xslt_html_to_text(m)] == []
+
+
+def test_the_bytes_whitespace_is_what_str_split_takes_for_whitespace() -> None:
+    """The characters the UTF-8 paragraphs treat as spaces, with the control characters they
+    drop, are exactly those ``str.split()`` splits on."""
+    from bot.feeds.parse import _CONTROL_BYTES, _SPACE_BYTES, _UNICODE_SPACE_CHARS
+
+    splits_on = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    as_space = {chr(b) for b in b"\t\n\r" if _SPACE_BYTES[b] == ord(" ")} | {" "}
+    dropped = {chr(b) for b in _CONTROL_BYTES} & splits_on
+    assert splits_on == as_space | dropped | set(_UNICODE_SPACE_CHARS)
+
+
+def corpus_digest(read: object) -> str:
+    """SHA-256 of every field ``read`` (``read_feed``) gives for every corpus feed, read with
+    and without a base URL, with every entry's converted ``FeedEntry`` fields."""
+    import hashlib
+
+    assert callable(read)
+    digest = hashlib.sha256()
+    for path in sorted(corpus_or_skip("feeds").glob("*.xml")):
+        for base in ("", f"https://corpus.test/feeds/{path.name}"):
+            feed = read(path.read_bytes(), base)
+            raws = [
+                [r.guid, r.url, r.title, r.published, r.author, r.body, r.body_kind.value, r.image]
+                for r in feed.entries
+            ]
+            entries = [
+                (e.guid, e.url, e.title, e.text, e.published, e.author, list(e.tags), e.image)
+                for e in (r.entry() for r in feed.entries)
+            ]
+            raws += [list(r.tags) for r in feed.entries]
+            digest.update(json.dumps([feed.title, feed.link, raws, entries]).encode())
+    return digest.hexdigest()
+
+
+# The digest of what read_feed and RawEntry.entry() gave for the corpus before issue 11's
+# third round (commit c948e52); a change to any stored value changes it.
+CORPUS_DIGEST = "a97fba947996c1bef608421c845fee3f4921f93598e364ae7de92347dd4bd650"
+
+
+def test_every_corpus_feed_reads_and_converts_as_before() -> None:
+    """Every field of every corpus feed and entry, raw and converted, with and without a base
+    URL, is what it was before the parsing work of issue 11's third round."""
+    assert corpus_digest(read_feed) == CORPUS_DIGEST

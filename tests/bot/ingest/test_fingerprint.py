@@ -1,14 +1,19 @@
 """Fingerprint values: version 2 pinned and equal to its word-by-word definition; version 1
 (``bench/fingerprint_v1.py``, the values older databases hold) pinned to the values the numpy
 implementation gave and equal to that implementation's on any text; content hashes pinned
-(the same in both versions); computed without numpy."""
+(the same in both versions); computed without numpy; the same values as the frozen copy of
+the code before issue 11's last speed-up (``bench/fingerprint_v2.py``) on every corpus entry
+and on any Unicode text."""
 
 from __future__ import annotations
+
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench import fingerprint_numpy, fingerprint_v1
+from bench import fingerprint_numpy, fingerprint_v1, fingerprint_v2
+from bot.feeds.parse import parse_feed
 from bot.ingest import fingerprint
 from bot.ingest.fingerprint import (
     FINGERPRINT_CHARS,
@@ -17,7 +22,7 @@ from bot.ingest.fingerprint import (
     fingerprints,
     simhashes,
 )
-from tests.conftest import python_prints
+from tests.conftest import corpus_or_skip, python_prints
 
 LEAD = """The regional water authority said on Thursday that it would spend 240 million euros \
 over five years to replace ageing pipes under the old town, after a summer of burst mains left \
@@ -423,3 +428,56 @@ def test_ingest_does_not_import_numpy() -> None:
         "print('numpy' in sys.modules)"
     )
     assert python_prints(probe).strip() == "False"
+
+
+# --- the same values as the frozen copy (bench/fingerprint_v2.py) --------------------------
+
+
+def test_every_corpus_entry_gets_the_frozen_values() -> None:
+    """Content hashes and simhashes of every corpus feed entry, feed by feed as ingest
+    batches them, equal the frozen copy's."""
+    count = 0
+    for path in sorted(corpus_or_skip("feeds").glob("*.xml")):
+        articles = [(e.title or "", e.text) for e in parse_feed(path.read_bytes()).entries]
+        assert fingerprints(articles) == fingerprint_v2.fingerprints(articles), path.name
+        count += len(articles)
+    assert count > 3000
+
+
+def test_the_marks_replaced_early_are_what_nfkc_makes_of_them() -> None:
+    """The characters replaced before NFKC become what NFKC makes of them, and the marks
+    the fast path replaces are left alone by NFKC and by lower()."""
+    for old, new in fingerprint._NFKC_MARKS:
+        assert unicodedata.normalize("NFKC", old) == new
+    for old, _ in fingerprint._UNICODE_PUNCTUATION:
+        if old not in dict(fingerprint._NFKC_MARKS):
+            assert unicodedata.normalize("NFKC", old) == old == old.lower()
+
+
+_UNICODE = st.sampled_from(
+    [
+        *("ﬁ", "Ａ", "²", "½", "ＡＢＣ", "\ufe31", "\ufe58", "\u03f9", "\u212a", "İ", "Σ", "σ"),
+        *("ΟΔΟΣ", "e\u0301", "\u0301", "ß", "Ǆ", "ǅ", "ﾟ", "\u200b", "😉", "日本"),
+        *(old for old, _ in fingerprint._UNICODE_PUNCTUATION),
+        *("\x00", "\x01", "\x02", "\x03", "\x04", "\x05", "\t", "\r", "\x0b", "\x0c", "\x1f"),
+        *("\n", "\n\n", "\n \n", " ", ". ", ": ", "!", "?", "'", "\ud800", "\udfff"),
+        *("The", "COUNCIL", "voted", "read more", "Copyright 2024", "Photo:", "Sign up for"),
+    ]
+)
+_ANY_TEXT = (
+    st.lists(_UNICODE | st.characters(), max_size=200).map("".join)
+    | st.lists(_UNICODE | TOKENS, min_size=200, max_size=1200).map(" ".join)
+    | st.text(max_size=300)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_ANY_TEXT, _ANY_TEXT), max_size=70))
+def test_any_unicode_text_gets_the_frozen_values(articles: list[tuple[str, str]]) -> None:
+    """Whatever the characters (NFKC-changing ones, the marks, a capital sigma, controls,
+    blank lines, lone surrogates) and lengths (past ``FINGERPRINT_CHARS``, past a batch),
+    content hashes and simhashes equal the frozen copy's."""
+    texts = [text for _, text in articles]
+    assert fingerprints(articles) == fingerprint_v2.fingerprints(articles)
+    assert simhashes(texts) == fingerprint_v2.simhashes(texts)
+    assert [fingerprint._lowered(t) for t in texts] == [fingerprint_v2._lowered(t) for t in texts]

@@ -17,14 +17,26 @@ import pytest
 from bench import fingerprint_v1
 from bot.clock import ManualClock
 from bot.feeds.fetch import HttpFetcher
-from bot.ingest.dedup import hamming, simhash
+from bot.ingest import routing
+from bot.ingest.dedup import NearDuplicateIndex, hamming, simhash
 from bot.ingest.fingerprint import FINGERPRINT_VERSION
 from bot.ingest.pipeline import DEDUP_WINDOW, FeedOutcome, Ingestor
+from bot.ingest.stories import StoryIndex
 from bot.ports import FetchRequest, FetchResult
 from bot.store.ports import Store
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
-from bot.types import FeedOrigin, FeedUpdate, Routed
+from bot.types import (
+    Channel,
+    ChannelOptions,
+    ChatRef,
+    Feed,
+    FeedOrigin,
+    FeedUpdate,
+    Filters,
+    Routed,
+    Subscription,
+)
 from tests.bot.helpers import article, make_channel, make_feed
 from tests.conftest import corpus_or_skip
 from tests.fakes.http_server import LocalServer
@@ -752,3 +764,60 @@ async def test_a_pass_leaves_every_saved_article_in_the_search_index(
         "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'story'"
     )
     assert (counts.new_articles, indexed, await store.articles.index_pending()) == (1200, 1200, 0)
+
+
+def _routing_channels() -> list[Channel]:
+    """Channels that take every kind of routing path: all feeds, keywords, a digest with a
+    pattern, a few listed feeds."""
+    return [
+        Channel(1, ChatRef("fake", "all")),
+        Channel(2, ChatRef("fake", "kw"), Subscription(include=("the",), exclude=("sport",))),
+        Channel(
+            3,
+            ChatRef("fake", "digest"),
+            Subscription(patterns=Filters(("(?i)war|china|election",))),
+            options=ChannelOptions(digest=("08:00",)),
+        ),
+        Channel(4, ChatRef("fake", "some"), Subscription(all_feeds=False, feed_ids=frozenset({5}))),
+    ]
+
+
+def test_routing_equals_the_previous_routing_on_every_corpus_feed() -> None:
+    """On every corpus feed (each also a second time, as another feed's near-copies), the
+    one-pass routing gives the articles, stories, near-copies and channels the previous
+    routing gave (``bench/route_v1.py``), and both teach their indexes alike."""
+    from bench import route_v1
+    from bot.ingest import pipeline, rules
+
+    files = sorted(corpus_or_skip("feeds").glob("*.xml"))
+    channels, now = _routing_channels(), 1_800_000_000.0
+    new = (NearDuplicateIndex(), StoryIndex())
+    old = (NearDuplicateIndex(), StoryIndex())
+    stored: set[str] = set()  # canonical URLs stored so far, as the store knows them
+    seen = {"routed": 0, "duplicates": 0, "stories": 0, "posts": 0}
+    for n, path in enumerate(files * 2, start=1):
+        copy = n > len(files)  # the second round: the same texts as other outlets' copies
+        doc, raw = pipeline._read_document(path.read_bytes(), path.as_uri())
+        canonical = doc.canonical
+        if copy:
+            raw = [replace(e, guid=f"copy:{e.guid}") for e in raw]
+            canonical = {f"copy:{guid}": f"{url}#copy" for guid, url in canonical.items()}
+        prepared = pipeline._prepared(raw)
+        fresh = rules.new_entries(prepared.entries, set(), stored, canonical)
+        feed = Feed(n, path.as_uri(), "", 600.0, n % 4, FeedOrigin.CONFIG, fetched_once=n % 3 > 0)
+        following = [c for c in channels if routing.follows_feed(c, feed)]
+        decide = pipeline._Routing(feed, following, now, *new)
+        routed, duplicates = pipeline._route(fresh, canonical, prepared, decide)
+        before = route_v1.route(
+            feed, fresh, canonical, channels, now, prepared.prints, prepared.terms, old
+        )
+        assert (routed, duplicates) == before, path.name
+        ids = range(seen["routed"] + 1, seen["routed"] + 1 + len(routed))
+        pipeline._remember(*new, routed, ids, prepared.terms)
+        route_v1.remember(routed, ids, prepared.terms, old)
+        stored.update(canonical.get(e.guid, "") for e in fresh)
+        seen["routed"] += len(routed)
+        seen["duplicates"] += duplicates
+        seen["stories"] += sum(r.article.story is not None for r in routed)
+        seen["posts"] += sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
+    assert all(seen.values()), seen

@@ -246,6 +246,21 @@ def test_any_text_gets_the_same_terms_as_before(text: str, lead_words: int) -> N
     assert story_terms(text, text, lead_words) == before.story_terms(text, text, lead_words)
 
 
+# stopwords weigh: a lead found past the opening is then tried too
+_LONG_PIECES = [*_PIECES, *["the ", "of ", "a ", "to ", "x "] * 8, "Council ", "ΟΔΟΣ ", "Σ’ "]
+_LONG_TEXT = st.lists(st.sampled_from(_LONG_PIECES), min_size=100, max_size=1500).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), _LONG_TEXT, st.integers(min_value=1, max_value=60))
+def test_a_long_texts_opening_gives_the_same_terms_as_before(
+    title: str, text: str, lead_words: int
+) -> None:
+    """A text longer than the opening read first (found there, or continued past it) gets
+    the same story terms as before, whatever its characters and spacing."""
+    assert story_terms(title, text, lead_words) == before.story_terms(title, text, lead_words)
+
+
 @settings(max_examples=500)
 @given(st.text(st.sampled_from(list("abdegins_é")), max_size=10))
 def test_any_word_gets_the_same_stem_as_before(word: str) -> None:

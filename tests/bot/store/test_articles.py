@@ -363,3 +363,22 @@ async def test_fingerprints_are_replaced_from_texts_read_in_pages_and_versioned(
     await any_store.articles.record_fingerprint_version(2)
     await any_store.articles.record_fingerprint_version(3)
     assert await any_store.articles.fingerprint_version() == 3
+
+
+async def test_known_answers_for_more_guids_and_urls_than_one_query_takes(
+    any_store: Store,
+) -> None:
+    """Asked about 1,200 GUIDs and 700 URLs at once (more than one query's worth of each,
+    and unequal counts), ``known`` finds exactly the stored ones, GUIDs in this feed only."""
+    feed = await make_feed(any_store)
+    other = await make_feed(any_store, "https://other.test/rss")
+    await store_articles(any_store, feed, [], range(0, 1200, 3), NOW)
+    guids = [f"guid-{n}" for n in range(1200)]
+    urls = [f"https://news.test/{n}" for n in range(500, 1200)]
+    mine = await any_store.articles.known(feed.id, guids, urls)
+    theirs = await any_store.articles.known(other.id, guids, urls[:2])
+    assert mine == (
+        {f"guid-{n}" for n in range(0, 1200, 3)},
+        {f"https://news.test/{n}" for n in range(501, 1200, 3)},
+    )
+    assert theirs == (set(), {"https://news.test/501"})
