@@ -163,8 +163,8 @@ _NO_INDEX = (
 
 async def _store_cost(db: Path, feeds: list[list[FeedEntry]], with_fts: bool) -> float:
     """Time to store every entry, one save per feed as ingest does, with or without the FTS
-    index (taken in batches as ingest does: whenever ``INDEX_BATCH`` saved articles wait,
-    and at the end)."""
+    index (taken in batches as ingest does: whenever it has saved ``INDEX_BATCH`` articles
+    since the last batch, and at the end)."""
     store = await SqliteStore.open(db)
     if not with_fts:  # the store's index statement then finds nothing to index
         async with store.db.transaction() as conn:
@@ -186,9 +186,12 @@ async def _store_cost(db: Path, feeds: list[list[FeedEntry]], with_fts: bool) ->
         ]
         saves.append((FeedUpdate(feed.id, 0, 0), routed))
     start = time.perf_counter()
+    unindexed = 0
     for update, routed in saves:
-        await store.articles.save_ingest(update, routed)
-        await store.articles.index_pending(INDEX_BATCH)
+        unindexed += len(await store.articles.save_ingest(update, routed))
+        if unindexed >= INDEX_BATCH:  # as the ingestor asks: once it saved a batch's worth
+            unindexed = 0
+            await store.articles.index_pending(INDEX_BATCH)
     await store.articles.index_pending()
     elapsed = time.perf_counter() - start
     await store.close()
