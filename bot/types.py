@@ -36,6 +36,7 @@ def record(cls: type[_T]) -> type[_T]:
     ``Name(field=value, ...)`` with ``...`` for a recursive reference.
     """
     made: Any = dataclass(frozen=True, eq=False, repr=False)(cls)
+    _refuse_special(made)
     names = tuple(f.name for f in fields(made))
     values = _values_of(names)
 
@@ -56,6 +57,22 @@ def record(cls: type[_T]) -> type[_T]:
         method.__qualname__ = f"{made.__qualname__}.{method.__name__}"
         setattr(made, method.__name__, method)
     return made  # type: ignore[no-any-return]
+
+
+def _refuse_special(cls: type) -> None:
+    """The shared methods treat every field alike and replace the class's own: a class
+    with its own ``__eq__``, ``__hash__`` or ``__repr__``, or a field left out of them
+    (``field(repr=False)``, ``compare=False``, ``hash=...``), takes ``@dataclass``.
+
+    Raises:
+        TypeError: the class is such a class.
+    """
+    own = sorted({"__eq__", "__hash__", "__repr__"} & set(vars(cls)))
+    special = [f.name for f in fields(cls) if not (f.repr and f.compare and f.hash is None)]
+    if own or special:
+        raise TypeError(
+            f"@record {cls.__qualname__}: {', '.join(own + special)} need @dataclass(frozen=True)"
+        )
 
 
 def _values_of(names: tuple[str, ...]) -> Callable[[object], tuple[object, ...]]:

@@ -30,11 +30,13 @@ _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 _UNSURE = object()  # a value left to pydantic
 
 
-def _var(name: str, kind: Any = str, **limits: int) -> dict[str, Any]:
-    """A setting's metadata: read from the variable ``name``, of ``kind`` (str, int, bool,
-    or Path for ``Path | None``), within pydantic's ``limits`` (``ge``, ``le``,
-    ``min_length``)."""
-    return {"variable": name, "kind": kind, "limits": limits}
+def _var(default: Any, name: str, kind: Any = str, **limits: int) -> Any:
+    """A setting: its default, read from the variable ``name``, of ``kind`` (str, int,
+    bool, or Path for ``Path | None``), within pydantic's ``limits`` (``ge``, ``le``,
+    ``min_length``). Not an ``__init__`` argument: ``dataclasses.replace`` refuses it (the
+    constructor reads variables; ``Settings.replace`` changes fields)."""
+    meta = {"variable": name, "kind": kind, "limits": limits}
+    return field(init=False, default=default, metadata=meta)
 
 
 @dataclass(frozen=True, init=False)
@@ -45,34 +47,24 @@ class Settings:
     None for none) under ``values``, which win; each is named as its variable is.
     """
 
-    db: str = field(default="newsbrief.db", metadata=_var("NEWSBRIEF_DB", min_length=1))
-    config: Path | None = field(default=None, metadata=_var("NEWSBRIEF_CONFIG", Path))
-    telegram_bot_token: str = field(default="", metadata=_var("TELEGRAM_BOT_TOKEN"))
-    telegram_api_base_url: str = field(
-        default=DEFAULT_TELEGRAM_BASE_URL, metadata=_var("TELEGRAM_API_BASE_URL")
-    )
-    telegram_webhook_url: str = field(default="", metadata=_var("TELEGRAM_WEBHOOK_URL"))
-    telegram_webhook_listen: str = field(
-        default="127.0.0.1:8443", metadata=_var("TELEGRAM_WEBHOOK_LISTEN")
-    )
-    telegram_webhook_secret: str = field(default="", metadata=_var("TELEGRAM_WEBHOOK_SECRET"))
-    discord_bot_token: str = field(default="", metadata=_var("DISCORD_BOT_TOKEN"))
-    discord_api_base_url: str = field(default="", metadata=_var("DISCORD_API_BASE_URL"))
-    discord_gateway_url: str = field(default="", metadata=_var("DISCORD_GATEWAY_URL"))
-    openai_api_key: str = field(default="", metadata=_var("OPENAI_API_KEY"))
-    openai_base_url: str = field(default="", metadata=_var("OPENAI_BASE_URL"))
-    llm_model: str = field(default="gpt-4o-mini", metadata=_var("NEWSBRIEF_LLM_MODEL"))
-    llm_daily_tokens: int = field(
-        default=200_000, metadata=_var("NEWSBRIEF_LLM_DAILY_TOKENS", int, ge=0)
-    )
-    allow_private_hosts: bool = field(
-        default=False, metadata=_var("NEWSBRIEF_ALLOW_PRIVATE_HOSTS", bool)
-    )
-    summary_chars: int = field(
-        default=450, metadata=_var("NEWSBRIEF_SUMMARY_CHARS", int, ge=80, le=2000)
-    )
-    log_level: str = field(default="INFO", metadata=_var("NEWSBRIEF_LOG_LEVEL"))
-    metrics_listen: str = field(default="", metadata=_var("NEWSBRIEF_METRICS_LISTEN"))
+    db: str = _var("newsbrief.db", "NEWSBRIEF_DB", min_length=1)
+    config: Path | None = _var(None, "NEWSBRIEF_CONFIG", Path)  # noqa: RUF009 (a field)
+    telegram_bot_token: str = _var("", "TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = _var(DEFAULT_TELEGRAM_BASE_URL, "TELEGRAM_API_BASE_URL")
+    telegram_webhook_url: str = _var("", "TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_listen: str = _var("127.0.0.1:8443", "TELEGRAM_WEBHOOK_LISTEN")
+    telegram_webhook_secret: str = _var("", "TELEGRAM_WEBHOOK_SECRET")
+    discord_bot_token: str = _var("", "DISCORD_BOT_TOKEN")
+    discord_api_base_url: str = _var("", "DISCORD_API_BASE_URL")
+    discord_gateway_url: str = _var("", "DISCORD_GATEWAY_URL")
+    openai_api_key: str = _var("", "OPENAI_API_KEY")
+    openai_base_url: str = _var("", "OPENAI_BASE_URL")
+    llm_model: str = _var("gpt-4o-mini", "NEWSBRIEF_LLM_MODEL")
+    llm_daily_tokens: int = _var(200_000, "NEWSBRIEF_LLM_DAILY_TOKENS", int, ge=0)
+    allow_private_hosts: bool = _var(False, "NEWSBRIEF_ALLOW_PRIVATE_HOSTS", bool)
+    summary_chars: int = _var(450, "NEWSBRIEF_SUMMARY_CHARS", int, ge=80, le=2000)
+    log_level: str = _var("INFO", "NEWSBRIEF_LOG_LEVEL")
+    metrics_listen: str = _var("", "NEWSBRIEF_METRICS_LISTEN")
 
     def __init__(self, _env_file: str | Path | None = ENV_FILE, **values: Any) -> None:
         """Read the settings.
@@ -139,7 +131,8 @@ def _value(value: Any, meta: Mapping[str, Any]) -> Any:
     kind, limits = meta["kind"], meta["limits"]
     if kind is str:
         shortest = limits.get("min_length", 0)
-        return value if isinstance(value, str) and len(value) >= shortest else _UNSURE
+        plain = isinstance(value, str) and len(value) >= shortest and _encodable(value)
+        return value if plain else _UNSURE
     if kind is int:
         number = _integer(value)
         low, high = limits.get("ge", number), limits.get("le", number)
@@ -154,9 +147,15 @@ def _value(value: Any, meta: Mapping[str, Any]) -> Any:
 def _integer(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)  # a longer one goes to pydantic, which reads what int() may not
     return _UNSURE
+
+
+def _encodable(text: str) -> bool:
+    """No lone surrogate (undecodable bytes in the environment), which pydantic refuses
+    where it checks a length."""
+    return text.isascii() or not any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def _boolean(value: Any) -> Any:

@@ -243,6 +243,7 @@ class Ingestor:
                     self._feed_slots.release()
                     break
                 group.create_task(one(feed))
+        self._unindexed = 0
         await self._index_search(1)  # the pass's last saves, searchable
         return _count(outcomes)
 

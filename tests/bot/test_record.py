@@ -92,3 +92,21 @@ def test_a_record_is_frozen_and_a_recursive_repr_stops() -> None:
     assert (
         repr(box) == "test_a_record_is_frozen_and_a_recursive_repr_stops.<locals>.Box(inner=[...])"
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "def __repr__(self) -> str:\n        return 'mine'",
+        "def __eq__(self, other: object) -> bool:\n        return True",
+        "token: str = dataclasses.field(default='', repr=False)",
+        "note: str = dataclasses.field(default='', compare=False)",
+    ],
+    ids=["own repr", "own eq", "repr=False", "compare=False"],
+)
+def test_a_class_the_shared_methods_would_betray_is_refused(body: str) -> None:
+    """A class with its own ``__eq__``/``__repr__``, or a field left out of them (a secret
+    with ``repr=False``), is refused: the shared methods would show or compare it."""
+    source = f"@record\nclass Odd:\n    name: str = ''\n    {body}\n"
+    with pytest.raises(TypeError, match="need @dataclass"):
+        exec(source, {"record": record, "dataclasses": dataclasses})

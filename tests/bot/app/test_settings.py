@@ -139,6 +139,34 @@ def test_replace_changes_only_the_named_settings() -> None:
     assert (changed.db, changed.telegram_bot_token, settings.db) == ("b.db", "1:x", "a.db")
 
 
+def test_dataclasses_replace_is_refused_not_ignored() -> None:
+    """``dataclasses.replace`` cannot change a setting (the constructor reads variables, not
+    fields): it raises instead of silently keeping the old value."""
+    settings = Settings(_env_file=None, NEWSBRIEF_DB="given.db")
+    with pytest.raises(ValueError, match="init=False"):
+        dataclasses.replace(settings, db="other.db")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0" * 4400 + "450", "9" * 4301, "1" * 19, "\udcff.db"],
+    ids=["zeros", "huge", "19", "surrogate"],
+)
+def test_extreme_values_read_or_fail_as_before(value: str) -> None:
+    """Numbers longer than ``int()`` reads and lone surrogates (undecodable bytes in the
+    environment) give what the previous model gave: a value, or its error."""
+    variable = "NEWSBRIEF_DB" if value.endswith(".db") else "NEWSBRIEF_SUMMARY_CHARS"
+    try:
+        expected: object = previous_read({variable: value})
+    except ConfigError as e:
+        expected = str(e)
+    try:
+        got: object = _fields(Settings(_env_file=None, **{variable: value}))
+    except ConfigError as e:
+        got = str(e)
+    assert got == expected
+
+
 _ANY_VALUE = st.one_of(
     st.text(max_size=8),
     st.sampled_from(["0", "1", "80", "2000", "2001", "yes", "Off", "t", "", " 1", "1_0"]),

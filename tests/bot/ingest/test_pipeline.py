@@ -821,3 +821,34 @@ def test_routing_equals_the_previous_routing_on_every_corpus_feed() -> None:
         seen["stories"] += sum(r.article.story is not None for r in routed)
         seen["posts"] += sum(len(r.channel_ids) + len(r.digest_ids) for r in routed)
     assert all(seen.values()), seen
+
+
+async def test_a_new_pass_counts_its_search_batch_afresh(
+    store: SqliteStore, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end of a pass indexes what it saved, so the next pass asks for a batch only once
+    it has itself saved ``INDEX_BATCH`` articles (900, then 300 more: no batch mid-pass)."""
+    from bot.ingest.pipeline import INDEX_BATCH
+
+    asked: list[int] = []
+    index_pending = store.articles.index_pending
+
+    async def recorded(at_least: int = 1) -> int:
+        asked.append(at_least)
+        return await index_pending(at_least)
+
+    monkeypatch.setattr(store.articles, "index_pending", recorded)
+    urls = [f"https://f{n}.test/rss" for n in range(3)]
+    for url in urls:
+        await _feed(store, url)
+    body = "A whole article, not a teaser. " * 25  # no page to fetch
+
+    def web(count: int) -> _MemoryWeb:
+        return _MemoryWeb({u: dated_rss(u[8:10], count, body) for u in urls})
+
+    ingestor = Ingestor(store, web(300), clock)
+    await ingestor.run(only_due=False)
+    ingestor._fetcher = web(400)
+    counts = await ingestor.run(only_due=False)
+    assert counts.new_articles == 300
+    assert INDEX_BATCH not in asked and asked == [1, 1]
