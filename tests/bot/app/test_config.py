@@ -339,3 +339,25 @@ def test_unusual_values_read_as_before() -> None:
     channel = config.channels[0]
     assert (channel.images, channel.keywords, channel.polls) == (True, ["x"], PollPolicy.NEVER)
     assert dataclasses.asdict(config) == previous_parse_config(raw).model_dump()
+
+
+@pytest.mark.parametrize("name", ["FeedConfig", "ChannelConfig", "AppConfig"])
+def test_the_pydantic_model_has_the_records_fields_and_defaults(name: str) -> None:
+    """The model that reads unusual configs (``bot/app/config_model.py``) keeps the same
+    fields, in the same order, with the same defaults (or none) as the records the plain
+    reader makes: the two readers cannot drift apart in what a config may hold."""
+    from bot.app import config, config_model
+
+    record, model = getattr(config, name), getattr(config_model, name)
+    ours = {f.name: _record_default(f) for f in dataclasses.fields(record)}
+    theirs = {
+        key: None if f.is_required() else ("default", f.get_default(call_default_factory=True))
+        for key, f in model.model_fields.items()
+    }
+    assert (list(theirs), theirs) == (list(ours), ours)
+
+
+def _record_default(f: dataclasses.Field[Any]) -> tuple[str, Any] | None:
+    if f.default_factory is not dataclasses.MISSING:
+        return ("default", f.default_factory())
+    return None if f.default is dataclasses.MISSING else ("default", f.default)
