@@ -81,6 +81,8 @@ _ACCEPT = (
     "application/xml;q=0.9, text/html;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
 _SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# A header value that can go on the wire: visible ASCII, inner spaces and tabs (within h11's rule).
+_FIELD_VALUE = re.compile(r"[!-~]+(?:[ \t]+[!-~]+)*")
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
@@ -484,9 +486,11 @@ class HttpFetcher:
             ("Connection", "keep-alive"),
             ("User-Agent", self._user_agent),
         ]
-        if request.etag:
+        # A validator that cannot go on the wire (a non-ASCII ETag a server sent) is left
+        # out: a plain GET, not a request that fails on every pass.
+        if request.etag and _FIELD_VALUE.fullmatch(request.etag):
             headers.append(("If-None-Match", request.etag))
-        if request.last_modified:
+        if request.last_modified and _FIELD_VALUE.fullmatch(request.last_modified):
             headers.append(("If-Modified-Since", request.last_modified))
         if target.authorization:
             headers.append(("Authorization", target.authorization))

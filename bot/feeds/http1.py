@@ -232,11 +232,15 @@ class Connection:
         """Send ``GET target`` with ``headers`` (after Host) and read the response head.
 
         Raises:
-            WireError: writing or reading failed, or the answer is not HTTP/1.x.
+            WireError: a header cannot be sent (``LocalProtocolError``), writing or reading
+                failed, or the answer is not HTTP/1.x.
         """
         fields = [("Host", target.authority), *headers]
-        request = h11.Request(method="GET", target=target.path, headers=fields)
-        data = self._h11.send(request) + (self._h11.send(h11.EndOfMessage()) or b"")
+        try:
+            request = h11.Request(method="GET", target=target.path, headers=fields)
+            data = self._h11.send(request) + (self._h11.send(h11.EndOfMessage()) or b"")
+        except (h11.LocalProtocolError, UnicodeEncodeError) as e:
+            raise WireError("LocalProtocolError", str(e)) from e
         try:
             self._writer.write(data)
             await self._writer.drain()
