@@ -44,10 +44,12 @@ from bot.feeds.http1 import (
     Connection,
     ConnectTimeoutError,
     Head,
+    StaleConnection,
     Target,
     WireError,
     client_tls,
     join_url,
+    open_connection,
     parse_url,
 )
 from bot.feeds.netguard import (
@@ -186,14 +188,13 @@ class _Dialer:
                 self._dial(address, target.port) if self._dial else (str(address), target.port)
             )
             try:
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=tls, server_hostname=target.host if tls else None
+                return await open_connection(
+                    host, port, tls=tls, server_hostname=target.host if tls else None
                 )
             except ssl.SSLError as e:
                 raise WireError("ConnectError", str(e)) from e
             except (OSError, OverflowError):
                 continue  # try the host's next address, as a browser would
-            return Connection(reader, writer)
         raise WireError("ConnectError", "All connection attempts failed")
 
 
@@ -211,7 +212,7 @@ class _Idle:
 
     At most ``_MAX_IDLE``, each for ``_KEEP_IDLE`` seconds (httpx's limits), so a
     connection opened under the operator's policy never serves a chat user's request,
-    and one the server closed while it waited is never used.
+    and one the server closed, or sent anything on, while it waited is never used.
     """
 
     def __init__(self, now: Callable[[], float]) -> None:
@@ -229,7 +230,7 @@ class _Idle:
 
     def put(self, route: _Route, connection: Connection) -> None:
         """Keep ``connection`` if its answer is complete and both sides keep it, else close it."""
-        if not connection.reusable():
+        if not connection.ready_for_next():
             connection.close()
             return
         if len(self._kept) >= _MAX_IDLE:
@@ -453,8 +454,9 @@ class HttpFetcher:
     ) -> tuple[Connection, Head]:
         """The request sent and its head read, on a kept connection or a new one.
 
-        A kept connection the server closed just as it was reused fails before any answer;
-        the request is then sent once more, on a new connection (a GET may be repeated).
+        A kept connection the server closed just as it was reused fails before any byte of
+        an answer (:class:`StaleConnection`); the request is then sent once more, on a new
+        connection (a GET may be repeated). An answer that began and then broke is reported.
 
         Raises:
             _AddressRefused, ConnectTimeoutError, WireError: see :meth:`_Dialer.connect`
@@ -465,7 +467,7 @@ class HttpFetcher:
         if kept is not None:
             try:
                 return kept, await kept.request(target, headers)
-            except WireError:
+            except StaleConnection:
                 kept.close()  # and on to a new connection
             except BaseException:
                 kept.close()  # cancelled (the total deadline): nothing is left open

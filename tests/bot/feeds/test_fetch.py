@@ -1005,3 +1005,71 @@ async def test_a_user_agent_that_cannot_be_sent_is_a_fetch_error() -> None:
         with pytest.raises(FetchError, match="LocalProtocolError") as caught:
             await fetcher.fetch(_local(port))
     assert type(caught.value) is FetchError
+
+
+async def test_bytes_past_an_answers_end_are_never_the_next_answer() -> None:
+    """An answer followed, in the same write, by bytes past its Content-Length: the next
+    fetch gets its own answer on a new connection, not those bytes."""
+    smuggled = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!"
+    script = Script(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" + smuggled)
+    async with _raw_server(script.serve) as port, HttpFetcher(allow_private_hosts=True) as f:
+        bodies = [(await f.fetch(_local(port))).body for _ in range(2)]
+    assert bodies == [b"hi", b"<rss/>"]
+    assert script.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("pushed", "close"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!", False),
+        (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", True),
+    ],
+)
+async def test_bytes_sent_on_an_idle_connection_are_never_the_next_answer(
+    pushed: bytes, close: bool
+) -> None:
+    """A server that sends something on a kept connection while it is idle (an answer
+    nobody asked for, or a 408 on its idle timeout) has that connection dropped: the next
+    fetch gets its own answer on a new connection."""
+    script = Script(_OK, pushed, close=close)
+    async with _raw_server(script.serve) as port, HttpFetcher(allow_private_hosts=True) as f:
+        first = await f.fetch(_local(port))
+        await script.pushed.wait()
+        second = await f.fetch(_local(port))
+    assert (first.body, second.body) == (b"<rss/>", b"<rss/>")
+    assert script.connections == 2
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Le",  # a partial head, then the end
+        b"HTTP/1.1 abc\r\n\r\n",  # a garbage status line
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n",  # a 103, then the end
+        b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+    ],
+)
+async def test_an_answer_that_began_on_a_kept_connection_is_not_sent_again(
+    broken: bytes,
+) -> None:
+    """Only a kept connection that ends before any byte of an answer is retried: an
+    answer that began and then broke is reported (RemoteProtocolError), not hidden by a
+    second request on a new connection."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads = 0
+        while await _head(reader) is not None:
+            heads += 1
+            writer.write(_OK if heads == 1 else broken)
+            await writer.drain()
+            if heads > 1:
+                break
+        writer.close()
+        connections.append(heads)
+
+    connections: list[int] = []
+    async with _raw_server(serve) as port, HttpFetcher(allow_private_hosts=True) as fetcher:
+        await fetcher.fetch(_local(port))
+        with pytest.raises(FetchError, match="RemoteProtocolError"):
+            await fetcher.fetch(_local(port))
+    assert connections == [2]
