@@ -1073,3 +1073,94 @@ async def test_an_answer_that_began_on_a_kept_connection_is_not_sent_again(
         with pytest.raises(FetchError, match="RemoteProtocolError"):
             await fetcher.fetch(_local(port))
     assert connections == [2]
+
+
+# --- TLS connections are closed at once ----------------------------------------------------------
+
+
+class MuteTLSServer:
+    """A TLS server (TLS spoken by hand over a memory BIO) that answers one request with
+    ``answer`` and then never reads TLS again, so it never answers the client's
+    close_notify; ``ended`` is set when the client's TCP connection ends."""
+
+    def __init__(self, context: ssl.SSLContext, answer: bytes) -> None:
+        self._context = context
+        self._answer = answer
+        self.ended = asyncio.Event()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Shake hands, read a request head, answer it, then wait for the TCP end."""
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
+        try:
+            await self._pump(reader, writer, incoming, outgoing, tls.do_handshake)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += await self._pump(reader, writer, incoming, outgoing, tls.read)
+            tls.write(self._answer)
+            writer.write(outgoing.read())
+            await writer.drain()
+            while await reader.read(64 * 1024):
+                pass  # the client's close_notify arrives and is never answered
+        except (ConnectionError, ssl.SSLError):
+            pass
+        self.ended.set()
+        writer.close()
+
+    @staticmethod
+    async def _pump(
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        step: Callable[[], Any],
+    ) -> Any:
+        while True:
+            try:
+                return step()
+            except ssl.SSLWantReadError:
+                writer.write(outgoing.read())
+                await writer.drain()
+                data = await reader.read(64 * 1024)
+                if not data:
+                    raise ConnectionError("the client left") from None
+                incoming.write(data)
+
+
+async def test_a_discarded_tls_connection_is_closed_at_once(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    """A TLS connection dropped after a refused answer (too large) is closed at once, not
+    held open waiting for a close_notify the server never sends."""
+    served, trusted = tls_pair
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 2000
+    mute = MuteTLSServer(served, big)
+    async with _raw_server(mute.serve) as port:
+
+        def dial(address: IPv4Address | IPv6Address, dialed: int) -> tuple[str, int]:
+            return "127.0.0.1", port
+
+        fetcher = HttpFetcher(resolver=fake_resolver(DNS), dial=dial, ssl_context=trusted)
+        with pytest.raises(TooLarge):
+            await fetcher.fetch(req("https://public.test/feed", max_bytes=100))
+        async with asyncio.timeout(5):  # a guard only (a polite close would take 30 s)
+            await mute.ended.wait()
+        await fetcher.aclose()
+
+
+async def test_a_kept_tls_connection_serves_the_next_request(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    """Over https, one handshake serves a host's requests in turn: TLS records the server
+    sends around its answers are not taken for bytes after the answer."""
+    served, trusted = tls_pair
+    async with LocalServer(ssl_context=served) as server:
+        server.route("/feed", b"secure" * 20_000)
+        async with HttpFetcher(
+            resolver=fake_resolver(DNS), dial=dial_to(server), ssl_context=trusted
+        ) as fetcher:
+            url = server.url("/feed", host="public.test")
+            bodies = [(await fetcher.fetch(req(url))).body for _ in range(3)]
+    assert bodies == [b"secure" * 20_000] * 3
+    assert server.server_names == ["public.test"]
+    assert server.hits["/feed"] == 3
