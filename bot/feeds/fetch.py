@@ -23,6 +23,7 @@ environment proxy is used (one would dial past the guard), and no cookie is kept
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mimetypes
 import os
@@ -213,6 +214,7 @@ class _Idle:
     At most ``_MAX_IDLE``, each for ``_KEEP_IDLE`` seconds (httpx's limits), so a
     connection opened under the operator's policy never serves a chat user's request,
     and one the server closed, or sent anything on, while it waited is never used.
+    ``now`` is a monotonic clock.
     """
 
     def __init__(self, now: Callable[[], float]) -> None:
@@ -340,6 +342,7 @@ class HttpFetcher:
         dial: where a vetted address is really dialed (test seam; None in production).
         ssl_context: trust for https; certifi's roots (what httpx used) when None.
         now: the wall clock, for Retry-After dates.
+        monotonic: a monotonic clock, for how long a connection is kept.
 
     Raises:
         ValueError: a timeout is not positive or ``max_redirects`` is negative.
@@ -357,6 +360,7 @@ class HttpFetcher:
         dial: Dial | None = None,
         ssl_context: ssl.SSLContext | None = None,
         now: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if connect_timeout <= 0 or total_timeout <= 0 or max_redirects < 0:
             raise ValueError("timeouts must be positive and max_redirects not negative")
@@ -372,7 +376,7 @@ class HttpFetcher:
             connect_timeout=connect_timeout,
             tls=self._tls,
         )
-        self._idle = _Idle(now)
+        self._idle = _Idle(monotonic)
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -540,6 +544,8 @@ def _vet_hop(url: str, policy: _Policy) -> Target:
         target = parse_url(url)
     except ValueError as e:
         raise BlockedURL(redact_url(url), "the link is malformed") from e
+    if not 0 < target.port < 65536:  # httpx let these through, to fail at connect
+        raise BlockedURL(redact_url(url), "the link is malformed")
     check_url(target.url, trusted=policy.trusted, allow_private=policy.allow_private)
     return target
 
@@ -592,15 +598,16 @@ async def _read_capped(exchange: Connection, head: Head, max_bytes: int, shown: 
         raise TooLarge(shown, f"the body is {declared} bytes, over {max_bytes}")
     parts: list[bytes] = []
     total = 0
-    async for raw in exchange.body():
-        try:
-            for chunk in decoder.feed(raw):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise TooLarge(shown, f"the body passed {max_bytes} bytes")
-                parts.append(chunk)
-        except zlib.error as e:
-            raise FetchError(shown, f"corrupt compressed body: {e}") from e
+    async with contextlib.aclosing(exchange.body()) as body:
+        async for raw in body:
+            try:
+                for chunk in decoder.feed(raw):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise TooLarge(shown, f"the body passed {max_bytes} bytes")
+                    parts.append(chunk)
+            except zlib.error as e:
+                raise FetchError(shown, f"corrupt compressed body: {e}") from e
     return b"".join(parts)
 
 

@@ -21,7 +21,7 @@ import re
 import select
 import ssl
 from base64 import b64encode
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from urllib.parse import urljoin
@@ -131,6 +131,11 @@ def _is_ipv4(host: str) -> bool:
 
 
 def _parse_with_httpx(url: str) -> Target:
+    """Read ``url`` with httpx's own parser.
+
+    Raises:
+        ValueError: httpx refuses the URL, or it is not an absolute http(s) URL.
+    """
     import httpx  # only for URLs off the common path: IDNA, user info, escapes, dot segments
 
     try:
@@ -313,7 +318,7 @@ class Connection:
             if isinstance(event, h11.Response):
                 return Head(event.status_code, _header_dict(event.headers))
 
-    async def body(self) -> AsyncIterator[bytes]:
+    async def body(self) -> AsyncGenerator[bytes, None]:
         """The body as it arrives (still content-encoded).
 
         Raises:

@@ -723,7 +723,7 @@ async def test_a_connection_is_kept_five_seconds_at_most(
     """Within 5 s of its last answer a connection is reused; after that a new one is made."""
     served, port = keep_alive
     clock = [1_700_000_000.0]
-    async with HttpFetcher(allow_private_hosts=True, now=lambda: clock[0]) as fetcher:
+    async with HttpFetcher(allow_private_hosts=True, monotonic=lambda: clock[0]) as fetcher:
         await fetcher.fetch(_local(port))
         clock[0] += 4.5
         await fetcher.fetch(_local(port))
@@ -1164,3 +1164,13 @@ async def test_a_kept_tls_connection_serves_the_next_request(
     assert bodies == [b"secure" * 20_000] * 3
     assert server.server_names == ["public.test"]
     assert server.hits["/feed"] == 3
+
+
+# --- lesser guards -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["99999", "65536"])
+async def test_a_port_out_of_range_is_a_malformed_link(guarded: HttpFetcher, port: str) -> None:
+    """A port no socket can have is refused as a malformed link, not tried."""
+    with pytest.raises(BlockedURL, match="the link is malformed"):
+        await guarded.fetch(req(f"http://public.test:{port}/feed"))
