@@ -23,6 +23,7 @@ environment proxy is used (one would dial past the guard), and no cookie is kept
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mimetypes
 import os
@@ -44,10 +45,12 @@ from bot.feeds.http1 import (
     Connection,
     ConnectTimeoutError,
     Head,
+    StaleConnection,
     Target,
     WireError,
     client_tls,
     join_url,
+    open_connection,
     parse_url,
 )
 from bot.feeds.netguard import (
@@ -81,6 +84,8 @@ _ACCEPT = (
     "application/xml;q=0.9, text/html;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
 _SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# A header value that can go on the wire: visible ASCII, inner spaces and tabs (within h11's rule).
+_FIELD_VALUE = re.compile(r"[!-~]+(?:[ \t]+[!-~]+)*")
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
@@ -184,14 +189,13 @@ class _Dialer:
                 self._dial(address, target.port) if self._dial else (str(address), target.port)
             )
             try:
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=tls, server_hostname=target.host if tls else None
+                return await open_connection(
+                    host, port, tls=tls, server_hostname=target.host if tls else None
                 )
             except ssl.SSLError as e:
                 raise WireError("ConnectError", str(e)) from e
             except (OSError, OverflowError):
                 continue  # try the host's next address, as a browser would
-            return Connection(reader, writer)
         raise WireError("ConnectError", "All connection attempts failed")
 
 
@@ -209,7 +213,8 @@ class _Idle:
 
     At most ``_MAX_IDLE``, each for ``_KEEP_IDLE`` seconds (httpx's limits), so a
     connection opened under the operator's policy never serves a chat user's request,
-    and one the server closed while it waited is never used.
+    and one the server closed, or sent anything on, while it waited is never used.
+    ``now`` is a monotonic clock.
     """
 
     def __init__(self, now: Callable[[], float]) -> None:
@@ -227,7 +232,7 @@ class _Idle:
 
     def put(self, route: _Route, connection: Connection) -> None:
         """Keep ``connection`` if its answer is complete and both sides keep it, else close it."""
-        if not connection.reusable():
+        if not connection.ready_for_next():
             connection.close()
             return
         if len(self._kept) >= _MAX_IDLE:
@@ -337,6 +342,7 @@ class HttpFetcher:
         dial: where a vetted address is really dialed (test seam; None in production).
         ssl_context: trust for https; certifi's roots (what httpx used) when None.
         now: the wall clock, for Retry-After dates.
+        monotonic: a monotonic clock, for how long a connection is kept.
 
     Raises:
         ValueError: a timeout is not positive or ``max_redirects`` is negative.
@@ -354,6 +360,7 @@ class HttpFetcher:
         dial: Dial | None = None,
         ssl_context: ssl.SSLContext | None = None,
         now: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if connect_timeout <= 0 or total_timeout <= 0 or max_redirects < 0:
             raise ValueError("timeouts must be positive and max_redirects not negative")
@@ -369,7 +376,7 @@ class HttpFetcher:
             connect_timeout=connect_timeout,
             tls=self._tls,
         )
-        self._idle = _Idle(now)
+        self._idle = _Idle(monotonic)
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -451,8 +458,9 @@ class HttpFetcher:
     ) -> tuple[Connection, Head]:
         """The request sent and its head read, on a kept connection or a new one.
 
-        A kept connection the server closed just as it was reused fails before any answer;
-        the request is then sent once more, on a new connection (a GET may be repeated).
+        A kept connection the server closed just as it was reused fails before any byte of
+        an answer (:class:`StaleConnection`); the request is then sent once more, on a new
+        connection (a GET may be repeated). An answer that began and then broke is reported.
 
         Raises:
             _AddressRefused, ConnectTimeoutError, WireError: see :meth:`_Dialer.connect`
@@ -463,7 +471,7 @@ class HttpFetcher:
         if kept is not None:
             try:
                 return kept, await kept.request(target, headers)
-            except WireError:
+            except StaleConnection:
                 kept.close()  # and on to a new connection
             except BaseException:
                 kept.close()  # cancelled (the total deadline): nothing is left open
@@ -484,9 +492,11 @@ class HttpFetcher:
             ("Connection", "keep-alive"),
             ("User-Agent", self._user_agent),
         ]
-        if request.etag:
+        # A validator that cannot go on the wire (a non-ASCII ETag a server sent) is left
+        # out: a plain GET, not a request that fails on every pass.
+        if request.etag and _FIELD_VALUE.fullmatch(request.etag):
             headers.append(("If-None-Match", request.etag))
-        if request.last_modified:
+        if request.last_modified and _FIELD_VALUE.fullmatch(request.last_modified):
             headers.append(("If-Modified-Since", request.last_modified))
         if target.authorization:
             headers.append(("Authorization", target.authorization))
@@ -534,6 +544,8 @@ def _vet_hop(url: str, policy: _Policy) -> Target:
         target = parse_url(url)
     except ValueError as e:
         raise BlockedURL(redact_url(url), "the link is malformed") from e
+    if not 0 < target.port < 65536:  # httpx let these through, to fail at connect
+        raise BlockedURL(redact_url(url), "the link is malformed")
     check_url(target.url, trusted=policy.trusted, allow_private=policy.allow_private)
     return target
 
@@ -586,15 +598,16 @@ async def _read_capped(exchange: Connection, head: Head, max_bytes: int, shown: 
         raise TooLarge(shown, f"the body is {declared} bytes, over {max_bytes}")
     parts: list[bytes] = []
     total = 0
-    async for raw in exchange.body():
-        try:
-            for chunk in decoder.feed(raw):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise TooLarge(shown, f"the body passed {max_bytes} bytes")
-                parts.append(chunk)
-        except zlib.error as e:
-            raise FetchError(shown, f"corrupt compressed body: {e}") from e
+    async with contextlib.aclosing(exchange.body()) as body:
+        async for raw in body:
+            try:
+                for chunk in decoder.feed(raw):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise TooLarge(shown, f"the body passed {max_bytes} bytes")
+                    parts.append(chunk)
+            except zlib.error as e:
+                raise FetchError(shown, f"corrupt compressed body: {e}") from e
     return b"".join(parts)
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
 import ssl
 from base64 import b64encode
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from urllib.parse import urljoin
@@ -51,6 +52,11 @@ class WireError(Exception):
     def __init__(self, kind: str, detail: str = "") -> None:
         super().__init__(detail)
         self.kind = kind
+
+
+class StaleConnection(WireError):
+    """A kept connection failed before any byte of the answer came back: the server had
+    closed it (or did so as the request arrived), so the request may be sent again."""
 
 
 class ConnectTimeoutError(WireError):
@@ -125,6 +131,11 @@ def _is_ipv4(host: str) -> bool:
 
 
 def _parse_with_httpx(url: str) -> Target:
+    """Read ``url`` with httpx's own parser.
+
+    Raises:
+        ValueError: httpx refuses the URL, or it is not an absolute http(s) URL.
+    """
     import httpx  # only for URLs off the common path: IDNA, user info, escapes, dot segments
 
     try:
@@ -190,20 +201,61 @@ class Head:
     headers: dict[str, str]
 
 
+class _CountingProtocol(asyncio.StreamReaderProtocol):
+    """A stream protocol that counts the bytes it receives, so bytes that arrived while a
+    connection was idle are noticed even once the loop has buffered them."""
+
+    received = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        super().data_received(data)
+
+
+async def open_connection(
+    host: str, port: int, *, tls: ssl.SSLContext | None, server_hostname: str | None
+) -> Connection:
+    """Connect to ``host:port`` (with TLS named ``server_hostname`` when ``tls`` is given),
+    as :func:`asyncio.open_connection` does.
+
+    Raises:
+        ssl.SSLError: the TLS handshake failed (the certificate did not verify...).
+        OSError: the connection failed.
+        OverflowError: ``port`` is out of range.
+    """
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(loop=loop)
+    protocol = _CountingProtocol(reader, loop=loop)
+    transport, _ = await loop.create_connection(
+        lambda: protocol, host, port, ssl=tls, server_hostname=server_hostname
+    )
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    return Connection(reader, writer, protocol)
+
+
 class Connection:
     """An HTTP/1.1 connection: one GET at a time, its head, then its body in pieces.
 
-    After an answer read to its end (:meth:`reusable`), the next request may follow on it.
+    After an answer read to its end (:meth:`ready_for_next`), the next request may follow
+    on it, as long as the server sent nothing more (:meth:`alive`).
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        protocol: _CountingProtocol,
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._protocol = protocol
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+        self._taken = 0  # bytes read from the reader so far
+        self._taken_before_answer = 0  # ... when the current request was sent
 
-    def reusable(self) -> bool:
-        """Whether the answer is complete and neither side asked to close: if so, the
-        connection is made ready for the next request.
+    def ready_for_next(self) -> bool:
+        """Whether the answer is complete, nothing came after it and neither side asked to
+        close: if so, the connection is made ready for the next request.
 
         An answer left unread (a redirect, a 304, an error status) counts as complete when
         its whole body has already arrived; nothing is read to find out.
@@ -215,39 +267,58 @@ class Connection:
                 return False
             if event is h11.NEED_DATA:
                 return False
-        if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
-            self._h11.start_next_cycle()
-            return True
-        return False
+        if self._h11.our_state is not h11.DONE or self._h11.their_state is not h11.DONE:
+            return False
+        if self._h11.trailing_data != (b"", False) or not self.alive():
+            return False  # bytes past the answer's end would be read as the next answer
+        self._h11.start_next_cycle()
+        return True
 
     def alive(self) -> bool:
-        """Whether the server has not closed the connection while it was idle."""
-        return not (self._reader.at_eof() or self._writer.is_closing())
+        """Whether the server has neither closed the connection nor sent anything since
+        its last answer (a 408 on its idle timeout, or an answer nobody asked for)."""
+        if self._reader.at_eof() or self._writer.is_closing():
+            return False
+        if self._protocol.received != self._taken:
+            return False  # the loop already buffered bytes we did not ask for
+        return not _readable(self._writer.get_extra_info("socket"))
 
     def close(self) -> None:
-        """Close the connection."""
-        self._writer.close()
+        """Close the connection at once.
+
+        The transport is aborted, not closed politely: a polite TLS close waits for the
+        server's close_notify, and a server that never sends one would hold the socket
+        open for asyncio's 30 s shutdown timeout.
+        """
+        self._writer.transport.abort()
 
     async def request(self, target: Target, headers: list[tuple[str, str]]) -> Head:
         """Send ``GET target`` with ``headers`` (after Host) and read the response head.
 
         Raises:
-            WireError: writing or reading failed, or the answer is not HTTP/1.x.
+            StaleConnection: writing failed, or the connection ended (or was reset) before
+                any byte of an answer: the request may be sent again on a new connection.
+            WireError: a header cannot be sent (``LocalProtocolError``), reading failed
+                after the answer began, or the answer is not HTTP/1.x.
         """
         fields = [("Host", target.authority), *headers]
-        request = h11.Request(method="GET", target=target.path, headers=fields)
-        data = self._h11.send(request) + (self._h11.send(h11.EndOfMessage()) or b"")
+        try:
+            request = h11.Request(method="GET", target=target.path, headers=fields)
+            data = self._h11.send(request) + (self._h11.send(h11.EndOfMessage()) or b"")
+        except (h11.LocalProtocolError, UnicodeEncodeError) as e:
+            raise WireError("LocalProtocolError", str(e)) from e
+        self._taken_before_answer = self._taken
         try:
             self._writer.write(data)
             await self._writer.drain()
         except OSError as e:
-            raise WireError("WriteError") from e
+            raise StaleConnection("WriteError") from e
         while True:
             event = await self._next_event(head=True)
             if isinstance(event, h11.Response):
                 return Head(event.status_code, _header_dict(event.headers))
 
-    async def body(self) -> AsyncIterator[bytes]:
+    async def body(self) -> AsyncGenerator[bytes, None]:
         """The body as it arrives (still content-encoded).
 
         Raises:
@@ -271,14 +342,33 @@ class Connection:
             data = await self._read()
             if not data and head and self._h11.their_state is h11.SEND_RESPONSE:
                 detail = "Server disconnected without sending a response."
-                raise WireError("RemoteProtocolError", detail)
+                raise self._lost("RemoteProtocolError", detail)
             self._h11.receive_data(data)
 
     async def _read(self) -> bytes:
         try:
-            return await self._reader.read(_READ)
+            data = await self._reader.read(_READ)
         except OSError as e:
-            raise WireError("ReadError") from e  # httpx gave no detail: "closed or reset"
+            raise self._lost("ReadError") from e  # httpx gave no detail: "closed or reset"
+        self._taken += len(data)
+        return data
+
+    def _lost(self, kind: str, detail: str = "") -> WireError:
+        """The error for a connection that ended: stale if no byte of the answer came."""
+        if self._taken == self._taken_before_answer:
+            return StaleConnection(kind, detail)
+        return WireError(kind, detail)
+
+
+def _readable(sock: object) -> bool:
+    """Whether the kernel holds bytes (or the end) not yet read from ``sock``: a zero-wait
+    poll, as httpcore checks a kept connection before reusing it."""
+    fileno = getattr(sock, "fileno", None)
+    if fileno is None or (fd := fileno()) < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _header_dict(fields: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -10,7 +10,8 @@ import subprocess
 import sys
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from email.utils import formatdate
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
@@ -19,9 +20,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.clock import ManualClock
 from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from bot.feeds.fetch import DEFAULT_USER_AGENT, HttpFetcher, parse_retry_after
+from bot.ingest.pipeline import Ingestor
 from bot.ports import FetchRequest
+from bot.store.sqlite import SqliteStore
+from bot.types import FeedOrigin
 from tests.conftest import CORPUS
 from tests.fakes.http_server import (
     Fault,
@@ -718,7 +723,7 @@ async def test_a_connection_is_kept_five_seconds_at_most(
     """Within 5 s of its last answer a connection is reused; after that a new one is made."""
     served, port = keep_alive
     clock = [1_700_000_000.0]
-    async with HttpFetcher(allow_private_hosts=True, now=lambda: clock[0]) as fetcher:
+    async with HttpFetcher(allow_private_hosts=True, monotonic=lambda: clock[0]) as fetcher:
         await fetcher.fetch(_local(port))
         clock[0] += 4.5
         await fetcher.fetch(_local(port))
@@ -843,3 +848,329 @@ async def test_a_5xx_burst_then_the_feed_again(server: LocalServer, guarded: Htt
         except HTTPStatusError as e:
             outcomes.append((e.status, e.retry_after))
     assert outcomes == [(500, None), (500, None), (429, 30.0), b"<rss/>"]
+
+
+# --- what a server sends must not outlive its answer -------------------------------------------
+
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>"
+
+Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _head(reader: asyncio.StreamReader) -> bytes | None:
+    """One request head, or None when the client closed the connection."""
+    try:
+        return await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+
+
+@asynccontextmanager
+async def _raw_server(serve: Serve) -> AsyncIterator[int]:
+    """A raw loopback server running ``serve`` on each connection; yields its port. On
+    exit it closes every connection and awaits every handler, so none outlives the test."""
+    handlers: list[asyncio.Future[None]] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        try:
+            await serve(reader, writer)
+        finally:
+            writer.close()
+
+    def start(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.ensure_future(tracked(reader, writer)))
+
+    raw = await asyncio.start_server(start, "127.0.0.1", 0)
+    try:
+        async with raw:
+            yield raw.sockets[0].getsockname()[1]
+    finally:
+        for writer in writers:
+            writer.close()  # a handler waiting for a request sees the end and returns
+        await asyncio.gather(*handlers, return_exceptions=True)
+
+
+class Script:
+    """A raw server whose first connection answers its first request with ``first`` (and
+    then ``after_first``, if any, once the answer is out), then serves ``<rss/>``: every
+    other request, on any connection, gets ``<rss/>``. It records every request head."""
+
+    def __init__(self, first: bytes, after_first: bytes = b"", *, close: bool = False) -> None:
+        self.first, self.after_first, self.close = first, after_first, close
+        self.heads: list[bytes] = []
+        self.connections = 0
+        self.pushed = asyncio.Event()  # set once ``after_first`` is sent
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer one connection's requests as scripted."""
+        self.connections += 1
+        first_connection = self.connections == 1
+        while (head := await _head(reader)) is not None:
+            self.heads.append(head)
+            if first_connection and len(self.heads) == 1:
+                await self._first(writer)
+                if self.close:
+                    break
+            else:
+                writer.write(_OK)
+                await writer.drain()
+        writer.close()
+
+    async def _first(self, writer: asyncio.StreamWriter) -> None:
+        writer.write(self.first)
+        await writer.drain()
+        if self.after_first:
+            writer.write(self.after_first)
+            await writer.drain()
+        self.pushed.set()
+
+
+@pytest.mark.parametrize(
+    ("etag", "last_modified"),
+    [
+        ('"café"', None),
+        ('"x" ', None),  # a trailing space h11 refuses
+        ('"x"\r\nX-Evil: 1', None),
+        (None, "Mon, 01 Jan 2024 00:00:00 GMT\u00a0"),
+        (None, "\tMon, 01 Jan 2024 00:00:00 GMT"),
+    ],
+)
+async def test_a_validator_that_cannot_be_sent_gives_a_plain_get(
+    etag: str | None, last_modified: str | None
+) -> None:
+    """A stored ETag or Last-Modified that is not a valid ASCII header value is left out:
+    the fetch is a plain GET that succeeds, and nothing of the value reaches the wire."""
+    script = Script(_OK)
+    async with _raw_server(script.serve) as port, HttpFetcher(allow_private_hosts=True) as f:
+        url = f"http://127.0.0.1:{port}/feed"
+        result = await f.fetch(req(url, trusted=True, etag=etag, last_modified=last_modified))
+    assert result.body == b"<rss/>"
+    sent = script.heads[-1].lower()
+    assert b"if-none-match" not in sent and b"if-modified-since" not in sent
+    assert b"x-evil" not in sent
+
+
+@pytest.mark.parametrize("encoded", ['"café"'.encode(), '"café"'.encode("latin-1")])
+async def test_a_non_ascii_etag_from_the_server_never_breaks_the_next_fetch(
+    encoded: bytes,
+) -> None:
+    """A server's non-ASCII ETag (UTF-8 or Latin-1) is read and kept; sending it back
+    gives a plain GET that succeeds, not an error outside the fetcher's contract."""
+    answer = b"HTTP/1.1 200 OK\r\nETag: " + encoded + b"\r\nContent-Length: 6\r\n\r\n<rss/>"
+    script = Script(answer)
+    async with _raw_server(script.serve) as port, HttpFetcher(allow_private_hosts=True) as f:
+        first = await f.fetch(_local(port))
+        second = await f.fetch(req(f"http://127.0.0.1:{port}/feed", trusted=True, etag=first.etag))
+    assert first.etag is not None and "caf" in first.etag
+    assert second.body == b"<rss/>" and not second.not_modified
+    assert b"if-none-match" not in script.heads[-1].lower()
+
+
+async def test_a_non_ascii_etag_fails_no_ingest_pass(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    """Through the ingestor, a feed whose server sends a non-ASCII ETag is fetched fine on
+    the first pass and on the next (which used to end the whole pass)."""
+    item = b"<item><guid>a</guid><title>A</title><link>https://news.test/a</link></item>"
+    feed = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>%s</channel></rss>'
+    body = feed % item
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await _head(reader) is not None:
+            writer.write(b'HTTP/1.1 200 OK\r\nETag: "caf\xc3\xa9"\r\n')
+            writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+        writer.close()
+
+    async with _raw_server(serve) as port, HttpFetcher(allow_private_hosts=True) as fetcher:
+        url = f"http://127.0.0.1:{port}/feed.xml"
+        await store.feeds.upsert(
+            url, name="", origin=FeedOrigin.CONFIG, every=600.0, backfill=0, now=0.0
+        )
+        passes = [await Ingestor(store, fetcher, clock).run(only_due=False) for _ in range(2)]
+    assert [(p.fetched, p.failed) for p in passes] == [(1, 0), (1, 0)]
+    [stored] = await store.feeds.active()
+    assert stored.last_error is None
+
+
+async def test_a_user_agent_that_cannot_be_sent_is_a_fetch_error() -> None:
+    """A non-ASCII user agent fails each fetch as a FetchError (LocalProtocolError)."""
+    script = Script(_OK)
+    async with (
+        _raw_server(script.serve) as port,
+        HttpFetcher(allow_private_hosts=True, user_agent="newsbrief/é") as fetcher,
+    ):
+        with pytest.raises(FetchError, match="LocalProtocolError") as caught:
+            await fetcher.fetch(_local(port))
+    assert type(caught.value) is FetchError
+
+
+async def test_bytes_past_an_answers_end_are_never_the_next_answer() -> None:
+    """An answer followed, in the same write, by bytes past its Content-Length: the next
+    fetch gets its own answer on a new connection, not those bytes."""
+    smuggled = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!"
+    script = Script(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" + smuggled)
+    async with _raw_server(script.serve) as port, HttpFetcher(allow_private_hosts=True) as f:
+        bodies = [(await f.fetch(_local(port))).body for _ in range(2)]
+    assert bodies == [b"hi", b"<rss/>"]
+    assert script.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("pushed", "close"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!", False),
+        (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", True),
+    ],
+)
+async def test_bytes_sent_on_an_idle_connection_are_never_the_next_answer(
+    pushed: bytes, close: bool
+) -> None:
+    """A server that sends something on a kept connection while it is idle (an answer
+    nobody asked for, or a 408 on its idle timeout) has that connection dropped: the next
+    fetch gets its own answer on a new connection."""
+    script = Script(_OK, pushed, close=close)
+    async with _raw_server(script.serve) as port, HttpFetcher(allow_private_hosts=True) as f:
+        first = await f.fetch(_local(port))
+        await script.pushed.wait()
+        second = await f.fetch(_local(port))
+    assert (first.body, second.body) == (b"<rss/>", b"<rss/>")
+    assert script.connections == 2
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Le",  # a partial head, then the end
+        b"HTTP/1.1 abc\r\n\r\n",  # a garbage status line
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n",  # a 103, then the end
+        b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+    ],
+)
+async def test_an_answer_that_began_on_a_kept_connection_is_not_sent_again(
+    broken: bytes,
+) -> None:
+    """Only a kept connection that ends before any byte of an answer is retried: an
+    answer that began and then broke is reported (RemoteProtocolError), not hidden by a
+    second request on a new connection."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads = 0
+        while await _head(reader) is not None:
+            heads += 1
+            writer.write(_OK if heads == 1 else broken)
+            await writer.drain()
+            if heads > 1:
+                break
+        writer.close()
+        connections.append(heads)
+
+    connections: list[int] = []
+    async with _raw_server(serve) as port, HttpFetcher(allow_private_hosts=True) as fetcher:
+        await fetcher.fetch(_local(port))
+        with pytest.raises(FetchError, match="RemoteProtocolError"):
+            await fetcher.fetch(_local(port))
+    assert connections == [2]
+
+
+# --- TLS connections are closed at once ----------------------------------------------------------
+
+
+class MuteTLSServer:
+    """A TLS server (TLS spoken by hand over a memory BIO) that answers one request with
+    ``answer`` and then never reads TLS again, so it never answers the client's
+    close_notify; ``ended`` is set when the client's TCP connection ends."""
+
+    def __init__(self, context: ssl.SSLContext, answer: bytes) -> None:
+        self._context = context
+        self._answer = answer
+        self.ended = asyncio.Event()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Shake hands, read a request head, answer it, then wait for the TCP end."""
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
+        try:
+            await self._pump(reader, writer, incoming, outgoing, tls.do_handshake)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += await self._pump(reader, writer, incoming, outgoing, tls.read)
+            tls.write(self._answer)
+            writer.write(outgoing.read())
+            await writer.drain()
+            while await reader.read(64 * 1024):
+                pass  # the client's close_notify arrives and is never answered
+        except (ConnectionError, ssl.SSLError):
+            pass
+        self.ended.set()
+        writer.close()
+
+    @staticmethod
+    async def _pump(
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        step: Callable[[], Any],
+    ) -> Any:
+        while True:
+            try:
+                return step()
+            except ssl.SSLWantReadError:
+                writer.write(outgoing.read())
+                await writer.drain()
+                data = await reader.read(64 * 1024)
+                if not data:
+                    raise ConnectionError("the client left") from None
+                incoming.write(data)
+
+
+async def test_a_discarded_tls_connection_is_closed_at_once(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    """A TLS connection dropped after a refused answer (too large) is closed at once, not
+    held open waiting for a close_notify the server never sends."""
+    served, trusted = tls_pair
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 2000
+    mute = MuteTLSServer(served, big)
+    async with _raw_server(mute.serve) as port:
+
+        def dial(address: IPv4Address | IPv6Address, dialed: int) -> tuple[str, int]:
+            return "127.0.0.1", port
+
+        fetcher = HttpFetcher(resolver=fake_resolver(DNS), dial=dial, ssl_context=trusted)
+        with pytest.raises(TooLarge):
+            await fetcher.fetch(req("https://public.test/feed", max_bytes=100))
+        async with asyncio.timeout(5):  # a guard only (a polite close would take 30 s)
+            await mute.ended.wait()
+        await fetcher.aclose()
+
+
+async def test_a_kept_tls_connection_serves_the_next_request(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    """Over https, one handshake serves a host's requests in turn: TLS records the server
+    sends around its answers are not taken for bytes after the answer."""
+    served, trusted = tls_pair
+    async with LocalServer(ssl_context=served) as server:
+        server.route("/feed", b"secure" * 20_000)
+        async with HttpFetcher(
+            resolver=fake_resolver(DNS), dial=dial_to(server), ssl_context=trusted
+        ) as fetcher:
+            url = server.url("/feed", host="public.test")
+            bodies = [(await fetcher.fetch(req(url))).body for _ in range(3)]
+    assert bodies == [b"secure" * 20_000] * 3
+    assert server.server_names == ["public.test"]
+    assert server.hits["/feed"] == 3
+
+
+# --- lesser guards -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["99999", "65536"])
+async def test_a_port_out_of_range_is_a_malformed_link(guarded: HttpFetcher, port: str) -> None:
+    """A port no socket can have is refused as a malformed link, not tried."""
+    with pytest.raises(BlockedURL, match="the link is malformed"):
+        await guarded.fetch(req(f"http://public.test:{port}/feed"))
