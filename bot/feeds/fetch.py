@@ -440,10 +440,18 @@ class HttpFetcher:
         route = _Route(policy.allow_private, target.scheme, target.host, target.port)
         try:
             connection, head = await self._send(route, target, request)
+            answer: FetchResult | str | None = None
             try:
-                return await self._answer(connection, head, target, request)
+                answer = await self._answer(connection, head, target, request)
+                return answer
             finally:
-                self._idle.put(route, connection)
+                if isinstance(answer, str):
+                    # the next hop follows at once, maybe to this host: before a stray
+                    # body after the redirect could show, so it is never read as the
+                    # next answer (httpx closed a redirect's connection too)
+                    connection.close()
+                else:
+                    self._idle.put(route, connection)
         except _AddressRefused as e:
             log.debug("refused: %s", e)
             raise BlockedURL(shown, "local and private addresses are not allowed") from e

@@ -281,7 +281,10 @@ class Connection:
             return False
         if self._protocol.received != self._taken:
             return False  # the loop already buffered bytes we did not ask for
-        return not _readable(self._writer.get_extra_info("socket"))
+        try:
+            return not _readable(self._writer.get_extra_info("socket"))
+        except (OSError, ValueError):  # a socket that cannot be asked is not kept
+            return False
 
     def close(self) -> None:
         """Close the connection at once.
@@ -366,6 +369,8 @@ def _readable(sock: object) -> bool:
     fileno = getattr(sock, "fileno", None)
     if fileno is None or (fd := fileno()) < 0:
         return True
+    if not hasattr(select, "poll"):  # Windows: select() takes sockets there
+        return bool(select.select([fd], [], [], 0)[0])
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     return bool(poller.poll(0))

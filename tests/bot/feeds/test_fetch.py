@@ -1007,6 +1007,43 @@ async def test_a_user_agent_that_cannot_be_sent_is_a_fetch_error() -> None:
     assert type(caught.value) is FetchError
 
 
+async def test_connections_are_kept_where_select_has_no_poll(
+    keep_alive: tuple[KeepAliveServer, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where ``select.poll`` does not exist (Windows), a kept connection is checked with
+    ``select.select`` and still serves the next fetch."""
+    import select
+
+    monkeypatch.delattr(select, "poll")
+    served, port = keep_alive
+    async with HttpFetcher(allow_private_hosts=True) as fetcher:
+        bodies = [(await fetcher.fetch(_local(port, f"/{n}"))).body for n in range(2)]
+    assert (bodies, served.requests_per_connection) == ([b"<rss/>"] * 2, [2])
+
+
+async def test_a_redirects_connection_is_not_used_for_the_next_hop() -> None:
+    """A redirect's connection is closed, not reused for the hop that follows at once: a
+    body the server sends after a 301 it said was empty (here, as the next request comes
+    in on that connection) is never read as the next answer."""
+    connections: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(0)
+        while await _head(reader) is not None:
+            connections[-1] += 1
+            if connections == [1]:
+                writer.write(b"HTTP/1.1 301 Moved\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n")
+            else:  # on a reused connection, a stray body first, then the answer
+                stray = b"<a href='/b'>moved</a>" if connections[-1] > 1 else b""
+                writer.write(stray + _OK)
+            await writer.drain()
+
+    async with _raw_server(serve) as port, HttpFetcher(allow_private_hosts=True) as f:
+        result = await f.fetch(_local(port, "/a"))
+    assert (result.body, result.url.endswith("/b")) == (b"<rss/>", True)
+    assert connections == [1, 1]
+
+
 async def test_bytes_past_an_answers_end_are_never_the_next_answer() -> None:
     """An answer followed, in the same write, by bytes past its Content-Length: the next
     fetch gets its own answer on a new connection, not those bytes."""
