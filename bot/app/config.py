@@ -21,6 +21,9 @@ from bot.types import ChannelOptions, ChatRef, Filters, PollPolicy, StoryMode, r
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DEFAULT_EVERY = 15 * 60.0
 MIN_EVERY = 10.0
+MAX_BACKFILL = 1000  # a feed's latest entries posted when it is first read, at most
+MIN_POLL_DURATION = 10.0
+DEFAULT_POLL_DURATION = 24 * 3600.0
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")  # de, pt-BR, zh-Hant
@@ -184,7 +187,7 @@ class ChannelConfig:
     feeds: list[str] | None = None
     keywords: list[str] = field(default_factory=list)
     polls: PollPolicy = PollPolicy.AUTO
-    poll_duration: float = 24 * 3600.0
+    poll_duration: float = DEFAULT_POLL_DURATION
     stories: StoryMode = StoryMode.THREAD
     # filters, digests and languages
     include: list[str] = field(default_factory=list)
@@ -377,14 +380,14 @@ _FEED: dict[str, Reader] = {
     "url": _checked(check_feed_url, _some_text),
     "name": _text,
     "every": _duration(MIN_EVERY),
-    "backfill": _count(0, 1000),
+    "backfill": _count(0, MAX_BACKFILL),
 }
 _CHANNEL: dict[str, Reader] = {
     "to": _checked(check_to),
     "feeds": _optional(_texts),
     "keywords": _texts,
     "polls": _choice(PollPolicy),
-    "poll_duration": _duration(10.0),
+    "poll_duration": _duration(MIN_POLL_DURATION),
     "stories": _choice(StoryMode),
     "include": _checked(check_filters, _texts),
     "exclude": _checked(check_filters, _texts),

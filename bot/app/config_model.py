@@ -33,7 +33,7 @@ class FeedConfig(BaseModel):
     url: str = Field(min_length=1)
     name: str = ""
     every: Annotated[float, _duration_at_least(config.MIN_EVERY)] = config.DEFAULT_EVERY
-    backfill: int = Field(default=0, ge=0, le=1000)
+    backfill: int = Field(default=0, ge=0, le=config.MAX_BACKFILL)
 
     _url = field_validator("url")(config.check_feed_url)
 
@@ -47,7 +47,9 @@ class ChannelConfig(BaseModel):
     feeds: list[str] | None = None
     keywords: list[str] = Field(default_factory=list)
     polls: PollPolicy = PollPolicy.AUTO
-    poll_duration: Annotated[float, _duration_at_least(10.0)] = 24 * 3600.0
+    poll_duration: Annotated[float, _duration_at_least(config.MIN_POLL_DURATION)] = (
+        config.DEFAULT_POLL_DURATION
+    )
     stories: StoryMode = StoryMode.THREAD
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
