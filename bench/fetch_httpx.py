@@ -1,31 +1,38 @@
-"""The guarded fetcher as it was before issue 11's last change: httpx over httpcore, kept here
-unchanged (but for this paragraph) so ``python -m bench fetch`` can measure the h11 fetcher
-against it in the same run. Not used by newsbrief; kept independent of ``bot.feeds.fetch``
-on purpose."""
+"""The guarded fetcher as it was before issue 11's last change: httpx over httpcore, its HTTP
+side kept here as it was so ``python -m bench fetch`` can measure the h11 fetcher against
+it in the same run. Not used by newsbrief. What does not touch HTTP (decoding,
+local files, Retry-After, the policy, the resolver) is the product's, imported from
+``bot.feeds.fetch``: only the HTTP client is kept as it was."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import mimetypes
-import os
-import re
-import socket
 import ssl
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from email.utils import formatdate, parsedate_to_datetime
+from collections.abc import Callable, Iterable
 from ipaddress import ip_address
-from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 
 import httpcore
 import httpx
 
 from bot.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
+from bot.feeds.fetch import (  # what the two fetchers share: not what the bench compares
+    _ACCEPT,
+    _REDIRECTS,
+    DEFAULT_USER_AGENT,
+    Dial,
+    Resolver,
+    _AddressRefused,
+    _decoder,
+    _Identity,
+    _Policy,
+    _read_file,
+    parse_retry_after,
+    system_resolve,
+)
 from bot.feeds.netguard import (
     WEB_SCHEMES,
     IPAddress,
@@ -38,65 +45,6 @@ from bot.feeds.netguard import (
 from bot.ports import FetchRequest, FetchResult
 
 log = logging.getLogger(__name__)
-
-DEFAULT_USER_AGENT = "newsbrief/0.1 (+https://github.com/newsbrief)"
-
-Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
-"""``(host, port) -> addresses``: how a host name becomes IP address strings."""
-
-Dial = Callable[[IPAddress, int], tuple[str, int]]
-"""``(vetted address, port) -> (host, port)`` the socket really connects to. A test seam
-only: it lets "public.test resolves to 93.184.216.34" reach a loopback server."""
-
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_STEP = 64 * 1024  # most bytes one decompression step may produce
-_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, "
-    "application/xml;q=0.9, text/html;q=0.9, text/xml;q=0.8, */*;q=0.5"
-)
-_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-
-
-async def system_resolve(host: str, port: int) -> list[str]:
-    """Resolve ``host`` with the system resolver, off the loop (``loop.getaddrinfo``).
-
-    Raises:
-        OSError: the name does not resolve.
-    """
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date.
-
-    Args:
-        value: the header value, if any.
-        now: the current time in seconds since the epoch (a date is measured from it).
-
-    Returns:
-        The wait in seconds (0 for a date in the past), or None if absent or unreadable.
-    """
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if _SECONDS.fullmatch(value):
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None  # HTTP dates are always GMT; a zone-less date is not one
-    return max(0.0, when.timestamp() - now)
-
-
-class _AddressRefused(Exception):
-    """A host resolved to an address the policy refuses (raised inside httpcore's dial)."""
-
-    def __init__(self, host: str, address: IPAddress) -> None:
-        super().__init__(f"{host} resolves to {address}, a local or private address")
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -189,77 +137,6 @@ class _PinnedTransport(httpx.AsyncHTTPTransport):
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
         )
-
-
-class _Decoder(Protocol):
-    def feed(self, data: bytes) -> Iterator[bytes]: ...
-
-
-class _Identity:
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        yield data
-
-
-class _Inflater:
-    """Bounded zlib inflation: each step yields at most ``_STEP`` bytes."""
-
-    def __init__(self, wbits: int) -> None:
-        self._wbits = wbits
-        self._z = zlib.decompressobj(wbits)
-        self._started = False
-        self._done = False
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        while not self._done:
-            out = self._step(data)
-            if out:
-                yield out
-            if self._z.eof:
-                data = self._next_member()
-                self._done = not data
-            else:
-                data = self._z.unconsumed_tail
-                if not data and len(out) < _STEP:
-                    return  # input used up and nothing held back: wait for more
-
-    def _step(self, data: bytes) -> bytes:
-        try:
-            out = self._z.decompress(data, _STEP)
-        except zlib.error:
-            if self._started or self._wbits != zlib.MAX_WBITS:
-                raise
-            # "deflate" is sometimes sent raw, without the zlib header
-            self._wbits = -zlib.MAX_WBITS
-            self._z = zlib.decompressobj(self._wbits)
-            out = self._z.decompress(data, _STEP)
-        self._started = self._started or bool(out)
-        return out
-
-    def _next_member(self) -> bytes:
-        rest = self._z.unused_data
-        if not rest.startswith(b"\x1f\x8b"):
-            return b""  # trailing junk after the stream: ignored, as browsers do
-        self._z = zlib.decompressobj(self._wbits)  # concatenated gzip members
-        return rest
-
-
-def _decoder(content_encoding: str, url: str) -> _Decoder:
-    coding = content_encoding.strip().lower()
-    if coding in ("", "identity"):
-        return _Identity()
-    if coding in ("gzip", "x-gzip"):
-        return _Inflater(16 + zlib.MAX_WBITS)
-    if coding == "deflate":
-        return _Inflater(zlib.MAX_WBITS)
-    raise FetchError(url, f"unsupported Content-Encoding {coding!r}")
-
-
-@dataclass(frozen=True)
-class _Policy:
-    """What one request may reach."""
-
-    trusted: bool
-    allow_private: bool
 
 
 class HttpFetcher:
@@ -498,31 +375,3 @@ async def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> 
         except zlib.error as e:
             raise FetchError(shown, f"corrupt compressed body: {e}") from e
     return b"".join(parts)
-
-
-def _read_file(path: Path, request: FetchRequest) -> FetchResult:
-    """Read an operator's local file (in a worker thread), with the same cap and validators.
-
-    Raises:
-        TooLarge: the file is larger than ``request.max_bytes``.
-        FetchError: the file cannot be read.
-    """
-    path = path.expanduser()
-    try:
-        with path.open("rb") as f:
-            stat = os.fstat(f.fileno())
-            etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
-            modified = formatdate(stat.st_mtime, usegmt=True)
-            if request.etag == etag:
-                return FetchResult(
-                    request.url, b"", not_modified=True, etag=etag, last_modified=modified
-                )
-            body = f.read(request.max_bytes + 1)
-    except OSError as e:
-        raise FetchError(str(path), f"cannot read the file: {e.strerror or e}") from e
-    if len(body) > request.max_bytes:
-        raise TooLarge(str(path), f"the file is over {request.max_bytes} bytes")
-    content_type = mimetypes.guess_type(path.name)[0] or ""
-    return FetchResult(
-        request.url, body, etag=etag, last_modified=modified, content_type=content_type
-    )
