@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import functools
 import json
 import logging
@@ -22,8 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from typer._click import Context as ClickContext
 from typer.core import TyperCommand, TyperGroup, TyperOption
-from typer.main import get_command_name, get_group
-from typer.models import CommandInfo
+from typer.models import CommandFunctionType
 
 from bot.app.memory import (
     collect_after_start_up,
@@ -71,16 +69,26 @@ class _Group(TyperGroup):
         return _help_false_when_absent(super().get_help_option(ctx))
 
 
-app = typer.Typer(
-    cls=_Group,
+class _Typer(typer.Typer):
+    """A ``typer.Typer`` whose groups and commands are newsbrief's (see :class:`_Group`)."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(cls=_Group, **settings)
+
+    def command(
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **settings: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        """As ``typer.Typer.command``, the command being a :class:`_Command` by default."""
+        return super().command(name, cls=cls or _Command, **settings)
+
+
+app = _Typer(
     help="newsbrief: follows news feeds, summarizes articles, posts them to chats.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-feeds_app = typer.Typer(
-    cls=_Group, help="Manage feeds (also OPML import/export).", no_args_is_help=True
-)
+feeds_app = _Typer(help="Manage feeds (also OPML import/export).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 
 
@@ -159,7 +167,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return result
 
 
-@app.command(cls=_Command)
+@app.command()
 def run(
     once: Annotated[bool, typer.Option("--once", help="One ingest pass, deliver, exit.")] = False,
     console: Annotated[
@@ -192,7 +200,7 @@ def run(
     raise typer.Exit(code)
 
 
-@app.command(cls=_Command)
+@app.command()
 def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
 ) -> None:
@@ -225,7 +233,7 @@ def _print_table(columns: tuple[str, ...], rows: list[list[str]]) -> None:
     Console().print(table)
 
 
-@app.command(cls=_Command, context_settings={"ignore_unknown_options": True})
+@app.command(context_settings={"ignore_unknown_options": True})
 def summary(
     topic: Annotated[str, typer.Argument(help="What to summarize, e.g. venezuela.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -266,7 +274,7 @@ def _cited_json(sentence: Cited) -> dict[str, Any]:
     return {"text": sentence.text, "sources": list(sentence.sources)}
 
 
-@app.command(cls=_Command)
+@app.command()
 def summarize(
     sources: Annotated[list[str], typer.Argument(help="URLs, .html or .txt files.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -302,7 +310,7 @@ def _summarized_json(result: Summarized) -> dict[str, Any]:
     return line
 
 
-@app.command(cls=_Command)
+@app.command()
 def stories(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     days: Annotated[float, typer.Option("--days", min=0.01, help="Time window.")] = 2.0,
@@ -339,7 +347,7 @@ def _iso(when: float) -> str:
     return datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-@app.command(cls=_Command)
+@app.command()
 def preview(
     channel: Annotated[
         str, typer.Argument(help="The channel's `to`: telegram:@name, discord:123, console.")
@@ -379,7 +387,7 @@ def _preview_kind(message: Post | StoryUpdate | Skip) -> str:
     return "post" if isinstance(message, Post) else "story update (in reply to its post)"
 
 
-@feeds_app.command("add", cls=_Command)
+@feeds_app.command("add")
 def feeds_add(
     url: Annotated[str, typer.Argument(help="Feed URL or local file path.")],
     name: Annotated[str, typer.Option(help="Short label.")] = "",
@@ -393,7 +401,7 @@ def feeds_add(
     typer.echo(f"added {feed.label} ({feed.url})")
 
 
-@feeds_app.command("list", cls=_Command)
+@feeds_app.command("list")
 def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List feeds with their health."""
     from bot.app.actions import list_feeds
@@ -422,7 +430,7 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     _print_table(("id", "name", "url", "origin", "state"), table)
 
 
-@feeds_app.command("remove", cls=_Command)
+@feeds_app.command("remove")
 def feeds_remove(feed: Annotated[str, typer.Argument(help="Feed id, name or URL.")]) -> None:
     """Stop following a feed (its articles stay searchable)."""
     from bot.app.actions import remove_feed
@@ -431,7 +439,7 @@ def feeds_remove(feed: Annotated[str, typer.Argument(help="Feed id, name or URL.
     typer.echo(f"removed {removed.label}")
 
 
-@feeds_app.command("import", cls=_Command)
+@feeds_app.command("import")
 def feeds_import(path: Annotated[Path, typer.Argument(help="OPML file.")]) -> None:
     """Add every http(s) feed listed in an OPML file (other entries are refused)."""
     from bot.app.actions import import_opml
@@ -447,7 +455,7 @@ def feeds_import(path: Annotated[Path, typer.Argument(help="OPML file.")]) -> No
         raise typer.Exit(1)
 
 
-@feeds_app.command("export", cls=_Command)
+@feeds_app.command("export")
 def feeds_export(
     path: Annotated[Path | None, typer.Argument(help="Output file; stdout if omitted.")] = None,
 ) -> None:
@@ -465,11 +473,11 @@ def feeds_export(
         raise typer.Exit(1) from e
 
 
-db_app = typer.Typer(cls=_Group, help="Database tools.", no_args_is_help=True)
+db_app = _Typer(help="Database tools.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-@db_app.command("copy", cls=_Command)
+@db_app.command("copy")
 def db_copy(
     source: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to copy.")],
     target: Annotated[str, typer.Argument(help="SQLite file or postgresql:// URL to fill.")],
@@ -490,11 +498,11 @@ def db_copy(
     typer.echo(f"copied {total} row(s): " + ", ".join(f"{n} {t}" for t, n in copied.items()))
 
 
-discord_app = typer.Typer(cls=_Group, help="Discord tools.", no_args_is_help=True)
+discord_app = _Typer(help="Discord tools.", no_args_is_help=True)
 app.add_typer(discord_app, name="discord")
 
 
-@discord_app.command("sync", cls=_Command)
+@discord_app.command("sync")
 def discord_sync() -> None:
     """Register the slash commands with Discord now (normally done on first start)."""
     from bot.app.actions import sync_discord_commands
@@ -511,7 +519,7 @@ def main() -> None:
     limit_blas_threads()
     _skip_httpx_cli()
     try:
-        code = _app_for(sys.argv[1:])(standalone_mode=False)
+        code = app(standalone_mode=False)
     except typer.TyperException as e:
         if type(e).__name__ != "NoArgsIsHelpError":  # a bare group printed its help already
             print_error(_usage_error(e))
@@ -520,31 +528,6 @@ def main() -> None:
         print_error("interrupted")
         _leave(130)
     _leave(code if isinstance(code, int) else 0)
-
-
-def _app_for(args: list[str]) -> Callable[..., Any]:
-    """The command line holding only the command (or group) ``args`` start with, when
-    they start with one's exact name; else the whole of it.
-
-    typer builds every command's parameters before it parses anything: 4 ms of each
-    start-up for the one command a run uses. Help, usage and errors read the same either
-    way: only the top level's own help and its "no such command" list every command, and
-    those runs get the whole command line. (It stays a group even with one command in it,
-    where typer would make that command the whole command line.)
-    """
-    wanted = args[0] if args else ""
-    commands = [c for c in app.registered_commands if _command_name(c) == wanted]
-    groups = [g for g in app.registered_groups if g.name == wanted]
-    if not commands and not groups:
-        return app
-    only = copy.copy(app)
-    only.registered_commands, only.registered_groups = commands, groups
-    return get_group(only)
-
-
-def _command_name(command: CommandInfo) -> str:
-    """A command's name on the command line, as typer gives it."""
-    return command.name or get_command_name(command.callback.__name__ if command.callback else "")
 
 
 def _skip_httpx_cli() -> None:

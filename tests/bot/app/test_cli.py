@@ -10,9 +10,6 @@ import signal
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from tests.fakes.http_server import LocalServer
 from tests.fakes.postgres import Databases
@@ -352,47 +349,3 @@ async def test_feeds_add_list_export_import(tmp_path: Path) -> None:
     assert code == 0 and "imported 1" in out  # the local feed.xml is not exported
     code, _, err = await newsbrief(tmp_path, "feeds", "remove", "nope")
     assert code == 1 and "no active feed" in err
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["ingest", "--help"],
-        ["run", "--help"],
-        ["summary", "--help"],
-        ["feeds", "--help"],
-        ["feeds", "add", "--help"],
-        ["db", "copy", "--help"],
-        ["ingest", "--bogus"],
-        ["ingest", "extra"],
-        ["stories", "--days", "0"],
-        ["run", "--role", "nope"],
-        ["summary"],
-        ["feeds", "lst"],
-        ["db", "copy"],
-        ["preview", "console", "--article", "x"],
-    ],
-)
-def test_one_command_reads_as_the_whole_command_line(
-    args: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The command line ``main`` builds for the one command named (not every command)
-    prints the same help and the same usage errors as the whole one."""
-    from bot.app.cli import _app_for, app
-
-    whole = _outcome(app, args, capsys)
-    assert _outcome(_app_for(args), args, capsys) == whole
-    assert _app_for(args) is not app and _app_for(["frobnicate"]) is app
-
-
-def _outcome(command_line: Any, args: list[str], capsys: pytest.CaptureFixture[str]) -> object:
-    """What a run prints and how it ends: its exit code, or its usage error's message
-    and the command it names."""
-    import typer
-
-    try:
-        ended: object = command_line(args, prog_name="newsbrief", standalone_mode=False)
-    except typer.TyperException as e:
-        ctx = getattr(e, "ctx", None)
-        ended = (e.format_message(), ctx.command_path if ctx else None)
-    return ended, capsys.readouterr().out
