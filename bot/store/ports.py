@@ -55,10 +55,12 @@ from summarizer.base import PollProposal
 LEAD_CHARS = 2000
 
 # What search indexes of an article: its title and the first this many characters of its
-# text (both stores' migrations write it out). Topic searches find the right story more
-# often than with the whole text, for 28% less indexing work; a word mentioned only past
-# this point is not found (python -m bench search, docs/benchmarks.md).
-SEARCH_CHARS = 4000
+# text, the length story clustering reads too (both stores' migrations write it out). The
+# longest prefix whose index upkeep costs no more than saving the articles (0.9x; 4,000
+# characters cost 1.1-1.3x): topic searches find the right story more often than with
+# 4,000 or the whole text, and a word mentioned only past this point is not found
+# (python -m bench search, docs/benchmarks.md).
+SEARCH_CHARS = 2000
 
 # How many matches search ranks: the newest this many (by arrival). A common word in a
 # store of 1,000,000 articles matches tens of thousands; ranking only the newest keeps a

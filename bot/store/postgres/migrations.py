@@ -225,4 +225,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE store_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
     """,
+    # 9: search indexes the title and the first 2,000 characters of the text, not 4,000
+    # (bot.store.ports.SEARCH_CHARS, as SQLite migration 14); the column is made again
+    """
+    ALTER TABLE articles DROP COLUMN search;
+    ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title), 'A') ||
+        setweight(to_tsvector('simple', left(text, 2000)), 'B')
+    ) STORED;
+    CREATE INDEX articles_search ON articles USING GIN (search);
+    """,
 )

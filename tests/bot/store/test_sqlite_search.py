@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from bot.store.ports import SEARCH_CHARS
 from bot.store.sqlite import SqliteStore
 from bot.store.sqlite.migrations import MIGRATIONS
 from bot.store.tables import TABLES
@@ -137,4 +138,70 @@ async def test_an_article_changed_before_its_batch_is_indexed_as_it_is_then(
     hits = await store.articles.search(["lighthouse"], any_term=False, limit=5, since=0)
     await store.close()
     assert [h.article.guid for h in hits] == ["guid-1"]
+    assert _index_agrees(path)
+
+
+def _migrated_to(path: Path, last: int) -> None:
+    """A store file made by the first ``last`` migrations, as an older install left it."""
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        for number, script in enumerate(MIGRATIONS[:last], start=1):
+            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+def _shorter_index() -> int:
+    """The number of the migration that indexes 2,000 characters instead of 4,000."""
+    return next(
+        number
+        for number, script in enumerate(MIGRATIONS, start=1)
+        if "substr(text, 1, 2000) AS text" in script
+    )
+
+
+async def test_an_install_indexing_4000_chars_is_indexed_again_over_search_chars(
+    tmp_path: Path,
+) -> None:
+    """An install whose index held the first 4,000 characters of each text is indexed
+    again at the upgrade: a word within ``SEARCH_CHARS`` is found, one past it no longer,
+    articles still waiting for their batch are indexed too, and deleting an article indexed
+    before the upgrade leaves the index consistent."""
+    path = tmp_path / "old.db"
+    _migrated_to(path, _shorter_index() - 1)
+    late = ("Night buses start on twelve routes. " * 100)[: SEARCH_CHARS + 100] + " zeppelin."
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute(
+            "INSERT INTO feeds (id, url, origin, every, created_at) "
+            "VALUES (1, 'https://news.test/rss', 'config', 600, 0)"
+        )
+        for n, text in ((1, late), (2, "A lighthouse on the harbour."), (3, "Waiting here.")):
+            conn.execute(
+                "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, "
+                "published, fetched_at, story_id, content_hash, simhash) VALUES "
+                "(?, 1, ?, ?, '', 'Harbour news', ?, 0, 0, ?, 'h', 1)",
+                (n, f"g{n}", f"https://news.test/{n}", text, n),
+            )
+            if n == 2:  # the first two indexed over 4,000 characters, the third waiting
+                conn.execute(
+                    "INSERT INTO articles_fts (rowid, title, text) "
+                    "SELECT id, title, text FROM articles_indexed"
+                )
+                conn.execute("UPDATE search_indexed SET upto = 2")
+        assert _indexed(path, "zeppelin") == 1
+    store = await SqliteStore.open(path)
+    found = {
+        word: sorted(
+            h.article.guid
+            for h in await store.articles.search([word], any_term=False, limit=5, since=0)
+        )
+        for word in ("zeppelin", "lighthouse", "waiting", "harbour")
+    }
+    async with store.db.transaction() as db:
+        await db.execute("DELETE FROM articles WHERE id = 1")
+    await store.close()
+    assert found == {
+        "zeppelin": [],
+        "lighthouse": ["g2"],
+        "waiting": ["g3"],
+        "harbour": ["g1", "g2", "g3"],
+    }
+    assert _indexed(path, "harbour") == 2
     assert _index_agrees(path)
