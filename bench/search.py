@@ -25,7 +25,7 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,7 +251,7 @@ def choose(
     if not affordable:
         return PREFIXES[0]
     return max(
-        sorted(affordable, key=lambda p: p or float("inf")),
+        _ordered(affordable),
         key=lambda p: sum(_rate(recalls[p], which) for which in train.values()) / len(train),
     )
 
@@ -331,17 +331,29 @@ def _held_out(
                 scores.setdefault(f"{name} {kind}", []).append(_rate(recalls[p], which))
             mean = sum(_rate(recalls[p], which) for which in held.values()) / len(held)
             scores.setdefault(f"{name} mean", []).append(mean)
-    picks = ", ".join(f"{p} ×{chosen.count(p)}" for p in sorted(set(chosen)))
+    picks = ", ".join(f"{_name(p)} ×{chosen.count(p)}" for p in _ordered(set(chosen)))
     names = {"chosen": "chosen prefix", str(BEFORE): f"{BEFORE:,} chars", str(WHOLE): "whole"}
     return [
         ("queries (title / lead / mention)", " / ".join(str(len(i)) for i in kinds.values())),
-        ("affordable prefixes (upkeep <= saving)", ", ".join(f"{p:,}" for p in affordable)),
+        (
+            "affordable prefixes (upkeep <= saving)",
+            ", ".join(_name(p) for p in _ordered(affordable)) or "none: the shortest is taken",
+        ),
         ("prefix chosen on training folds", picks),
     ] + [
         (f"held-out recall@{TOP}, {kind}: {label}", _spread(scores[f"{name} {kind}"]))
         for kind in ("mean", *KINDS)
         for name, label in names.items()
     ]
+
+
+def _ordered(prefixes: Iterable[int]) -> list[int]:
+    """Shortest first, the whole body last."""
+    return sorted(prefixes, key=lambda p: p or float("inf"))
+
+
+def _name(prefix: int) -> str:
+    return "whole body" if prefix == WHOLE else f"{prefix:,}"
 
 
 def _spread(values: Sequence[float]) -> str:
