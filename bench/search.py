@@ -252,12 +252,17 @@ def choose(
         return PREFIXES[0]
     return max(
         _ordered(affordable),
-        key=lambda p: sum(_rate(recalls[p], which) for which in train.values()) / len(train),
+        key=lambda p: _mean_rate(recalls[p], train),
     )
 
 
 def _rate(hits: Sequence[bool], which: Sequence[int]) -> float:
     return sum(hits[i] for i in which) / max(len(which), 1)
+
+
+def _mean_rate(hits: Sequence[bool], groups: dict[str, list[int]]) -> float:
+    """The mean over ``groups`` of each group's rate: every kind of query weighs alike."""
+    return sum(_rate(hits, which) for which in groups.values()) / len(groups)
 
 
 async def _run(tmp: Path) -> Rows:
@@ -329,8 +334,7 @@ def _held_out(
         for name, p in (("chosen", prefix), *((str(p), p) for p in shown)):
             for kind, which in held.items():
                 scores.setdefault(f"{name} {kind}", []).append(_rate(recalls[p], which))
-            mean = sum(_rate(recalls[p], which) for which in held.values()) / len(held)
-            scores.setdefault(f"{name} mean", []).append(mean)
+            scores.setdefault(f"{name} mean", []).append(_mean_rate(recalls[p], held))
     picks = ", ".join(f"{_name(p)} ×{chosen.count(p)}" for p in _ordered(set(chosen)))
     names = {"chosen": "chosen prefix", str(BEFORE): f"{BEFORE:,} chars", str(WHOLE): "whole"}
     return [

@@ -39,7 +39,8 @@ async def store_cost(db: Path, feeds: Sequence[Sequence[FeedEntry]], chars: int 
     index; 0: the whole text) taken in batches as ingest takes it: whenever
     ``INDEX_BATCH`` articles were saved since the last batch, and at the end."""
     store = await SqliteStore.open(db)
-    async with store.db.transaction() as conn:  # the index statement then finds nothing
+    # with no index, the store's index statement reads an empty view and writes nothing
+    async with store.db.transaction() as conn:
         for statement in _NO_INDEX if chars is None else _prefix(chars):
             await conn.execute(statement)
     saves = []
